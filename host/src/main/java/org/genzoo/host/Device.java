@@ -1,0 +1,233 @@
+package org.genzoo.host;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.genzoo.host.cl.ClApi;
+import org.genzoo.host.cl.ClDeviceInfo;
+
+/**
+ * One OpenCL device opened for work: a context, an in-order profiling queue, a program cache and a
+ * buffer pool. A Device belongs to one thread at a time (one worker per device).
+ */
+public final class Device implements AutoCloseable {
+    private final ClApi api;
+    private final ClDeviceInfo info;
+    private final Object context;
+    private final Object queue;
+    private final ProgramCache programs;
+    private final BufferPool pool;
+    private final AtomicLong allocatedBytes = new AtomicLong();
+    private ByteBuffer staging = ByteBuffer.allocateDirect(1 << 16).order(ByteOrder.nativeOrder());
+
+    private KernelTimingListener timingListener;
+    private int sampleEvery = 0;
+    private long launches;
+    private final List<Pending> pending = new ArrayList<>();
+
+    private record Pending(String kernel, Object event) {
+    }
+
+    /** Receives device times of sampled kernel launches. */
+    @FunctionalInterface
+    public interface KernelTimingListener {
+        void onKernel(String kernel, long deviceNanos);
+    }
+
+    private Device(ClApi api, ClDeviceInfo info, java.nio.file.Path cacheDir) {
+        this.api = api;
+        this.info = info;
+        this.context = api.createContext(info);
+        Object q = null;
+        try {
+            q = api.createQueue(context, info, true);
+        } finally {
+            if (q == null) {
+                api.release(context);
+            }
+        }
+        this.queue = q;
+        this.programs = new ProgramCache(api, info, context, cacheDir);
+        this.pool = new BufferPool(this);
+    }
+
+    /** Opens the device that {@code selector} names with the binding that {@code binding} names (null = env/default). */
+    public static Device open(String binding, String selector) {
+        ClApi api = Bindings.resolve(binding);
+        ClDeviceInfo info = DeviceSelector.select(api.devices(), DeviceSelector.fromOptionOrEnv(selector));
+        return open(api, info);
+    }
+
+    public static Device open(ClApi api, ClDeviceInfo info) {
+        return new Device(api, info, ProgramCache.defaultDir());
+    }
+
+    public ClApi api() {
+        return api;
+    }
+
+    public ClDeviceInfo info() {
+        return info;
+    }
+
+    Object queue() {
+        return queue;
+    }
+
+    public ProgramCache programs() {
+        return programs;
+    }
+
+    public BufferPool pool() {
+        return pool;
+    }
+
+    /** The kernel {@code name} from {@code file} built with {@code defines}. */
+    public Kernel kernel(String file, String name, Map<String, String> defines) {
+        return programs.get(file, defines).kernel(name);
+    }
+
+    public Kernel kernel(String file, String name) {
+        return kernel(file, name, Map.of());
+    }
+
+    /** A fresh, unpooled buffer the caller owns. */
+    public DeviceBuffer allocate(long bytes) {
+        return new DeviceBuffer(this, createBufferHandle(bytes), bytes, null);
+    }
+
+    public DeviceBuffer upload(float[] data) {
+        DeviceBuffer b = pool.acquireFloats(Math.max(1, data.length));
+        b.write(data);
+        return b;
+    }
+
+    public DeviceBuffer upload(int[] data) {
+        DeviceBuffer b = pool.acquireFloats(Math.max(1, data.length));
+        b.write(data);
+        return b;
+    }
+
+    Object createBufferHandle(long bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("buffer size must be positive, got " + bytes);
+        }
+        Object h = api.createBuffer(context, bytes);
+        allocatedBytes.addAndGet(bytes);
+        return h;
+    }
+
+    void releaseBuffer(Object handle, long bytes) {
+        api.release(handle);
+        allocatedBytes.addAndGet(-bytes);
+    }
+
+    /** Device memory currently allocated through this device (pooled idle buffers included). */
+    public long allocatedBytes() {
+        return allocatedBytes.get();
+    }
+
+    ByteBuffer staging(long bytes) {
+        if (bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("transfer of " + bytes + " bytes is too large for one call");
+        }
+        if (staging.capacity() < bytes) {
+            int cap = (int) Math.min(Integer.MAX_VALUE, Math.max(bytes, staging.capacity() * 2L));
+            staging = ByteBuffer.allocateDirect(cap).order(ByteOrder.nativeOrder());
+        }
+        staging.clear();
+        staging.limit((int) bytes);
+        return staging;
+    }
+
+    /**
+     * Enqueues a kernel. {@code local} may be null; when given, each global size is rounded up to a
+     * multiple of it (kernels guard their tails). Every {@code sampleEvery}-th launch is profiled
+     * when a timing listener is set.
+     */
+    public void launch(Kernel k, long[] global, long[] local) {
+        long[] g = roundUp(global, local);
+        boolean sample = timingListener != null && sampleEvery > 0 && (launches++ % sampleEvery == 0);
+        Object ev = api.enqueueKernel(queue, k.handle(), g, local, sample);
+        if (sample) {
+            pending.add(new Pending(k.name(), ev));
+            if (pending.size() >= 256) {
+                drainTimings();
+            }
+        }
+    }
+
+    /** Enqueues, waits, and returns the kernel's device time in nanoseconds from its profiling event. */
+    public long launchTimed(Kernel k, long[] global, long[] local) {
+        Object ev = api.enqueueKernel(queue, k.handle(), roundUp(global, local), local, true);
+        try {
+            api.waitForEvent(ev);
+            long[] t = api.eventProfile(ev);
+            return t[3] - t[2];
+        } finally {
+            api.release(ev);
+        }
+    }
+
+    private static long[] roundUp(long[] global, long[] local) {
+        if (local == null) {
+            return global;
+        }
+        long[] g = new long[global.length];
+        for (int i = 0; i < g.length; i++) {
+            g[i] = Math.max(local[i], (global[i] + local[i] - 1) / local[i] * local[i]);
+        }
+        return g;
+    }
+
+    /** Profile one launch in every {@code every} (0 turns sampling off) and report to the listener. */
+    public void setKernelTiming(KernelTimingListener listener, int every) {
+        drainTimings();
+        this.timingListener = listener;
+        this.sampleEvery = every;
+    }
+
+    private void drainTimings() {
+        if (pending.isEmpty()) {
+            return;
+        }
+        api.finish(queue);
+        for (Pending p : pending) {
+            long[] t = api.eventProfile(p.event());
+            api.release(p.event());
+            if (timingListener != null) {
+                timingListener.onKernel(p.kernel(), t[3] - t[2]);
+            }
+        }
+        pending.clear();
+    }
+
+    public void flush() {
+        api.flush(queue);
+    }
+
+    /** Waits for everything enqueued so far, then reports sampled kernel times. */
+    public void finish() {
+        api.finish(queue);
+        drainTimings();
+    }
+
+    @Override
+    public void close() {
+        try {
+            api.finish(queue);
+            for (Pending p : pending) {
+                api.release(p.event());
+            }
+            pending.clear();
+        } finally {
+            pool.close();
+            programs.close();
+            api.release(queue);
+            api.release(context);
+        }
+    }
+}

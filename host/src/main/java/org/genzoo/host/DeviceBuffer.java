@@ -1,0 +1,120 @@
+package org.genzoo.host;
+
+import java.nio.ByteBuffer;
+
+/**
+ * A device buffer with one owner. Closing a pooled buffer returns it to its pool; closing any other
+ * releases the device memory. Sizes and offsets in the float/int helpers are in elements.
+ */
+public final class DeviceBuffer implements AutoCloseable {
+    private final Device device;
+    private final Object handle;
+    private final long bytes;
+    private final BufferPool pool;
+    private boolean closed;
+
+    DeviceBuffer(Device device, Object handle, long bytes, BufferPool pool) {
+        this.device = device;
+        this.handle = handle;
+        this.bytes = bytes;
+        this.pool = pool;
+    }
+
+    public Object handle() {
+        if (closed) {
+            throw new IllegalStateException("device buffer used after close");
+        }
+        return handle;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** Capacity in bytes (a pooled buffer may be larger than what was asked for). */
+    public long bytes() {
+        return bytes;
+    }
+
+    public long floats() {
+        return bytes / 4;
+    }
+
+    public void write(float[] src) {
+        write(src, 0, src.length, 0);
+    }
+
+    /** Copies src[srcOff, srcOff+n) into elements [dstOff, dstOff+n); blocks until done. */
+    public void write(float[] src, int srcOff, int n, long dstOff) {
+        checkRange(dstOff, n);
+        ByteBuffer bb = device.staging((long) n * 4);
+        bb.asFloatBuffer().put(src, srcOff, n);
+        device.api().writeBuffer(device.queue(), handle(), dstOff * 4, bb, true);
+    }
+
+    public void write(int[] src) {
+        write(src, 0, src.length, 0);
+    }
+
+    public void write(int[] src, int srcOff, int n, long dstOff) {
+        checkRange(dstOff, n);
+        ByteBuffer bb = device.staging((long) n * 4);
+        bb.asIntBuffer().put(src, srcOff, n);
+        device.api().writeBuffer(device.queue(), handle(), dstOff * 4, bb, true);
+    }
+
+    public float[] readFloats(long off, int n) {
+        float[] out = new float[n];
+        read(out, 0, n, off);
+        return out;
+    }
+
+    public void read(float[] dst, int dstOff, int n, long srcOff) {
+        checkRange(srcOff, n);
+        ByteBuffer bb = device.staging((long) n * 4);
+        device.api().readBuffer(device.queue(), handle(), srcOff * 4, bb, true);
+        bb.asFloatBuffer().get(dst, dstOff, n);
+    }
+
+    public int[] readInts(long off, int n) {
+        checkRange(off, n);
+        ByteBuffer bb = device.staging((long) n * 4);
+        device.api().readBuffer(device.queue(), handle(), off * 4, bb, true);
+        int[] out = new int[n];
+        bb.asIntBuffer().get(out);
+        return out;
+    }
+
+    /** Enqueues a device-side copy of n elements from src[srcOff..] to this[dstOff..]. */
+    public void copyFrom(DeviceBuffer src, long srcOff, long dstOff, long n) {
+        src.checkRange(srcOff, n);
+        checkRange(dstOff, n);
+        if (n > 0) {
+            device.api().copyBuffer(device.queue(), src.handle(), srcOff * 4, handle(), dstOff * 4, n * 4);
+        }
+    }
+
+    private void checkRange(long off, long n) {
+        if (off < 0 || n < 0 || (off + n) * 4 > bytes) {
+            throw new IndexOutOfBoundsException("elements [" + off + ", " + (off + n) + ") outside a buffer of "
+                    + (bytes / 4) + " 4-byte elements");
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (pool != null) {
+            pool.giveBack(new DeviceBuffer(device, handle, bytes, pool));
+        } else {
+            device.releaseBuffer(handle, bytes);
+        }
+    }
+}
