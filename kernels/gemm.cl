@@ -30,6 +30,27 @@
 #endif
 #define NR (16 * NV)
 
+
+#define TMLO8 (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23)
+#define TMHI8 (uint16)(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31)
+#define TMLO4 (uint16)(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27)
+#define TMHI4 (uint16)(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31)
+#define TMLO2 (uint16)(0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29)
+#define TMHI2 (uint16)(2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31)
+#define TMLO1 (uint16)(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30)
+#define TMHI1 (uint16)(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31)
+#define TSTAGE(b) \
+  _Pragma("unroll") for (int g = 0; g < 16; g += 2 * (b)) \
+  _Pragma("unroll") for (int i = g; i < g + (b); i++) { \
+    float16 x_ = t[i], y_ = t[i + (b)]; \
+    t[i] = shuffle2(x_, y_, TMLO##b); t[i + (b)] = shuffle2(x_, y_, TMHI##b); }
+// in-register transpose of a 16x16 block held as 16 float16 rows
+#define TRANSPOSE16(t) { TSTAGE(8) TSTAGE(4) TSTAGE(2) TSTAGE(1) }
+
+#if (MC % 16) != 0
+#error "MC must be a multiple of 16"
+#endif
+
 #if ACT == 1
 #define ACTF(x) fmax((x), 0.0f)
 #elif ACT == 2
@@ -83,34 +104,74 @@ void gemm(__global float* C, const int offC, const int ldc,
       }
     }
 #else
-    for (int c = 0; c < NC; c++) {
-      const int n = n0 + c;
-      __local float* dst = Bp + (c / NR) * KC * NR + (c % NR);
-      if (n < N) {
-        __global const float* bcol = B + (size_t)n * ldb + k0;
-        for (int k = 0; k < kl; k++) dst[k * NR] = bcol[k];
-      } else {
-        for (int k = 0; k < kl; k++) dst[k * NR] = 0.0f;
+    for (int c16 = 0; c16 < NC / 16; c16++) {
+      const int col = n0 + c16 * 16;
+      __local float16* dst16 = Bp16 + (c16 / NV) * KC * NV + (c16 % NV);
+      if (col >= N) { for (int k = 0; k < kl; k++) dst16[k * NV] = (float16)(0.0f); continue; }
+      __global const float* bsrc = B + (size_t)col * ldb + k0;
+      int kk = 0;
+      if (col + 16 <= N) {
+        for (; kk + 16 <= kl; kk += 16) {
+          float16 t[16];
+          _Pragma("unroll") for (int i = 0; i < 16; i++) t[i] = vload16(0, bsrc + (size_t)i * ldb + kk);
+          TRANSPOSE16(t)
+          _Pragma("unroll") for (int i = 0; i < 16; i++) dst16[(kk + i) * NV] = t[i];
+        }
       }
+      __local float* dst = (__local float*)dst16;
+      for (int k = kk; k < kl; k++)
+        for (int e = 0; e < 16; e++) dst[k * NR + e] = (col + e < N) ? bsrc[(size_t)e * ldb + k] : 0.0f;
     }
 #endif
     // ---- pack A chunk: Ap[ip][k][r]
 #if TRANS_A == 0
-    for (int i = 0; i < MC; i++) {
-      const int m = m0 + i;
-      __local float* dst = Ap + (i / MR) * KC * MR + (i % MR);
-      if (m < M) {
-        __global const float* arow = A + (size_t)m * lda + k0;
-        for (int k = 0; k < kl; k++) dst[k * MR] = arow[k];
-      } else {
-        for (int k = 0; k < kl; k++) dst[k * MR] = 0.0f;
+    for (int i16 = 0; i16 < MC; i16 += 16) {
+      const int row = m0 + i16;
+      if (row >= M) {
+        for (int k = 0; k < kl; k++) for (int i = i16; i < i16 + 16; i++) Ap[(i / MR) * KC * MR + k * MR + (i % MR)] = 0.0f;
+        continue;
       }
+      __global const float* asrc = A + (size_t)row * lda + k0;
+      int kk = 0;
+      if (row + 16 <= M) {
+        for (; kk + 16 <= kl; kk += 16) {
+          float16 t[16];
+          _Pragma("unroll") for (int i = 0; i < 16; i++) t[i] = vload16(0, asrc + (size_t)i * lda + kk);
+          TRANSPOSE16(t)
+#if MR == 8
+          _Pragma("unroll") for (int i = 0; i < 16; i++) {
+            vstore8(t[i].lo, 0, Ap + (i16 / MR) * KC * MR + (kk + i) * MR);
+            vstore8(t[i].hi, 0, Ap + (i16 / MR + 1) * KC * MR + (kk + i) * MR);
+          }
+#elif MR == 16
+          _Pragma("unroll") for (int i = 0; i < 16; i++) vstore16(t[i], 0, Ap + (i16 / MR) * KC * MR + (kk + i) * MR);
+#else
+          _Pragma("unroll") for (int i = 0; i < 16; i++) {
+            float tt[16]; vstore16(t[i], 0, tt);
+            _Pragma("unroll") for (int e = 0; e < 16; e++) Ap[((i16 + e) / MR) * KC * MR + (kk + i) * MR + ((i16 + e) % MR)] = tt[e];
+          }
+#endif
+        }
+      }
+      for (int k = kk; k < kl; k++)
+        for (int e = 0; e < 16; e++) Ap[((i16 + e) / MR) * KC * MR + k * MR + ((i16 + e) % MR)] = (row + e < M) ? asrc[(size_t)e * lda + k] : 0.0f;
     }
 #else
     for (int k = 0; k < kl; k++) {
       __global const float* arow = A + (size_t)(k0 + k) * lda + m0;
-      for (int i = 0; i < MC; i++) {
-        Ap[(i / MR) * KC * MR + k * MR + (i % MR)] = (m0 + i < M) ? arow[i] : 0.0f;
+      for (int i16 = 0; i16 < MC; i16 += 16) {
+        float16 t;
+        if (m0 + i16 + 16 <= M) t = vload16(0, arow + i16);
+        else { float tt[16]; for (int e = 0; e < 16; e++) tt[e] = (m0 + i16 + e < M) ? arow[i16 + e] : 0.0f; t = vload16(0, tt); }
+#if MR == 8
+        vstore8(t.lo, 0, Ap + (i16 / MR) * KC * MR + k * MR);
+        vstore8(t.hi, 0, Ap + (i16 / MR + 1) * KC * MR + k * MR);
+#elif MR == 16
+        vstore16(t, 0, Ap + (i16 / MR) * KC * MR + k * MR);
+#else
+        float tt[16]; vstore16(t, 0, tt);
+        _Pragma("unroll") for (int e = 0; e < 16; e++) Ap[((i16 + e) / MR) * KC * MR + k * MR + ((i16 + e) % MR)] = tt[e];
+#endif
       }
     }
 #endif

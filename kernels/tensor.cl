@@ -1,0 +1,21 @@
+// Tensor housekeeping: fill and strided 2-D copy. Row-major, every operand addressed as
+// base[off + r * ld + c]. One work-item per element, global size (cols, rows).
+
+// x[r, c] = value.  x: R x C view (offX, ldX).
+__kernel void fill(__global float* x, const int offX, const int ldX, const float value, const int R, const int C) {
+    int c = get_global_id(0);
+    int r = get_global_id(1);
+    if (r < R && c < C) {
+        x[offX + r * ldX + c] = value;
+    }
+}
+
+// y[r, c] = x[r, c].  y, x: R x C views.
+__kernel void copy2d(__global float* y, const int offY, const int ldY,
+                     __global const float* x, const int offX, const int ldX, const int R, const int C) {
+    int c = get_global_id(0);
+    int r = get_global_id(1);
+    if (r < R && c < C) {
+        y[offY + r * ldY + c] = x[offX + r * ldX + c];
+    }
+}
