@@ -19,3 +19,16 @@ __kernel void copy2d(__global float* y, const int offY, const int ldY,
         y[offY + r * ldY + c] = x[offX + r * ldX + c];
     }
 }
+
+// Gather rows by index: y[r, c] = x[idx[r], c]. Minibatches from a device-resident dataset.
+// y: R x C view; x: N x C view (rows indexed by idx, each 0 <= idx[r] < N, checked on the host);
+// idx: R ints.
+__kernel void gather_rows(__global float* y, const int offY, const int ldY,
+                          __global const float* x, const int offX, const int ldX,
+                          __global const int* idx, const int offIdx, const int R, const int C) {
+    int c = get_global_id(0);
+    int r = get_global_id(1);
+    if (r < R && c < C) {
+        y[offY + r * ldY + c] = x[offX + idx[offIdx + r] * ldX + c];
+    }
+}

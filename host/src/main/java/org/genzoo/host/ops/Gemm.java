@@ -1,0 +1,85 @@
+package org.genzoo.host.ops;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.genzoo.host.Device;
+import org.genzoo.host.Kernel;
+import org.genzoo.host.Tuning;
+import org.genzoo.host.tensor.Tensor;
+
+/**
+ * C = act(alpha·op(A)·op(B) + beta·C + bias) on row-major tensors (kernels/gemm.cl). op(X) is X or
+ * Xᵀ. Each (transA, transB, act, bias) combination is its own specialized build; tile sizes come
+ * from the device's tuning file (kernels/tuning/gemm.properties). With beta = 0, C is not read.
+ */
+public final class Gemm {
+    /** Fused epilogue activations; the code is the kernel's ACT define. */
+    public enum Act {
+        NONE(0), RELU(1), TANH(2), SIGMOID(3), LEAKY_RELU(4), SOFTPLUS(5);
+
+        final int code;
+
+        Act(int code) {
+            this.code = code;
+        }
+    }
+
+    private final Device device;
+    private final Map<String, String> tuning;
+    private final int mc;
+    private final int nc;
+    private final Tensor noBias;
+
+    public Gemm(Device device) {
+        this.device = device;
+        this.tuning = Tuning.defines("gemm", device.info());
+        this.mc = Integer.parseInt(tuning.getOrDefault("MC", "64"));
+        this.nc = Integer.parseInt(tuning.getOrDefault("NC", "128"));
+        this.noBias = Tensor.zeros(device, 1, 1);
+    }
+
+    /** C = op(A)·op(B). */
+    public void mm(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB) {
+        gemm(c, a, transA, b, transB, 1f, 0f, null, Act.NONE);
+    }
+
+    /**
+     * The full product. Shapes: op(A) is M x K, op(B) is K x N, C is M x N, bias (optional) is
+     * 1 x N. A, B and C may be views (ld > cols).
+     */
+    public void gemm(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor bias,
+            Act act) {
+        int m = transA ? a.cols() : a.rows();
+        int k = transA ? a.rows() : a.cols();
+        int kb = transB ? b.cols() : b.rows();
+        int n = transB ? b.rows() : b.cols();
+        if (k != kb || c.rows() != m || c.cols() != n) {
+            throw new IllegalArgumentException("gemm: op(A) " + m + " x " + k + ", op(B) " + kb + " x " + n + ", C " + c.shape()
+                    + " do not chain (need op(A) M x K, op(B) K x N, C M x N)");
+        }
+        if (bias != null && (bias.rows() != 1 || bias.cols() != n)) {
+            throw new IllegalArgumentException("gemm: bias must be 1 x " + n + ", got " + bias.shape());
+        }
+        if (m == 0 || n == 0) {
+            return;
+        }
+        Map<String, String> defs = new HashMap<>(tuning);
+        defs.put("TRANS_A", transA ? "1" : "0");
+        defs.put("TRANS_B", transB ? "1" : "0");
+        defs.put("ACT", Integer.toString(act.code));
+        defs.put("HAS_BIAS", bias == null ? "0" : "1");
+        Tensor bv = bias == null ? noBias : bias;
+        Kernel kern = device.kernel("gemm.cl", "gemm", defs).args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b, b.offset(),
+                b.ld(), bv, bv.offset(), m, n, k, alpha, beta);
+        device.launch(kern, global(m, n), new long[] {1, 1});
+    }
+
+    /** Launch geometry: one work-group (of one work-item) per MC x NC block of C. */
+    long[] global(int m, int n) {
+        return new long[] {(n + nc - 1) / nc, (m + mc - 1) / mc};
+    }
+
+    public static OpCost cost(int m, int n, int k, boolean readC) {
+        return OpCost.of(2.0 * m * n * k, 4.0 * ((double) m * k + (double) k * n + (readC ? 2.0 : 1.0) * m * n));
+    }
+}

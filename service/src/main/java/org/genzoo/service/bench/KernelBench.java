@@ -1,0 +1,171 @@
+package org.genzoo.service.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import org.genzoo.host.Device;
+import org.genzoo.service.cli.ExitCodes;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code genzoo bench kernels}: every kernel family at representative shapes. Each case is first
+ * validated against its plain-Java reference, then run {@code --reps} times after a warm-up; the
+ * time of a run is the sum of the device times (profiling events) of the kernels it launched, and
+ * the table gives the median with GFLOP/s, GB/s and the fraction of the measured device peaks.
+ */
+@Command(name = "kernels", mixinStandardHelpOptions = true, description = "Time every kernel family; GEMM side by side with CLBlast.")
+public final class KernelBench implements Callable<Integer> {
+    @Option(names = "--binding", description = "OpenCL binding (CLBlast runs only with jocl, the default).")
+    String binding;
+
+    @Option(names = {"-d", "--device"}, description = "Device selector (default GENZOO_DEVICE or auto).")
+    String device;
+
+    @Option(names = "--only", description = "Regular expression on case names, e.g. 'gemm'.")
+    String only;
+
+    @Option(names = "--reps", defaultValue = "9", description = "Timed runs per case (default ${DEFAULT-VALUE}).")
+    int reps;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    /** The cases, in report order. */
+    static List<BenchCase> cases() {
+        List<BenchCase> list = new ArrayList<>();
+        for (int s : new int[] {256, 512, 1024, 2048}) {
+            list.add(new GemmCase("square", s, s, s, false, false));
+        }
+        // An MLP VAE step, batch 128, 784-400: forward products and the transposed products of backward.
+        list.add(new GemmCase("VAE fwd 784->400", 128, 400, 784, false, true));
+        list.add(new GemmCase("VAE fwd 400->784", 128, 784, 400, false, true));
+        list.add(new GemmCase("VAE fwd, W stored KxN", 128, 400, 784, false, false));
+        list.add(new GemmCase("VAE fwd, W stored KxN", 128, 784, 400, false, false));
+        list.add(new GemmCase("VAE bwd dW = dY^T X", 784, 400, 128, true, false));
+        list.add(new GemmCase("VAE bwd dW = dY^T X", 400, 784, 128, true, false));
+        list.add(new GemmCase("VAE bwd dX = dY W", 128, 784, 400, false, false));
+        list.add(new GemmCase("VAE bwd dX = dY W^T", 128, 784, 400, false, true));
+        list.addAll(OpCases.all());
+        return list;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (reps < 1) {
+            throw new IllegalArgumentException("--reps must be at least 1, got " + reps);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        Pattern filter = only == null ? null : Pattern.compile(only);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        try (Device dev = Device.open(binding, device)) {
+            Peaks peaks = Peaks.measure(dev);
+            if (!json) {
+                out.printf(Locale.ROOT, "device: %s (%s binding)%nmeasured peaks: FMA %.0f GFLOP/s (float16 FMA chains), stream copy %.1f GB/s%n",
+                        dev.info().name(), dev.api().name(), peaks.gflops(), peaks.gbps());
+                out.flush();
+            }
+            long[] sum = new long[1];
+            for (BenchCase c : cases()) {
+                if (filter != null && !filter.matcher(c.name()).find()) {
+                    continue;
+                }
+                c.setup(dev);
+                try {
+                    dev.setKernelTiming(null, 0);
+                    c.validate();
+                    dev.finish();
+                    dev.setKernelTiming((kernel, ns) -> sum[0] += ns, 1);
+                    c.run();
+                    dev.finish(); // warm-up
+                    long[] t = new long[reps];
+                    for (int i = 0; i < reps; i++) {
+                        sum[0] = 0;
+                        c.run();
+                        dev.finish();
+                        t[i] = sum[0];
+                    }
+                    dev.setKernelTiming(null, 0);
+                    double ours = median(t);
+                    double peer = -1;
+                    if (c.peerRunNanos() >= 0) {
+                        long[] p = new long[reps];
+                        for (int i = 0; i < reps; i++) {
+                            p[i] = c.peerRunNanos();
+                        }
+                        peer = median(p);
+                    }
+                    rows.add(row(c, ours, peer, peaks));
+                    if (!json) {
+                        Map<String, Object> r = rows.get(rows.size() - 1);
+                        out.println(line(r));
+                        out.flush();
+                    }
+                } finally {
+                    c.close();
+                }
+            }
+            if (json) {
+                Map<String, Object> doc = new LinkedHashMap<>();
+                doc.put("device", dev.info().name());
+                doc.put("binding", dev.api().name());
+                doc.put("peakGflops", peaks.gflops());
+                doc.put("peakGBps", peaks.gbps());
+                doc.put("cases", rows);
+                out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(doc));
+            }
+        }
+        out.flush();
+        return ExitCodes.OK;
+    }
+
+    private static double median(long[] t) {
+        long[] s = t.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
+    }
+
+    private static Map<String, Object> row(BenchCase c, double ns, double peerNs, Peaks peaks) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("case", c.name());
+        r.put("family", c.family());
+        r.put("medianMicros", ns / 1e3);
+        double gflops = c.cost().flops() / ns;
+        double gbps = c.cost().bytes() / ns;
+        r.put("gflops", gflops);
+        r.put("gbps", gbps);
+        r.put("pctPeakFlops", 100 * gflops / peaks.gflops());
+        r.put("pctPeakBandwidth", 100 * gbps / peaks.gbps());
+        if (peerNs >= 0) {
+            r.put("peer", c.peerName());
+            r.put("peerMicros", peerNs / 1e3);
+            r.put("peerGflops", c.cost().flops() / peerNs);
+            r.put("speedupVsPeer", peerNs / ns);
+        }
+        return r;
+    }
+
+    private static String line(Map<String, Object> r) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-58s %10.1f us %8.1f GFLOP/s %7.1f GB/s  %5.1f%% FMA peak %5.1f%% BW peak",
+                r.get("case"), (Double) r.get("medianMicros"), (Double) r.get("gflops"), (Double) r.get("gbps"),
+                (Double) r.get("pctPeakFlops"), (Double) r.get("pctPeakBandwidth")));
+        if (r.containsKey("peer")) {
+            sb.append(String.format(Locale.ROOT, " | %s %10.1f us %8.1f GFLOP/s | ours %.2fx", r.get("peer"), (Double) r.get("peerMicros"),
+                    (Double) r.get("peerGflops"), (Double) r.get("speedupVsPeer")));
+        }
+        return sb.toString();
+    }
+
+}
