@@ -27,6 +27,7 @@ public final class Device implements AutoCloseable {
     private int sampleEvery = 0;
     private long launches;
     private final List<Pending> pending = new ArrayList<>();
+    private final Map<Class<?>, Object> shared = new java.util.LinkedHashMap<>();
 
     private record Pending(String kernel, Object event) {
     }
@@ -92,6 +93,19 @@ public final class Device implements AutoCloseable {
 
     public Kernel kernel(String file, String name) {
         return kernel(file, name, Map.of());
+    }
+
+    /**
+     * One instance per device of a helper (an op with cached state such as {@link org.genzoo.host.ops.Gemm}),
+     * made on first use; closed with the device when it is AutoCloseable.
+     */
+    public <T> T shared(Class<T> type, java.util.function.Function<Device, T> make) {
+        Object o = shared.get(type);
+        if (o == null) {
+            o = make.apply(this);
+            shared.put(type, o);
+        }
+        return type.cast(o);
     }
 
     /** A fresh, unpooled buffer the caller owns. */
@@ -224,6 +238,16 @@ public final class Device implements AutoCloseable {
             }
             pending.clear();
         } finally {
+            for (Object o : shared.values()) {
+                if (o instanceof AutoCloseable c) {
+                    try {
+                        c.close();
+                    } catch (Exception e) {
+                        throw new IllegalStateException("closing " + o.getClass().getSimpleName(), e);
+                    }
+                }
+            }
+            shared.clear();
             pool.close();
             programs.close();
             api.release(queue);

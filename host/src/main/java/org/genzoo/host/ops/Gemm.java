@@ -12,7 +12,7 @@ import org.genzoo.host.tensor.Tensor;
  * Xᵀ. Each (transA, transB, act, bias) combination is its own specialized build; tile sizes come
  * from the device's tuning file (kernels/tuning/gemm.properties). With beta = 0, C is not read.
  */
-public final class Gemm {
+public final class Gemm implements AutoCloseable {
     /** Fused epilogue activations; the code is the kernel's ACT define. */
     public enum Act {
         NONE(0), RELU(1), TANH(2), SIGMOID(3), LEAKY_RELU(4), SOFTPLUS(5);
@@ -81,5 +81,10 @@ public final class Gemm {
 
     public static OpCost cost(int m, int n, int k, boolean readC) {
         return OpCost.of(2.0 * m * n * k, 4.0 * ((double) m * k + (double) k * n + (readC ? 2.0 : 1.0) * m * n));
+    }
+
+    @Override
+    public void close() {
+        noBias.close();
     }
 }

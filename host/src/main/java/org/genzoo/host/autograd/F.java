@@ -1,0 +1,306 @@
+package org.genzoo.host.autograd;
+
+import org.genzoo.host.ops.Elementwise;
+import org.genzoo.host.ops.Elementwise.Unary;
+import org.genzoo.host.ops.Gemm;
+import org.genzoo.host.ops.Reduce;
+import org.genzoo.host.tensor.Tensor;
+
+/**
+ * Differentiable ops on {@link Var}s, recorded on the active {@link Tape}. Each op computes its
+ * output with the device kernels and records the backward step that computes input gradients
+ * (assigning the first contribution, accumulating the rest; parameters always accumulate).
+ */
+public final class F {
+    private F() {
+    }
+
+    private static Tape tape() {
+        return Tape.current();
+    }
+
+    private static Gemm gemm(Tape t) {
+        return t.device().shared(Gemm.class, Gemm::new);
+    }
+
+    /** C = op(A)·op(B). */
+    public static Var matmul(Var a, boolean transA, Var b, boolean transB) {
+        Tape t = tape();
+        int m = transA ? a.cols() : a.rows();
+        int n = transB ? b.rows() : b.cols();
+        Tensor c = t.alloc(m, n);
+        gemm(t).mm(c, a.value(), transA, b.value(), transB);
+        Var out = t.result(c, a.requiresGrad() || b.requiresGrad());
+        t.onBackward(() -> {
+            if (!out.hasGrad()) {
+                return;
+            }
+            Tensor dc = out.grad();
+            if (a.requiresGrad()) {
+                float beta = a.prepareGrad(t);
+                if (!transA) {
+                    gemm(t).gemm(a.grad(), dc, false, b.value(), !transB, 1f, beta, null, Gemm.Act.NONE);
+                } else {
+                    gemm(t).gemm(a.grad(), b.value(), transB, dc, true, 1f, beta, null, Gemm.Act.NONE);
+                }
+            }
+            if (b.requiresGrad()) {
+                float beta = b.prepareGrad(t);
+                if (!transB) {
+                    gemm(t).gemm(b.grad(), a.value(), !transA, dc, false, 1f, beta, null, Gemm.Act.NONE);
+                } else {
+                    gemm(t).gemm(b.grad(), dc, true, a.value(), transA, 1f, beta, null, Gemm.Act.NONE);
+                }
+            }
+        });
+        return out;
+    }
+
+    /** Activations the GEMM epilogue can fuse into {@link #linear} (their backward reads y). */
+    public enum LinearAct {
+        NONE(Gemm.Act.NONE, null), RELU(Gemm.Act.RELU, Unary.RELU), TANH(Gemm.Act.TANH, Unary.TANH),
+        SIGMOID(Gemm.Act.SIGMOID, Unary.SIGMOID);
+
+        final Gemm.Act gemmAct;
+        final Unary unary;
+
+        LinearAct(Gemm.Act gemmAct, Unary unary) {
+            this.gemmAct = gemmAct;
+            this.unary = unary;
+        }
+    }
+
+    /**
+     * y = act(x·Wᵀ + b) in one GEMM with a fused epilogue. x: B x IN, W: OUT x IN, b: 1 x OUT (or
+     * null), y: B x OUT. Backward: dz = dy ⊙ act'(from y); dW += dzᵀx; db += Σ_rows dz; dx = dz·W.
+     */
+    public static Var linear(Var x, Var w, Var b, LinearAct act) {
+        Tape t = tape();
+        if (x.cols() != w.cols()) {
+            throw new IllegalArgumentException("linear: x has " + x.cols() + " features, W expects " + w.cols());
+        }
+        Tensor y = t.alloc(x.rows(), w.rows());
+        gemm(t).gemm(y, x.value(), false, w.value(), true, 1f, 0f, b == null ? null : b.value(), act.gemmAct);
+        boolean req = x.requiresGrad() || w.requiresGrad() || (b != null && b.requiresGrad());
+        Var out = t.result(y, req);
+        t.onBackward(() -> {
+            if (!out.hasGrad()) {
+                return;
+            }
+            Tensor dz = out.grad();
+            if (act.unary != null) {
+                Tensor tmp = t.alloc(y.rows(), y.cols());
+                // RELU's derivative from y equals its derivative from x (y > 0 iff x > 0).
+                Elementwise.unaryBackward(act.unary, tmp, dz, y, 0f, 0f);
+                dz = tmp;
+            }
+            if (w.requiresGrad()) {
+                gemm(t).gemm(w.grad(), dz, true, x.value(), false, 1f, w.prepareGrad(t), null, Gemm.Act.NONE);
+            }
+            if (b != null && b.requiresGrad()) {
+                Reduce.cols(Reduce.Op.SUM, b.grad(), dz, b.prepareGrad(t));
+            }
+            if (x.requiresGrad()) {
+                float beta = x.prepareGrad(t);
+                gemm(t).gemm(x.grad(), dz, false, w.value(), false, 1f, beta, null, Gemm.Act.NONE);
+            }
+        });
+        return out;
+    }
+
+    /** y = f(x; p) for an elementwise activation (p: leaky slope or ELU alpha). */
+    public static Var unary(Unary f, Var x, float p) {
+        Tape t = tape();
+        Tensor y = t.alloc(x.rows(), x.cols());
+        Elementwise.unary(f, y, x.value(), p);
+        Var out = t.result(y, x.requiresGrad());
+        t.onBackward(() -> {
+            if (out.hasGrad() && x.requiresGrad()) {
+                float beta = x.prepareGrad(t);
+                Elementwise.unaryBackward(f, x.grad(), out.grad(), f.backwardReadsOutput() ? y : x.value(), p, beta);
+            }
+        });
+        return out;
+    }
+
+    public static Var relu(Var x) {
+        return unary(Unary.RELU, x, 0f);
+    }
+
+    public static Var leakyRelu(Var x, float slope) {
+        return unary(Unary.LEAKY_RELU, x, slope);
+    }
+
+    public static Var elu(Var x, float alpha) {
+        return unary(Unary.ELU, x, alpha);
+    }
+
+    public static Var tanh(Var x) {
+        return unary(Unary.TANH, x, 0f);
+    }
+
+    public static Var sigmoid(Var x) {
+        return unary(Unary.SIGMOID, x, 0f);
+    }
+
+    public static Var softplus(Var x) {
+        return unary(Unary.SOFTPLUS, x, 0f);
+    }
+
+    public static Var exp(Var x) {
+        return unary(Unary.EXP, x, 0f);
+    }
+
+    public static Var log(Var x) {
+        return unary(Unary.LOG, x, 0f);
+    }
+
+    public static Var square(Var x) {
+        return unary(Unary.SQUARE, x, 0f);
+    }
+
+    public static Var logSigmoid(Var x) {
+        return unary(Unary.LOG_SIGMOID, x, 0f);
+    }
+
+    /** a + b (same shape). */
+    public static Var add(Var a, Var b) {
+        Tape t = tape();
+        Tensor y = t.alloc(a.rows(), a.cols());
+        Elementwise.add(y, a.value(), b.value());
+        Var out = t.result(y, a.requiresGrad() || b.requiresGrad());
+        t.onBackward(() -> {
+            if (!out.hasGrad()) {
+                return;
+            }
+            passThrough(t, a, out.grad(), 1f);
+            passThrough(t, b, out.grad(), 1f);
+        });
+        return out;
+    }
+
+    /** a - b (same shape). */
+    public static Var sub(Var a, Var b) {
+        Tape t = tape();
+        Tensor y = t.alloc(a.rows(), a.cols());
+        Elementwise.sub(y, a.value(), b.value());
+        Var out = t.result(y, a.requiresGrad() || b.requiresGrad());
+        t.onBackward(() -> {
+            if (!out.hasGrad()) {
+                return;
+            }
+            passThrough(t, a, out.grad(), 1f);
+            passThrough(t, b, out.grad(), -1f);
+        });
+        return out;
+    }
+
+    /** a ⊙ b (same shape). */
+    public static Var mul(Var a, Var b) {
+        Tape t = tape();
+        Tensor y = t.alloc(a.rows(), a.cols());
+        Elementwise.mul(y, a.value(), b.value());
+        Var out = t.result(y, a.requiresGrad() || b.requiresGrad());
+        t.onBackward(() -> {
+            if (!out.hasGrad()) {
+                return;
+            }
+            if (a.requiresGrad()) {
+                float beta = a.prepareGrad(t);
+                Elementwise.mul(a.grad(), out.grad(), b.value(), beta);
+            }
+            if (b.requiresGrad()) {
+                float beta = b.prepareGrad(t);
+                Elementwise.mul(b.grad(), out.grad(), a.value(), beta);
+            }
+        });
+        return out;
+    }
+
+    /** s·x. */
+    public static Var scale(Var x, float s) {
+        Tape t = tape();
+        Tensor y = t.alloc(x.rows(), x.cols());
+        Elementwise.scale(y, x.value(), s);
+        Var out = t.result(y, x.requiresGrad());
+        t.onBackward(() -> {
+            if (out.hasGrad()) {
+                passThrough(t, x, out.grad(), s);
+            }
+        });
+        return out;
+    }
+
+    /** y[r, c] = x[r, c] + b[c]. */
+    public static Var addRow(Var x, Var b) {
+        Tape t = tape();
+        Tensor y = t.alloc(x.rows(), x.cols());
+        Elementwise.addRow(y, x.value(), b.value());
+        Var out = t.result(y, x.requiresGrad() || b.requiresGrad());
+        t.onBackward(() -> {
+            if (!out.hasGrad()) {
+                return;
+            }
+            passThrough(t, x, out.grad(), 1f);
+            if (b.requiresGrad()) {
+                float beta = b.prepareGrad(t);
+                Reduce.cols(Reduce.Op.SUM, b.grad(), out.grad(), beta);
+            }
+        });
+        return out;
+    }
+
+    /** Sum over columns of each row: R x C -> R x 1 (op: SUM, MEAN, LOGSUMEXP). */
+    public static Var reduceRows(Reduce.Op op, Var x) {
+        Tape t = tape();
+        Tensor y = t.alloc(x.rows(), 1);
+        Reduce.rows(op, y, x.value());
+        Var out = t.result(y, x.requiresGrad());
+        t.onBackward(() -> {
+            if (out.hasGrad() && x.requiresGrad()) {
+                float beta = x.prepareGrad(t);
+                Reduce.rowsBackward(op, x.grad(), out.grad(), x.value(), y, beta);
+            }
+        });
+        return out;
+    }
+
+    /** Reduction over rows of each column: R x C -> 1 x C. */
+    public static Var reduceCols(Reduce.Op op, Var x) {
+        Tape t = tape();
+        Tensor y = t.alloc(1, x.cols());
+        Reduce.cols(op, y, x.value());
+        Var out = t.result(y, x.requiresGrad());
+        t.onBackward(() -> {
+            if (out.hasGrad() && x.requiresGrad()) {
+                float beta = x.prepareGrad(t);
+                Reduce.colsBackward(op, x.grad(), out.grad(), x.value(), y, beta);
+            }
+        });
+        return out;
+    }
+
+    /** Sum of every element: 1 x 1. */
+    public static Var sum(Var x) {
+        return reduceCols(Reduce.Op.SUM, x.cols() == 1 ? x : reduceRows(Reduce.Op.SUM, x));
+    }
+
+    /** Mean of every element: 1 x 1. */
+    public static Var mean(Var x) {
+        return scale(sum(x), 1f / x.value().size());
+    }
+
+    /** Mean squared error over every element. */
+    public static Var mse(Var prediction, Var target) {
+        return mean(square(sub(prediction, target)));
+    }
+
+    /** dx = beta·dx + s·g, with the beta the accumulation rule gives. */
+    private static void passThrough(Tape t, Var x, Tensor g, float s) {
+        if (!x.requiresGrad()) {
+            return;
+        }
+        float beta = x.prepareGrad(t);
+        Elementwise.axpby(x.grad(), s, g, beta);
+    }
+}

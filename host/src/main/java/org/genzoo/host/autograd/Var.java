@@ -1,0 +1,74 @@
+package org.genzoo.host.autograd;
+
+import org.genzoo.host.tensor.Tensor;
+
+/**
+ * A value on the tape, with its gradient when something upstream needs one. A Var made from a
+ * {@link Param} shares the parameter's tensors: its gradient accumulates. Any other Var's gradient
+ * is assigned by the first contribution of a backward pass and accumulated by later ones.
+ */
+public final class Var {
+    private final Tensor value;
+    private final Param param;
+    private final boolean requiresGrad;
+    private Tensor grad;
+    private boolean gradWritten;
+
+    Var(Tensor value, Param param, boolean requiresGrad) {
+        this.value = value;
+        this.param = param;
+        this.requiresGrad = requiresGrad;
+    }
+
+    public Tensor value() {
+        return value;
+    }
+
+    public int rows() {
+        return value.rows();
+    }
+
+    public int cols() {
+        return value.cols();
+    }
+
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /** The gradient after backward (null when this Var got none). */
+    public Tensor grad() {
+        return param != null ? param.grad() : grad;
+    }
+
+    Param param() {
+        return param;
+    }
+
+    /**
+     * The gradient tensor to write into, allocating it on first use, and the beta to write with:
+     * 1 (accumulate) for parameters and for every contribution after the first, else 0 (assign).
+     */
+    float prepareGrad(Tape tape) {
+        if (param != null) {
+            return 1f;
+        }
+        if (grad == null) {
+            grad = tape.alloc(value.rows(), value.cols());
+        }
+        if (gradWritten) {
+            return 1f;
+        }
+        gradWritten = true;
+        return 0f;
+    }
+
+    boolean hasGrad() {
+        return param != null || gradWritten;
+    }
+
+    @Override
+    public String toString() {
+        return "Var(" + value.shape() + (param != null ? ", " + param.name() : "") + ")";
+    }
+}

@@ -1,0 +1,288 @@
+package org.genzoo.host.ops;
+
+import org.genzoo.host.Device;
+import org.genzoo.host.Kernel;
+import org.genzoo.host.tensor.Tensor;
+
+/**
+ * Per-example log-likelihoods and divergences (kernels/losses.cl): each forward maps R x C inputs
+ * to an R x 1 output (one value per example), summed over columns in a fixed order.
+ *
+ * <p>Every backward takes the output gradient dOut (R x 1, or R x C for the per-dimension KL) and
+ * writes {@code d = beta * d + contribution}: beta = 0 assigns without reading d, beta = 1
+ * accumulates (say, into a dmu that another term already wrote). Gradient arguments come first,
+ * then dOut, then the forward's inputs, then beta. Argument order elsewhere: outputs, then inputs.
+ */
+public final class Losses {
+    public static final String FILE = "losses.cl";
+
+    /** Work-group edge for elementwise 2-D launches. */
+    private static final long WG = 16;
+    /** Work-group size for one-work-item-per-row launches. */
+    private static final long ROW_WG = 64;
+
+    private Losses() {
+    }
+
+    // ---- Bernoulli log-likelihood from logits --------------------------------------------------
+
+    /** out[r] = sum_c x*l - softplus(l) = log p(x | logits l).  out: R x 1; x, logits: R x C. */
+    public static void bernoulliLogLik(Tensor out, Tensor x, Tensor logits) {
+        x.requireShape(logits, "bernoulliLogLik x vs logits");
+        requireRowVector(out, x, "bernoulliLogLik out");
+        same(out, x, logits);
+        rowLaunch(x, "bernoulli_loglik", out, out.offset(), out.ld(), x, x.offset(), x.ld(),
+                logits, logits.offset(), logits.ld(), x.rows(), x.cols());
+    }
+
+    /** dLogits = beta*dLogits + dOut[r] * (x - sigmoid(l)).  dLogits, x, logits: R x C; dOut: R x 1. */
+    public static void bernoulliLogLikBackward(Tensor dLogits, Tensor dOut, Tensor x, Tensor logits, float beta) {
+        x.requireShape(logits, "bernoulliLogLikBackward x vs logits");
+        x.requireShape(dLogits, "bernoulliLogLikBackward x vs dLogits");
+        requireRowVector(dOut, x, "bernoulliLogLikBackward dOut");
+        same(dLogits, dOut, x, logits);
+        elementLaunch(x, "bernoulli_loglik_backward", dLogits, dLogits.offset(), dLogits.ld(), dOut, dOut.offset(), dOut.ld(),
+                x, x.offset(), x.ld(), logits, logits.offset(), logits.ld(), beta, x.rows(), x.cols());
+    }
+
+    // ---- diagonal Gaussian log-density ---------------------------------------------------------
+
+    /**
+     * out[r] = sum_c log N(x; mu, exp(logvar)) = sum_c -0.5*(log 2pi + logvar + (x-mu)^2 exp(-logvar)).
+     * out: R x 1; x, mu, logvar: R x C.
+     */
+    public static void gaussianLogDensity(Tensor out, Tensor x, Tensor mu, Tensor logvar) {
+        x.requireShape(mu, "gaussianLogDensity x vs mu");
+        x.requireShape(logvar, "gaussianLogDensity x vs logvar");
+        requireRowVector(out, x, "gaussianLogDensity out");
+        same(out, x, mu, logvar);
+        rowLaunch(x, "gaussian_logdensity", out, out.offset(), out.ld(), x, x.offset(), x.ld(),
+                mu, mu.offset(), mu.ld(), logvar, logvar.offset(), logvar.ld(), x.rows(), x.cols());
+    }
+
+    /**
+     * Backward of {@link #gaussianLogDensity}: dx = -g (x-mu) exp(-logvar), dmu = -dx,
+     * dlogvar = g/2 ((x-mu)^2 exp(-logvar) - 1), g = dOut[r]; each with beta semantics. Any of dx,
+     * dmu, dlogvar may be null (not wanted, say for data x). dx, dmu, dlogvar, x, mu, logvar: R x C;
+     * dOut: R x 1.
+     */
+    public static void gaussianLogDensityBackward(Tensor dx, Tensor dmu, Tensor dlogvar, Tensor dOut, Tensor x, Tensor mu,
+            Tensor logvar, float beta) {
+        x.requireShape(mu, "gaussianLogDensityBackward x vs mu");
+        x.requireShape(logvar, "gaussianLogDensityBackward x vs logvar");
+        requireRowVector(dOut, x, "gaussianLogDensityBackward dOut");
+        same(dOut, x, mu, logvar);
+        int which = 0;
+        Tensor[] grads = {dx, dmu, dlogvar};
+        String[] names = {"dx", "dmu", "dlogvar"};
+        for (int i = 0; i < 3; i++) {
+            if (grads[i] != null) {
+                x.requireShape(grads[i], "gaussianLogDensityBackward x vs " + names[i]);
+                same(x, grads[i]);
+                which |= 1 << i;
+            } else {
+                grads[i] = x; // never written: its bit of `which` is clear
+            }
+        }
+        if (which == 0) {
+            return;
+        }
+        elementLaunch(x, "gaussian_logdensity_backward", grads[0], grads[0].offset(), grads[0].ld(),
+                grads[1], grads[1].offset(), grads[1].ld(), grads[2], grads[2].offset(), grads[2].ld(), which,
+                dOut, dOut.offset(), dOut.ld(), x, x.offset(), x.ld(), mu, mu.offset(), mu.ld(),
+                logvar, logvar.offset(), logvar.ld(), beta, x.rows(), x.cols());
+    }
+
+    // ---- standard normal log-density -----------------------------------------------------------
+
+    /** out[r] = sum_c -0.5*(log 2pi + x^2).  out: R x 1; x: R x C. */
+    public static void standardNormalLogDensity(Tensor out, Tensor x) {
+        requireRowVector(out, x, "standardNormalLogDensity out");
+        same(out, x);
+        rowLaunch(x, "std_normal_logdensity", out, out.offset(), out.ld(), x, x.offset(), x.ld(), x.rows(), x.cols());
+    }
+
+    /** dx = beta*dx - dOut[r] * x.  dx, x: R x C; dOut: R x 1. */
+    public static void standardNormalLogDensityBackward(Tensor dx, Tensor dOut, Tensor x, float beta) {
+        x.requireShape(dx, "standardNormalLogDensityBackward x vs dx");
+        requireRowVector(dOut, x, "standardNormalLogDensityBackward dOut");
+        same(dx, dOut, x);
+        elementLaunch(x, "std_normal_logdensity_backward", dx, dx.offset(), dx.ld(), dOut, dOut.offset(), dOut.ld(),
+                x, x.offset(), x.ld(), beta, x.rows(), x.cols());
+    }
+
+    // ---- KL(N(mu, exp(logvar)) || N(0, I)) -----------------------------------------------------
+
+    /** out[r] = 0.5 * sum_c mu^2 + exp(logvar) - 1 - logvar (Kingma & Welling 2014).  out: R x 1; mu, logvar: R x C. */
+    public static void klStandardNormal(Tensor out, Tensor mu, Tensor logvar) {
+        mu.requireShape(logvar, "klStandardNormal mu vs logvar");
+        requireRowVector(out, mu, "klStandardNormal out");
+        same(out, mu, logvar);
+        rowLaunch(mu, "kl_normal", out, out.offset(), out.ld(), mu, mu.offset(), mu.ld(),
+                logvar, logvar.offset(), logvar.ld(), mu.rows(), mu.cols());
+    }
+
+    /** dmu = beta*dmu + dOut[r]*mu, dlogvar = beta*dlogvar + dOut[r]*(exp(logvar)-1)/2.  dOut: R x 1; the rest R x C. */
+    public static void klStandardNormalBackward(Tensor dmu, Tensor dlogvar, Tensor dOut, Tensor mu, Tensor logvar, float beta) {
+        requireRowVector(dOut, mu, "klStandardNormalBackward dOut");
+        klBackward(dmu, dlogvar, dOut, 0, mu, logvar, beta);
+    }
+
+    /** Per dimension, no sum (for free bits): out[r, c] = 0.5*(mu^2 + exp(logvar) - 1 - logvar).  out, mu, logvar: R x C. */
+    public static void klStandardNormalPerDim(Tensor out, Tensor mu, Tensor logvar) {
+        mu.requireShape(logvar, "klStandardNormalPerDim mu vs logvar");
+        mu.requireShape(out, "klStandardNormalPerDim mu vs out");
+        same(out, mu, logvar);
+        elementLaunch(mu, "kl_normal_per_dim", out, out.offset(), out.ld(), mu, mu.offset(), mu.ld(),
+                logvar, logvar.offset(), logvar.ld(), mu.rows(), mu.cols());
+    }
+
+    /** dmu = beta*dmu + dOut[r,c]*mu, dlogvar = beta*dlogvar + dOut[r,c]*(exp(logvar)-1)/2.  All R x C. */
+    public static void klStandardNormalPerDimBackward(Tensor dmu, Tensor dlogvar, Tensor dOut, Tensor mu, Tensor logvar, float beta) {
+        mu.requireShape(dOut, "klStandardNormalPerDimBackward mu vs dOut");
+        klBackward(dmu, dlogvar, dOut, 1, mu, logvar, beta);
+    }
+
+    private static void klBackward(Tensor dmu, Tensor dlogvar, Tensor dOut, int incD, Tensor mu, Tensor logvar, float beta) {
+        mu.requireShape(logvar, "klBackward mu vs logvar");
+        mu.requireShape(dmu, "klBackward mu vs dmu");
+        mu.requireShape(dlogvar, "klBackward mu vs dlogvar");
+        same(dmu, dlogvar, dOut, mu, logvar);
+        elementLaunch(mu, "kl_normal_backward", dmu, dmu.offset(), dmu.ld(), dlogvar, dlogvar.offset(), dlogvar.ld(),
+                dOut, dOut.offset(), dOut.ld(), incD, mu, mu.offset(), mu.ld(), logvar, logvar.offset(), logvar.ld(),
+                beta, mu.rows(), mu.cols());
+    }
+
+    // ---- log-mean-exp (IWAE) -------------------------------------------------------------------
+
+    /**
+     * out[r] = log((1/K) sum_k exp(a[r, k])), stable (max subtracted); the IWAE bound from K log
+     * importance weights (Burda et al. 2016). A row of all -inf gives -inf.  out: R x 1; a: R x K, K >= 1.
+     */
+    public static void logMeanExp(Tensor out, Tensor a) {
+        requireRowVector(out, a, "logMeanExp out");
+        requireSamples(a, "logMeanExp");
+        same(out, a);
+        rowLaunch(a, "log_mean_exp", out, out.offset(), out.ld(), a, a.offset(), a.ld(), a.rows(), a.cols());
+    }
+
+    /** da[r, k] = beta*da + dOut[r] * softmax_k(a[r, :]).  da, a: R x K; dOut: R x 1. */
+    public static void logMeanExpBackward(Tensor da, Tensor dOut, Tensor a, float beta) {
+        a.requireShape(da, "logMeanExpBackward a vs da");
+        requireRowVector(dOut, a, "logMeanExpBackward dOut");
+        requireSamples(a, "logMeanExpBackward");
+        same(da, dOut, a);
+        rowLaunch(a, "log_mean_exp_backward", da, da.offset(), da.ld(), dOut, dOut.offset(), dOut.ld(),
+                a, a.offset(), a.ld(), beta, a.rows(), a.cols());
+    }
+
+    // ---- costs (bytes: each operand read or written once; beta != 0 adds a read of each gradient) ----
+
+    /** Forward: per element a multiply-add, exp, log1p and 4 Kahan adds (~10 ops); reads x and logits. */
+    public static OpCost bernoulliLogLikCost(int rows, int cols) {
+        double n = (double) rows * cols;
+        return OpCost.of(n * 10, n * 8 + rows * 4.0);
+    }
+
+    /** Backward: exp, divide and 3 ops per element; reads dOut, x, logits, writes dLogits. */
+    public static OpCost bernoulliLogLikBackwardCost(int rows, int cols, float beta) {
+        double n = (double) rows * cols;
+        return OpCost.of(n * (beta == 0f ? 5 : 7), n * 4 * (beta == 0f ? 3 : 4) + rows * 4.0);
+    }
+
+    /** Forward: per element exp and ~10 ops; reads x, mu, logvar. */
+    public static OpCost gaussianLogDensityCost(int rows, int cols) {
+        double n = (double) rows * cols;
+        return OpCost.of(n * 11, n * 12 + rows * 4.0);
+    }
+
+    /** Backward for {@code grads} of dx, dmu, dlogvar (1 to 3): exp and ~4 ops, plus 2 per gradient. */
+    public static OpCost gaussianLogDensityBackwardCost(int rows, int cols, int grads, float beta) {
+        double n = (double) rows * cols;
+        return OpCost.of(n * (5 + grads * (beta == 0f ? 2 : 4)), n * 4 * (3 + grads * (beta == 0f ? 1 : 2)) + rows * 4.0);
+    }
+
+    /** Forward: 7 ops per element; reads x. */
+    public static OpCost standardNormalLogDensityCost(int rows, int cols) {
+        double n = (double) rows * cols;
+        return OpCost.of(n * 7, n * 4 + rows * 4.0);
+    }
+
+    public static OpCost standardNormalLogDensityBackwardCost(int rows, int cols, float beta) {
+        double n = (double) rows * cols;
+        return OpCost.of(n * (beta == 0f ? 2 : 4), n * 4 * (beta == 0f ? 2 : 3) + rows * 4.0);
+    }
+
+    /** Forward: expm1 and ~8 ops per element; reads mu, logvar. */
+    public static OpCost klStandardNormalCost(int rows, int cols) {
+        double n = (double) rows * cols;
+        return OpCost.of(n * 9, n * 8 + rows * 4.0);
+    }
+
+    public static OpCost klStandardNormalBackwardCost(int rows, int cols, float beta) {
+        double n = (double) rows * cols;
+        return OpCost.of(n * (beta == 0f ? 4 : 8), n * 4 * (beta == 0f ? 4 : 6) + rows * 4.0);
+    }
+
+    public static OpCost klStandardNormalPerDimCost(int rows, int cols) {
+        double n = (double) rows * cols;
+        return OpCost.of(n * 5, n * 12);
+    }
+
+    public static OpCost klStandardNormalPerDimBackwardCost(int rows, int cols, float beta) {
+        double n = (double) rows * cols;
+        return OpCost.of(n * (beta == 0f ? 4 : 8), n * 4 * (beta == 0f ? 5 : 7));
+    }
+
+    /** Forward: max pass, then exp and 4 Kahan adds per element; reads a twice (counted once). */
+    public static OpCost logMeanExpCost(int rows, int k) {
+        double n = (double) rows * k;
+        return OpCost.of(n * 7, n * 4 + rows * 4.0);
+    }
+
+    /** Backward: recomputes max and sum, then exp and a multiply per element; reads a, writes da. */
+    public static OpCost logMeanExpBackwardCost(int rows, int k, float beta) {
+        double n = (double) rows * k;
+        return OpCost.of(n * (beta == 0f ? 9 : 11), n * 4 * (beta == 0f ? 2 : 3) + rows * 4.0);
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    private static void requireRowVector(Tensor v, Tensor x, String what) {
+        if (v.rows() != x.rows() || v.cols() != 1) {
+            throw new IllegalArgumentException(what + ": must be " + x.rows() + " x 1, got " + v.shape());
+        }
+    }
+
+    private static void requireSamples(Tensor a, String what) {
+        if (a.cols() < 1) {
+            throw new IllegalArgumentException(what + ": needs K >= 1 samples per row, got " + a.shape());
+        }
+    }
+
+    private static void same(Tensor first, Tensor... rest) {
+        for (Tensor t : rest) {
+            if (t.device() != first.device()) {
+                throw new IllegalArgumentException("tensors live on different devices");
+            }
+        }
+    }
+
+    private static void rowLaunch(Tensor shape, String kernel, Object... args) {
+        if (shape.rows() == 0) {
+            return;
+        }
+        Device d = shape.device();
+        Kernel k = d.kernel(FILE, kernel).args(args);
+        d.launch(k, new long[] {shape.rows()}, new long[] {ROW_WG});
+    }
+
+    private static void elementLaunch(Tensor shape, String kernel, Object... args) {
+        if (shape.size() == 0) {
+            return;
+        }
+        Device d = shape.device();
+        Kernel k = d.kernel(FILE, kernel).args(args);
+        d.launch(k, new long[] {shape.cols(), shape.rows()}, new long[] {WG, WG});
+    }
+}

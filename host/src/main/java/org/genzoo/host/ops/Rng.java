@@ -1,0 +1,274 @@
+package org.genzoo.host.ops;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+import org.genzoo.host.Device;
+import org.genzoo.host.Kernel;
+import org.genzoo.host.tensor.Tensor;
+
+/**
+ * Device random numbers from Philox-4x32-10 (kernels/rng.cl), keyed by a 64-bit seed.
+ *
+ * <p>A draw is named by (seed, stream, counter): the kernel computes every element's noise from
+ * the counter (element index, counter, stream) and the key (seed), so nothing but a few integers
+ * crosses to the device and a job is reproducible from its seed. Streams separate independent
+ * noise sources (say 0 for the encoder's reparameterization, 1 for dynamic binarization); each
+ * stream has its own counter, which every call that does not name a counter uses and then advances
+ * by one, so repeated calls give fresh numbers. Calls that name (stream, counter) explicitly leave
+ * the counters alone. {@link #counters()} and {@link #restoreCounters(Map)} save and restore the
+ * state for checkpoints.
+ *
+ * <p>Streams and counters are unsigned on the device (stream as 32 bits, counter as 64 bits).
+ * Two calls with the same (stream, counter) give the same numbers; uniform, bernoulli and binarize
+ * at one position even share their underlying uniforms, so do not reuse a position for two
+ * purposes. Not thread-safe (one Rng per job/worker).
+ */
+public final class Rng {
+    public static final String FILE = "rng.cl";
+    /** The stream the stream-less overloads use. */
+    public static final int DEFAULT_STREAM = 0;
+
+    /** Work-group edge for the 2-D launches. */
+    private static final long WG = 16;
+    /**
+     * Integer operations of one Philox-4x32-10 block (10 rounds of 2 wide multiplies, 4 xors, and
+     * 2 key adds), counted as operations in {@link OpCost#flops()} because they are the work.
+     */
+    public static final double PHILOX_OPS = 10 * 10;
+
+    private final long seed;
+    private final TreeMap<Integer, Long> counters = new TreeMap<>();
+
+    public Rng(long seed) {
+        this.seed = seed;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    /** The counter the next call on {@code stream} will use (0 for a stream never used). */
+    public long counter(int stream) {
+        return counters.getOrDefault(stream, 0L);
+    }
+
+    public void setCounter(int stream, long counter) {
+        counters.put(stream, counter);
+    }
+
+    /** Returns the counter for the next draw on {@code stream} and advances it by one. */
+    public long next(int stream) {
+        long c = counter(stream);
+        counters.put(stream, c + 1);
+        return c;
+    }
+
+    /** Snapshot of every used stream's next counter, sorted by stream, for checkpoints. */
+    public Map<Integer, Long> counters() {
+        return Collections.unmodifiableMap(new TreeMap<>(counters));
+    }
+
+    /** Replaces all counters with {@code saved} (streams not in it restart at 0). */
+    public void restoreCounters(Map<Integer, Long> saved) {
+        counters.clear();
+        counters.putAll(saved);
+    }
+
+    // ---- uniform -----------------------------------------------------------------------------
+
+    /** out = U ~ Uniform[0, 1) with 24-bit resolution (never 1).  out: R x C. */
+    public void uniform(Tensor out) {
+        uniform(out, DEFAULT_STREAM);
+    }
+
+    public void uniform(Tensor out, int stream) {
+        uniform(out, stream, next(stream));
+    }
+
+    public void uniform(Tensor out, int stream, long counter) {
+        generate("rng_uniform", out, stream, counter);
+    }
+
+    // ---- normal ------------------------------------------------------------------------------
+
+    /** out = Z ~ N(0, 1) by Box-Muller.  out: R x C. */
+    public void normal(Tensor out) {
+        normal(out, DEFAULT_STREAM);
+    }
+
+    public void normal(Tensor out, int stream) {
+        normal(out, stream, next(stream));
+    }
+
+    public void normal(Tensor out, int stream, long counter) {
+        generate("rng_normal", out, stream, counter);
+    }
+
+    // ---- bernoulli / binarize ----------------------------------------------------------------
+
+    /** out = 1 with probability p, else 0, element by element: out = U < p.  out, p: R x C. */
+    public void bernoulli(Tensor out, Tensor p) {
+        bernoulli(out, p, DEFAULT_STREAM);
+    }
+
+    public void bernoulli(Tensor out, Tensor p, int stream) {
+        bernoulli(out, p, stream, next(stream));
+    }
+
+    public void bernoulli(Tensor out, Tensor p, int stream, long counter) {
+        out.requireShape(p, "bernoulli out vs p");
+        sameDevice(out, p);
+        if (out.size() == 0) {
+            return;
+        }
+        Device d = out.device();
+        Kernel k = d.kernel(FILE, "rng_bernoulli").args(out, out.offset(), out.ld(), p, p.offset(), p.ld(),
+                (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), out.rows(), out.cols());
+        d.launch(k, grid(out), new long[] {WG, WG});
+    }
+
+    /**
+     * Dynamic binarization of grey images: out = U < x, so a pixel of intensity x in [0, 1] is 1 with
+     * probability x, resampled at every call. The same kernel as bernoulli.
+     * out, x: R x C.
+     */
+    public void binarize(Tensor out, Tensor x) {
+        binarize(out, x, DEFAULT_STREAM);
+    }
+
+    public void binarize(Tensor out, Tensor x, int stream) {
+        bernoulli(out, x, stream);
+    }
+
+    public void binarize(Tensor out, Tensor x, int stream, long counter) {
+        bernoulli(out, x, stream, counter);
+    }
+
+    // ---- reparameterization ------------------------------------------------------------------
+
+    /**
+     * z = mu + exp(logvar / 2) * eps with eps ~ N(0, 1) drawn in the same kernel (the numbers
+     * {@link #normal} gives at the same position). When {@code eps} is not null it receives the
+     * noise for {@link #reparameterizeBackward}. z, eps, mu, logvar: R x C.
+     */
+    public void reparameterize(Tensor z, Tensor eps, Tensor mu, Tensor logvar) {
+        reparameterize(z, eps, mu, logvar, DEFAULT_STREAM);
+    }
+
+    public void reparameterize(Tensor z, Tensor eps, Tensor mu, Tensor logvar, int stream) {
+        reparameterize(z, eps, mu, logvar, stream, next(stream));
+    }
+
+    public void reparameterize(Tensor z, Tensor eps, Tensor mu, Tensor logvar, int stream, long counter) {
+        z.requireShape(mu, "reparameterize z vs mu");
+        z.requireShape(logvar, "reparameterize z vs logvar");
+        sameDevice(z, mu);
+        sameDevice(z, logvar);
+        if (eps != null) {
+            z.requireShape(eps, "reparameterize z vs eps");
+            sameDevice(z, eps);
+        }
+        if (z.size() == 0) {
+            return;
+        }
+        Tensor e = eps != null ? eps : z;
+        Device d = z.device();
+        Kernel k = d.kernel(FILE, "rng_reparameterize").args(z, z.offset(), z.ld(), e, e.offset(), e.ld(), eps != null ? 1 : 0,
+                mu, mu.offset(), mu.ld(), logvar, logvar.offset(), logvar.ld(),
+                (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), z.rows(), z.cols());
+        d.launch(k, grid(z), new long[] {WG, WG});
+    }
+
+    /**
+     * Backward of {@link #reparameterize}: dmu = beta*dmu + dz, dlogvar = beta*dlogvar +
+     * dz*eps*exp(logvar/2)/2. beta = 0 assigns without reading dmu/dlogvar; 1 accumulates.
+     * dmu, dlogvar, dz, eps, logvar: R x C.
+     */
+    public static void reparameterizeBackward(Tensor dmu, Tensor dlogvar, Tensor dz, Tensor eps, Tensor logvar, float beta) {
+        dz.requireShape(dmu, "reparameterizeBackward dz vs dmu");
+        dz.requireShape(dlogvar, "reparameterizeBackward dz vs dlogvar");
+        dz.requireShape(eps, "reparameterizeBackward dz vs eps");
+        dz.requireShape(logvar, "reparameterizeBackward dz vs logvar");
+        sameDevice(dz, dmu);
+        sameDevice(dz, dlogvar);
+        sameDevice(dz, eps);
+        sameDevice(dz, logvar);
+        if (dz.size() == 0) {
+            return;
+        }
+        Device d = dz.device();
+        Kernel k = d.kernel(FILE, "rng_reparameterize_backward").args(dmu, dmu.offset(), dmu.ld(),
+                dlogvar, dlogvar.offset(), dlogvar.ld(), dz, dz.offset(), dz.ld(), eps, eps.offset(), eps.ld(),
+                logvar, logvar.offset(), logvar.ld(), beta, dz.rows(), dz.cols());
+        d.launch(k, grid(dz), new long[] {WG, WG});
+    }
+
+    // ---- raw generator (known-answer tests) --------------------------------------------------
+
+    /**
+     * Raw Philox words: element i = r*C + c of out (R x C, flattened row-major) receives word i % 4 of
+     * philox((c0 + i/4, c1, c2, c3), (k0, k1)) as uint32 bits; read them back with readInts.
+     */
+    static void philoxRaw(Tensor out, int c0, int c1, int c2, int c3, int k0, int k1) {
+        if (out.size() == 0) {
+            return;
+        }
+        Device d = out.device();
+        Kernel k = d.kernel(FILE, "philox_raw").args(out, out.offset(), out.ld(), c0, c1, c2, c3, k0, k1, out.rows(), out.cols());
+        d.launch(k, grid(out), new long[] {WG, WG});
+    }
+
+    // ---- costs -------------------------------------------------------------------------------
+
+    /** uniform: one Philox block and 2 float ops per element; writes n floats. */
+    public static OpCost uniformCost(int rows, int cols) {
+        double n = (double) rows * cols;
+        return OpCost.of(n * (PHILOX_OPS + 2), n * 4);
+    }
+
+    /** normal: one Philox block, Box-Muller (log, sqrt, cos counted as one op each) per element. */
+    public static OpCost normalCost(int rows, int cols) {
+        double n = (double) rows * cols;
+        return OpCost.of(n * (PHILOX_OPS + 10), n * 4);
+    }
+
+    /** bernoulli and binarize: one Philox block and a compare per element; reads p, writes out. */
+    public static OpCost bernoulliCost(int rows, int cols) {
+        double n = (double) rows * cols;
+        return OpCost.of(n * (PHILOX_OPS + 3), n * 8);
+    }
+
+    /** reparameterize: normal plus exp and a multiply-add; reads mu, logvar, writes z (and eps). */
+    public static OpCost reparameterizeCost(int rows, int cols, boolean storeEps) {
+        double n = (double) rows * cols;
+        return OpCost.of(n * (PHILOX_OPS + 14), n * 4 * (storeEps ? 4 : 3));
+    }
+
+    /** reparameterizeBackward: exp and 5 ops per element; reads dz, eps, logvar (and dmu, dlogvar when beta != 0), writes 2. */
+    public static OpCost reparameterizeBackwardCost(int rows, int cols, float beta) {
+        double n = (double) rows * cols;
+        return OpCost.of(n * (beta == 0f ? 6 : 10), n * 4 * (beta == 0f ? 5 : 7));
+    }
+
+    /** uniform and normal: a kernel with only an output and the position. */
+    private void generate(String kernel, Tensor out, int stream, long counter) {
+        if (out.size() == 0) {
+            return;
+        }
+        Device d = out.device();
+        Kernel k = d.kernel(FILE, kernel).args(out, out.offset(), out.ld(),
+                (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), out.rows(), out.cols());
+        d.launch(k, grid(out), new long[] {WG, WG});
+    }
+
+    private static long[] grid(Tensor t) {
+        return new long[] {t.cols(), t.rows()};
+    }
+
+    private static void sameDevice(Tensor a, Tensor b) {
+        if (a.device() != b.device()) {
+            throw new IllegalArgumentException("tensors live on different devices");
+        }
+    }
+}

@@ -1,0 +1,265 @@
+// Per-example log-likelihoods and divergences for VAEs and IWAEs, forward and backward.
+//
+// Shapes: inputs are R x C row-major views (R examples, C dimensions), every operand addressed
+// base[off + r * ld + c]. A per-row output `out` is R x 1 (addressed out[offOut + r * ldOut]);
+// its incoming gradient dOut is R x 1 too.
+//
+// Forward kernels run one work-item per row (global size R) and sum the row's C terms in index
+// order with Kahan compensation: fixed order, no atomics, so the same inputs give bitwise the same
+// sums on a device. Backward kernels are elementwise, global size (C, R), except log-mean-exp's,
+// which is one work-item per row. Every backward writes
+//     d = beta * d + contribution
+// where beta = 0 assigns and never reads d (it may hold garbage or NaN) and beta = 1 accumulates.
+//
+// Math (sums over c = 0..C-1; log2pi = log(2 pi); softplus(l) = log(1 + e^l)):
+//   bernoulli_loglik         out[r] = sum_c x*l - softplus(l)          (log p(x | logits l))
+//                            softplus(l) = max(l, 0) + log1p(exp(-|l|)): exact for |l| up to
+//                            float max, no overflow at l = 400
+//     backward               dl = dOut[r] * (x - sigmoid(l))
+//   gaussian_logdensity      out[r] = sum_c -0.5 * (log2pi + lv + (x - mu)^2 * exp(-lv))
+//     backward               dx = -dOut[r] * (x - mu) * exp(-lv),  dmu = -dx,
+//                            dlv = dOut[r] * 0.5 * ((x - mu)^2 * exp(-lv) - 1)
+//   std_normal_logdensity    out[r] = sum_c -0.5 * (log2pi + x^2);      dx = -dOut[r] * x
+//   kl_normal                out[r] = 0.5 * sum_c mu^2 + exp(lv) - 1 - lv
+//                            = KL(N(mu, diag exp(lv)) || N(0, I)), Kingma & Welling 2014,
+//                            "Auto-Encoding Variational Bayes", appendix B. exp(lv) - 1 is
+//                            computed as expm1(lv), exact near lv = 0.
+//   kl_normal_per_dim        out[r, c] = 0.5 * (mu^2 + exp(lv) - 1 - lv), out: R x C (free bits)
+//     backward (both)        dmu = g * mu,  dlv = g * 0.5 * expm1(lv), with g = dOut[r] (per row)
+//                            or dOut[r, c] (per dim): dOut is read at offD + r*ldD + c*incD
+//   log_mean_exp             out[r] = log((1/K) sum_k exp(a[r, k])), a: R x K (IWAE bound over K
+//                            importance samples, Burda, Grosse & Salakhutdinov 2016), computed as
+//                            m + log(sum_k exp(a_k - m)) - log K with m = max_k a_k; a row of
+//                            all -inf gives -inf
+//     backward               da[r, k] = dOut[r] * w_k, w_k = exp(a_k - m) / sum_j exp(a_j - m)
+//                            (the normalized importance weights); 0 for a row of all -inf
+
+#define LOG_2PI 1.8378770664093453f
+
+// Kahan-compensated running sum: sum += v.
+#define KAHAN_ADD(sum, comp, v) { float y_ = (v) - comp; float t_ = sum + y_; comp = (t_ - sum) - y_; sum = t_; }
+
+inline float softplus_f(float l) {
+    return fmax(l, 0.0f) + log1p(exp(-fabs(l)));
+}
+
+inline float sigmoid_f(float l) {
+    float e = exp(-fabs(l));
+    return l >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+}
+
+inline float blend(float beta, float old, float contrib) {
+    return beta == 0.0f ? contrib : beta * old + contrib;
+}
+
+// out: R x 1; x, l: R x C.
+__kernel void bernoulli_loglik(__global float* out, const int offOut, const int ldOut,
+                               __global const float* x, const int offX, const int ldX,
+                               __global const float* l, const int offL, const int ldL,
+                               const int R, const int C) {
+    int r = get_global_id(0);
+    if (r < R) {
+        float sum = 0.0f, comp = 0.0f;
+        for (int c = 0; c < C; c++) {
+            float lc = l[offL + r * ldL + c];
+            KAHAN_ADD(sum, comp, x[offX + r * ldX + c] * lc - softplus_f(lc));
+        }
+        out[offOut + r * ldOut] = sum;
+    }
+}
+
+// dl: R x C; dOut: R x 1; x, l: R x C.
+__kernel void bernoulli_loglik_backward(__global float* dl, const int offDl, const int ldDl,
+                                        __global const float* dOut, const int offD, const int ldD,
+                                        __global const float* x, const int offX, const int ldX,
+                                        __global const float* l, const int offL, const int ldL,
+                                        const float beta, const int R, const int C) {
+    int c = get_global_id(0);
+    int r = get_global_id(1);
+    if (r < R && c < C) {
+        float g = dOut[offD + r * ldD] * (x[offX + r * ldX + c] - sigmoid_f(l[offL + r * ldL + c]));
+        int i = offDl + r * ldDl + c;
+        dl[i] = blend(beta, beta == 0.0f ? 0.0f : dl[i], g);
+    }
+}
+
+// out: R x 1; x, mu, lv: R x C.
+__kernel void gaussian_logdensity(__global float* out, const int offOut, const int ldOut,
+                                  __global const float* x, const int offX, const int ldX,
+                                  __global const float* mu, const int offMu, const int ldMu,
+                                  __global const float* lv, const int offLv, const int ldLv,
+                                  const int R, const int C) {
+    int r = get_global_id(0);
+    if (r < R) {
+        float sum = 0.0f, comp = 0.0f;
+        for (int c = 0; c < C; c++) {
+            float d = x[offX + r * ldX + c] - mu[offMu + r * ldMu + c];
+            float v = lv[offLv + r * ldLv + c];
+            KAHAN_ADD(sum, comp, -0.5f * (LOG_2PI + v + d * d * exp(-v)));
+        }
+        out[offOut + r * ldOut] = sum;
+    }
+}
+
+// dx, dmu, dlv: R x C, each written only when its bit of `which` is set (1 = dx, 2 = dmu,
+// 4 = dlv; an unset one may be any buffer); dOut: R x 1; x, mu, lv: R x C.
+__kernel void gaussian_logdensity_backward(__global float* dx, const int offDx, const int ldDx,
+                                           __global float* dmu, const int offDmu, const int ldDmu,
+                                           __global float* dlv, const int offDlv, const int ldDlv,
+                                           const int which,
+                                           __global const float* dOut, const int offD, const int ldD,
+                                           __global const float* x, const int offX, const int ldX,
+                                           __global const float* mu, const int offMu, const int ldMu,
+                                           __global const float* lv, const int offLv, const int ldLv,
+                                           const float beta, const int R, const int C) {
+    int c = get_global_id(0);
+    int r = get_global_id(1);
+    if (r < R && c < C) {
+        float g = dOut[offD + r * ldD];
+        float d = x[offX + r * ldX + c] - mu[offMu + r * ldMu + c];
+        float iv = exp(-lv[offLv + r * ldLv + c]);
+        float gx = -g * d * iv;
+        if (which & 1) {
+            int i = offDx + r * ldDx + c;
+            dx[i] = blend(beta, beta == 0.0f ? 0.0f : dx[i], gx);
+        }
+        if (which & 2) {
+            int i = offDmu + r * ldDmu + c;
+            dmu[i] = blend(beta, beta == 0.0f ? 0.0f : dmu[i], -gx);
+        }
+        if (which & 4) {
+            int i = offDlv + r * ldDlv + c;
+            dlv[i] = blend(beta, beta == 0.0f ? 0.0f : dlv[i], 0.5f * g * (d * d * iv - 1.0f));
+        }
+    }
+}
+
+// out: R x 1; x: R x C.
+__kernel void std_normal_logdensity(__global float* out, const int offOut, const int ldOut,
+                                    __global const float* x, const int offX, const int ldX,
+                                    const int R, const int C) {
+    int r = get_global_id(0);
+    if (r < R) {
+        float sum = 0.0f, comp = 0.0f;
+        for (int c = 0; c < C; c++) {
+            float v = x[offX + r * ldX + c];
+            KAHAN_ADD(sum, comp, -0.5f * (LOG_2PI + v * v));
+        }
+        out[offOut + r * ldOut] = sum;
+    }
+}
+
+// dx: R x C; dOut: R x 1; x: R x C.
+__kernel void std_normal_logdensity_backward(__global float* dx, const int offDx, const int ldDx,
+                                             __global const float* dOut, const int offD, const int ldD,
+                                             __global const float* x, const int offX, const int ldX,
+                                             const float beta, const int R, const int C) {
+    int c = get_global_id(0);
+    int r = get_global_id(1);
+    if (r < R && c < C) {
+        float g = -dOut[offD + r * ldD] * x[offX + r * ldX + c];
+        int i = offDx + r * ldDx + c;
+        dx[i] = blend(beta, beta == 0.0f ? 0.0f : dx[i], g);
+    }
+}
+
+inline float kl_term(float m, float v) {
+    return 0.5f * (m * m + (expm1(v) - v));
+}
+
+// out: R x 1; mu, lv: R x C.
+__kernel void kl_normal(__global float* out, const int offOut, const int ldOut,
+                        __global const float* mu, const int offMu, const int ldMu,
+                        __global const float* lv, const int offLv, const int ldLv,
+                        const int R, const int C) {
+    int r = get_global_id(0);
+    if (r < R) {
+        float sum = 0.0f, comp = 0.0f;
+        for (int c = 0; c < C; c++) {
+            KAHAN_ADD(sum, comp, kl_term(mu[offMu + r * ldMu + c], lv[offLv + r * ldLv + c]));
+        }
+        out[offOut + r * ldOut] = sum;
+    }
+}
+
+// out, mu, lv: R x C.
+__kernel void kl_normal_per_dim(__global float* out, const int offOut, const int ldOut,
+                                __global const float* mu, const int offMu, const int ldMu,
+                                __global const float* lv, const int offLv, const int ldLv,
+                                const int R, const int C) {
+    int c = get_global_id(0);
+    int r = get_global_id(1);
+    if (r < R && c < C) {
+        out[offOut + r * ldOut + c] = kl_term(mu[offMu + r * ldMu + c], lv[offLv + r * ldLv + c]);
+    }
+}
+
+// dmu, dlv: R x C; dOut read at offD + r*ldD + c*incD (incD = 0: R x 1 per-row gradient,
+// incD = 1: R x C per-dim gradient); mu, lv: R x C.
+__kernel void kl_normal_backward(__global float* dmu, const int offDmu, const int ldDmu,
+                                 __global float* dlv, const int offDlv, const int ldDlv,
+                                 __global const float* dOut, const int offD, const int ldD, const int incD,
+                                 __global const float* mu, const int offMu, const int ldMu,
+                                 __global const float* lv, const int offLv, const int ldLv,
+                                 const float beta, const int R, const int C) {
+    int c = get_global_id(0);
+    int r = get_global_id(1);
+    if (r < R && c < C) {
+        float g = dOut[offD + r * ldD + c * incD];
+        int iMu = offDmu + r * ldDmu + c;
+        int iLv = offDlv + r * ldDlv + c;
+        dmu[iMu] = blend(beta, beta == 0.0f ? 0.0f : dmu[iMu], g * mu[offMu + r * ldMu + c]);
+        dlv[iLv] = blend(beta, beta == 0.0f ? 0.0f : dlv[iLv], 0.5f * g * expm1(lv[offLv + r * ldLv + c]));
+    }
+}
+
+// out: R x 1; a: R x K.
+__kernel void log_mean_exp(__global float* out, const int offOut, const int ldOut,
+                           __global const float* a, const int offA, const int ldA,
+                           const int R, const int K) {
+    int r = get_global_id(0);
+    if (r < R) {
+        __global const float* row = a + offA + r * ldA;
+        float m = -INFINITY;
+        for (int k = 0; k < K; k++) {
+            m = fmax(m, row[k]);
+        }
+        float res = -INFINITY;
+        if (m != -INFINITY) {
+            float s = 0.0f, comp = 0.0f;
+            for (int k = 0; k < K; k++) {
+                KAHAN_ADD(s, comp, exp(row[k] - m));
+            }
+            res = m + (log(s) - log((float)K));
+        }
+        out[offOut + r * ldOut] = res;
+    }
+}
+
+// da: R x K; dOut: R x 1; a: R x K.
+__kernel void log_mean_exp_backward(__global float* da, const int offDa, const int ldDa,
+                                    __global const float* dOut, const int offD, const int ldD,
+                                    __global const float* a, const int offA, const int ldA,
+                                    const float beta, const int R, const int K) {
+    int r = get_global_id(0);
+    if (r < R) {
+        __global const float* row = a + offA + r * ldA;
+        __global float* drow = da + offDa + r * ldDa;
+        float m = -INFINITY;
+        for (int k = 0; k < K; k++) {
+            m = fmax(m, row[k]);
+        }
+        float scale = 0.0f;
+        if (m != -INFINITY) {
+            float s = 0.0f, comp = 0.0f;
+            for (int k = 0; k < K; k++) {
+                KAHAN_ADD(s, comp, exp(row[k] - m));
+            }
+            scale = dOut[offD + r * ldD] / s;
+        }
+        for (int k = 0; k < K; k++) {
+            float g = m == -INFINITY ? 0.0f : scale * exp(row[k] - m);
+            drow[k] = blend(beta, beta == 0.0f ? 0.0f : drow[k], g);
+        }
+    }
+}

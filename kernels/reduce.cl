@@ -1,0 +1,259 @@
+// Reductions along rows (over columns: x R x C -> y R x 1) and along columns (over rows:
+// x R x C -> y 1 x C): sum, mean, max, logsumexp, and the backward passes of sum, mean and
+// logsumexp. Build-time define -DOP=<RED_SUM | RED_MEAN | RED_MAX | RED_LSE>, one program per op.
+//
+// Determinism: no atomics. Each work-item folds a fixed, strided set of elements in a fixed order,
+// then the work-group combines its work-items with a tree in local memory. Long lines are cut into
+// G chunks, one work-group each, whose partial results go to a scratch buffer and are reduced by
+// a further pass of the same shape. The host derives every launch shape (work-group size, G,
+// chunk) from the tensor shape alone, so the same input on the same device gives bitwise the same
+// output on every run.
+//
+// Accumulator: float2 a.
+//   RED_SUM, RED_MEAN  a.x = running sum                           final: a.x  (mean: a.x / n)
+//   RED_MAX            a.x = running max (NaN propagates)          final: a.x
+//   RED_LSE            a.x = running max m, a.y = sum exp(x - m)   final: m + log(a.y)
+// The logsumexp accumulator is the online (streaming) form: when a larger x arrives the sum is
+// rescaled by exp(m_old - x), so every exp argument is <= 0 and nothing overflows. Rows of -inf
+// give -inf; NaN propagates.
+//
+// Partial results (G > 1) are float2 pairs: rows pass writes part[r * G + g] (an R x G matrix),
+// columns pass writes part[g * C + c] (a G x C matrix); the *_pairs kernels reduce those.
+// `part` is not touched when G == 1 (the host may pass any buffer there).
+//
+// Output: y = beta * y + reduction; beta == 0 does not read y. The row result for row r is
+// y[offY + r * ldY] (an R x 1 view), the column result for column c is y[offY + c] (a 1 x C view).
+//
+// Work-group sizes must be powers of two in the reduced dimension (the host guarantees it).
+
+#define RED_SUM 1
+#define RED_MEAN 2
+#define RED_MAX 3
+#define RED_LSE 4
+
+#ifndef OP
+#define OP RED_SUM
+#endif
+
+inline float2 acc_init(void) {
+#if OP == RED_SUM || OP == RED_MEAN
+    return (float2)(0.0f, 0.0f);
+#else
+    return (float2)(-INFINITY, 0.0f);
+#endif
+}
+
+// Folds one element into the accumulator.
+inline float2 acc_add(float2 a, const float x) {
+#if OP == RED_SUM || OP == RED_MEAN
+    a.x += x;
+#elif OP == RED_MAX
+    if (x > a.x || isnan(x)) {
+        a.x = isnan(a.x) ? a.x : x;
+    }
+#elif OP == RED_LSE
+    if (x > a.x) {
+        a.y = a.y * exp(a.x - x) + 1.0f;
+        a.x = x;
+    } else if (x != -INFINITY) {
+        a.y += (x == a.x) ? 1.0f : exp(x - a.x);  // x == a.x also covers +inf == +inf
+    }
+#endif
+    return a;
+}
+
+// Combines two accumulators (a first, then b: the order is fixed by the caller).
+inline float2 acc_merge(const float2 a, const float2 b) {
+#if OP == RED_SUM || OP == RED_MEAN
+    return (float2)(a.x + b.x, 0.0f);
+#elif OP == RED_MAX
+    return (float2)((isnan(a.x) || a.x >= b.x) ? a.x : b.x, 0.0f);
+#elif OP == RED_LSE
+    const float m = fmax(a.x, b.x);
+    if (m == -INFINITY) {
+        return (float2)(m, a.y + b.y);  // both empty (0) or NaN-poisoned
+    }
+    const float sa = a.y == 0.0f ? 0.0f : a.y * (a.x == m ? 1.0f : exp(a.x - m));
+    const float sb = b.y == 0.0f ? 0.0f : b.y * (b.x == m ? 1.0f : exp(b.x - m));
+    return (float2)(m, sa + sb);
+#endif
+}
+
+inline float acc_final(const float2 a, const float n) {
+#if OP == RED_MEAN
+    return a.x / n;
+#elif OP == RED_LSE
+    return a.x + log(a.y);
+#else
+    return a.x;
+#endif
+}
+
+// out[i] = beta * out[i] + v; beta == 0 does not read out[i].
+inline void store_beta(__global float* out, const int i, const float v, const float beta) {
+    if (beta == 0.0f) {
+        out[i] = v;
+    } else {
+        out[i] = beta * out[i] + v;
+    }
+}
+
+// Tree over the first dimension of the work-group: lm holds LX x LY accumulators at
+// lm[ly * LX + lx]; afterwards lm[ly * LX] holds the combination of row ly. Every work-item of
+// the group must call it (barriers).
+inline float2 tree_x(__local float2* lm, float2 a) {
+    const int lx = get_local_id(0), LX = get_local_size(0);
+    const int base = get_local_id(1) * LX;
+    lm[base + lx] = a;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int h = LX >> 1; h > 0; h >>= 1) {
+        if (lx < h) {
+            lm[base + lx] = acc_merge(lm[base + lx], lm[base + lx + h]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    return lm[base];
+}
+
+// Tree over the second dimension: afterwards every work-item gets the combination of column lx.
+inline float2 tree_y(__local float2* lm, float2 a) {
+    const int lx = get_local_id(0), LX = get_local_size(0);
+    const int ly = get_local_id(1), LY = get_local_size(1);
+    lm[ly * LX + lx] = a;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int h = LY >> 1; h > 0; h >>= 1) {
+        if (ly < h) {
+            lm[ly * LX + lx] = acc_merge(lm[ly * LX + lx], lm[(ly + h) * LX + lx]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    return lm[lx];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows: global (G * LX, rows rounded up to LY), local (LX, LY). Work-group (g, .) reduces columns
+// [g * chunk, min(C, (g + 1) * chunk)) of LY consecutive rows, LX work-items per row.
+
+inline void rows_write(__global float* y, const int offY, const int ldY, __global float2* part,
+                       const float2 total, const int r, const int R, const int G, const float n,
+                       const float beta) {
+    if (get_local_id(0) == 0 && r < R) {
+        if (G == 1) {
+            store_beta(y, offY + r * ldY, acc_final(total, n), beta);
+        } else {
+            part[r * G + get_group_id(0)] = total;
+        }
+    }
+}
+
+// x: R x C view.  y: R x 1 view (G == 1) or part: R x G pairs (G > 1).  lm: LX * LY float2.
+__kernel void reduce_rows(__global float* y, const int offY, const int ldY, __global float2* part,
+                          __global const float* x, const int offX, const int ldX,
+                          const int R, const int C, const int chunk, const int G, const float n,
+                          const float beta, __local float2* lm) {
+    const int r = get_global_id(1);
+    const int lo = get_group_id(0) * chunk;
+    const int hi = min(C, lo + chunk);
+    float2 a = acc_init();
+    if (r < R) {
+        for (int c = lo + get_local_id(0); c < hi; c += get_local_size(0)) {
+            a = acc_add(a, x[offX + r * ldX + c]);
+        }
+    }
+    rows_write(y, offY, ldY, part, tree_x(lm, a), r, R, G, n, beta);
+}
+
+// xp: R x C pairs (row stride C) from an earlier pass; otherwise as reduce_rows.
+__kernel void reduce_rows_pairs(__global float* y, const int offY, const int ldY, __global float2* part,
+                                __global const float2* xp,
+                                const int R, const int C, const int chunk, const int G, const float n,
+                                const float beta, __local float2* lm) {
+    const int r = get_global_id(1);
+    const int lo = get_group_id(0) * chunk;
+    const int hi = min(C, lo + chunk);
+    float2 a = acc_init();
+    if (r < R) {
+        for (int c = lo + get_local_id(0); c < hi; c += get_local_size(0)) {
+            a = acc_merge(a, xp[r * C + c]);
+        }
+    }
+    rows_write(y, offY, ldY, part, tree_x(lm, a), r, R, G, n, beta);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Columns: global (columns rounded up to LX, G * LY), local (LX, LY). Work-group (., g) reduces
+// rows [g * chunk, min(R, (g + 1) * chunk)) of LX consecutive columns, LY work-items per column.
+
+inline void cols_write(__global float* y, const int offY, __global float2* part, const float2 total,
+                       const int c, const int C, const int G, const float n, const float beta) {
+    if (get_local_id(1) == 0 && c < C) {
+        if (G == 1) {
+            store_beta(y, offY + c, acc_final(total, n), beta);
+        } else {
+            part[get_group_id(1) * C + c] = total;
+        }
+    }
+}
+
+// x: R x C view.  y: 1 x C view (G == 1) or part: G x C pairs (G > 1).  lm: LX * LY float2.
+__kernel void reduce_cols(__global float* y, const int offY, __global float2* part,
+                          __global const float* x, const int offX, const int ldX,
+                          const int R, const int C, const int chunk, const int G, const float n,
+                          const float beta, __local float2* lm) {
+    const int c = get_global_id(0);
+    const int lo = get_group_id(1) * chunk;
+    const int hi = min(R, lo + chunk);
+    float2 a = acc_init();
+    if (c < C) {
+        for (int r = lo + get_local_id(1); r < hi; r += get_local_size(1)) {
+            a = acc_add(a, x[offX + r * ldX + c]);
+        }
+    }
+    cols_write(y, offY, part, tree_y(lm, a), c, C, G, n, beta);
+}
+
+// xp: R x C pairs (row stride C) from an earlier pass; otherwise as reduce_cols.
+__kernel void reduce_cols_pairs(__global float* y, const int offY, __global float2* part,
+                                __global const float2* xp,
+                                const int R, const int C, const int chunk, const int G, const float n,
+                                const float beta, __local float2* lm) {
+    const int c = get_global_id(0);
+    const int lo = get_group_id(1) * chunk;
+    const int hi = min(R, lo + chunk);
+    float2 a = acc_init();
+    if (c < C) {
+        for (int r = lo + get_local_id(1); r < hi; r += get_local_size(1)) {
+            a = acc_merge(a, xp[r * C + c]);
+        }
+    }
+    cols_write(y, offY, part, tree_y(lm, a), c, C, G, n, beta);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backward: dx[r, c] = beta * dx[r, c] + w, one work-item per element, global (C, R).
+//   RED_SUM   w = dy[line]
+//   RED_MEAN  w = dy[line] / n
+//   RED_LSE   w = dy[line] * exp(x[r, c] - y[line])      (softmax weights)
+// The reduced vectors dy and y are addressed as base[off + r * sr + c * sc]: rows reduction
+// (R x 1) sr = ld, sc = 0; columns reduction (1 x C) sr = 0, sc = 1. x and y are only read by
+// RED_LSE (the host passes dy for them otherwise). Max has no backward kernel.
+#if OP != RED_MAX
+__kernel void reduce_backward(__global float* dx, const int offDx, const int ldDx,
+                              __global const float* dy, const int offDy, const int srDy, const int scDy,
+                              __global const float* x, const int offX, const int ldX,
+                              __global const float* y, const int offY, const int srY, const int scY,
+                              const float n, const float beta, const int R, const int C) {
+    const int c = get_global_id(0);
+    const int r = get_global_id(1);
+    if (r >= R || c >= C) {
+        return;
+    }
+    float w = dy[offDy + r * srDy + c * scDy];
+#if OP == RED_MEAN
+    w /= n;
+#elif OP == RED_LSE
+    w *= exp(x[offX + r * ldX + c] - y[offY + r * srY + c * scY]);
+#endif
+    store_beta(dx, offDx + r * ldDx + c, w, beta);
+}
+#endif

@@ -1,0 +1,165 @@
+// Counter-based random numbers: Philox-4x32-10 (Salmon, Moraes, Dror, Shaw, "Parallel random
+// numbers: as easy as 1, 2, 3", SC 2011), and the noise ops built on it.
+//
+// Generator. philox(ctr, key) maps a 128-bit counter ctr = (c0, c1, c2, c3) and a 64-bit key
+// (k0, k1) to four uint32 words through 10 rounds of
+//     (hi0, lo0) = M0 * c0,  (hi1, lo1) = M1 * c2        (32x32 -> 64-bit products)
+//     ctr = (hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0)
+// with the key bumped by (W0, W1) between rounds. Nothing is stored: any block is computed from its
+// counter alone, so each work-item draws its own noise and the host sends only a few integers.
+//
+// Counter convention (the same for every op in this file, and in Rng.java):
+//     key = (seed low 32 bits, seed high 32 bits)
+//     ctr = (i, counter low 32 bits, counter high 32 bits, stream)
+// where i = r * C + c is the element's index in the LOGICAL row-major R x C shape (not its memory
+// address), so a view and a contiguous tensor of the same shape receive the same numbers. One
+// (seed, stream, counter) triple names one draw of a whole tensor; the host advances the counter
+// by one per call. Each element uses one Philox block: word 0 for uniform/bernoulli, words 0 and 1
+// for a normal.
+//
+// Mappings from a word u to floats:
+//     uniform  U   = (u >> 8) * 2^-24             in [0, 1 - 2^-24]: exact in float, never 1
+//     normal   Z   = sqrt(-2 log(1 - U0)) * cos(2 pi U1)   (Box-Muller, cosine branch)
+//                    1 - U0 lies in (0, 1]: log never sees 0, so |Z| <= sqrt(48 ln 2) ~ 5.77
+//     bernoulli Y  = U < p ? 1 : 0                 (p <= 0 gives 0, p >= 1 gives 1)
+//
+// Every operand is a row-major view addressed base[off + r * ld + c]; global size (C, R), kernels
+// guard the tail.
+
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+#define TWO_POW_M24 5.9604644775390625e-8f
+
+inline uint4 philox_round(uint4 c, uint2 k) {
+    uint hi0 = mul_hi(PHILOX_M0, c.x);
+    uint lo0 = PHILOX_M0 * c.x;
+    uint hi1 = mul_hi(PHILOX_M1, c.z);
+    uint lo1 = PHILOX_M1 * c.z;
+    return (uint4)(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
+}
+
+// Philox-4x32-10 of one 128-bit counter.
+inline uint4 philox4x32_10(uint4 c, uint2 k) {
+    c = philox_round(c, k);
+    for (int i = 1; i < 10; i++) {
+        k += (uint2)(PHILOX_W0, PHILOX_W1);
+        c = philox_round(c, k);
+    }
+    return c;
+}
+
+inline uint4 philox_at(uint i, uint ctrLo, uint ctrHi, uint stream, uint keyLo, uint keyHi) {
+    return philox4x32_10((uint4)(i, ctrLo, ctrHi, stream), (uint2)(keyLo, keyHi));
+}
+
+inline float u24(uint u) {
+    return (float)(u >> 8) * TWO_POW_M24;
+}
+
+inline float box_muller(uint a, uint b) {
+    float r = sqrt(-2.0f * log(1.0f - u24(a)));
+    return r * cospi(2.0f * u24(b));
+}
+
+// Raw generator output, for known-answer tests: the R x C output, flattened row-major (i = r*C + c),
+// receives word (i % 4) of philox((c0 + i / 4, c1, c2, c3), (k0, k1)) as uint32 bits.
+// out: R x C.
+__kernel void philox_raw(__global uint* out, const int offOut, const int ldOut,
+                         const uint c0, const uint c1, const uint c2, const uint c3,
+                         const uint k0, const uint k1, const int R, const int C) {
+    int c = get_global_id(0);
+    int r = get_global_id(1);
+    if (r < R && c < C) {
+        uint i = (uint)(r * C + c);
+        uint4 w = philox4x32_10((uint4)(c0 + i / 4u, c1, c2, c3), (uint2)(k0, k1));
+        uint v = (i % 4u) == 0u ? w.x : (i % 4u) == 1u ? w.y : (i % 4u) == 2u ? w.z : w.w;
+        out[offOut + r * ldOut + c] = v;
+    }
+}
+
+// out[r, c] = U ~ Uniform[0, 1).  out: R x C.
+__kernel void rng_uniform(__global float* out, const int offOut, const int ldOut,
+                          const uint ctrLo, const uint ctrHi, const uint stream,
+                          const uint keyLo, const uint keyHi, const int R, const int C) {
+    int c = get_global_id(0);
+    int r = get_global_id(1);
+    if (r < R && c < C) {
+        uint4 w = philox_at((uint)(r * C + c), ctrLo, ctrHi, stream, keyLo, keyHi);
+        out[offOut + r * ldOut + c] = u24(w.x);
+    }
+}
+
+// out[r, c] = Z ~ N(0, 1).  out: R x C.
+__kernel void rng_normal(__global float* out, const int offOut, const int ldOut,
+                         const uint ctrLo, const uint ctrHi, const uint stream,
+                         const uint keyLo, const uint keyHi, const int R, const int C) {
+    int c = get_global_id(0);
+    int r = get_global_id(1);
+    if (r < R && c < C) {
+        uint4 w = philox_at((uint)(r * C + c), ctrLo, ctrHi, stream, keyLo, keyHi);
+        out[offOut + r * ldOut + c] = box_muller(w.x, w.y);
+    }
+}
+
+// out[r, c] = U < p[r, c] ? 1 : 0.  out, p: R x C. Also dynamic binarization of grey images
+// (p = pixel intensity in [0, 1]).
+__kernel void rng_bernoulli(__global float* out, const int offOut, const int ldOut,
+                            __global const float* p, const int offP, const int ldP,
+                            const uint ctrLo, const uint ctrHi, const uint stream,
+                            const uint keyLo, const uint keyHi, const int R, const int C) {
+    int c = get_global_id(0);
+    int r = get_global_id(1);
+    if (r < R && c < C) {
+        uint4 w = philox_at((uint)(r * C + c), ctrLo, ctrHi, stream, keyLo, keyHi);
+        out[offOut + r * ldOut + c] = u24(w.x) < p[offP + r * ldP + c] ? 1.0f : 0.0f;
+    }
+}
+
+// Reparameterization trick (Kingma & Welling 2014): eps ~ N(0, 1) drawn exactly as rng_normal
+// draws it at the same (seed, stream, counter), then
+//     z = mu + exp(logvar / 2) * eps
+// and, when storeEps != 0, eps is written for the backward pass (else eps is not touched).
+// z, eps, mu, logvar: R x C.
+__kernel void rng_reparameterize(__global float* z, const int offZ, const int ldZ,
+                                 __global float* eps, const int offE, const int ldE, const int storeEps,
+                                 __global const float* mu, const int offMu, const int ldMu,
+                                 __global const float* logvar, const int offLv, const int ldLv,
+                                 const uint ctrLo, const uint ctrHi, const uint stream,
+                                 const uint keyLo, const uint keyHi, const int R, const int C) {
+    int c = get_global_id(0);
+    int r = get_global_id(1);
+    if (r < R && c < C) {
+        uint4 w = philox_at((uint)(r * C + c), ctrLo, ctrHi, stream, keyLo, keyHi);
+        float e = box_muller(w.x, w.y);
+        z[offZ + r * ldZ + c] = mu[offMu + r * ldMu + c] + exp(0.5f * logvar[offLv + r * ldLv + c]) * e;
+        if (storeEps) {
+            eps[offE + r * ldE + c] = e;
+        }
+    }
+}
+
+// Backward of rng_reparameterize, from the saved eps:
+//     dmu     = beta * dmu     + dz
+//     dlogvar = beta * dlogvar + dz * eps * exp(logvar / 2) / 2
+// beta = 0 assigns and never reads dmu/dlogvar (they may hold garbage); beta = 1 accumulates.
+// dmu, dlogvar, dz, eps, logvar: R x C.
+__kernel void rng_reparameterize_backward(__global float* dmu, const int offDmu, const int ldDmu,
+                                          __global float* dlv, const int offDlv, const int ldDlv,
+                                          __global const float* dz, const int offDz, const int ldDz,
+                                          __global const float* eps, const int offE, const int ldE,
+                                          __global const float* logvar, const int offLv, const int ldLv,
+                                          const float beta, const int R, const int C) {
+    int c = get_global_id(0);
+    int r = get_global_id(1);
+    if (r < R && c < C) {
+        float g = dz[offDz + r * ldDz + c];
+        float gl = 0.5f * g * eps[offE + r * ldE + c] * exp(0.5f * logvar[offLv + r * ldLv + c]);
+        int iMu = offDmu + r * ldDmu + c;
+        int iLv = offDlv + r * ldDlv + c;
+        dmu[iMu] = beta == 0.0f ? g : beta * dmu[iMu] + g;
+        dlv[iLv] = beta == 0.0f ? gl : beta * dlv[iLv] + gl;
+    }
+}
