@@ -296,7 +296,7 @@ class RngTest {
         double[] a = draw(seed, 0, 7, false);
         double[] b = draw(seed, 1, 7, false);
         double[] c = draw(seed, 0, 8, false);
-        double[] d = drawSeed(seed + 1, 0, 7);
+        double[] d = draw(seed + 1, 0, 7, false);
         double bound = SE_BOUND / Math.sqrt(a.length);
         for (double[][] pair : new double[][][] {{a, b}, {a, c}, {a, d}}) {
             assertFalse(Arrays.equals(pair[0], pair[1]), "seed " + seed + ": two draws are identical");
@@ -429,10 +429,6 @@ class RngTest {
             }
             return Check.toDouble(out.toArray());
         }
-    }
-
-    private static double[] drawSeed(long seed, int stream, long counter) {
-        return draw(seed, stream, counter, false);
     }
 
     private static double dot(double[] a, double[] b) {
