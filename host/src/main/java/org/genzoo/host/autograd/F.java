@@ -3,6 +3,8 @@ package org.genzoo.host.autograd;
 import org.genzoo.host.ops.Elementwise;
 import org.genzoo.host.ops.Elementwise.Unary;
 import org.genzoo.host.ops.Gemm;
+import org.genzoo.host.ops.Losses;
+import org.genzoo.host.ops.Rng;
 import org.genzoo.host.ops.Reduce;
 import org.genzoo.host.tensor.Tensor;
 
@@ -293,6 +295,152 @@ public final class F {
     /** Mean squared error over every element. */
     public static Var mse(Var prediction, Var target) {
         return mean(square(sub(prediction, target)));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Likelihoods, densities and the reparameterized sample (per-row outputs are R x 1)
+
+    /** log p(x | logits) = Σ_c x·l − softplus(l), per row. Gradient flows to the logits only. */
+    public static Var bernoulliLogLik(Var x, Var logits) {
+        Tape t = tape();
+        Tensor y = t.alloc(x.rows(), 1);
+        Losses.bernoulliLogLik(y, x.value(), logits.value());
+        Var out = t.result(y, logits.requiresGrad());
+        t.onBackward(() -> {
+            if (out.hasGrad() && logits.requiresGrad()) {
+                float beta = logits.prepareGrad(t);
+                Losses.bernoulliLogLikBackward(logits.grad(), out.grad(), x.value(), logits.value(), beta);
+            }
+        });
+        return out;
+    }
+
+    /** log N(x; mu, diag exp(logvar)), per row. */
+    public static Var gaussianLogDensity(Var x, Var mu, Var logvar) {
+        Tape t = tape();
+        Tensor y = t.alloc(x.rows(), 1);
+        Losses.gaussianLogDensity(y, x.value(), mu.value(), logvar.value());
+        Var out = t.result(y, x.requiresGrad() || mu.requiresGrad() || logvar.requiresGrad());
+        t.onBackward(() -> {
+            if (!out.hasGrad()) {
+                return;
+            }
+            // One kernel writes all three gradients with one beta, so give each Var its own
+            // temporary when their accumulation rules differ, then fold it in.
+            Tensor[] g = new Tensor[3];
+            Var[] vs = {x, mu, logvar};
+            for (int i = 0; i < 3; i++) {
+                if (vs[i].requiresGrad()) {
+                    g[i] = t.alloc(vs[i].rows(), vs[i].cols());
+                }
+            }
+            Losses.gaussianLogDensityBackward(g[0], g[1], g[2], out.grad(), x.value(), mu.value(), logvar.value(), 0f);
+            for (int i = 0; i < 3; i++) {
+                if (g[i] != null) {
+                    passThrough(t, vs[i], g[i], 1f);
+                }
+            }
+        });
+        return out;
+    }
+
+    /** log N(x; 0, I), per row. */
+    public static Var standardNormalLogDensity(Var x) {
+        Tape t = tape();
+        Tensor y = t.alloc(x.rows(), 1);
+        Losses.standardNormalLogDensity(y, x.value());
+        Var out = t.result(y, x.requiresGrad());
+        t.onBackward(() -> {
+            if (out.hasGrad() && x.requiresGrad()) {
+                float beta = x.prepareGrad(t);
+                Losses.standardNormalLogDensityBackward(x.grad(), out.grad(), x.value(), beta);
+            }
+        });
+        return out;
+    }
+
+    /** KL(N(mu, exp(logvar)) ‖ N(0, I)) per row (R x 1), or per dimension (R x C) when {@code perDim}. */
+    public static Var klStandardNormal(Var mu, Var logvar, boolean perDim) {
+        Tape t = tape();
+        Tensor y = t.alloc(mu.rows(), perDim ? mu.cols() : 1);
+        if (perDim) {
+            Losses.klStandardNormalPerDim(y, mu.value(), logvar.value());
+        } else {
+            Losses.klStandardNormal(y, mu.value(), logvar.value());
+        }
+        Var out = t.result(y, mu.requiresGrad() || logvar.requiresGrad());
+        t.onBackward(() -> {
+            if (!out.hasGrad()) {
+                return;
+            }
+            Tensor dmu = t.alloc(mu.rows(), mu.cols());
+            Tensor dlv = t.alloc(mu.rows(), mu.cols());
+            if (perDim) {
+                Losses.klStandardNormalPerDimBackward(dmu, dlv, out.grad(), mu.value(), logvar.value(), 0f);
+            } else {
+                Losses.klStandardNormalBackward(dmu, dlv, out.grad(), mu.value(), logvar.value(), 0f);
+            }
+            passThrough(t, mu, dmu, 1f);
+            passThrough(t, logvar, dlv, 1f);
+        });
+        return out;
+    }
+
+    /** log (1/K) Σ_k exp(a[r, k]) per row: R x K -> R x 1 (the IWAE bound from log-weights). */
+    public static Var logMeanExp(Var a) {
+        Tape t = tape();
+        Tensor y = t.alloc(a.rows(), 1);
+        Losses.logMeanExp(y, a.value());
+        Var out = t.result(y, a.requiresGrad());
+        t.onBackward(() -> {
+            if (out.hasGrad() && a.requiresGrad()) {
+                float beta = a.prepareGrad(t);
+                Losses.logMeanExpBackward(a.grad(), out.grad(), a.value(), beta);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * z = mu + exp(logvar / 2)·eps with eps ~ N(0, I) drawn on the device from {@code rng}'s
+     * {@code stream}; the gradient flows to mu and logvar (Kingma & Welling 2014).
+     */
+    public static Var reparameterize(Var mu, Var logvar, Rng rng, int stream) {
+        Tape t = tape();
+        Tensor z = t.alloc(mu.rows(), mu.cols());
+        Tensor eps = t.alloc(mu.rows(), mu.cols());
+        rng.reparameterize(z, eps, mu.value(), logvar.value(), stream);
+        Var out = t.result(z, mu.requiresGrad() || logvar.requiresGrad());
+        t.onBackward(() -> {
+            if (!out.hasGrad()) {
+                return;
+            }
+            Tensor dmu = t.alloc(mu.rows(), mu.cols());
+            Tensor dlv = t.alloc(mu.rows(), mu.cols());
+            Rng.reparameterizeBackward(dmu, dlv, out.grad(), eps, logvar.value(), 0f);
+            passThrough(t, mu, dmu, 1f);
+            passThrough(t, logvar, dlv, 1f);
+        });
+        return out;
+    }
+
+    /** Columns [from, to) of x as a view; the gradient lands in the same columns of x's gradient. */
+    public static Var cols(Var x, int from, int to) {
+        Tape t = tape();
+        Tensor v = t.alloc(x.rows(), to - from);
+        v.copyFrom(x.value().cols(from, to));
+        Var out = t.result(v, x.requiresGrad());
+        t.onBackward(() -> {
+            if (out.hasGrad() && x.requiresGrad()) {
+                boolean first = !x.hasGrad();
+                x.prepareGrad(t);
+                if (first) {
+                    x.grad().fill(0f);
+                }
+                Elementwise.axpby(x.grad().cols(from, to), 1f, out.grad(), 1f);
+            }
+        });
+        return out;
     }
 
     /** dx = beta·dx + s·g, with the beta the accumulation rule gives. */

@@ -1,0 +1,100 @@
+package org.genzoo.host.autograd;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.Arrays;
+import org.genzoo.host.Device;
+import org.genzoo.host.TestDevices;
+import org.genzoo.host.ops.Rng;
+import org.genzoo.host.tensor.Tensor;
+import org.genzoo.host.testing.Check;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The differentiable densities, KL, log-mean-exp, column views and the reparameterized sample vs FD. */
+class DensityGradTest {
+    /** float32 forward/backward vs double central differences. */
+    private static final double ATOL = 3e-4;
+    private static final double RTOL = 3e-3;
+    private static final int R = 3;
+    private static final int C = 4;
+
+    private static Device dev;
+
+    @BeforeAll
+    static void open() {
+        dev = TestDevices.openDefault();
+    }
+
+    @AfterAll
+    static void close() {
+        if (dev != null) {
+            dev.close();
+        }
+    }
+
+    /**
+     * p = [h (R x 2C)]: mu = h[:, :C], logvar = h[:, C:]; z = mu + exp(lv/2)·eps;
+     * loss = Σ bernoulli(x | z) + Σ KL(mu, lv) + Σ log N(y; mu, lv) + Σ log N(z; 0, I)
+     *      + Σ logmeanexp(z) + 0.5·Σ KLperdim(mu, lv).
+     */
+    private static double reference(double[] h, float[] x, float[] y, float[] eps) {
+        double loss = 0;
+        for (int r = 0; r < R; r++) {
+            double[] z = new double[C];
+            double mx = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < C; c++) {
+                double mu = h[r * 2 * C + c];
+                double lv = h[r * 2 * C + C + c];
+                z[c] = mu + Math.exp(lv / 2) * eps[r * C + c];
+                double l = z[c];
+                loss += x[r * C + c] * l - (Math.max(l, 0) + Math.log1p(Math.exp(-Math.abs(l))));
+                double kl = 0.5 * (mu * mu + Math.exp(lv) - 1 - lv);
+                loss += kl + 0.5 * kl;
+                double d = y[r * C + c] - mu;
+                loss += -0.5 * (Math.log(2 * Math.PI) + lv + d * d / Math.exp(lv));
+                loss += -0.5 * (Math.log(2 * Math.PI) + l * l);
+                mx = Math.max(mx, l);
+            }
+            double s = 0;
+            for (int c = 0; c < C; c++) {
+                s += Math.exp(z[c] - mx);
+            }
+            loss += mx + Math.log(s / C);
+        }
+        return loss;
+    }
+
+    @Test
+    void gradientsMatchFiniteDifferences() {
+        long seed = 99;
+        float[] h0 = Check.uniform(seed, R * 2 * C, -1, 1);
+        float[] x = Check.uniform(seed + 1, R * C, 0, 1);
+        float[] y = Check.uniform(seed + 2, R * C, -1, 1);
+        Rng rng = new Rng(seed);
+        Rng twin = new Rng(seed);
+        try (Param h = new Param("h", dev, R, 2 * C); Tensor tx = Tensor.of(dev, R, C, x); Tensor ty = Tensor.of(dev, R, C, y);
+             Tensor eps = Tensor.empty(dev, R, C)) {
+            h.value().write(h0);
+            twin.normal(eps, 3);
+            float got;
+            try (Tape t = Tape.record(dev)) {
+                Var hv = t.param(h);
+                Var mu = F.cols(hv, 0, C);
+                Var lv = F.cols(hv, C, 2 * C);
+                Var z = F.reparameterize(mu, lv, rng, 3);
+                Var loss = F.add(F.add(F.sum(F.bernoulliLogLik(t.constant(tx), z)), F.sum(F.klStandardNormal(mu, lv, false))),
+                        F.add(F.sum(F.gaussianLogDensity(t.constant(ty), mu, lv)), F.sum(F.standardNormalLogDensity(z))));
+                loss = F.add(loss, F.add(F.sum(F.logMeanExp(z)), F.scale(F.sum(F.klStandardNormal(mu, lv, true)), 0.5f)));
+                t.backward(loss);
+                got = loss.value().get(0, 0);
+            }
+            float[] e = eps.toArray();
+            double[] p0 = Check.toDouble(h0);
+            assertEquals(reference(p0, x, y, e), got, 1e-4 * Math.abs(got) + 1e-4, "loss, seed " + seed);
+            double[] fd = Check.finiteDiff(p -> reference(p, x, y, e), p0, 1e-5);
+            Check.close(fd, h.grad().toArray(), ATOL, RTOL, "density gradients, seed " + seed + " " + Arrays.toString(h0));
+        }
+    }
+}
