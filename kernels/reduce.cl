@@ -24,7 +24,14 @@
 // Output: y = beta * y + reduction; beta == 0 does not read y. The row result for row r is
 // y[offY + r * ldY] (an R x 1 view), the column result for column c is y[offY + c] (a 1 x C view).
 //
-// Work-group sizes must be powers of two in the reduced dimension (the host guarantees it).
+// Work-group sizes must be powers of two in the reduced dimension, at most WG (the host guarantees
+// both and passes its WG). The trees run a fixed log2(WG) levels whatever the work-group shape:
+// a barrier loop whose trip count varies with the local size (zero when one work-item owns a line)
+// ran the code after it twice for one work-item under PoCL 3.1 (CPU), accumulating twice.
+
+#ifndef WG
+#define WG 256
+#endif
 
 #define RED_SUM 1
 #define RED_MEAN 2
@@ -106,8 +113,8 @@ inline float2 tree_x(__local float2* lm, float2 a) {
     const int base = get_local_id(1) * LX;
     lm[base + lx] = a;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (int h = LX >> 1; h > 0; h >>= 1) {
-        if (lx < h) {
+    for (int h = WG >> 1; h > 0; h >>= 1) {
+        if (h < LX && lx < h) {
             lm[base + lx] = acc_merge(lm[base + lx], lm[base + lx + h]);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
@@ -121,8 +128,8 @@ inline float2 tree_y(__local float2* lm, float2 a) {
     const int ly = get_local_id(1), LY = get_local_size(1);
     lm[ly * LX + lx] = a;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (int h = LY >> 1; h > 0; h >>= 1) {
-        if (ly < h) {
+    for (int h = WG >> 1; h > 0; h >>= 1) {
+        if (h < LY && ly < h) {
             lm[ly * LX + lx] = acc_merge(lm[ly * LX + lx], lm[(ly + h) * LX + lx]);
         }
         barrier(CLK_LOCAL_MEM_FENCE);

@@ -51,7 +51,7 @@ public final class Reduce {
         }
 
         private Map<String, String> defines() {
-            return Map.of("OP", define);
+            return Map.of("OP", define, "WG", Integer.toString(WG));
         }
     }
 

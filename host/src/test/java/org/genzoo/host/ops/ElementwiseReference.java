@@ -4,8 +4,8 @@ import org.genzoo.host.ops.Elementwise.Unary;
 
 /**
  * Plain double-precision reference for {@link Elementwise}: loops over row-major R x C arrays that
- * read like the equations. The backward references are what finite differences are checked
- * against the kernels with, so they are written as the forward plus a loss, not as derivatives.
+ * read like the equations. Backward passes are checked against central differences of {@link #f},
+ * so no derivative is written here.
  */
 final class ElementwiseReference {
     private ElementwiseReference() {
@@ -34,15 +34,6 @@ final class ElementwiseReference {
             y[i] = f(op, x[i], p);
         }
         return y;
-    }
-
-    /** The scalar L(x) = sum_i dy_i f(x_i): its gradient is the backward pass dx = dy ⊙ f'(x). */
-    static double loss(Unary op, double[] dy, double[] x, double p) {
-        double l = 0;
-        for (int i = 0; i < x.length; i++) {
-            l += dy[i] * f(op, x[i], p);
-        }
-        return l;
     }
 
     static double[] add(double[] a, double[] b) {

@@ -31,8 +31,10 @@ class ElementwiseTest {
      * rounding, up to ~2 ulp of 1 absolute for |dy| <= 1.
      */
     private static final double ATOL_FROM_Y = 3e-7;
-    /** Central-difference step (relative); in double its own error is ~1e-10, far below float. */
+    /** Central-difference step (relative to max(1, |x|)); truncation error ~1e-12 relative. */
     private static final double FD_STEP = 1e-6;
+    /** Central differences in double: rounding of f (|f| <= 400) over the step, ulp(f) / (2 step) <= ~1e-10. */
+    private static final double ATOL_FD = 1e-10;
     /** Marks memory outside an output view; must survive every kernel. */
     private static final float SENTINEL = -12345.5f;
     /** Parameter passed to every activation (slope for leaky relu, alpha for elu, ignored otherwise). */
@@ -61,23 +63,44 @@ class ElementwiseTest {
 
     /**
      * An R x C output view with ld = C + 3 inside an (R + 1) x (C + 3) parent filled with
-     * {@link #SENTINEL}: one column left of the view, two right of it, one row below.
+     * {@link #SENTINEL}: one column left of the view, two right of it, one row below. Host
+     * transfers go through the parent in one piece (a view moves row by row, slow for tall shapes).
      */
-    private static final class Guarded implements AutoCloseable {
+    static final class Guarded implements AutoCloseable {
         final Tensor parent;
         final Tensor view;
         final int R;
         final int C;
 
-        Guarded(int R, int C, float[] init) {
+        Guarded(Device dev, int R, int C, float[] init) {
             this.R = R;
             this.C = C;
-            parent = Tensor.empty(dev, R + 1, C + 3);
-            parent.fill(SENTINEL);
+            float[] all = new float[(R + 1) * (C + 3)];
+            Arrays.fill(all, SENTINEL);
+            parent = Tensor.of(dev, R + 1, C + 3, all);
             view = parent.rows(0, R).cols(1, C + 1);
             if (init != null) {
-                view.write(init);
+                set(init);
             }
+        }
+
+        /** Writes row-major R x C values into the view, leaving the sentinels. */
+        void set(float[] values) {
+            float[] all = parent.toArray();
+            for (int r = 0; r < R; r++) {
+                System.arraycopy(values, r * C, all, r * (C + 3) + 1, C);
+            }
+            parent.write(all);
+        }
+
+        /** The view's contents, row-major. */
+        float[] get() {
+            float[] all = parent.toArray();
+            float[] out = new float[R * C];
+            for (int r = 0; r < R; r++) {
+                System.arraycopy(all, r * (C + 3) + 1, out, r * C, C);
+            }
+            return out;
         }
 
         /** Fails unless every parent element outside the view still holds the sentinel. */
@@ -87,7 +110,7 @@ class ElementwiseTest {
             for (int r = 0; r <= R; r++) {
                 for (int c = 0; c < ld; c++) {
                     boolean inside = r < R && c >= 1 && c <= C;
-                    if (!inside && all[r * ld + c] != SENTINEL) {
+                    if (!inside && Float.floatToRawIntBits(all[r * ld + c]) != Float.floatToRawIntBits(SENTINEL)) {
                         fail(what + ": element (" + r + ", " + c + ") outside the " + R + " x " + C
                                 + " output view was overwritten with " + all[r * ld + c]);
                     }
@@ -101,15 +124,21 @@ class ElementwiseTest {
         }
     }
 
-    /** An R x C input as a column view (ld = C + 5) of a wider tensor, holding x. */
-    private static Tensor inputView(Tensor wide, int R, int C, float[] x) {
-        Tensor v = wide.cols(2, 2 + C);
-        v.write(x);
-        return v;
+    /**
+     * An R x (C + 5) tensor holding x in columns [2, 2 + C) (junk around it); its {@code cols(2, 2 + C)}
+     * is the R x C input view with ld != C.
+     */
+    static Tensor wideOf(Device dev, int R, int C, float[] x) {
+        float[] all = new float[R * (C + 5)];
+        Arrays.fill(all, 1e30f);
+        for (int r = 0; r < R; r++) {
+            System.arraycopy(x, r * C, all, r * (C + 5) + 2, C);
+        }
+        return Tensor.of(dev, R, C + 5, all);
     }
 
-    private static Tensor wide(int R, int C) {
-        return Tensor.zeros(dev, R, C + 5);
+    static Tensor inner(Tensor wide) {
+        return wide.cols(2, wide.cols() - 3);
     }
 
     private static float[] inputs(Unary op, long seed, int n) {
@@ -157,13 +186,13 @@ class ElementwiseTest {
             float[] a = Check.uniform(seed, n, -3, 3);
             float[] b = Check.uniform(seed + 1, n, -3, 3);
             float[] y0 = Check.uniform(seed + 2, n, -3, 3);
-            try (Tensor wa = wide(R, C); Tensor wb = wide(R, C)) {
-                Tensor ta = inputView(wa, R, C, a);
-                Tensor tb = inputView(wb, R, C, b);
+            try (Tensor wa = wideOf(dev, R, C, a); Tensor wb = wideOf(dev, R, C, b)) {
+                Tensor ta = inner(wa);
+                Tensor tb = inner(wb);
                 for (Case cs : cases) {
                     for (float beta : new float[] {0f, 1f, 0.5f}) {
                         float[] init = beta == 0f ? nanArray(n) : y0;
-                        try (Guarded out = new Guarded(R, C, init)) {
+                        try (Guarded out = new Guarded(dev, R, C, init)) {
                             switch (cs.name) {
                                 case "add" -> Elementwise.add(out.view, ta, tb, beta);
                                 case "sub" -> Elementwise.sub(out.view, ta, tb, beta);
@@ -174,7 +203,7 @@ class ElementwiseTest {
                             String what = tag(cs.name + " beta " + beta, seed, R, C);
                             // beta != 0: two roundings of values up to |a b| + |y0| <= 12, then cancellation
                             double atol = beta == 0f ? 0 : 2 * RTOL_ARITH * 12;
-                            Check.close(ref, out.view.toArray(), atol, RTOL_ARITH, what);
+                            Check.close(ref, out.get(), atol, RTOL_ARITH, what);
                             out.assertTailUntouched(what);
                         }
                     }
@@ -200,28 +229,28 @@ class ElementwiseTest {
             float[] y0 = Check.uniform(seed + 1, n, -2, 2);
             double[] xd = Check.toDouble(x);
             double[] yd = Check.toDouble(y0);
-            try (Tensor wx = wide(R, C)) {
-                Tensor tx = inputView(wx, R, C, x);
-                try (Guarded out = new Guarded(R, C, nanArray(n))) {
+            try (Tensor wx = wideOf(dev, R, C, x)) {
+                Tensor tx = inner(wx);
+                try (Guarded out = new Guarded(dev, R, C, nanArray(n))) {
                     Elementwise.scale(out.view, tx, 1.7f);
-                    Check.close(ElementwiseReference.axpby(1.7f, xd, 0, yd), out.view.toArray(), 0, RTOL_ARITH,
+                    Check.close(ElementwiseReference.axpby(1.7f, xd, 0, yd), out.get(), 0, RTOL_ARITH,
                             tag("scale (y NaN before: must not be read)", seed, R, C));
                     out.assertTailUntouched(tag("scale", seed, R, C));
                 }
-                try (Guarded out = new Guarded(R, C, y0)) {
+                try (Guarded out = new Guarded(dev, R, C, y0)) {
                     Elementwise.axpy(out.view, -0.6f, tx);
-                    Check.close(ElementwiseReference.axpby(-0.6f, xd, 1, yd), out.view.toArray(), 2 * RTOL_ARITH * 4, RTOL_ARITH,
+                    Check.close(ElementwiseReference.axpby(-0.6f, xd, 1, yd), out.get(), 2 * RTOL_ARITH * 4, RTOL_ARITH,
                             tag("axpy", seed, R, C));
                     out.assertTailUntouched(tag("axpy", seed, R, C));
                 }
-                try (Guarded out = new Guarded(R, C, y0)) {
+                try (Guarded out = new Guarded(dev, R, C, y0)) {
                     Elementwise.axpby(out.view, 2f, tx, 0.25f);
-                    Check.close(ElementwiseReference.axpby(2f, xd, 0.25, yd), out.view.toArray(), 2 * RTOL_ARITH * 5, RTOL_ARITH,
+                    Check.close(ElementwiseReference.axpby(2f, xd, 0.25, yd), out.get(), 2 * RTOL_ARITH * 5, RTOL_ARITH,
                             tag("axpby", seed, R, C));
                 }
-                try (Guarded out = new Guarded(R, C, y0)) {
+                try (Guarded out = new Guarded(dev, R, C, y0)) {
                     Elementwise.add(out.view, out.view, tx); // in place: y = y + x
-                    Check.close(ElementwiseReference.add(yd, xd), out.view.toArray(), 0, RTOL_ARITH,
+                    Check.close(ElementwiseReference.add(yd, xd), out.get(), 0, RTOL_ARITH,
                             tag("in-place add", seed, R, C));
                     out.assertTailUntouched(tag("in-place add", seed, R, C));
                 }
@@ -238,13 +267,13 @@ class ElementwiseTest {
             float[] x = Check.uniform(seed, R * C, -2, 2);
             float[] b = Check.uniform(seed + 1, C, -2, 2);
             float[] db0 = Check.uniform(seed + 2, C, -2, 2);
-            try (Tensor wx = wide(R, C); Tensor wb = wide(1, C); Guarded out = new Guarded(R, C, null);
-                    Guarded db = new Guarded(1, C, nanArray(C))) {
-                Tensor tx = inputView(wx, R, C, x);
-                Tensor tb = inputView(wb, 1, C, b);
+            try (Tensor wx = wideOf(dev, R, C, x); Tensor wb = wideOf(dev, 1, C, b); Guarded out = new Guarded(dev, R, C, null);
+                    Guarded db = new Guarded(dev, 1, C, nanArray(C))) {
+                Tensor tx = inner(wx);
+                Tensor tb = inner(wb);
                 Elementwise.addRow(out.view, tx, tb);
                 String what = tag("addRow", seed, R, C);
-                Check.close(ElementwiseReference.addRow(Check.toDouble(x), Check.toDouble(b), R, C), out.view.toArray(), 0,
+                Check.close(ElementwiseReference.addRow(Check.toDouble(x), Check.toDouble(b), R, C), out.get(), 0,
                         RTOL_ARITH, what);
                 out.assertTailUntouched(what);
 
@@ -252,10 +281,10 @@ class ElementwiseTest {
                 double[] ref = ElementwiseReference.addRowBackward(Check.toDouble(x), R, C);
                 double sumAbs = ReduceReference.maxLineAbsSum(Check.toDouble(x), R, C, false);
                 Elementwise.addRowBackward(db.view, tx, 0f);
-                Check.close(ref, db.view.toArray(), ReduceTest.SUM_ERR_PER_ABS * sumAbs, 0, tag("addRowBackward", seed, R, C));
-                db.view.write(db0);
+                Check.close(ref, db.get(), ReduceTest.SUM_ERR_PER_ABS * sumAbs, 0, tag("addRowBackward", seed, R, C));
+                db.set(db0);
                 Elementwise.addRowBackward(db.view, tx, 1f);
-                Check.close(ElementwiseReference.axpby(1, ref, 1, Check.toDouble(db0)), db.view.toArray(),
+                Check.close(ElementwiseReference.axpby(1, ref, 1, Check.toDouble(db0)), db.get(),
                         ReduceTest.SUM_ERR_PER_ABS * (sumAbs + 2), RTOL_ARITH, tag("addRowBackward beta 1", seed, R, C));
                 db.assertTailUntouched(tag("addRowBackward", seed, R, C));
             }
@@ -285,11 +314,11 @@ class ElementwiseTest {
             int R = s[0];
             int C = s[1];
             float[] x = inputs(op, seed, R * C);
-            try (Tensor wx = wide(R, C); Guarded out = new Guarded(R, C, null)) {
-                Tensor tx = inputView(wx, R, C, x);
+            try (Tensor wx = wideOf(dev, R, C, x); Guarded out = new Guarded(dev, R, C, null)) {
+                Tensor tx = inner(wx);
                 Elementwise.unary(op, out.view, tx, P);
                 String what = tag(op + " forward", seed, R, C);
-                Check.close(ElementwiseReference.forward(op, Check.toDouble(x), P), out.view.toArray(), ATOL_FLUSH, RTOL_FN,
+                Check.close(ElementwiseReference.forward(op, Check.toDouble(x), P), out.get(), ATOL_FLUSH, RTOL_FN,
                         what);
                 out.assertTailUntouched(what);
             }
@@ -341,7 +370,8 @@ class ElementwiseTest {
             int R = s[0];
             int C = s[1];
             int n = R * C;
-            float[] x = inputs(op, seed, n);
+            // log: x >= 0.01 so the finite-difference step (1e-6 absolute below |x| = 1) stays well inside the domain
+            float[] x = op == Unary.LOG ? logUniform(seed, n, -4.6, 10) : inputs(op, seed, n);
             float[] dy = Check.uniform(seed + 1, n, -1, 1);
             float[] dx0 = Check.uniform(seed + 2, n, -1, 1);
             backwardCase(op, x, dy, dx0, R, C, tag(op + " backward", seed, R, C));
@@ -354,12 +384,26 @@ class ElementwiseTest {
     void activationBackwardExtremeInputs(Unary op) {
         long seed = 400 + op.ordinal();
         float[] x = extremeInputs(op, seed);
-        if (op == Unary.SQUARE) {
-            x = Check.uniform(seed, 500, -400, 400);
+        if (op == Unary.LOG) { // x >= 0.01: see activationBackwardMatchesFiniteDifferences
+            x = concat(new float[] {0.01f, 0.5f, 1f, 2f, 1e30f, 3e38f}, logUniform(seed, 500, -4.6, 88));
+        }
+        if (op == Unary.RELU || op == Unary.LEAKY_RELU || op == Unary.ELU) {
+            x = awayFromKink(x); // f' jumps at 0: central differences straddling it mean nothing
         }
         float[] dy = Check.uniform(seed + 1, x.length, -1, 1);
         float[] dx0 = Check.uniform(seed + 2, x.length, -1, 1);
         backwardCase(op, x, dy, dx0, 1, x.length, op + " backward, |x| <= 400 (seed " + seed + ")");
+    }
+
+    private static float[] awayFromKink(float[] x) {
+        float[] out = new float[x.length];
+        int n = 0;
+        for (float v : x) {
+            if (Math.abs(v) > 100 * FD_STEP) {
+                out[n++] = v;
+            }
+        }
+        return Arrays.copyOf(out, n);
     }
 
     /**
@@ -369,19 +413,25 @@ class ElementwiseTest {
     private static void backwardCase(Unary op, float[] x, float[] dy, float[] dx0, int R, int C, String what) {
         double[] xd = Check.toDouble(x);
         double[] dyd = Check.toDouble(dy);
-        double[] fd = Check.finiteDiff(v -> ElementwiseReference.loss(op, dyd, v, P), xd, FD_STEP);
-        double atol = op.backwardReadsOutput() ? ATOL_FROM_Y : ATOL_FLUSH;
-        try (Tensor wx = wide(R, C); Tensor wdy = wide(R, C); Guarded y = new Guarded(R, C, null);
-                Guarded dx = new Guarded(R, C, nanArray(R * C))) {
-            Tensor tx = inputView(wx, R, C, x);
-            Tensor tdy = inputView(wdy, R, C, dy);
+        // The Jacobian of an elementwise op is diagonal: central differences one element at a time
+        // (of dy_i f(x_i)) are the gradient of sum_i dy_i f(x_i), without that sum's rounding noise.
+        double[] fd = new double[xd.length];
+        for (int i = 0; i < xd.length; i++) {
+            double dyi = dyd[i];
+            fd[i] = Check.finiteDiff(v -> dyi * ElementwiseReference.f(op, v[0], P), new double[] {xd[i]}, FD_STEP)[0];
+        }
+        double atol = op.backwardReadsOutput() ? ATOL_FROM_Y : ATOL_FD;
+        try (Tensor wx = wideOf(dev, R, C, x); Tensor wdy = wideOf(dev, R, C, dy); Guarded y = new Guarded(dev, R, C, null);
+                Guarded dx = new Guarded(dev, R, C, nanArray(R * C))) {
+            Tensor tx = inner(wx);
+            Tensor tdy = inner(wdy);
             Elementwise.unary(op, y.view, tx, P);
             Tensor saved = op.backwardReadsOutput() ? y.view : tx;
             Elementwise.unaryBackward(op, dx.view, tdy, saved, P, 0f);
-            Check.close(fd, dx.view.toArray(), atol, RTOL_FN, what + ", beta 0 (dx NaN before)");
-            dx.view.write(dx0);
+            Check.close(fd, dx.get(), atol, RTOL_FN, what + ", beta 0 (dx NaN before)");
+            dx.set(dx0);
             Elementwise.unaryBackward(op, dx.view, tdy, saved, P, 1f);
-            Check.close(ElementwiseReference.axpby(1, fd, 1, Check.toDouble(dx0)), dx.view.toArray(), atol + 1e-7, RTOL_FN,
+            Check.close(ElementwiseReference.axpby(1, fd, 1, Check.toDouble(dx0)), dx.get(), atol + 1e-7, RTOL_FN,
                     what + ", beta 1");
             dx.assertTailUntouched(what);
         }
@@ -394,10 +444,10 @@ class ElementwiseTest {
         int R = 93;
         int C = 144;
         float[] x = inputs(op, seed, R * C);
-        try (Guarded t = new Guarded(R, C, x); Tensor ref = Tensor.of(dev, R, C, x); Tensor y = Tensor.empty(dev, R, C)) {
+        try (Guarded t = new Guarded(dev, R, C, x); Tensor ref = Tensor.of(dev, R, C, x); Tensor y = Tensor.empty(dev, R, C)) {
             Elementwise.unary(op, y, ref, P);
             Elementwise.unary(op, t.view, t.view, P);
-            assertArrayEquals(y.toArray(), t.view.toArray(), tag(op + " in place vs out of place", seed, R, C));
+            assertArrayEquals(y.toArray(), t.get(), tag(op + " in place vs out of place", seed, R, C));
             t.assertTailUntouched(tag(op + " in place", seed, R, C));
         }
     }
