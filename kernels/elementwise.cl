@@ -41,6 +41,8 @@
 //   logsigmoid(x)  = min(x, 0) - log1p(exp(-|x|))
 // NaN inputs give NaN outputs (relu included), so a poisoned value reaches the loss check.
 
+#include "mathutil.cl"
+
 #define OP_RELU 1
 #define OP_LEAKY_RELU 2
 #define OP_ELU 3
@@ -68,11 +70,11 @@ inline float sigmoid_f(float x) {
 }
 
 inline float softplus_f(float x) {
-    return fmax(x, 0.0f) + log1p(exp(-fabs(x)));
+    return fmax(x, 0.0f) + gz_log1p(exp(-fabs(x)));
 }
 
 inline float log_sigmoid_f(float x) {
-    return fmin(x, 0.0f) - log1p(exp(-fabs(x)));
+    return fmin(x, 0.0f) - gz_log1p(exp(-fabs(x)));
 }
 
 // out[i] = beta * out[i] + v; beta == 0 does not read out[i].

@@ -36,6 +36,8 @@
 //     backward               da[r, k] = dOut[r] * w_k, w_k = exp(a_k - m) / sum_j exp(a_j - m)
 //                            (the normalized importance weights); 0 for a row of all -inf
 
+#include "mathutil.cl"
+
 #define LOG_2PI 1.8378770664093453f
 
 // Kahan-compensated running sum: sum += v.
@@ -44,7 +46,7 @@
 // x*l - softplus(l) = (x*l - max(l, 0)) - log1p(exp(-|l|)).
 inline float bernoulli_term(float x, float l) {
     float lin = l >= 0.0f ? (x - 1.0f) * l : x * l;
-    return lin - log1p(exp(-fabs(l)));
+    return lin - gz_log1p(exp(-fabs(l)));
 }
 
 inline float sigmoid_f(float l) {
