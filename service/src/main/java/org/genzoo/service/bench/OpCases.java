@@ -2,13 +2,459 @@ package org.genzoo.service.bench;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.function.DoubleUnaryOperator;
+import org.genzoo.host.Device;
+import org.genzoo.host.DeviceBuffer;
+import org.genzoo.host.autograd.Adam;
+import org.genzoo.host.autograd.Param;
+import org.genzoo.host.ops.Elementwise;
+import org.genzoo.host.ops.Gather;
+import org.genzoo.host.ops.Losses;
+import org.genzoo.host.ops.Rng;
+import org.genzoo.host.ops.OpCost;
+import org.genzoo.host.ops.Optim;
+import org.genzoo.host.ops.Reduce;
+import org.genzoo.host.tensor.Tensor;
 
-/** Benchmark cases of the non-GEMM op families. */
+/**
+ * Benchmark cases of the non-GEMM op families at the shapes of an MLP VAE step (batch 128,
+ * 784-400-20), each validated against a plain-Java computation before it is timed.
+ */
 final class OpCases {
     private OpCases() {
     }
 
+    /** Float functions vs double references on well-conditioned inputs: a few ulp. */
+    private static final double RTOL = 1e-5;
+    private static final double ATOL = 1e-6;
+
     static List<BenchCase> all() {
-        return new ArrayList<>();
+        List<BenchCase> list = new ArrayList<>();
+        list.add(unary(Elementwise.Unary.TANH, 128, 400, Math::tanh));
+        list.add(unary(Elementwise.Unary.SOFTPLUS, 128, 784, v -> Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)))));
+        list.add(unary(Elementwise.Unary.SIGMOID, 128, 784, v -> 1 / (1 + Math.exp(-v))));
+        list.add(unary(Elementwise.Unary.TANH, 1024, 1024, Math::tanh));
+        list.add(axpby(1024, 1024));
+        list.add(reduceRows(Reduce.Op.LOGSUMEXP, 128, 784));
+        list.add(reduceRows(Reduce.Op.SUM, 1024, 1024));
+        list.add(reduceCols(Reduce.Op.SUM, 128, 784));
+        list.add(gather(128, 784, 10000));
+        list.add(normal(1024, 1024));
+        list.add(bernoulliLogLik(128, 784));
+        list.add(reparameterize(128, 50));
+        list.add(adam(400 * 784));
+        return list;
+    }
+
+    private static float[] uniform(long seed, int n, double lo, double hi) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (lo + (hi - lo) * r.nextDouble());
+        }
+        return x;
+    }
+
+    private static void check(double want, float got, String what, int i) {
+        if (!(Math.abs(got - want) <= ATOL + RTOL * Math.abs(want))) {
+            throw new AssertionError(String.format(Locale.ROOT, "%s: element %d is %s, reference %.9g", what, i, got, want));
+        }
+    }
+
+    /** A case from three steps: setup (returns inputs' host copies), validate, run. */
+    private abstract static class Simple implements BenchCase {
+        final String family;
+        final String name;
+        final OpCost cost;
+        Device dev;
+        final List<AutoCloseable> owned = new ArrayList<>();
+
+        Simple(String family, String name, OpCost cost) {
+            this.family = family;
+            this.name = name;
+            this.cost = cost;
+        }
+
+        @Override
+        public String family() {
+            return family;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public OpCost cost() {
+            return cost;
+        }
+
+        Tensor own(Tensor t) {
+            owned.add(t);
+            return t;
+        }
+
+        @Override
+        public void close() {
+            for (AutoCloseable c : owned) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+    }
+
+    static BenchCase unary(Elementwise.Unary f, int r, int c, DoubleUnaryOperator ref) {
+        return new Simple("elementwise", String.format(Locale.ROOT, "%s %dx%d", f.name().toLowerCase(Locale.ROOT), r, c),
+                Elementwise.unaryCost(f, r, c)) {
+            float[] hx;
+            Tensor x;
+            Tensor y;
+
+            @Override
+            public void setup(Device device) {
+                dev = device;
+                hx = uniform(1, r * c, -4, 4);
+                x = own(Tensor.of(device, r, c, hx));
+                y = own(Tensor.empty(device, r, c));
+            }
+
+            @Override
+            public void validate() {
+                run();
+                float[] got = y.toArray();
+                for (int i = 0; i < got.length; i++) {
+                    check(ref.applyAsDouble(hx[i]), got[i], name(), i);
+                }
+            }
+
+            @Override
+            public void run() {
+                Elementwise.unary(f, y, x);
+            }
+        };
+    }
+
+    static BenchCase axpby(int r, int c) {
+        return new Simple("elementwise", String.format(Locale.ROOT, "axpby %dx%d", r, c), Elementwise.axpbyCost(r, c, true)) {
+            float[] hx;
+            float[] hy;
+            Tensor x;
+            Tensor y;
+
+            @Override
+            public void setup(Device device) {
+                hx = uniform(2, r * c, -1, 1);
+                hy = uniform(3, r * c, -1, 1);
+                x = own(Tensor.of(device, r, c, hx));
+                y = own(Tensor.of(device, r, c, hy));
+            }
+
+            @Override
+            public void validate() {
+                Elementwise.axpby(y, 0.5f, x, 0.25f);
+                float[] got = y.toArray();
+                for (int i = 0; i < got.length; i++) {
+                    check(0.5 * hx[i] + 0.25 * hy[i], got[i], name(), i);
+                }
+            }
+
+            @Override
+            public void run() {
+                Elementwise.axpby(y, 0.5f, x, 0.25f);
+            }
+        };
+    }
+
+    static BenchCase reduceRows(Reduce.Op op, int r, int c) {
+        return new Simple("reduce", String.format(Locale.ROOT, "rows %s %dx%d", op.name().toLowerCase(Locale.ROOT), r, c),
+                Reduce.rowsCost(op, r, c)) {
+            float[] hx;
+            Tensor x;
+            Tensor y;
+
+            @Override
+            public void setup(Device device) {
+                hx = uniform(4, r * c, -3, 3);
+                x = own(Tensor.of(device, r, c, hx));
+                y = own(Tensor.empty(device, r, 1));
+            }
+
+            @Override
+            public void validate() {
+                run();
+                float[] got = y.toArray();
+                for (int i = 0; i < r; i++) {
+                    double want;
+                    if (op == Reduce.Op.LOGSUMEXP) {
+                        double mx = Double.NEGATIVE_INFINITY;
+                        for (int j = 0; j < c; j++) {
+                            mx = Math.max(mx, hx[i * c + j]);
+                        }
+                        double s = 0;
+                        for (int j = 0; j < c; j++) {
+                            s += Math.exp(hx[i * c + j] - mx);
+                        }
+                        want = mx + Math.log(s);
+                    } else {
+                        double s = 0;
+                        for (int j = 0; j < c; j++) {
+                            s += hx[i * c + j];
+                        }
+                        want = op == Reduce.Op.MEAN ? s / c : s;
+                    }
+                    // Sums of c values in [-3, 3]: float rounding grows like sqrt(c)·eps·3.
+                    if (!(Math.abs(got[i] - want) <= 1e-4 * Math.sqrt(c) + 1e-5 * Math.abs(want))) {
+                        throw new AssertionError(name() + ": row " + i + " is " + got[i] + ", reference " + want);
+                    }
+                }
+            }
+
+            @Override
+            public void run() {
+                Reduce.rows(op, y, x);
+            }
+        };
+    }
+
+    static BenchCase reduceCols(Reduce.Op op, int r, int c) {
+        return new Simple("reduce", String.format(Locale.ROOT, "cols %s %dx%d", op.name().toLowerCase(Locale.ROOT), r, c),
+                Reduce.colsCost(op, r, c)) {
+            float[] hx;
+            Tensor x;
+            Tensor y;
+
+            @Override
+            public void setup(Device device) {
+                hx = uniform(5, r * c, -3, 3);
+                x = own(Tensor.of(device, r, c, hx));
+                y = own(Tensor.empty(device, 1, c));
+            }
+
+            @Override
+            public void validate() {
+                run();
+                float[] got = y.toArray();
+                for (int j = 0; j < c; j++) {
+                    double s = 0;
+                    for (int i = 0; i < r; i++) {
+                        s += hx[i * c + j];
+                    }
+                    if (!(Math.abs(got[j] - s) <= 1e-4 * Math.sqrt(r) + 1e-5 * Math.abs(s))) {
+                        throw new AssertionError(name() + ": column " + j + " is " + got[j] + ", reference " + s);
+                    }
+                }
+            }
+
+            @Override
+            public void run() {
+                Reduce.cols(op, y, x);
+            }
+        };
+    }
+
+    static BenchCase gather(int rows, int cols, int n) {
+        return new Simple("tensor", String.format(Locale.ROOT, "gather %d of %d rows x %d", rows, n, cols), Gather.rowsCost(rows, cols)) {
+            float[] hx;
+            int[] idx;
+            Tensor x;
+            Tensor y;
+            DeviceBuffer bi;
+            Gather g;
+
+            @Override
+            public void setup(Device device) {
+                hx = uniform(6, n * cols, 0, 1);
+                idx = new int[rows];
+                SplittableRandom r = new SplittableRandom(7);
+                for (int i = 0; i < rows; i++) {
+                    idx[i] = r.nextInt(n);
+                }
+                x = own(Tensor.of(device, n, cols, hx));
+                y = own(Tensor.empty(device, rows, cols));
+                bi = device.upload(idx);
+                owned.add(bi);
+                g = new Gather(device);
+            }
+
+            @Override
+            public void validate() {
+                run();
+                float[] got = y.toArray();
+                for (int i = 0; i < rows; i++) {
+                    for (int j = 0; j < cols; j++) {
+                        if (got[i * cols + j] != hx[idx[i] * cols + j]) {
+                            throw new AssertionError(name() + ": row " + i + " column " + j + " differs");
+                        }
+                    }
+                }
+            }
+
+            @Override
+            public void run() {
+                g.rows(y, x, bi, 0);
+            }
+        };
+    }
+
+    static BenchCase adam(int n) {
+        return new Simple("optim", "adam step " + n + " weights", Optim.adamCost(n)) {
+            Param p;
+            Adam adam;
+            float[] w;
+            float[] g;
+
+            @Override
+            public void setup(Device device) {
+                p = new Param("w", device, 1, n);
+                owned.add(p);
+                w = uniform(8, n, -1, 1);
+                g = uniform(9, n, -1, 1);
+                p.value().write(w);
+                adam = new Adam(device, List.of(p), 1e-3f);
+                owned.add(adam);
+            }
+
+            @Override
+            public void validate() {
+                p.grad().write(g);
+                adam.step();
+                float[] got = p.value().toArray();
+                for (int i = 0; i < n; i++) {
+                    // First Adam step moves every weight by lr·sign(g) (bias-corrected m/sqrt(v) = ±1).
+                    double want = w[i] - 1e-3 * Math.signum(g[i]) * Math.abs(g[i]) / (Math.abs(g[i]) + 1e-8);
+                    check(want, got[i], name(), i);
+                }
+            }
+
+            @Override
+            public void run() {
+                adam.step();
+            }
+        };
+    }
+
+    static BenchCase normal(int r, int c) {
+        return new Simple("rng", String.format(Locale.ROOT, "philox normal %dx%d", r, c), Rng.normalCost(r, c)) {
+            Tensor y;
+            Rng rng;
+
+            @Override
+            public void setup(Device device) {
+                y = own(Tensor.empty(device, r, c));
+                rng = new Rng(1);
+            }
+
+            @Override
+            public void validate() {
+                run();
+                float[] got = y.toArray();
+                double m = 0;
+                double v = 0;
+                for (float g : got) {
+                    m += g;
+                    v += (double) g * g;
+                }
+                m /= got.length;
+                v = v / got.length - m * m;
+                // 5 standard errors of the mean and of the variance of n normal draws.
+                double se = 5 / Math.sqrt(got.length);
+                if (Math.abs(m) > se || Math.abs(v - 1) > se * Math.sqrt(2)) {
+                    throw new AssertionError(name() + ": mean " + m + ", variance " + v);
+                }
+            }
+
+            @Override
+            public void run() {
+                rng.normal(y, 0);
+            }
+        };
+    }
+
+    static BenchCase bernoulliLogLik(int r, int c) {
+        return new Simple("losses", String.format(Locale.ROOT, "bernoulli loglik %dx%d", r, c), Losses.bernoulliLogLikCost(r, c)) {
+            float[] hx;
+            float[] hl;
+            Tensor x;
+            Tensor l;
+            Tensor y;
+
+            @Override
+            public void setup(Device device) {
+                hx = uniform(10, r * c, 0, 1);
+                hl = uniform(11, r * c, -6, 6);
+                x = own(Tensor.of(device, r, c, hx));
+                l = own(Tensor.of(device, r, c, hl));
+                y = own(Tensor.empty(device, r, 1));
+            }
+
+            @Override
+            public void validate() {
+                run();
+                float[] got = y.toArray();
+                for (int i = 0; i < r; i++) {
+                    double s = 0;
+                    double mag = 0;
+                    for (int j = 0; j < c; j++) {
+                        double lv = hl[i * c + j];
+                        double term = hx[i * c + j] * lv - (Math.max(lv, 0) + Math.log1p(Math.exp(-Math.abs(lv))));
+                        s += term;
+                        mag += Math.abs(term);
+                    }
+                    // Row sums: rounding scales with the sum of |terms|.
+                    if (!(Math.abs(got[i] - s) <= 1e-6 * mag + 1e-5)) {
+                        throw new AssertionError(name() + ": row " + i + " is " + got[i] + ", reference " + s);
+                    }
+                }
+            }
+
+            @Override
+            public void run() {
+                Losses.bernoulliLogLik(y, x, l);
+            }
+        };
+    }
+
+    static BenchCase reparameterize(int r, int c) {
+        return new Simple("rng", String.format(Locale.ROOT, "reparameterize %dx%d", r, c), Rng.reparameterizeCost(r, c, true)) {
+            float[] hm;
+            float[] hv;
+            Tensor mu;
+            Tensor lv;
+            Tensor z;
+            Tensor eps;
+            Rng rng;
+
+            @Override
+            public void setup(Device device) {
+                hm = uniform(12, r * c, -1, 1);
+                hv = uniform(13, r * c, -2, 1);
+                mu = own(Tensor.of(device, r, c, hm));
+                lv = own(Tensor.of(device, r, c, hv));
+                z = own(Tensor.empty(device, r, c));
+                eps = own(Tensor.empty(device, r, c));
+                rng = new Rng(2);
+            }
+
+            @Override
+            public void validate() {
+                run();
+                float[] gz = z.toArray();
+                float[] ge = eps.toArray();
+                for (int i = 0; i < gz.length; i++) {
+                    check(hm[i] + Math.exp(hv[i] / 2.0) * ge[i], gz[i], name(), i);
+                }
+            }
+
+            @Override
+            public void run() {
+                rng.reparameterize(z, eps, mu, lv, 0);
+            }
+        };
     }
 }
