@@ -52,6 +52,19 @@ __kernel void clip_weights(__global float* w, const float c, const int n) {
 #define NORM_WG 64
 #endif
 
+// scratch[0] = sum of every work-item's acc, in a fixed order (trip count fixed at compile time:
+// PoCL 3.1 mishandles barrier loops whose trip count depends on the local size).
+inline void tree_sum(__local float* scratch, int lid, float acc) {
+    scratch[lid] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = NORM_WG / 2; s > 0; s >>= 1) {
+        if (lid < s) {
+            scratch[lid] += scratch[lid + s];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+}
+
 // Sum of squares of g, one partial per work-group, tree-reduced in local memory (fixed order).
 // partial[slot + group] = sum over the group's grid-stride slice of g^2.
 __kernel void sumsq_partial(__global float* partial, const int slot, __global const float* g, const int n) {
@@ -62,14 +75,7 @@ __kernel void sumsq_partial(__global float* partial, const int slot, __global co
         float x = g[i];
         acc += x * x;
     }
-    scratch[lid] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = NORM_WG / 2; s > 0; s >>= 1) {
-        if (lid < s) {
-            scratch[lid] += scratch[lid + s];
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    tree_sum(scratch, lid, acc);
     if (lid == 0) {
         partial[slot + get_group_id(0)] = scratch[0];
     }
@@ -84,14 +90,7 @@ __kernel void clip_scale(__global float* norm, __global float* scale, __global c
     for (int i = lid; i < count; i += NORM_WG) {
         acc += partial[i];
     }
-    scratch[lid] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = NORM_WG / 2; s > 0; s >>= 1) {
-        if (lid < s) {
-            scratch[lid] += scratch[lid + s];
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    tree_sum(scratch, lid, acc);
     if (lid == 0) {
         float nrm = sqrt(scratch[0]);
         norm[0] = nrm;

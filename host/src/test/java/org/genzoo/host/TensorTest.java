@@ -4,24 +4,10 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.genzoo.host.testing.OnDevice;
 import org.junit.jupiter.api.Test;
 
-class TensorTest {
-    private static Device dev;
-
-    @BeforeAll
-    static void open() {
-        dev = TestDevices.openDefault();
-    }
-
-    @AfterAll
-    static void close() {
-        if (dev != null) {
-            dev.close();
-        }
-    }
+class TensorTest extends OnDevice {
 
     @Test
     void roundTripViewsFillAndCopy() {

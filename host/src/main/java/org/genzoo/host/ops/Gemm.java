@@ -24,6 +24,10 @@ public final class Gemm implements AutoCloseable {
         }
     }
 
+    /** Block of C one work-group computes, when the tuning file names none. */
+    static final int DEFAULT_MC = 128;
+    static final int DEFAULT_NC = 256;
+
     private final Device device;
     private final Map<String, String> tuning;
     private final int mc;
@@ -32,9 +36,13 @@ public final class Gemm implements AutoCloseable {
 
     public Gemm(Device device) {
         this.device = device;
-        this.tuning = Tuning.defines("gemm", device.info());
-        this.mc = Integer.parseInt(tuning.getOrDefault("MC", "64"));
-        this.nc = Integer.parseInt(tuning.getOrDefault("NC", "128"));
+        Map<String, String> t = new HashMap<>(Tuning.defines("gemm", device.info()));
+        // The launch grid depends on the block sizes, so the host always passes the ones it uses.
+        t.putIfAbsent("MC", Integer.toString(DEFAULT_MC));
+        t.putIfAbsent("NC", Integer.toString(DEFAULT_NC));
+        this.tuning = Map.copyOf(t);
+        this.mc = Integer.parseInt(tuning.get("MC"));
+        this.nc = Integer.parseInt(tuning.get("NC"));
         this.noBias = Tensor.zeros(device, 1, 1);
     }
 

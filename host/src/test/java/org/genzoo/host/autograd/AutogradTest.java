@@ -4,34 +4,18 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.List;
 import java.util.SplittableRandom;
-import org.genzoo.host.Device;
-import org.genzoo.host.TestDevices;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.genzoo.host.testing.OnDevice;
 import org.junit.jupiter.api.Test;
 
 /** Tape gradients against central finite differences of a double-precision reference. */
-class AutogradTest {
+class AutogradTest extends OnDevice {
     /** float32 forward and backward vs a double FD derivative of O(1) quantities. */
     private static final double ATOL = 2e-4;
     private static final double RTOL = 2e-3;
     private static final double FD_STEP = 1e-5;
 
-    private static Device dev;
-
-    @BeforeAll
-    static void open() {
-        dev = TestDevices.openDefault();
-    }
-
-    @AfterAll
-    static void close() {
-        if (dev != null) {
-            dev.close();
-        }
-    }
 
     // Reference: B=5, IN=3, H=4, OUT=2.
     // h = tanh(x W1ᵀ + b1); z = h W2ᵀ + b2; s = sigmoid(z)

@@ -3,36 +3,20 @@ package org.genzoo.host.autograd;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.Arrays;
-import org.genzoo.host.Device;
-import org.genzoo.host.TestDevices;
 import org.genzoo.host.ops.Rng;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.genzoo.host.testing.OnDevice;
 import org.junit.jupiter.api.Test;
 
 /** The differentiable densities, KL, log-mean-exp, column views and the reparameterized sample vs FD. */
-class DensityGradTest {
+class DensityGradTest extends OnDevice {
     /** float32 forward/backward vs double central differences. */
     private static final double ATOL = 3e-4;
     private static final double RTOL = 3e-3;
     private static final int R = 3;
     private static final int C = 4;
 
-    private static Device dev;
-
-    @BeforeAll
-    static void open() {
-        dev = TestDevices.openDefault();
-    }
-
-    @AfterAll
-    static void close() {
-        if (dev != null) {
-            dev.close();
-        }
-    }
 
     /**
      * p = [h (R x 2C)]: mu = h[:, :C], logvar = h[:, C:]; z = mu + exp(lv/2)·eps;

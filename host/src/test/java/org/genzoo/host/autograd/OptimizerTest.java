@@ -3,32 +3,16 @@ package org.genzoo.host.autograd;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.List;
-import org.genzoo.host.Device;
-import org.genzoo.host.TestDevices;
 import org.genzoo.host.testing.Check;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.genzoo.host.testing.OnDevice;
 import org.junit.jupiter.api.Test;
 
 /** Optimizers against a double-precision reference of the same update rules. */
-class OptimizerTest {
+class OptimizerTest extends OnDevice {
     /** A few float32 updates of O(lr) each: rounding stays near float epsilon times the weights. */
     private static final double ATOL = 2e-6;
     private static final double RTOL = 2e-5;
 
-    private static Device dev;
-
-    @BeforeAll
-    static void open() {
-        dev = TestDevices.openDefault();
-    }
-
-    @AfterAll
-    static void close() {
-        if (dev != null) {
-            dev.close();
-        }
-    }
 
     private static Param param(String name, float[] w, int rows, int cols) {
         Param p = new Param(name, dev, rows, cols);

@@ -3,30 +3,14 @@ package org.genzoo.host.ops;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.SplittableRandom;
-import org.genzoo.host.Device;
 import org.genzoo.host.DeviceBuffer;
-import org.genzoo.host.TestDevices;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.genzoo.host.testing.OnDevice;
 import org.junit.jupiter.api.Test;
 
 /** Row gather, column concat/split, and MADE's masked weights against plain Java. */
-class GatherMaskTest {
-    private static Device dev;
-
-    @BeforeAll
-    static void open() {
-        dev = TestDevices.openDefault();
-    }
-
-    @AfterAll
-    static void close() {
-        if (dev != null) {
-            dev.close();
-        }
-    }
+class GatherMaskTest extends OnDevice {
 
     @Test
     void gatherRowsByDeviceIndex() {

@@ -5,37 +5,22 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.genzoo.host.Device;
-import org.genzoo.host.TestDevices;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.genzoo.host.testing.OnDevice;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-class GemmTest {
+class GemmTest extends OnDevice {
     /** Inputs in [-1, 1): a float32 dot product of length K errs by at most about K·eps; 16x margin. */
     private static final double ATOL_PER_K = 1e-6;
     /** Epilogue functions in float (tanh, exp, log1p) are within a few ulp of double. */
     private static final double RTOL = 1e-5;
 
-    private static Device dev;
-    private static Gemm gemm;
-
-    @BeforeAll
-    static void open() {
-        dev = TestDevices.openDefault();
-        gemm = new Gemm(dev);
-    }
-
-    @AfterAll
-    static void close() {
-        if (dev != null) {
-            dev.close();
-        }
+    private static Gemm gemm() {
+        return dev.shared(Gemm.class, Gemm::new);
     }
 
     /** Sizes that break every tile: 1, 7, 93, 144, 1000 and one 4096-long dimension. */
@@ -61,7 +46,7 @@ class GemmTest {
              Tensor tb_ = tb ? Tensor.of(dev, n, k, b) : Tensor.of(dev, k, n, b);
              Tensor c = Tensor.empty(dev, m, n)) {
             c.fill(Float.NaN); // beta = 0 must not read C
-            gemm.mm(c, ta_, ta, tb_, tb);
+            gemm().mm(c, ta_, ta, tb_, tb);
             double[] want = GemmReference.gemm(a, ta, b, tb, null, null, m, n, k, 1, 0, Gemm.Act.NONE);
             Check.close(want, c.toArray(), ATOL_PER_K * k + 1e-6, 0, "gemm seed " + seed);
         }
@@ -80,7 +65,7 @@ class GemmTest {
         for (Gemm.Act act : Gemm.Act.values()) {
             try (Tensor ta = Tensor.of(dev, m, k, a); Tensor tb = Tensor.of(dev, n, k, b); Tensor c = Tensor.of(dev, m, n, c0);
                  Tensor tbias = Tensor.of(dev, 1, n, bias)) {
-                gemm.gemm(c, ta, false, tb, true, 1.5f, 0.5f, tbias, act);
+                gemm().gemm(c, ta, false, tb, true, 1.5f, 0.5f, tbias, act);
                 double[] want = GemmReference.gemm(a, false, b, true, c0, bias, m, n, k, 1.5, 0.5, act);
                 Check.close(want, c.toArray(), ATOL_PER_K * k * 4 + 1e-6, RTOL, "gemm epilogue " + act + " seed " + seed);
             }
@@ -93,9 +78,9 @@ class GemmTest {
         float[] a = {400f, -400f};
         float[] b = {1f};
         try (Tensor ta = Tensor.of(dev, 2, 1, a); Tensor tb = Tensor.of(dev, 1, 1, b); Tensor c = Tensor.empty(dev, 2, 1)) {
-            gemm.gemm(c, ta, false, tb, false, 1f, 0f, null, Gemm.Act.SIGMOID);
+            gemm().gemm(c, ta, false, tb, false, 1f, 0f, null, Gemm.Act.SIGMOID);
             assertArrayEquals(new float[] {1f, 0f}, c.toArray(), 1e-30f);
-            gemm.gemm(c, ta, false, tb, false, 1f, 0f, null, Gemm.Act.SOFTPLUS);
+            gemm().gemm(c, ta, false, tb, false, 1f, 0f, null, Gemm.Act.SOFTPLUS);
             assertArrayEquals(new float[] {400f, 0f}, c.toArray(), 1e-30f);
         }
     }
@@ -112,7 +97,7 @@ class GemmTest {
         float[] b = Check.uniform(seed + 1, k * n, -1, 1);
         try (Tensor aw = Tensor.of(dev, m, k + 5, wideA); Tensor tb = Tensor.of(dev, k, n, b); Tensor cw = Tensor.empty(dev, m, n + 4)) {
             cw.fill(-7f);
-            gemm.mm(cw.cols(2, 2 + n), aw.cols(3, 3 + k), false, tb, false);
+            gemm().mm(cw.cols(2, 2 + n), aw.cols(3, 3 + k), false, tb, false);
             float[] a = aw.cols(3, 3 + k).toArray();
             double[] want = GemmReference.gemm(a, false, b, false, null, null, m, n, k, 1, 0, Gemm.Act.NONE);
             Check.close(want, cw.cols(2, 2 + n).toArray(), ATOL_PER_K * k + 1e-6, 0, "gemm views seed " + seed);
@@ -132,8 +117,8 @@ class GemmTest {
         float[] b = Check.uniform(seed + 1, 200 * 150, -1, 1);
         try (Tensor ta = Tensor.of(dev, 300, 200, a); Tensor tb = Tensor.of(dev, 200, 150, b); Tensor c1 = Tensor.empty(dev, 300, 150);
              Tensor c2 = Tensor.empty(dev, 300, 150)) {
-            gemm.mm(c1, ta, false, tb, false);
-            gemm.mm(c2, ta, false, tb, false);
+            gemm().mm(c1, ta, false, tb, false);
+            gemm().mm(c2, ta, false, tb, false);
             assertArrayEquals(c1.toArray(), c2.toArray());
         }
     }
@@ -141,7 +126,7 @@ class GemmTest {
     @Test
     void shapeMismatchIsRefused() {
         try (Tensor a = Tensor.empty(dev, 3, 4); Tensor b = Tensor.empty(dev, 5, 6); Tensor c = Tensor.empty(dev, 3, 6)) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> gemm.mm(c, a, false, b, false));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> gemm().mm(c, a, false, b, false));
             assertTrue(e.getMessage().contains("do not chain"), e.getMessage());
         }
     }
