@@ -1,0 +1,271 @@
+package org.genzoo.models.vae;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.genzoo.host.Device;
+import org.genzoo.host.autograd.F;
+import org.genzoo.host.autograd.Param;
+import org.genzoo.host.autograd.Tape;
+import org.genzoo.host.autograd.Var;
+import org.genzoo.host.ops.Reduce;
+import org.genzoo.host.ops.Rng;
+import org.genzoo.host.tensor.Tensor;
+
+/**
+ * A variational autoencoder with one stochastic layer (Kingma &amp; Welling 2014): encoder
+ * q(z|x) = N(mu, diag exp(logvar)) from a {@link GaussianMlp} D -> hidden... -> [mu | logvar],
+ * decoder p(x|z) Bernoulli-logit or Gaussian ({@link Decoder}), prior N(0, I), a mixture of
+ * Gaussians or the VampPrior. Trains the ELBO (with β, KL annealing, free bits or controlled
+ * capacity, see {@link VaeConfig}) or the IWAE bound with K samples (Burda et al. 2016).
+ *
+ * <p>Noise: the reparameterized z comes from {@link #rng()} stream {@link #Z_STREAM}, one counter
+ * per loss or logWeights call (B·K x L draws, example-major); prior samples use
+ * {@link #PRIOR_STREAM}. Parameters in order: encoder, decoder, prior.
+ */
+public final class Vae implements LatentModel {
+    /** Rng stream of the reparameterized latent samples. */
+    public static final int Z_STREAM = 0;
+    /** Rng stream of {@link #sample} (stream 1 is left to data binarization). */
+    public static final int PRIOR_STREAM = 3;
+
+    private final Device device;
+    private final VaeConfig config;
+    private final Rng rng;
+    private final GaussianMlp encoder;
+    private final Decoder decoder;
+    private final Prior prior;
+    private final VF vf;
+    private final Metrics metrics;
+    private final int[] groupOf;
+    private final int groups;
+    private Tensor groupMatrix;
+
+    public Vae(Device device, VaeConfig config) {
+        this.device = device;
+        this.config = config;
+        this.rng = new Rng(config.seed());
+        SplittableRandom init = new SplittableRandom(config.seed());
+        int l = config.latentDim();
+        encoder = new GaussianMlp(device, "encoder", config.dataDim(), config.hidden(), l, config.activation(), init);
+        List<Integer> rev = new ArrayList<>(config.hidden());
+        java.util.Collections.reverse(rev);
+        decoder = new Decoder(device, "decoder", l, rev, config.dataDim(), config.activation(), config.likelihood(), init);
+        prior = Prior.create(device, config.prior(), l, encoder, init);
+        vf = new VF(device);
+        boolean iwae = config.objective() == Objective.IWAE;
+        metrics = new Metrics(device, Metrics.names("loss", iwae ? "iwae" : "elbo", "recon", "kl"));
+        groupOf = config.groupOf();
+        groups = config.groupCount();
+    }
+
+    public VaeConfig config() {
+        return config;
+    }
+
+    @Override
+    public String name() {
+        return config.objective() == Objective.IWAE ? "iwae" : "vae";
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public int dataDim() {
+        return config.dataDim();
+    }
+
+    @Override
+    public int latentDim() {
+        return config.latentDim();
+    }
+
+    @Override
+    public Rng rng() {
+        return rng;
+    }
+
+    public GaussianMlp encoder() {
+        return encoder;
+    }
+
+    public Decoder decoder() {
+        return decoder;
+    }
+
+    public Prior prior() {
+        return prior;
+    }
+
+    @Override
+    public List<Param> params() {
+        List<Param> ps = new ArrayList<>(encoder.params());
+        ps.addAll(decoder.params());
+        ps.addAll(prior.params());
+        return ps;
+    }
+
+    @Override
+    public Var loss(Tape t, Tensor x, long step) {
+        checkBatch(x);
+        metrics.begin();
+        if (config.objective() == Objective.IWAE) {
+            Terms terms = weights(t, x, config.samples());
+            Var bound = F.mean(F.logMeanExp(terms.logW));
+            Var loss = F.scale(bound, -1f);
+            metrics.put("loss", loss);
+            metrics.put("iwae", bound);
+            metrics.put("recon", F.mean(terms.logPx));
+            metrics.put("kl", F.mean(terms.kl));
+            return loss;
+        }
+        int l = config.latentDim();
+        Var xv = t.constant(x);
+        Var s = encoder.forward(xv);
+        Var mu = encoder.mu(s);
+        Var lv = encoder.logvar(s);
+        Var z = F.reparameterize(mu, lv, rng, Z_STREAM);
+        Var recon = F.mean(decoder.logLik(xv, z));
+        Var klDim = null;
+        Var kl;
+        if (config.kl() == KlEstimator.ANALYTIC) {
+            klDim = F.reduceCols(Reduce.Op.MEAN, F.klStandardNormal(mu, lv, true)); // 1 x L, batch means
+            kl = F.sum(klDim);
+        } else {
+            kl = F.mean(F.sub(F.gaussianLogDensity(z, mu, lv), prior.logDensity(z)));
+        }
+        Var reg;
+        if (config.capacityEnabled()) {
+            float c = config.capacityAt(step);
+            reg = F.scale(VF.abs(VF.addScalar(kl, -c)), config.capacityGamma());
+            metrics.putHost("capacity", c);
+        } else if (config.freeBits() > 0) {
+            Var perGroup = groups == l && isIdentity(groupOf) ? klDim : F.matmul(klDim, false, t.constant(groupMatrix()), false);
+            reg = F.scale(F.sum(VF.maxWith(perGroup, config.freeBits())), config.betaAt(step));
+        } else {
+            reg = F.scale(kl, config.betaAt(step));
+        }
+        Var loss = F.sub(reg, recon);
+        metrics.put("loss", loss);
+        metrics.putDifference("elbo", recon, kl);
+        metrics.put("recon", recon);
+        metrics.put("kl", kl);
+        if (!config.capacityEnabled()) {
+            metrics.putHost("beta", config.betaAt(step));
+        }
+        return loss;
+    }
+
+    @Override
+    public Map<String, Float> lastMetrics() {
+        return metrics.read();
+    }
+
+    @Override
+    public Map<String, Tensor> lastTerms() {
+        return metrics.terms();
+    }
+
+    @Override
+    public Var logWeights(Tape t, Tensor x, int k) {
+        checkBatch(x);
+        if (k < 1) {
+            throw new IllegalArgumentException("logWeights: k must be at least 1, got " + k);
+        }
+        return weights(t, x, k).logW;
+    }
+
+    /** log w (B x K), and per-sample log p(x|z) and log q − log p (BK x 1). */
+    private record Terms(Var logW, Var logPx, Var kl) {
+    }
+
+    private Terms weights(Tape t, Tensor x, int k) {
+        int l = config.latentDim();
+        Var s = vf.repeatRows(encoder.forward(t.constant(x)), k); // BK x 2L
+        Var mu = F.cols(s, 0, l);
+        Var lv = F.cols(s, l, 2 * l);
+        Var z = F.reparameterize(mu, lv, rng, Z_STREAM);
+        Var xr = k == 1 ? t.constant(x) : t.constant(vf.repeatRows(t, x, k));
+        Var logPx = decoder.logLik(xr, z);
+        Var kl = F.sub(F.gaussianLogDensity(z, mu, lv), prior.logDensity(z));
+        Var logW = vf.rowsToMatrix(F.sub(logPx, kl), k);
+        return new Terms(logW, logPx, kl);
+    }
+
+    @Override
+    public Tensor sample(int n) {
+        try (Tape t = Tape.noGrad(device); Tensor z = prior.sample(n, rng, PRIOR_STREAM)) {
+            return copyOut(decoder.mean(t.constant(z)));
+        }
+    }
+
+    @Override
+    public Tensor reconstruct(Tensor x) {
+        checkBatch(x);
+        try (Tape t = Tape.noGrad(device)) {
+            return copyOut(decoder.mean(encoder.mu(encoder.forward(t.constant(x)))));
+        }
+    }
+
+    @Override
+    public Tensor encodeMean(Tensor x) {
+        checkBatch(x);
+        try (Tape t = Tape.noGrad(device)) {
+            return copyOut(encoder.mu(encoder.forward(t.constant(x))));
+        }
+    }
+
+    /** G (L x groups), G[i, g] = [dimension i is in group g]: batch-mean KL per group = KL_dim·G. */
+    private Tensor groupMatrix() {
+        if (groupMatrix == null) {
+            int l = config.latentDim();
+            float[] g = new float[l * groups];
+            for (int i = 0; i < l; i++) {
+                g[i * groups + groupOf[i]] = 1f;
+            }
+            groupMatrix = Tensor.of(device, l, groups, g);
+        }
+        return groupMatrix;
+    }
+
+    private static boolean isIdentity(int[] groupOf) {
+        for (int i = 0; i < groupOf.length; i++) {
+            if (groupOf[i] != i) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Tensor copyOut(Var v) {
+        Tensor out = Tensor.empty(device, v.rows(), v.cols());
+        out.copyFrom(v.value());
+        return out;
+    }
+
+    private void checkBatch(Tensor x) {
+        if (x.cols() != config.dataDim()) {
+            throw new IllegalArgumentException(name() + ": batch has " + x.cols() + " columns, the model expects D = "
+                    + config.dataDim());
+        }
+        if (x.rows() < 1) {
+            throw new IllegalArgumentException(name() + ": empty batch");
+        }
+    }
+
+    @Override
+    public void close() {
+        encoder.close();
+        decoder.close();
+        prior.close();
+        vf.close();
+        metrics.close();
+        if (groupMatrix != null) {
+            groupMatrix.close();
+        }
+    }
+}
