@@ -1,0 +1,50 @@
+"""PyTorch peer for `genzoo bench train --peer`: the same VAE step on the CPU.
+
+VAE 784-H-L-H-784 with ReLU hidden layers, Bernoulli decoder (logits), analytic KL to N(0, I),
+Adam(lr=1e-3), batch B, on binarized data of MNIST's ink density. Threads and denormal flushing
+are set as GenZoo's comparison states: 2 threads, denormals flushed. Prints one JSON line.
+"""
+import json
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+B, H, L, STEPS, WARMUP = (int(a) for a in sys.argv[1:6])
+torch.set_num_threads(2)
+torch.set_flush_denormal(True)
+torch.manual_seed(0)
+
+enc1 = torch.nn.Linear(784, H)
+enc2 = torch.nn.Linear(H, 2 * L)
+dec1 = torch.nn.Linear(L, H)
+dec2 = torch.nn.Linear(H, 784)
+params = [p for m in (enc1, enc2, dec1, dec2) for p in m.parameters()]
+opt = torch.optim.Adam(params, lr=1e-3)
+data = (torch.rand(60 * B, 784) < 0.13).float()
+
+
+def step(x):
+    h = enc2(F.relu(enc1(x)))
+    mu, logvar = h[:, :L], h[:, L:]
+    z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+    logits = dec2(F.relu(dec1(z)))
+    rec = -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)
+    kl = 0.5 * (mu * mu + logvar.exp() - 1 - logvar).sum(1)
+    loss = -(rec - kl).mean()
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss
+
+
+for i in range(WARMUP):
+    step(data[(i % 60) * B:(i % 60 + 1) * B])
+t0 = time.perf_counter()
+for i in range(STEPS):
+    loss = step(data[(i % 60) * B:(i % 60 + 1) * B])
+loss.item()
+dt = time.perf_counter() - t0
+print(json.dumps({"peer": "pytorch " + torch.__version__, "msPerStep": 1e3 * dt / STEPS,
+                  "examplesPerSecond": B * STEPS / dt}))
