@@ -23,4 +23,47 @@ inline float gz_log1p(float e) {
     return 2.0f * t * p;
 }
 
+// Natural log for positive normal floats, to about 2 ulp, in vector-friendly arithmetic (PoCL's
+// log is a scalar call). x = 2^e * m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(t),
+// t = (m - 1) / (m + 1) in [-0.172, 0.172], series to t^11 (truncation below 1e-10 relative);
+// e * ln 2 is added in two parts so the sum keeps its low bits.
+inline float gz_log(float x) {
+    uint bits = as_uint(x);
+    int e = (int)((bits >> 23) & 0xffu) - 127;
+    float m = as_float((bits & 0x007fffffu) | 0x3f800000u);
+    int big = m > 1.41421356f;
+    m = big ? 0.5f * m : m;
+    e += big;
+    float t = (m - 1.0f) / (m + 1.0f);
+    float t2 = t * t;
+    float p = 1.0f / 11;
+    p = fma(p, t2, 1.0f / 9);
+    p = fma(p, t2, 1.0f / 7);
+    p = fma(p, t2, 1.0f / 5);
+    p = fma(p, t2, 1.0f / 3);
+    p = fma(p, t2, 1.0f);
+    float fe = (float)e;
+    return fma(fe, 0.693145752f, fma(fe, 1.42860677e-6f, 2.0f * t * p));
+}
+
+// cos(pi * x) for x in [0, 2], vector-friendly (PoCL's cospi is a scalar call). Reflect into
+// w in [0, 1/2]: cos(pi x) = cos(pi (2 - x)) and cos(pi y) = -cos(pi (1 - y)); then a Taylor
+// series in a = pi w <= pi/2 to a^14 (truncation below 1e-10).
+inline float gz_cospi(float x) {
+    float y = x > 1.0f ? 2.0f - x : x;
+    int flip = y > 0.5f;
+    float w = flip ? 1.0f - y : y;
+    float a = 3.14159265f * w;
+    float a2 = a * a;
+    float p = -1.0f / 87178291200.0f;
+    p = fma(p, a2, 1.0f / 479001600.0f);
+    p = fma(p, a2, -1.0f / 3628800.0f);
+    p = fma(p, a2, 1.0f / 40320.0f);
+    p = fma(p, a2, -1.0f / 720.0f);
+    p = fma(p, a2, 1.0f / 24.0f);
+    p = fma(p, a2, -0.5f);
+    p = fma(p, a2, 1.0f);
+    return flip ? -p : p;
+}
+
 #endif
