@@ -39,6 +39,16 @@ public interface TrainableModel extends AutoCloseable {
     /** Evaluation metrics on a held-out split (e.g. "elbo", "nll_k5000", "active_units"). */
     Map<String, Double> evaluate(Dataset split, long seed);
 
+    /**
+     * Evaluation with the family-specific options of the spec's {@code /eval/metrics} object (for
+     * example {@code {"iwaeK": 5000}}, validated by {@link ModelFamily#validateEvalMetrics}); the
+     * trainer calls this one. The default ignores the options. Must not move the training random
+     * streams (use {@code seed}), or a resumed run would differ from an uninterrupted one.
+     */
+    default Map<String, Double> evaluate(Dataset split, long seed, com.fasterxml.jackson.databind.JsonNode options) {
+        return evaluate(split, seed);
+    }
+
     /** Writes sample grids and similar pictures for the current parameters into {@code dir}. */
     default void writePictures(Path dir, String tag) {
     }

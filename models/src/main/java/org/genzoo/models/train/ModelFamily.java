@@ -1,0 +1,44 @@
+package org.genzoo.models.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import org.genzoo.host.Device;
+
+/**
+ * A kind of model the trainer can build from the {@code "model"} object of a job spec. Families are
+ * found with {@link java.util.ServiceLoader}: list the implementing class in
+ * {@code META-INF/services/org.genzoo.models.train.ModelFamily}; it needs a public no-argument
+ * constructor. Neither the trainer nor the service names a family in code.
+ */
+public interface ModelFamily {
+    /** The value of {@code /model/family} that selects this family ("vae", "iwae", ...). */
+    String name();
+
+    /** One line for listings ("Gaussian VAE with a Bernoulli decoder, Kingma & Welling 2014"). */
+    String description();
+
+    /**
+     * Every problem with the {@code "model"} object, each with its JSON pointer under {@code pointer}
+     * (for example {@code /model/latent}); empty when valid. The object also holds {@code "family"},
+     * which must be accepted. Unknown fields are errors ({@link SpecReader#finish()} reports them).
+     */
+    List<SpecError> validate(JsonNode model, String pointer);
+
+    /**
+     * A model with freshly initialized parameters for data of {@code dataDim} values per example.
+     * Called only with a {@code model} that {@link #validate} accepted. {@code seed} drives the
+     * initialization and the model's random streams.
+     */
+    TrainableModel create(Device device, JsonNode model, int dataDim, long seed);
+
+    /** Device memory the model needs to train with this batch size (parameters, gradients, activations), in bytes. */
+    long estimateDeviceBytes(JsonNode model, int dataDim, int batchSize);
+
+    /**
+     * Problems with the family-specific {@code /eval/metrics} object ({@code pointer} is its pointer);
+     * the default accepts any object.
+     */
+    default List<SpecError> validateEvalMetrics(JsonNode metrics, String pointer) {
+        return List.of();
+    }
+}

@@ -1,0 +1,196 @@
+package org.genzoo.service.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.genzoo.host.Device;
+import org.genzoo.models.train.JobSpec;
+import org.genzoo.models.train.SpecError;
+import org.genzoo.models.train.SpecException;
+import org.genzoo.models.train.Trainer;
+import org.genzoo.models.train.TrainingListener;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code genzoo train <spec.json>}: runs one job in this process. Progress goes to stderr (one
+ * rewritten line on a terminal, else a line every 5%); the artifact folder is printed at the end.
+ * Ctrl-C stops at the next log point with a checkpoint, so {@code --resume} continues bitwise.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true, description = "Train a model from a JSON job spec (see docs/spec.md).")
+public final class TrainCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "SPEC", description = "The job spec, a JSON file.")
+    Path specFile;
+
+    @Mixin
+    DeviceOptions deviceOptions;
+
+    @Option(names = "--resume", description = "Continue from the latest checkpoint in the output folder.")
+    boolean resume;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "Artifact folder (overrides the spec's output).")
+    Path output;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = spec.commandLine().getOut();
+        JobSpec job;
+        try {
+            job = JobSpec.parse(specFile);
+        } catch (NoSuchFileException e) {
+            err.println("genzoo: no such spec file: " + specFile);
+            return ExitCodes.BAD_INPUT;
+        } catch (SpecException e) {
+            err.println("genzoo: " + specFile + ": invalid job spec, " + e.errors().size()
+                    + (e.errors().size() == 1 ? " error:" : " errors:"));
+            for (SpecError se : e.errors()) {
+                err.println("  " + se.message());
+            }
+            err.flush();
+            return ExitCodes.BAD_INPUT;
+        }
+        if (output != null) {
+            job = job.withOutput(output.toString());
+        }
+        String selector = deviceOptions.device != null ? deviceOptions.device
+                : "auto".equalsIgnoreCase(job.device()) ? null : job.device();
+
+        Bar bar = new Bar(err, System.console() != null);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread main = Thread.currentThread();
+        Trainer.Options options = Trainer.Options.defaults().withResume(resume).withListener(bar)
+                .withCancelled(() -> bar.cancelRequested);
+        Thread hook = new Thread(() -> {
+            bar.cancelRequested = true;
+            try {
+                done.await(120, TimeUnit.SECONDS); // let the trainer write its checkpoint
+            } catch (InterruptedException e) {
+                main.interrupt();
+            }
+        }, "genzoo-train-cancel");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (Device device = Device.open(deviceOptions.binding, selector)) {
+            err.println("genzoo: training " + job.name() + " (" + job.model().family() + ") on " + device.info().name()
+                    + " -> " + job.output());
+            err.flush();
+            Trainer.Result r = new Trainer(device, job, options).run();
+            bar.finish();
+            err.println(String.format(Locale.ROOT, "genzoo: %s at step %d of %d, loss %.5g, %.1f s",
+                    r.status().name().toLowerCase(Locale.ROOT), r.steps(), r.totalSteps(), r.finalLoss(), r.seconds()));
+            if (!r.eval().isEmpty()) {
+                StringBuilder sb = new StringBuilder("genzoo: " + job.eval().split() + ":");
+                new TreeMap<>(r.eval()).forEach((k, v) -> sb.append(String.format(Locale.ROOT, " %s %.5g", k, v)));
+                err.println(sb);
+            }
+            if (r.status() == Trainer.Status.CANCELLED) {
+                err.println("genzoo: continue with: genzoo train " + specFile + " --resume"
+                        + (output != null ? " --output " + output : ""));
+            }
+            err.flush();
+            Path dir = r.output().toAbsolutePath();
+            out.println("artifacts: " + dir);
+            for (String f : new String[] {"metrics.csv", "loss.png", "eval.png", "report.json", "train.log", "samples"}) {
+                if (Files.exists(dir.resolve(f))) {
+                    out.println("  " + dir.resolve(f));
+                }
+            }
+            if (r.lastCheckpoint() != null) {
+                out.println("  " + r.lastCheckpoint().toAbsolutePath());
+            }
+            out.flush();
+            return r.status() == Trainer.Status.SUCCEEDED ? ExitCodes.OK : ExitCodes.FAILURE;
+        } finally {
+            bar.finish();
+            done.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // already shutting down: the hook is running and waits on `done`
+            }
+        }
+    }
+
+    /** The progress line on stderr. */
+    static final class Bar implements TrainingListener {
+        private final PrintWriter err;
+        private final boolean terminal;
+        private int lastBucket = -1;
+        private boolean open;
+        volatile boolean cancelRequested;
+
+        Bar(PrintWriter err, boolean terminal) {
+            this.err = err;
+            this.terminal = terminal;
+        }
+
+        @Override
+        public void onProgress(Progress p) {
+            String line = format(p);
+            if (terminal) {
+                err.print("\r" + line + "\033[K");
+                open = true;
+                err.flush();
+            } else {
+                int bucket = (int) (20 * p.step() / Math.max(1, p.totalSteps()));
+                if (bucket != lastBucket) {
+                    lastBucket = bucket;
+                    err.println(line);
+                    err.flush();
+                }
+            }
+        }
+
+        @Override
+        public void onEval(long step, Map<String, Double> metrics) {
+            StringBuilder sb = new StringBuilder("eval at step " + step + ":");
+            new TreeMap<>(metrics).forEach((k, v) -> sb.append(String.format(Locale.ROOT, " %s %.5g", k, v)));
+            if (open) {
+                err.print("\r\033[K");
+                open = false;
+            }
+            err.println(sb);
+            err.flush();
+        }
+
+        void finish() {
+            if (open) {
+                err.println();
+                err.flush();
+                open = false;
+            }
+        }
+
+        static String format(Progress p) {
+            double frac = p.totalSteps() == 0 ? 1 : p.step() / (double) p.totalSteps();
+            int w = 24;
+            int fill = (int) Math.round(frac * w);
+            String bar = "=".repeat(fill) + (fill < w ? ">" + " ".repeat(w - fill - 1) : "");
+            return String.format(Locale.ROOT, "step %d/%d [%s] %3.0f%% loss %.5g  %,.0f ex/s  ETA %s", p.step(), p.totalSteps(),
+                    bar, 100 * frac, p.loss(), p.examplesPerSecond(), eta(p.etaSeconds()));
+        }
+
+        static String eta(double s) {
+            if (!Double.isFinite(s)) {
+                return "?";
+            }
+            long t = Math.round(s);
+            return t >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", t / 3600, t / 60 % 60)
+                    : t >= 60 ? String.format(Locale.ROOT, "%dm%02ds", t / 60, t % 60) : t + "s";
+        }
+    }
+}
