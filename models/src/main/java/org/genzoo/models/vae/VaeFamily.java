@@ -1,0 +1,171 @@
+package org.genzoo.models.vae;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import org.genzoo.host.Device;
+import org.genzoo.models.train.ModelFamily;
+import org.genzoo.models.train.SpecError;
+import org.genzoo.models.train.SpecReader;
+import org.genzoo.models.train.TrainableModel;
+
+/**
+ * The spec family {@code "vae"}: one stochastic layer, with every fix of the family as a field.
+ * <pre>
+ * {"family": "vae", "latent": 20, "hidden": [400], "activation": "relu"|"tanh",
+ *  "likelihood": "bernoulli"|"gaussian", "prior": "standard"|"mog"|"vamp", "components": 10,
+ *  "objective": "elbo"|"iwae", "samples": 1, "kl": "analytic"|"sample",
+ *  "beta": 1, "warmupSteps": 0, "freeBits": 0, "capacityMax": 0, "capacitySteps": 0, "capacityGamma": 1}
+ * </pre>
+ * {@code /eval/metrics} takes {@code {"iwaeK": 5000}}: the number of importance samples of the
+ * NLL estimate at evaluation (0 or 1: ELBO only).
+ */
+public final class VaeFamily implements ModelFamily {
+    @Override
+    public String name() {
+        return "vae";
+    }
+
+    @Override
+    public String description() {
+        return "VAE (Kingma & Welling 2014) with beta, KL annealing, free bits, capacity, IWAE bound, MoG/VampPrior priors";
+    }
+
+    static List<Integer> widths(SpecReader r, String field, List<Integer> def) {
+        JsonNode v = r.raw(field);
+        if (v == null) {
+            return def;
+        }
+        List<Integer> out = new ArrayList<>();
+        if (!v.isArray() || v.isEmpty()) {
+            r.error(field, "a non-empty array of layer widths (integers 1..65536)", v);
+            return def;
+        }
+        for (JsonNode w : v) {
+            if (!w.canConvertToInt() || !w.isIntegralNumber() || w.asInt() < 1 || w.asInt() > 65536) {
+                r.error(field, "a non-empty array of layer widths (integers 1..65536)", v);
+                return def;
+            }
+            out.add(w.asInt());
+        }
+        return out;
+    }
+
+    private static int[] ints(List<Integer> l) {
+        return l.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Reads and checks the model object; returns the config, or null with errors recorded. */
+    static VaeConfig read(JsonNode model, String pointer, int dataDim, long seed, List<SpecError> errors) {
+        SpecReader r = new SpecReader(model, pointer, errors);
+        r.string("family", null, true);
+        Long latent = r.integer("latent", null, 1, 4096, true);
+        List<Integer> hidden = widths(r, "hidden", List.of(400));
+        String act = r.oneOf("activation", "relu", false, List.of("relu", "tanh"));
+        String lik = r.oneOf("likelihood", "bernoulli", false, List.of("bernoulli", "gaussian"));
+        String prior = r.oneOf("prior", "standard", false, List.of("standard", "mog", "vamp"));
+        Long components = r.integer("components", null, 1, 100_000);
+        String objective = r.oneOf("objective", "elbo", false, List.of("elbo", "iwae"));
+        Long samples = r.integer("samples", 1L, 1, 10_000);
+        String kl = r.oneOf("kl", null, false, List.of("analytic", "sample"));
+        Double beta = r.number("beta", 1.0, 0, false, 1e6, false);
+        Long warmup = r.integer("warmupSteps", 0L, 0, Long.MAX_VALUE);
+        Double freeBits = r.number("freeBits", 0.0, 0, false, 1e6, false);
+        Double cMax = r.number("capacityMax", 0.0, 0, false, 1e6, false);
+        Long cSteps = r.integer("capacitySteps", 0L, 0, Long.MAX_VALUE);
+        Double gamma = r.number("capacityGamma", 1.0, 0, true, 1e6, false);
+        r.finish();
+        if (!errors.isEmpty() || latent == null) {
+            return null;
+        }
+        VaeConfig.Builder b = VaeConfig.builder(dataDim, latent.intValue()).hidden(ints(hidden))
+                .activation(act.equals("tanh") ? Activation.TANH : Activation.RELU)
+                .likelihood(lik.equals("gaussian") ? Likelihood.GAUSSIAN : Likelihood.BERNOULLI).seed(seed);
+        switch (prior) {
+            case "mog" -> b.prior(new PriorSpec.Mixture(components == null ? 10 : components.intValue()));
+            case "vamp" -> b.prior(new PriorSpec.Vamp(components == null ? 500 : components.intValue()));
+            default -> b.prior(new PriorSpec.StandardNormal());
+        }
+        if (objective.equals("iwae")) {
+            b.iwae(samples.intValue());
+        } else {
+            if (samples != 1) {
+                r.error("samples", "1 with the ELBO objective (use \"objective\": \"iwae\" for K > 1)", model.get("samples"));
+            }
+            b.elbo();
+        }
+        if (kl != null) {
+            b.kl(kl.equals("analytic") ? KlEstimator.ANALYTIC : KlEstimator.SAMPLE);
+        } else if (!prior.equals("standard")) {
+            b.kl(KlEstimator.SAMPLE);
+        }
+        if (beta != 1.0) {
+            b.beta(beta.floatValue());
+        }
+        if (warmup > 0) {
+            b.warmupSteps(warmup);
+        }
+        if (freeBits > 0) {
+            b.freeBits(freeBits.floatValue());
+        }
+        if (cMax > 0) {
+            b.capacity(cMax.floatValue(), cSteps, gamma.floatValue());
+        }
+        try {
+            return b.build();
+        } catch (InvalidConfigException e) {
+            for (InvalidConfigException.Violation v : e.violations()) {
+                errors.add(new SpecError(SpecReader.pointer(pointer, v.field()), v.message(), "a combination the VAE does not allow"));
+            }
+            return null;
+        }
+    }
+
+    @Override
+    public List<SpecError> validate(JsonNode model, String pointer) {
+        List<SpecError> errors = new ArrayList<>();
+        read(model, pointer, 784, 0, errors);
+        return errors;
+    }
+
+    @Override
+    public List<SpecError> validateEvalMetrics(JsonNode metrics, String pointer) {
+        List<SpecError> errors = new ArrayList<>();
+        SpecReader r = new SpecReader(metrics, pointer, errors);
+        r.integer("iwaeK", 0L, 0, 100_000);
+        r.finish();
+        return errors;
+    }
+
+    @Override
+    public TrainableModel create(Device device, JsonNode model, int dataDim, long seed) {
+        List<SpecError> errors = new ArrayList<>();
+        VaeConfig cfg = read(model, "/model", dataDim, seed, errors);
+        if (cfg == null) {
+            throw new IllegalArgumentException("invalid VAE model: " + errors);
+        }
+        return new LatentTrainable(name(), new Vae(device, cfg), cfg.likelihood() == Likelihood.BERNOULLI, 0);
+    }
+
+    @Override
+    public long estimateDeviceBytes(JsonNode model, int dataDim, int batchSize) {
+        List<SpecError> errors = new ArrayList<>();
+        VaeConfig cfg = read(model, "/model", dataDim, 0, errors);
+        if (cfg == null) {
+            return 0;
+        }
+        long params = 0;
+        long acts = 0;
+        int prev = dataDim;
+        for (int h : cfg.hidden()) {
+            params += (long) prev * h + h;
+            acts += h;
+            prev = h;
+        }
+        params += (long) prev * 2 * cfg.latentDim();
+        params *= 2; // encoder and a mirrored decoder
+        long k = Math.max(1, cfg.samples());
+        // Weights, gradients and two Adam moments; activations and their gradients per sample row.
+        return 4L * (4 * params + 4 * k * batchSize * (acts * 2 + dataDim + 4L * cfg.latentDim()));
+    }
+}
