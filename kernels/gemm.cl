@@ -1,3 +1,53 @@
+/*
+ * gemm.cl -- single-precision GEMM with fused bias + activation epilogue.
+ *            Tuned for PoCL's CPU ("pthread") device, works on any OpenCL 1.2 device.
+ *
+ * MATH (everything row-major):
+ *   C[M x N] = act( alpha * op(A) * op(B) + beta * C + bias[n] )
+ *   op(A) is M x K: A stored M x K (leading dim lda) if TRANS_A == 0, stored K x M (lda) if TRANS_A == 1.
+ *   op(B) is K x N: B stored K x N (leading dim ldb) if TRANS_B == 0, stored N x K (ldb) if TRANS_B == 1.
+ *   Element (r,c) of a stored matrix X is X[offX + r*ldX + c].  bias[n] = bias[offBias + n].
+ *   beta == 0: C is never read (may hold NaN garbage).  HAS_BIAS == 0: bias pointer is never read.
+ *   K == 0 is allowed (C = act(beta*C + bias)).  M == 0 or N == 0: do not launch.
+ *
+ * KERNEL: gemm (one kernel, one launch per GEMM).
+ *   work-group size is fixed at 1 (reqd_work_group_size(1,1,1)); each work-group computes a tile of C.
+ *   LAUNCH GEOMETRY (2-D NDRange):
+ *     local  = { 1, 1 }
+ *     global = { GN, GM }   with GN = ceil(N / NC), GM = ceil(M / MC)      (recommended)
+ *   The kernel splits [0,N) into GN and [0,M) into GM near-equal pieces (NR- resp. MR-aligned), so
+ *   edge tiles do not cause load imbalance.  Any GN >= 1, GM >= 1 is CORRECT (a work-group loops over
+ *   NC x MC sub-tiles if its piece is larger); GN/GM above the recommendation only adds overhead.
+ *   Recommended tweak (PoCL runs whole work-groups per core; 2 cores here): if GN*GM is odd, then
+ *     if (M > GM*MR) GM += 1; else if (N > GN*16*NV) GN += 1;
+ *   (so e.g. a 93x144 output is split over 2 work-groups instead of 1).
+ *   Example with defaults (MC=NC=256, MR=8, NV=2): M=128,N=400 -> global {2,1}; M=784,N=400 -> {2,4};
+ *   M=N=2048 -> {8,8}; M=93,N=144 -> {1,2}.  Both dimensions of global are counts of work-groups
+ *   (local size 1), i.e. clEnqueueNDRangeKernel(q, k, 2, NULL, {GN,GM}, {1,1}, ...).
+ *
+ * ALGORITHM: GotoBLAS/BLIS style.  For each KC-slice of K the work-group packs op(B)[KC x tileN] and
+ *   op(A)[tileM x KC] into __local memory (zero padded, transposes handled by the packing; 16x16
+ *   in-register transposes for the strided cases), then runs an MR x (16*NV) register-blocked float16
+ *   micro-kernel over the packed panels.  Partial sums across KC-slices live in a __local accumulator
+ *   tile; the epilogue (alpha, beta*C, bias, activation) is applied once, on the last slice.
+ *   Summation order is fixed (deterministic, no atomics).
+ *
+ * DEFINES (all have defaults):
+ *   TRANS_A, TRANS_B  0/1   transpose flags (see above)                               default 0
+ *   ACT               0 none, 1 relu, 2 tanh, 3 sigmoid, 4 leaky relu, 5 softplus     default 0
+ *   LEAKY_SLOPE       slope for ACT 4                                                  default 0.01f
+ *   HAS_BIAS          0/1 add bias[n]                                                  default 0
+ *   MR                rows of the register block (micro-tile)                          default 8
+ *   NV                float16 vectors per micro-tile row (micro-tile = MR x 16*NV)     default 2
+ *   MC                rows of C per work-group tile; multiple of MR and of 16          default 256
+ *   NC                columns of C per work-group tile; multiple of 16*NV             default 256
+ *   KC                K-slice length packed per pass                                   default 256
+ *   __local use = 4*(KC*NC + MC*KC + MC*NC) bytes (defaults: 768 KiB; PoCL CPU allows 1 MiB).
+ *   No alignment requirements on offsets or leading dimensions (all vector loads/stores are vloadn/vstoren).
+ *   Build options used for all measurements: "-cl-denorms-are-zero -cl-mad-enable" (+ the -D defines).
+ *   PoCL CPU: set env POCL_AFFINITY=1 (pins PoCL worker threads to cores); without it Linux often
+ *   co-schedules both workers on one core for sub-millisecond kernels and throughput halves.
+ */
 #ifndef TRANS_A
 #define TRANS_A 0
 #endif
@@ -20,17 +70,31 @@
 #define NV 2
 #endif
 #ifndef MC
-#define MC 64
+#define MC 256
 #endif
 #ifndef NC
-#define NC 128
+#define NC 256
 #endif
 #ifndef KC
 #define KC 256
 #endif
 #define NR (16 * NV)
+/* packed-A layout: groups of APW rows, k-major inside a group (APW = 16 when MR divides 16) */
+#if (16 % MR) == 0
+#define APW 16
+#else
+#define APW MR
+#endif
+#define APIDX(i, k) (((i) / APW) * KC * APW + (k) * APW + ((i) % APW))
 
+#if (MC % 16) != 0 || (MC % MR) != 0
+#error "MC must be a multiple of 16 and of MR"
+#endif
+#if (NC % NR) != 0
+#error "NC must be a multiple of 16*NV"
+#endif
 
+/* ---- 16x16 in-register transpose (4 butterfly stages of shuffle2) ---- */
 #define TMLO8 (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23)
 #define TMHI8 (uint16)(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31)
 #define TMLO4 (uint16)(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27)
@@ -40,37 +104,35 @@
 #define TMLO1 (uint16)(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30)
 #define TMHI1 (uint16)(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31)
 #define TSTAGE(b) \
-  _Pragma("unroll") for (int g = 0; g < 16; g += 2 * (b)) \
-  _Pragma("unroll") for (int i = g; i < g + (b); i++) { \
-    float16 x_ = t[i], y_ = t[i + (b)]; \
-    t[i] = shuffle2(x_, y_, TMLO##b); t[i + (b)] = shuffle2(x_, y_, TMHI##b); }
-// in-register transpose of a 16x16 block held as 16 float16 rows
+  _Pragma("unroll") for (int g_ = 0; g_ < 16; g_ += 2 * (b)) \
+  _Pragma("unroll") for (int i_ = g_; i_ < g_ + (b); i_++) { \
+    const float16 x_ = t[i_], y_ = t[i_ + (b)]; \
+    t[i_] = shuffle2(x_, y_, TMLO##b); t[i_ + (b)] = shuffle2(x_, y_, TMHI##b); }
 #define TRANSPOSE16(t) { TSTAGE(8) TSTAGE(4) TSTAGE(2) TSTAGE(1) }
 
-#if (MC % 16) != 0
-#error "MC must be a multiple of 16"
+/* ---- activation epilogue (ACTF: scalar or vector, ACTV: float16) ---- */
+#if ACT == 3
+inline float sig_f(float x) { const float e = exp(-fabs(x)); const float r = 1.0f / (1.0f + e); return x >= 0.0f ? r : e * r; }
+inline float16 sig_f16(float16 x) { const float16 e = exp(-fabs(x)); const float16 r = 1.0f / (1.0f + e); return select(e * r, r, x >= 0.0f); }
 #endif
-
 #if ACT == 1
 #define ACTF(x) fmax((x), 0.0f)
+#define ACTV(x) fmax((x), 0.0f)
 #elif ACT == 2
 #define ACTF(x) tanh(x)
+#define ACTV(x) tanh(x)
 #elif ACT == 3
 #define ACTF(x) sig_f(x)
+#define ACTV(x) sig_f16(x)
 #elif ACT == 4
-#define ACTF(x) select(LEAKY_SLOPE * (x), (x), (x) > 0.0f)
+#define ACTF(x) select((float)(LEAKY_SLOPE) * (x), (x), (x) > 0.0f)
+#define ACTV(x) select((float)(LEAKY_SLOPE) * (x), (x), (x) > 0.0f)
 #elif ACT == 5
 #define ACTF(x) (fmax((x), 0.0f) + log1p(exp(-fabs(x))))
+#define ACTV(x) (fmax((x), 0.0f) + log1p(exp(-fabs(x))))
 #else
 #define ACTF(x) (x)
-#endif
-
-#if ACT == 3
-inline float sig_f(float x) { float e = exp(-fabs(x)); float r = 1.0f / (1.0f + e); return x >= 0.0f ? r : e * r; }
-inline float16 sig_f16(float16 x) { float16 e = exp(-fabs(x)); float16 r = 1.0f / (1.0f + e); return select(e * r, r, x >= 0.0f); }
-#define ACTV(x) sig_f16(x)
-#else
-#define ACTV(x) ACTF(x)
+#define ACTV(x) (x)
 #endif
 
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
@@ -80,150 +142,163 @@ void gemm(__global float* C, const int offC, const int ldc,
           __global const float* bias, const int offBias,
           const int M, const int N, const int K, const float alpha, const float beta)
 {
-  __local float16 Bp16[KC * NC / 16];
-  __local float Ap[MC * KC];
-  __local float16 Cacc16[MC * NC / 16];
+  __local float16 Bp16[KC * NC / 16];   /* packed op(B) slice: [NC/NR panels][KC][NR]   */
+  __local float16 Ap16[MC * KC / 16];   /* packed op(A) slice: [MC/APW groups][KC][APW] */
+  __local float* Ap = (__local float*)Ap16;
+  __local float16 Cacc16[MC * NC / 16]; /* partial sums between K slices: [MC][NC]      */
   __local float* Bp = (__local float*)Bp16;
-  const int n0 = get_group_id(0) * NC;
-  const int m0 = get_group_id(1) * MC;
+
   C += offC; A += offA; B += offB; bias += offBias;
+
+  /* balanced, MR/NR-aligned split of the output among the work-groups */
+  const int nbN = (N + NR - 1) / NR, nbM = (M + MR - 1) / MR;
+  const int gn = get_num_groups(0), gm = get_num_groups(1);
+  const int gj = get_group_id(0), gi = get_group_id(1);
+  const int nBeg = (int)(((long)gj * nbN) / gn) * NR;
+  const int nEnd = min(N, (int)(((long)(gj + 1) * nbN) / gn) * NR);
+  const int mBeg = (int)(((long)gi * nbM) / gm) * MR;
+  const int mEnd = min(M, (int)(((long)(gi + 1) * nbM) / gm) * MR);
   const int nK = K > 0 ? (K + KC - 1) / KC : 1;
-  for (int kc = 0; kc < nK; kc++) {
-    const int k0 = kc * KC;
-    const int kl = max(0, min(KC, K - k0));
-    // ---- pack B chunk: Bp[jp][k][c]
+
+  for (int mt = mBeg; mt < mEnd; mt += MC) {
+    const int mh = min(MC, mEnd - mt);          /* rows in this tile           */
+    const int npM = (mh + MR - 1) / MR;         /* MR micro-panels             */
+    const int rowsPk = ((npM * MR + 15) / 16) * 16; /* rows to pack (<= MC)   */
+    for (int nt = nBeg; nt < nEnd; nt += NC) {
+      const int nw = min(NC, nEnd - nt);        /* columns in this tile        */
+      const int npN = (nw + NR - 1) / NR;       /* NR micro-panels             */
+      for (int kc = 0; kc < nK; kc++) {
+        const int k0 = kc * KC;
+        const int kl = max(0, min(KC, K - k0));
+
+        /* ---------------- pack op(B)[k0:k0+kl, nt:nt+npN*NR] ---------------- */
 #if TRANS_B == 0
-    for (int k = 0; k < kl; k++) {
-      __global const float* brow = B + (size_t)(k0 + k) * ldb + n0;
-      for (int c16 = 0; c16 < NC / 16; c16++) {
-        const int col = n0 + c16 * 16;
-        float16 v;
-        if (col + 16 <= N) v = vload16(0, brow + c16 * 16);
-        else { float t[16]; for (int e = 0; e < 16; e++) t[e] = (col + e < N) ? brow[c16 * 16 + e] : 0.0f; v = vload16(0, t); }
-        Bp16[(c16 / NV) * KC * NV + k * NV + (c16 % NV)] = v;
-      }
-    }
-#else
-    for (int c16 = 0; c16 < NC / 16; c16++) {
-      const int col = n0 + c16 * 16;
-      __local float16* dst16 = Bp16 + (c16 / NV) * KC * NV + (c16 % NV);
-      if (col >= N) { for (int k = 0; k < kl; k++) dst16[k * NV] = (float16)(0.0f); continue; }
-      __global const float* bsrc = B + (size_t)col * ldb + k0;
-      int kk = 0;
-      if (col + 16 <= N) {
-        for (; kk + 16 <= kl; kk += 16) {
-          float16 t[16];
-          _Pragma("unroll") for (int i = 0; i < 16; i++) t[i] = vload16(0, bsrc + (size_t)i * ldb + kk);
-          TRANSPOSE16(t)
-          _Pragma("unroll") for (int i = 0; i < 16; i++) dst16[(kk + i) * NV] = t[i];
-        }
-      }
-      __local float* dst = (__local float*)dst16;
-      for (int k = kk; k < kl; k++)
-        for (int e = 0; e < 16; e++) dst[k * NR + e] = (col + e < N) ? bsrc[(size_t)e * ldb + k] : 0.0f;
-    }
-#endif
-    // ---- pack A chunk: Ap[ip][k][r]
-#if TRANS_A == 0
-    for (int i16 = 0; i16 < MC; i16 += 16) {
-      const int row = m0 + i16;
-      if (row >= M) {
-        for (int k = 0; k < kl; k++) for (int i = i16; i < i16 + 16; i++) Ap[(i / MR) * KC * MR + k * MR + (i % MR)] = 0.0f;
-        continue;
-      }
-      __global const float* asrc = A + (size_t)row * lda + k0;
-      int kk = 0;
-      if (row + 16 <= M) {
-        for (; kk + 16 <= kl; kk += 16) {
-          float16 t[16];
-          _Pragma("unroll") for (int i = 0; i < 16; i++) t[i] = vload16(0, asrc + (size_t)i * lda + kk);
-          TRANSPOSE16(t)
-#if MR == 8
-          _Pragma("unroll") for (int i = 0; i < 16; i++) {
-            vstore8(t[i].lo, 0, Ap + (i16 / MR) * KC * MR + (kk + i) * MR);
-            vstore8(t[i].hi, 0, Ap + (i16 / MR + 1) * KC * MR + (kk + i) * MR);
-          }
-#elif MR == 16
-          _Pragma("unroll") for (int i = 0; i < 16; i++) vstore16(t[i], 0, Ap + (i16 / MR) * KC * MR + (kk + i) * MR);
-#else
-          _Pragma("unroll") for (int i = 0; i < 16; i++) {
-            float tt[16]; vstore16(t[i], 0, tt);
-            _Pragma("unroll") for (int e = 0; e < 16; e++) Ap[((i16 + e) / MR) * KC * MR + (kk + i) * MR + ((i16 + e) % MR)] = tt[e];
-          }
-#endif
-        }
-      }
-      for (int k = kk; k < kl; k++)
-        for (int e = 0; e < 16; e++) Ap[((i16 + e) / MR) * KC * MR + k * MR + ((i16 + e) % MR)] = (row + e < M) ? asrc[(size_t)e * lda + k] : 0.0f;
-    }
-#else
-    for (int k = 0; k < kl; k++) {
-      __global const float* arow = A + (size_t)(k0 + k) * lda + m0;
-      for (int i16 = 0; i16 < MC; i16 += 16) {
-        float16 t;
-        if (m0 + i16 + 16 <= M) t = vload16(0, arow + i16);
-        else { float tt[16]; for (int e = 0; e < 16; e++) tt[e] = (m0 + i16 + e < M) ? arow[i16 + e] : 0.0f; t = vload16(0, tt); }
-#if MR == 8
-        vstore8(t.lo, 0, Ap + (i16 / MR) * KC * MR + k * MR);
-        vstore8(t.hi, 0, Ap + (i16 / MR + 1) * KC * MR + k * MR);
-#elif MR == 16
-        vstore16(t, 0, Ap + (i16 / MR) * KC * MR + k * MR);
-#else
-        float tt[16]; vstore16(t, 0, tt);
-        _Pragma("unroll") for (int e = 0; e < 16; e++) Ap[((i16 + e) / MR) * KC * MR + k * MR + ((i16 + e) % MR)] = tt[e];
-#endif
-      }
-    }
-#endif
-    // ---- compute
-    for (int jp = 0; jp < NC / NR; jp++) {
-      if (n0 + jp * NR >= N) break;
-      for (int ip = 0; ip < MC / MR; ip++) {
-        if (m0 + ip * MR >= M) break;
-        float16 acc[MR][NV];
-        if (kc == 0) {
-          _Pragma("unroll") for (int r = 0; r < MR; r++) _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = (float16)(0.0f);
-        } else {
-          _Pragma("unroll") for (int r = 0; r < MR; r++) _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = Cacc16[(ip * MR + r) * (NC / 16) + jp * NV + v];
-        }
-        __local const float* ap = Ap + ip * MR * KC;
-        __local const float16* bp = Bp16 + jp * KC * NV;
         for (int k = 0; k < kl; k++) {
-          float16 b[NV];
-          _Pragma("unroll") for (int v = 0; v < NV; v++) b[v] = bp[k * NV + v];
-          _Pragma("unroll") for (int r = 0; r < MR; r++) {
-            const float a = ap[k * MR + r];
-            _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = fma((float16)(a), b[v], acc[r][v]);
+          __global const float* brow = B + (size_t)(k0 + k) * ldb + nt;
+          for (int c16 = 0; c16 < npN * NV; c16++) {
+            const int col = nt + c16 * 16;
+            float16 v;
+            if (col + 16 <= N) v = vload16(0, brow + c16 * 16);
+            else { float t[16]; for (int e = 0; e < 16; e++) t[e] = (col + e < N) ? brow[c16 * 16 + e] : 0.0f; v = vload16(0, t); }
+            Bp16[(c16 / NV) * KC * NV + k * NV + (c16 % NV)] = v;
           }
         }
-        if (kc < nK - 1) {
-          _Pragma("unroll") for (int r = 0; r < MR; r++) _Pragma("unroll") for (int v = 0; v < NV; v++) Cacc16[(ip * MR + r) * (NC / 16) + jp * NV + v] = acc[r][v];
-        } else {
-          // ---- epilogue
-          _Pragma("unroll") for (int r = 0; r < MR; r++) {
-            const int m = m0 + ip * MR + r;
-            if (m >= M) break;
-            __global float* crow = C + (size_t)m * ldc;
-            _Pragma("unroll") for (int v = 0; v < NV; v++) {
-              const int n = n0 + jp * NR + v * 16;
-              float16 x = alpha * acc[r][v];
-              if (n + 16 <= N) {
-                if (beta != 0.0f) x = fma((float16)(beta), vload16(0, crow + n), x);
-#if HAS_BIAS
-                x += vload16(0, bias + n);
+#else
+        for (int c16 = 0; c16 < npN * NV; c16++) {
+          const int col = nt + c16 * 16;
+          __local float16* dst16 = Bp16 + (c16 / NV) * KC * NV + (c16 % NV);
+          if (col >= N) { for (int k = 0; k < kl; k++) dst16[k * NV] = (float16)(0.0f); continue; }
+          __global const float* bsrc = B + (size_t)col * ldb + k0;
+          int kk = 0;
+          if (col + 16 <= N) {
+            for (; kk + 16 <= kl; kk += 16) {
+              float16 t[16];
+              _Pragma("unroll") for (int i = 0; i < 16; i++) t[i] = vload16(0, bsrc + (size_t)i * ldb + kk);
+              TRANSPOSE16(t)
+              _Pragma("unroll") for (int i = 0; i < 16; i++) dst16[(kk + i) * NV] = t[i];
+            }
+          }
+          __local float* dst = (__local float*)dst16;
+          for (int k = kk; k < kl; k++)
+            for (int e = 0; e < 16; e++) dst[k * NR + e] = (col + e < N) ? bsrc[(size_t)e * ldb + k] : 0.0f;
+        }
 #endif
-                x = ACTV(x);
-                vstore16(x, 0, crow + n);
-              } else {
-                float t[16]; vstore16(x, 0, t);
-                for (int e = 0; e < 16; e++) {
-                  if (n + e < N) {
-                    float y = t[e];
-                    if (beta != 0.0f) y = fma(beta, crow[n + e], y);
-#if HAS_BIAS
-                    y += bias[n + e];
+
+        /* ---------------- pack op(A)[mt:mt+rowsPk, k0:k0+kl] ---------------- */
+#if TRANS_A == 0
+        for (int i16 = 0; i16 < rowsPk; i16 += 16) {
+          const int row = mt + i16;
+          if (row >= M) {
+            for (int k = 0; k < kl; k++) for (int i = i16; i < i16 + 16; i++) Ap[APIDX(i, k)] = 0.0f;
+            continue;
+          }
+          __global const float* asrc = A + (size_t)row * lda + k0;
+          int kk = 0;
+          if (row + 16 <= M) {
+            for (; kk + 16 <= kl; kk += 16) {
+              float16 t[16];
+              _Pragma("unroll") for (int i = 0; i < 16; i++) t[i] = vload16(0, asrc + (size_t)i * lda + kk);
+              TRANSPOSE16(t)
+#if APW == 16
+              _Pragma("unroll") for (int i = 0; i < 16; i++) Ap16[APIDX(i16, kk + i) / 16] = t[i];
+#else
+              _Pragma("unroll") for (int i = 0; i < 16; i++) {
+                float tt[16]; vstore16(t[i], 0, tt);
+                _Pragma("unroll") for (int e = 0; e < 16; e++) Ap[APIDX(i16 + e, kk + i)] = tt[e];
+              }
 #endif
-                    crow[n + e] = ACTF(y);
+            }
+          }
+          for (int k = kk; k < kl; k++)
+            for (int e = 0; e < 16; e++) Ap[APIDX(i16 + e, k)] = (row + e < M) ? asrc[(size_t)e * lda + k] : 0.0f;
+        }
+#else
+        for (int k = 0; k < kl; k++) {
+          __global const float* arow = A + (size_t)(k0 + k) * lda + mt;
+          for (int i16 = 0; i16 < rowsPk; i16 += 16) {
+            float16 t;
+            if (mt + i16 + 16 <= M) t = vload16(0, arow + i16);
+            else { float tt[16]; for (int e = 0; e < 16; e++) tt[e] = (mt + i16 + e < M) ? arow[i16 + e] : 0.0f; t = vload16(0, tt); }
+#if APW == 16
+            Ap16[APIDX(i16, k) / 16] = t;
+#else
+            float tt[16]; vstore16(t, 0, tt);
+            _Pragma("unroll") for (int e = 0; e < 16; e++) Ap[APIDX(i16 + e, k)] = tt[e];
+#endif
+          }
+        }
+#endif
+
+        /* ---------------- micro-kernel over the packed panels ---------------- */
+        for (int jp = 0; jp < npN; jp++) {
+          __local const float16* bp = Bp16 + jp * KC * NV;
+          for (int ip = 0; ip < npM; ip++) {
+            __local const float* ap = Ap + APIDX(ip * MR, 0);
+            float16 acc[MR][NV];
+            if (kc == 0) {
+              _Pragma("unroll") for (int r = 0; r < MR; r++) _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = (float16)(0.0f);
+            } else {
+              _Pragma("unroll") for (int r = 0; r < MR; r++) _Pragma("unroll") for (int v = 0; v < NV; v++)
+                acc[r][v] = Cacc16[(ip * MR + r) * (NC / 16) + jp * NV + v];
+            }
+            for (int k = 0; k < kl; k++) {
+              float16 b[NV];
+              _Pragma("unroll") for (int v = 0; v < NV; v++) b[v] = bp[k * NV + v];
+              _Pragma("unroll") for (int r = 0; r < MR; r++) {
+                const float16 a = (float16)(ap[k * APW + r]);
+                _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = fma(a, b[v], acc[r][v]);
+              }
+            }
+            if (kc < nK - 1) {
+              _Pragma("unroll") for (int r = 0; r < MR; r++) _Pragma("unroll") for (int v = 0; v < NV; v++)
+                Cacc16[(ip * MR + r) * (NC / 16) + jp * NV + v] = acc[r][v];
+            } else {
+              /* ---------------- epilogue: alpha, beta*C, bias, activation, store ---------------- */
+              _Pragma("unroll") for (int r = 0; r < MR; r++) {
+                const int m = mt + ip * MR + r;
+                if (m < mEnd) {
+                  __global float* crow = C + (size_t)m * ldc;
+                  _Pragma("unroll") for (int v = 0; v < NV; v++) {
+                    const int n = nt + jp * NR + v * 16;
+                    float16 x = alpha * acc[r][v];
+                    if (n + 16 <= nEnd) {
+                      if (beta != 0.0f) x = fma((float16)(beta), vload16(0, crow + n), x);
+#if HAS_BIAS
+                      x += vload16(0, bias + n);
+#endif
+                      x = ACTV(x);
+                      vstore16(x, 0, crow + n);
+                    } else if (n < nEnd) {
+                      float t[16]; vstore16(x, 0, t);
+                      for (int e = 0; e < 16 && n + e < nEnd; e++) {
+                        float y = t[e];
+                        if (beta != 0.0f) y = fma(beta, crow[n + e], y);
+#if HAS_BIAS
+                        y += bias[n + e];
+#endif
+                        crow[n + e] = ACTF(y);
+                      }
+                    }
                   }
                 }
               }

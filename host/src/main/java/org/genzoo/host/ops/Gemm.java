@@ -25,7 +25,7 @@ public final class Gemm implements AutoCloseable {
     }
 
     /** Block of C one work-group computes, when the tuning file names none. */
-    static final int DEFAULT_MC = 128;
+    static final int DEFAULT_MC = 256;
     static final int DEFAULT_NC = 256;
 
     private final Device device;
@@ -82,9 +82,23 @@ public final class Gemm implements AutoCloseable {
         device.launch(kern, global(m, n), new long[] {1, 1});
     }
 
-    /** Launch geometry: one work-group (of one work-item) per MC x NC block of C. */
+    /**
+     * Launch geometry: one work-group (of one work-item) per MC x NC block of C. The kernel splits
+     * M and N evenly over whatever grid it gets (in steps of 8 rows and 32 columns), so the grid
+     * only affects speed: an odd number of work-groups is made even when the shape allows, so two
+     * compute units share the work instead of one idling.
+     */
     long[] global(int m, int n) {
-        return new long[] {(n + nc - 1) / nc, (m + mc - 1) / mc};
+        long gn = (n + nc - 1) / nc;
+        long gm = (m + mc - 1) / mc;
+        if (device.info().computeUnits() > 1 && (gn * gm) % 2 == 1) {
+            if (m > gm * 8) {
+                gm++;
+            } else if (n > gn * 32) {
+                gn++;
+            }
+        }
+        return new long[] {gn, gm};
     }
 
     public static OpCost cost(int m, int n, int k, boolean readC) {
