@@ -8,18 +8,16 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Arrays;
 import java.util.function.BiFunction;
+import org.genzoo.host.testing.OnDevice;
 import org.genzoo.host.Device;
-import org.genzoo.host.TestDevices;
 import org.genzoo.host.ops.Elementwise.Unary;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-class ElementwiseTest {
+class ElementwiseTest extends OnDevice {
     /** add, sub, mul, axpby: one float rounding of the exact result of float inputs. */
     private static final double RTOL_ARITH = 1.2e-7;
     /** Activations: OpenCL float exp/log/tanh/log1p are within a few ulp, i.e. ~1e-6 relative. */
@@ -43,20 +41,6 @@ class ElementwiseTest {
     /** Shapes that break every tiling: 1, 7, 93, 144, 1000, 4096 as rows or cols. */
     private static final int[][] SHAPES = {{1, 1}, {7, 93}, {93, 7}, {144, 1000}, {1000, 144}, {1, 4096}, {4096, 1},
             {7, 4096}};
-
-    private static Device dev;
-
-    @BeforeAll
-    static void open() {
-        dev = TestDevices.openDefault();
-    }
-
-    @AfterAll
-    static void close() {
-        if (dev != null) {
-            dev.close();
-        }
-    }
 
     // ---------------------------------------------------------------------------------------------
     // Helpers

@@ -3,16 +3,13 @@ package org.genzoo.host.ops;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.Arrays;
-import org.genzoo.host.Device;
-import org.genzoo.host.TestDevices;
+import org.genzoo.host.testing.OnDevice;
 import org.genzoo.host.ops.RngTest.Guarded;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class LossesTest {
+class LossesTest extends OnDevice {
     /** Row sums: each float term carries a few ulp (exp, log1p, products), the Kahan sum ~2 ulp: relative to sum_c |term_c|. */
     static final double SUM_RTOL = 1e-6;
     /** Terms below the smallest normal float (e.g. softplus(-100) = 4e-44) flush to zero on the device. */
@@ -31,20 +28,6 @@ class LossesTest {
     static final long FD_MAX_WORK = 3_000_000;
 
     static final int[][] SHAPES = {{1, 1}, {7, 93}, {93, 7}, {3, 1000}, {144, 1000}, {1000, 7}};
-
-    private static Device dev;
-
-    @BeforeAll
-    static void open() {
-        dev = TestDevices.openDefault();
-    }
-
-    @AfterAll
-    static void close() {
-        if (dev != null) {
-            dev.close();
-        }
-    }
 
     // ---- Bernoulli -----------------------------------------------------------------------------
 

@@ -5,19 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Arrays;
-import org.genzoo.host.Device;
-import org.genzoo.host.TestDevices;
+import org.genzoo.host.testing.OnDevice;
 import org.genzoo.host.ops.ElementwiseTest.Guarded;
 import org.genzoo.host.ops.Reduce.Op;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-class ReduceTest {
+class ReduceTest extends OnDevice {
     /**
      * Float sums: each partial is rounded at most depth times, depth <= 16 serial folds per
      * work-item per pass + log2(n) tree levels + one more pass (< 45 for n <= 1e5), so
@@ -44,20 +41,6 @@ class ReduceTest {
     /** 1, 7, 93, 144, 1000, 4096 as rows or cols, plus long rows and tall columns. */
     private static final int[][] SHAPES = {{1, 1}, {7, 93}, {93, 7}, {144, 1000}, {1000, 144}, {4096, 7}, {7, 4096},
             {1, 100000}, {100000, 3}, {3, 100000}, {100000, 1}};
-
-    private static Device dev;
-
-    @BeforeAll
-    static void open() {
-        dev = TestDevices.openDefault();
-    }
-
-    @AfterAll
-    static void close() {
-        if (dev != null) {
-            dev.close();
-        }
-    }
 
     // ---------------------------------------------------------------------------------------------
     // Helpers

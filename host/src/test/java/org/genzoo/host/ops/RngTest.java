@@ -5,15 +5,13 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.genzoo.host.testing.OnDevice;
 import org.genzoo.host.Device;
-import org.genzoo.host.TestDevices;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class RngTest {
+class RngTest extends OnDevice {
     /** Box-Muller in float: log, sqrt and cospi a few ulp each, |z| <= 5.8. */
     static final double NORMAL_ATOL = 2e-6;
     static final double NORMAL_RTOL = 2e-6;
@@ -35,20 +33,6 @@ class RngTest {
     static final int STAT_COLS = 1000;
 
     static final int[][] SHAPES = {{1, 1}, {7, 93}, {93, 7}, {144, 1000}, {1000, 1}};
-
-    private static Device dev;
-
-    @BeforeAll
-    static void open() {
-        dev = TestDevices.openDefault();
-    }
-
-    @AfterAll
-    static void close() {
-        if (dev != null) {
-            dev.close();
-        }
-    }
 
     // ---- the generator itself ----------------------------------------------------------------
 

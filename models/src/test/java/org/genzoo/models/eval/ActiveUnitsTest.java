@@ -2,38 +2,15 @@ package org.genzoo.models.eval;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import org.genzoo.host.Device;
-import org.genzoo.host.TestDevices;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.models.vae.Vae;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Active units against a direct covariance, and a heavily penalized KL switching units off. */
-class ActiveUnitsTest {
+class ActiveUnitsTest extends OnEvalData {
     /** Means from batches of 100 vs one call of 512 rows: GEMM blocking may round them differently (float). */
     static final double VAR_TOL = 1e-5;
     static final int L = 8;
-
-    private static Device dev;
-    private static Tensor data;
-
-    @BeforeAll
-    static void open() {
-        dev = TestDevices.openDefault();
-        data = EvalFixtures.data(dev);
-    }
-
-    @AfterAll
-    static void close() {
-        if (data != null) {
-            data.close();
-        }
-        if (dev != null) {
-            dev.close();
-        }
-    }
 
     @Test
     void countMatchesDirectCovarianceAndLargeBetaSwitchesUnitsOff() {

@@ -2,20 +2,16 @@ package org.genzoo.models.eval;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import org.genzoo.host.Device;
-import org.genzoo.host.TestDevices;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
 import org.genzoo.models.vae.Activation;
 import org.genzoo.models.vae.PriorSpec;
 import org.genzoo.models.vae.Vae;
 import org.genzoo.models.vae.VaeConfig;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** ELBO surgery on a trained VAE, and the blocked aggregate density against a double reference. */
-class ElboSurgeryTest {
+class ElboSurgeryTest extends OnTrainedVae {
     /** Monte Carlo tolerance in standard errors (the identity's gap has mean zero). */
     static final double Z = 4;
     /** Float rounding of the per-example terms (O(10) nats each) on top of the Monte Carlo error. */
@@ -23,30 +19,6 @@ class ElboSurgeryTest {
     /** Blocked aggregate density vs double: float pairwise terms (~1e-6 of Σ|term|) and float logsumexp. */
     static final double AGG_ATOL = 1e-4;
     static final double AGG_RTOL = 1e-5;
-
-    private static Device dev;
-    private static Tensor data;
-    private static Vae vae;
-
-    @BeforeAll
-    static void open() {
-        dev = TestDevices.openDefault();
-        data = EvalFixtures.data(dev);
-        vae = EvalFixtures.trainedVae(dev, data, 4, 1f, 300);
-    }
-
-    @AfterAll
-    static void close() {
-        if (vae != null) {
-            vae.close();
-        }
-        if (data != null) {
-            data.close();
-        }
-        if (dev != null) {
-            dev.close();
-        }
-    }
 
     @Test
     void identityHoldsWithinMonteCarloErrorAndInformationIsBoundedByLogN() {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.util.List;
 import java.util.Map;
 import org.genzoo.host.Device;
-import org.genzoo.host.TestDevices;
 import org.genzoo.host.autograd.Param;
 import org.genzoo.host.autograd.Tape;
 import org.genzoo.host.autograd.Var;
@@ -19,12 +18,10 @@ import org.genzoo.models.vae.LatentModel;
 import org.genzoo.models.vae.Likelihood;
 import org.genzoo.models.vae.Objective;
 import org.genzoo.models.vae.Vae;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Importance-sampled NLL: exact chunk combination, determinism, and the bound rising with K on a trained VAE. */
-class ImportanceSamplingTest {
+class ImportanceSamplingTest extends OnTrainedVae {
     /**
      * Monte Carlo tolerance: a difference of two estimates may fall short of its expected sign by at
      * most this many standard errors (of the paired per-example differences) before the test fails.
@@ -32,30 +29,6 @@ class ImportanceSamplingTest {
     static final double Z = 3.5;
     /** Combination of float chunk sums in double: float logsumexp carries ~1e-6 relative. */
     static final double COMBINE_TOL = 1e-5;
-
-    private static Device dev;
-    private static Tensor data;
-    private static Vae vae;
-
-    @BeforeAll
-    static void open() {
-        dev = TestDevices.openDefault();
-        data = EvalFixtures.data(dev);
-        vae = EvalFixtures.trainedVae(dev, data, 4, 1f, 300);
-    }
-
-    @AfterAll
-    static void close() {
-        if (vae != null) {
-            vae.close();
-        }
-        if (data != null) {
-            data.close();
-        }
-        if (dev != null) {
-            dev.close();
-        }
-    }
 
     @Test
     void combineIsTheLogSumExpOfAllWeights() {

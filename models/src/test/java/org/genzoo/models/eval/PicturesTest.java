@@ -7,48 +7,19 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
-import org.genzoo.host.Device;
-import org.genzoo.host.TestDevices;
 import org.genzoo.host.tensor.Tensor;
-import org.genzoo.models.vae.Vae;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Sample grids, reconstructions and interpolations written as PNG and read back. */
-class PicturesTest {
+class PicturesTest extends OnTrainedVae {
     static final int H = EvalFixtures.H;
     static final int W = EvalFixtures.W;
     /** One grey level of PNG quantization. */
     static final int GREY_TOL = 1;
 
-    private static Device dev;
-    private static Tensor data;
-    private static Vae vae;
-
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void open() {
-        dev = TestDevices.openDefault();
-        data = EvalFixtures.data(dev);
-        vae = EvalFixtures.trainedVae(dev, data, 4, 1f, 100);
-    }
-
-    @AfterAll
-    static void close() {
-        if (vae != null) {
-            vae.close();
-        }
-        if (data != null) {
-            data.close();
-        }
-        if (dev != null) {
-            dev.close();
-        }
-    }
 
     @Test
     void sampleGridHasTheRightSizeAndIsRepeatable() throws IOException {

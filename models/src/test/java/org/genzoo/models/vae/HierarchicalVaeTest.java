@@ -4,16 +4,13 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.List;
 import java.util.Map;
-import org.genzoo.host.Device;
-import org.genzoo.host.TestDevices;
+import org.genzoo.host.testing.OnDevice;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The two-stochastic-layer VAE's ELBO and IWAE bound vs finite differences of the reference. */
-class HierarchicalVaeTest {
+class HierarchicalVaeTest extends OnDevice {
     /** float32 forward/backward of O(1) batch means vs double central differences. */
     private static final double ATOL = 3e-4;
     private static final double RTOL = 3e-3;
@@ -23,20 +20,6 @@ class HierarchicalVaeTest {
     private static final int B = 3;
     private static final int L1 = 3;
     private static final int L2 = 2;
-
-    private static Device dev;
-
-    @BeforeAll
-    static void open() {
-        dev = TestDevices.openDefault();
-    }
-
-    @AfterAll
-    static void close() {
-        if (dev != null) {
-            dev.close();
-        }
-    }
 
     private static HvaeConfig tiny(Objective objective, int k, long seed) {
         return new HvaeConfig(D, List.of(4), L1, List.of(3), L2, Activation.TANH, Likelihood.BERNOULLI, objective, k, 1f, 0, seed);

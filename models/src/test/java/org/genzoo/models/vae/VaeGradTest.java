@@ -4,13 +4,10 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.List;
 import java.util.Map;
-import org.genzoo.host.Device;
-import org.genzoo.host.TestDevices;
+import org.genzoo.host.testing.OnDevice;
 import org.genzoo.host.autograd.Param;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * double-precision {@link VaeReference} at tiny shapes, with the device's own noise (a twin Rng
  * at the same seed, stream and counter).
  */
-class VaeGradTest {
+class VaeGradTest extends OnDevice {
     /** float32 forward/backward of O(1) batch means vs double central differences. */
     private static final double ATOL = 3e-4;
     private static final double RTOL = 3e-3;
@@ -29,20 +26,6 @@ class VaeGradTest {
     private static final int H = 4;
     private static final int L = 2;
     private static final int B = 3;
-
-    private static Device dev;
-
-    @BeforeAll
-    static void open() {
-        dev = TestDevices.openDefault();
-    }
-
-    @AfterAll
-    static void close() {
-        if (dev != null) {
-            dev.close();
-        }
-    }
 
     private static VaeConfig.Builder tiny(long seed) {
         return VaeConfig.builder(D, L).hidden(H).activation(Activation.TANH).seed(seed);
