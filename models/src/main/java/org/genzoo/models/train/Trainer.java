@@ -137,8 +137,8 @@ public final class Trainer {
         List<String> skipped = new ArrayList<>();
         Optional<Checkpoints.Loaded> ckpt = options.resume() ? Checkpoints.latest(out, skipped) : Optional.empty();
         if (!options.resume() && !Checkpoints.list(out).isEmpty()) {
-            throw new IllegalArgumentException("output folder " + out + " already holds checkpoints of a run: resume it, or choose"
-                    + " another output folder");
+            throw new IllegalArgumentException("output folder " + out + " already holds checkpoints of a run: resume it"
+                    + " (genzoo train --resume) or choose another output folder (--output DIR); nothing was changed");
         }
         log = new TrainLog(out.resolve("train.log"), ckpt.isPresent(), options.listener());
         try {
