@@ -76,6 +76,15 @@ class GatherMaskTest extends OnDevice {
             for (int k = 0; k < m.length; k++) {
                 assertEquals(dwe[k] * m[k], assigned[k], "beta 0 assigns without reading dW");
             }
+            // Finite differences in double of L(W) = Σ dWe ⊙ (W ⊙ M): the backward is dL/dW.
+            double[] fd = Check.finiteDiff(wd -> {
+                double l = 0;
+                for (int k = 0; k < wd.length; k++) {
+                    l += dwe[k] * (wd[k] * m[k]);
+                }
+                return l;
+            }, Check.toDouble(w), 1e-5);
+            Check.close(fd, assigned, 1e-6, 1e-5, "masked weights backward vs finite differences, seed " + seed);
         }
     }
 }
