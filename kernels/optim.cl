@@ -7,10 +7,11 @@
 //   w = w - lr*wd*w (AdamW only)   w = w - lr * (m*c1) / (sqrt(v*c2) + eps)
 // with c1 = 1/(1-b1^t), c2 = 1/(1-b2^t) computed on the host for step t (1-based).
 // The gradient is first multiplied by gscale[0] (a device scalar, 1 when not clipping), so global
-// norm clipping needs no host round trip.
+// norm clipping needs no host round trip. The update kernels consume the gradient: they set it to
+// zero once read, so the next backward pass accumulates from zero without a separate fill launch.
 
 __kernel void adam_step(__global float* w, __global float* m, __global float* v,
-                        __global const float* g, __global const float* gscale,
+                        __global float* g, __global const float* gscale,
                         const float lr, const float b1, const float b2, const float eps,
                         const float c1, const float c2, const float decoupledWd, const float l2Wd, const int n) {
     int i = get_global_id(0);
@@ -19,6 +20,7 @@ __kernel void adam_step(__global float* w, __global float* m, __global float* v,
     }
     float wi = w[i];
     float gi = g[i] * gscale[0] + l2Wd * wi;
+    g[i] = 0.0f;
     float mi = b1 * m[i] + (1.0f - b1) * gi;
     float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
     m[i] = mi;
@@ -28,13 +30,14 @@ __kernel void adam_step(__global float* w, __global float* m, __global float* v,
 }
 
 // SGD with (heavy-ball) momentum and L2 weight decay: u = mu*u + (g + wd*w); w = w - lr*u.
-__kernel void sgd_step(__global float* w, __global float* u, __global const float* g, __global const float* gscale,
+__kernel void sgd_step(__global float* w, __global float* u, __global float* g, __global const float* gscale,
                        const float lr, const float mu, const float wd, const int n) {
     int i = get_global_id(0);
     if (i >= n) {
         return;
     }
     float gi = g[i] * gscale[0] + wd * w[i];
+    g[i] = 0.0f;
     float ui = mu * u[i] + gi;
     u[i] = ui;
     w[i] -= lr * ui;

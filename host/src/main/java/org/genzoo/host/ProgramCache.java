@@ -34,7 +34,13 @@ public final class ProgramCache implements AutoCloseable {
     private final ClDeviceInfo device;
     private final Object context;
     private final Path diskDir;
+    /** Built programs by content key (device, options, expanded source). */
     private final Map<String, Program> programs = new HashMap<>();
+    /**
+     * The same programs by what callers ask for: ops look up their kernel before every launch, and
+     * sources do not change within a process, so a hit skips reading, expanding and hashing them.
+     */
+    private final Map<Request, Program> byRequest = new HashMap<>();
     private int compiled;
     private int loadedFromDisk;
 
@@ -60,7 +66,15 @@ public final class ProgramCache implements AutoCloseable {
     }
 
     /** The program for a kernel file with the given defines (values may be empty strings). */
+    private record Request(String file, Map<String, String> defines) {
+    }
+
     public Program get(String file, Map<String, String> defines) {
+        Request request = new Request(file, defines);
+        Program hit = byRequest.get(request);
+        if (hit != null) {
+            return hit;
+        }
         TreeMap<String, String> sorted = new TreeMap<>(defines);
         String source = KernelSources.load(file);
         StringBuilder opts = new StringBuilder(BASE_OPTIONS);
@@ -77,6 +91,7 @@ public final class ProgramCache implements AutoCloseable {
             p = build(file, sorted, source, options, key);
             programs.put(key, p);
         }
+        byRequest.put(new Request(file, Map.copyOf(defines)), p);
         return p;
     }
 
@@ -171,5 +186,6 @@ public final class ProgramCache implements AutoCloseable {
             p.close();
         }
         programs.clear();
+        byRequest.clear();
     }
 }

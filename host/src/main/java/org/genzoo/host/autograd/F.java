@@ -424,12 +424,13 @@ public final class F {
         return out;
     }
 
-    /** Columns [from, to) of x as a view; the gradient lands in the same columns of x's gradient. */
+    /**
+     * Columns [from, to) of x as a view (no copy: every op reads views); the gradient lands in the
+     * same columns of x's gradient.
+     */
     public static Var cols(Var x, int from, int to) {
         Tape t = tape();
-        Tensor v = t.alloc(x.rows(), to - from);
-        v.copyFrom(x.value().cols(from, to));
-        Var out = t.result(v, x.requiresGrad());
+        Var out = t.result(x.value().cols(from, to), x.requiresGrad());
         t.onBackward(() -> {
             if (out.hasGrad() && x.requiresGrad()) {
                 boolean first = !x.hasGrad();

@@ -56,7 +56,7 @@ public abstract class Optimizer implements AutoCloseable {
         return step;
     }
 
-    /** Applies one update from the accumulated gradients and zeroes them. */
+    /** Applies one update from the accumulated gradients; the update kernels leave them zeroed. */
     public void step() {
         step++;
         if (maxGradNorm > 0) {
@@ -71,11 +71,13 @@ public abstract class Optimizer implements AutoCloseable {
             if (weightClip > 0) {
                 optim.clipWeights(params.get(i).value(), weightClip);
             }
-            params.get(i).zeroGrad();
         }
     }
 
-    /** Updates parameter {@code i}; {@code gscale} is the 1-element gradient multiplier. */
+    /**
+     * Updates parameter {@code i} and leaves its gradient zeroed; {@code gscale} is the 1-element
+     * gradient multiplier.
+     */
     protected abstract void update(int i, Param p, Tensor gscale);
 
     /** State tensors in a fixed order, for checkpoints. */

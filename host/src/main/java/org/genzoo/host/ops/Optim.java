@@ -27,7 +27,7 @@ public final class Optim {
     }
 
     /**
-     * One Adam step for one parameter. {@code gscale} is a 1-element device scalar multiplying the
+     * One Adam step for one parameter; the gradient {@code g} is read and then set to zero. {@code gscale} is a 1-element device scalar multiplying the
      * gradient (from {@link #clipScale}); {@code decoupledWd} is AdamW's decay, {@code l2Wd} classic L2.
      */
     public void adam(Tensor w, Tensor m, Tensor v, Tensor g, Tensor gscale, float lr, float b1, float b2, float eps,
@@ -50,6 +50,7 @@ public final class Optim {
         return OpCost.of(14.0 * n, 4.0 * (3 + 3) * n);
     }
 
+    /** One SGD step; the gradient {@code g} is read and then set to zero. */
     public void sgd(Tensor w, Tensor u, Tensor g, Tensor gscale, float lr, float momentum, float wd) {
         requireContiguous(w, "weights");
         w.requireShape(g, "sgd weights vs gradient");

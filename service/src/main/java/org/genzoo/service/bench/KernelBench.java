@@ -12,7 +12,9 @@ import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import org.genzoo.host.Device;
 import org.genzoo.service.cli.ExitCodes;
+import org.genzoo.service.cli.DeviceOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,11 +27,8 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "kernels", mixinStandardHelpOptions = true, description = "Time every kernel family; GEMM side by side with CLBlast.")
 public final class KernelBench implements Callable<Integer> {
-    @Option(names = "--binding", description = "OpenCL binding (CLBlast runs only with jocl, the default).")
-    String binding;
-
-    @Option(names = {"-d", "--device"}, description = "Device selector (default GENZOO_DEVICE or auto).")
-    String device;
+    @Mixin
+    DeviceOptions deviceOptions;
 
     @Option(names = "--only", description = "Regular expression on case names, e.g. 'gemm'.")
     String only;
@@ -70,7 +69,7 @@ public final class KernelBench implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Pattern filter = only == null ? null : Pattern.compile(only);
         List<Map<String, Object>> rows = new ArrayList<>();
-        try (Device dev = Device.open(binding, device)) {
+        try (Device dev = Device.open(deviceOptions.binding, deviceOptions.device)) {
             Peaks peaks = Peaks.measure(dev);
             if (!json) {
                 out.printf(Locale.ROOT, "device: %s (%s binding)%nmeasured peaks: FMA %.0f GFLOP/s (float16 FMA chains), stream copy %.1f GB/s%n",

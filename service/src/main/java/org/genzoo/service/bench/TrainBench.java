@@ -27,7 +27,9 @@ import org.genzoo.models.vae.Likelihood;
 import org.genzoo.models.vae.Vae;
 import org.genzoo.models.vae.VaeConfig;
 import org.genzoo.service.cli.ExitCodes;
+import org.genzoo.service.cli.DeviceOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -43,11 +45,8 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "train", mixinStandardHelpOptions = true, description = "VAE training throughput (examples/s), optionally beside PyTorch.")
 public final class TrainBench implements Callable<Integer> {
-    @Option(names = "--binding", description = "OpenCL binding.")
-    String binding;
-
-    @Option(names = {"-d", "--device"}, description = "Device selector.")
-    String device;
+    @Mixin
+    DeviceOptions deviceOptions;
 
     @Option(names = "--batch", defaultValue = "128")
     int batch;
@@ -86,7 +85,7 @@ public final class TrainBench implements Callable<Integer> {
         DatasetSplits splits = Datasets.load(dataset, null);
         VaeConfig cfg = VaeConfig.builder(splits.train().dim(), latent).hidden(hidden).activation(Activation.RELU)
                 .likelihood(Likelihood.BERNOULLI).elbo().seed(1).build();
-        try (Device dev = Device.open(binding, device);
+        try (Device dev = Device.open(deviceOptions.binding, deviceOptions.device);
              Vae vae = new Vae(dev, cfg);
              Adam adam = new Adam(dev, vae.params(), 1e-3f);
              DeviceDataset data = new DeviceDataset(dev, splits.train(), batch, 1, true)) {
