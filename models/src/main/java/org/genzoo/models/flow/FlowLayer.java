@@ -1,0 +1,42 @@
+package org.genzoo.models.flow;
+
+import java.util.List;
+import org.genzoo.host.autograd.Param;
+import org.genzoo.host.autograd.Var;
+import org.genzoo.host.tensor.Tensor;
+
+/**
+ * One invertible layer of a normalizing flow. The data direction x -> z is "forward", the
+ * generative direction z -> x is "inverse". Both record on {@link org.genzoo.host.autograd.Tape#current()}.
+ */
+public interface FlowLayer extends AutoCloseable {
+    /** D, the width of x and z. */
+    int dim();
+
+    /** x -> z recorded on Tape.current(); logdet = per-example log|det dz/dx| as a B x 1 Var. */
+    Step forward(Var x);
+
+    /**
+     * z -> x recorded on Tape.current(); logdet = per-example log|det dx/dz| (= minus forward's).
+     * Layers whose inverse is iterative (planar, radial: 1-D root finding; i-ResNet: fixed point)
+     * compute it without gradients and say so in the javadoc; if a recording tape asks for
+     * gradients through such an inverse they throw IllegalStateException saying which direction
+     * is differentiable.
+     */
+    Step inverse(Var z);
+
+    /** Every trainable parameter in a fixed order (checkpoints depend on it). */
+    List<Param> params();
+
+    /** Called once before the first training step with the first batch (ActNorm's data-dependent init); default no-op. */
+    default void initialize(Tensor firstBatch) {
+    }
+
+    /** A layer's output and its per-example log-determinant (B x 1). */
+    record Step(Var out, Var logdet) {
+    }
+
+    @Override
+    default void close() {
+    }
+}
