@@ -1,0 +1,188 @@
+package org.genzoo.host.ops;
+
+import java.util.Map;
+import org.genzoo.host.Device;
+import org.genzoo.host.Kernel;
+import org.genzoo.host.tensor.Tensor;
+
+/**
+ * Spectral norm by power iteration and the soft spectral normalization of invertible ResNets
+ * ({@code kernels/spectral.cl}; Miyato et al. 2018, Behrmann et al. 2019).
+ *
+ * <p>W is M x N (OUT x IN, as in {@link org.genzoo.host.autograd.Linear}); u holds M values and v
+ * holds N (any contiguous 1 x K or K x 1 tensor). One power iteration is v = normalize(Wᵀu),
+ * u = normalize(W v); σ = uᵀWv estimates the largest singular value and its gradient in W with u
+ * and v held fixed is u vᵀ. Soft normalization: W_sn = W / max(1, σ / c), c the Lipschitz
+ * coefficient. σ and the backward's scratch scalar are 1 x 1 tensors that stay on the device.
+ *
+ * <p>Methods with {@code beta} compute {@code dW = beta * dW + contribution}: beta = 0 assigns
+ * without reading dW, beta = 1 accumulates (parameter gradients).
+ */
+public final class Spectral {
+    private static final String FILE = "spectral.cl";
+    /** Work-items of the one-work-group reductions (norm, σ, the backward's dot product). */
+    private static final int WG = 256;
+    /** Work-group edge of the 1-D and 2-D elementwise launches. */
+    private static final int WG1 = 64;
+    private static final int WG2 = 16;
+    private static final Map<String, String> DEFINES = Map.of("WG", Integer.toString(WG));
+
+    private Spectral() {
+    }
+
+    /**
+     * {@code iterations} power iterations in place: v = normalize(Wᵀu), u = normalize(W v). u: M
+     * values (read and written), v: N values (written), W: M x N. A zero vector stays zero.
+     */
+    public static void powerIteration(Tensor u, Tensor v, Tensor w, int iterations) {
+        checkW(w, "power iteration");
+        checkVector(u, w.rows(), "power iteration: u");
+        checkVector(v, w.cols(), "power iteration: v");
+        if (iterations < 0) {
+            throw new IllegalArgumentException("power iteration: iterations must be >= 0, got " + iterations);
+        }
+        Elementwise.sameDevice(w, u, v);
+        int m = w.rows();
+        int n = w.cols();
+        Device d = w.device();
+        for (int it = 0; it < iterations; it++) {
+            d.launch(d.kernel(FILE, "spectral_matvec_t", DEFINES).args(v, v.offset(), w, w.offset(), u, u.offset(), m, n),
+                    new long[] {n}, new long[] {WG1});
+            normalize(v);
+            d.launch(d.kernel(FILE, "spectral_matvec", DEFINES).args(u, u.offset(), w, w.offset(), v, v.offset(), m, n),
+                    new long[] {m}, new long[] {WG1});
+            normalize(u);
+        }
+    }
+
+    /** x = x / ||x|| in place (left as is when its norm is below 1e-12).  x: any contiguous vector. */
+    public static void normalize(Tensor x) {
+        if (!x.contiguous() || (x.rows() != 1 && x.cols() != 1)) {
+            throw new IllegalArgumentException("normalize: x must be a contiguous vector, got " + x.shape());
+        }
+        Device d = x.device();
+        d.launch(d.kernel(FILE, "spectral_normalize", DEFINES).args(x, x.offset(), x.size(),
+                new Kernel.Local((long) WG * Float.BYTES)), new long[] {WG}, new long[] {WG});
+    }
+
+    /** sigma = uᵀ W v.  sigma: 1 x 1; u: M; W: M x N; v: N. */
+    public static void sigma(Tensor sigma, Tensor u, Tensor w, Tensor v) {
+        checkW(w, "sigma");
+        checkVector(u, w.rows(), "sigma: u");
+        checkVector(v, w.cols(), "sigma: v");
+        checkScalar(sigma, "sigma");
+        Elementwise.sameDevice(w, u, v, sigma);
+        Device d = w.device();
+        d.launch(d.kernel(FILE, "spectral_sigma", DEFINES).args(sigma, sigma.offset(), u, u.offset(), w, w.offset(), v,
+                v.offset(), w.rows(), w.cols(), new Kernel.Local((long) WG * Float.BYTES)), new long[] {WG}, new long[] {WG});
+    }
+
+    /** dW = beta * dW + dsigma · u vᵀ (the gradient of σ = uᵀWv with u, v fixed).  dsigma: 1 x 1. */
+    public static void sigmaBackward(Tensor dw, Tensor dsigma, Tensor u, Tensor v, float beta) {
+        checkW(dw, "sigma backward: dW");
+        checkVector(u, dw.rows(), "sigma backward: u");
+        checkVector(v, dw.cols(), "sigma backward: v");
+        checkScalar(dsigma, "sigma backward: dsigma");
+        Elementwise.sameDevice(dw, dsigma, u, v);
+        Device d = dw.device();
+        d.launch(d.kernel(FILE, "spectral_sigma_backward", DEFINES).args(dw, dw.offset(), dsigma, dsigma.offset(), u,
+                u.offset(), v, v.offset(), beta, dw.rows(), dw.cols()), new long[] {dw.cols(), dw.rows()},
+                new long[] {WG2, WG2});
+    }
+
+    /** W_sn = W / max(1, σ / c).  wsn, W: M x N; sigma: 1 x 1 (read on the device); 0 &lt; c. */
+    public static void softNormalize(Tensor wsn, Tensor w, Tensor sigma, float c) {
+        checkW(w, "soft normalize: W");
+        checkW(wsn, "soft normalize: W_sn");
+        wsn.requireShape(w, "soft normalize: W_sn vs W");
+        checkScalar(sigma, "soft normalize: sigma");
+        checkCoefficient(c);
+        Elementwise.sameDevice(wsn, w, sigma);
+        int n = w.size();
+        Device d = w.device();
+        d.launch(d.kernel(FILE, "spectral_soft_normalize", DEFINES).args(wsn, wsn.offset(), w, w.offset(), sigma,
+                sigma.offset(), c, n), new long[] {n}, new long[] {WG1});
+    }
+
+    /**
+     * Backward of {@link #softNormalize} through W directly and through σ = uᵀWv (u, v fixed):
+     * dW = beta * dW + dW_sn / s − [σ &gt; c] (Σ dW_sn ⊙ W) / (s² c) · u vᵀ, s = max(1, σ / c).
+     * {@code scratch}: a 1 x 1 tensor the dot product goes through (overwritten).
+     */
+    public static void softNormalizeBackward(Tensor dw, Tensor dwsn, Tensor w, Tensor sigma, Tensor u, Tensor v, float c,
+            float beta, Tensor scratch) {
+        checkW(w, "soft normalize backward: W");
+        checkW(dw, "soft normalize backward: dW");
+        checkW(dwsn, "soft normalize backward: dW_sn");
+        dw.requireShape(w, "soft normalize backward: dW vs W");
+        dwsn.requireShape(w, "soft normalize backward: dW_sn vs W");
+        checkVector(u, w.rows(), "soft normalize backward: u");
+        checkVector(v, w.cols(), "soft normalize backward: v");
+        checkScalar(sigma, "soft normalize backward: sigma");
+        checkScalar(scratch, "soft normalize backward: scratch");
+        checkCoefficient(c);
+        Elementwise.sameDevice(dw, dwsn, w, sigma, u, v, scratch);
+        int m = w.rows();
+        int n = w.cols();
+        Device d = w.device();
+        d.launch(d.kernel(FILE, "spectral_soft_normalize_dot", DEFINES).args(scratch, scratch.offset(), dwsn, dwsn.offset(),
+                w, w.offset(), m * n, new Kernel.Local((long) WG * Float.BYTES)), new long[] {WG}, new long[] {WG});
+        d.launch(d.kernel(FILE, "spectral_soft_normalize_backward", DEFINES).args(dw, dw.offset(), dwsn, dwsn.offset(),
+                scratch, scratch.offset(), sigma, sigma.offset(), u, u.offset(), v, v.offset(), c, beta, m, n),
+                new long[] {n, m}, new long[] {WG2, WG2});
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Costs (flops, bytes) of one call
+
+    /** One power iteration: two matrix-vector products (2MN flops and 4MN bytes each) and two norms. */
+    public static OpCost powerIterationCost(int m, int n) {
+        return OpCost.of(4.0 * m * n + 3.0 * (m + n), 4.0 * (2.0 * m * n + 4.0 * (m + n)));
+    }
+
+    /** σ = uᵀWv: one matrix-vector product and a dot product. */
+    public static OpCost sigmaCost(int m, int n) {
+        return OpCost.of(2.0 * m * n + 2.0 * m, 4.0 * ((double) m * n + m + n + 1));
+    }
+
+    /** W_sn = W / s: one division per element, W read and W_sn written. */
+    public static OpCost softNormalizeCost(int m, int n) {
+        return OpCost.of((double) m * n + 1, 4.0 * (2.0 * m * n + 1));
+    }
+
+    /** Backward: a dot product over dW_sn ⊙ W, then dW from dW_sn and the rank-one term. */
+    public static OpCost softNormalizeBackwardCost(int m, int n, boolean accumulate) {
+        double mn = (double) m * n;
+        return OpCost.of(2 * mn + 5 * mn, 4.0 * (2 * mn + (accumulate ? 3 : 2) * mn + m + n));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    private static void checkW(Tensor w, String what) {
+        if (!w.contiguous()) {
+            throw new IllegalArgumentException(what + " must be contiguous (a parameter or a fresh tensor), got a view "
+                    + w.shape() + " with ld " + w.ld());
+        }
+        if (w.size() == 0) {
+            throw new IllegalArgumentException(what + " is empty (" + w.shape() + ")");
+        }
+    }
+
+    private static void checkVector(Tensor x, int n, String what) {
+        if (!x.contiguous() || (x.rows() != 1 && x.cols() != 1) || x.size() != n) {
+            throw new IllegalArgumentException(what + " must be a contiguous vector of " + n + " values, got " + x.shape());
+        }
+    }
+
+    private static void checkScalar(Tensor s, String what) {
+        if (s.rows() != 1 || s.cols() != 1) {
+            throw new IllegalArgumentException(what + " must be 1 x 1, got " + s.shape());
+        }
+    }
+
+    private static void checkCoefficient(float c) {
+        if (!(c > 0) || !Float.isFinite(c)) {
+            throw new IllegalArgumentException("soft normalize: the Lipschitz coefficient c must be positive and finite, got " + c);
+        }
+    }
+}

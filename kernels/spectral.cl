@@ -1,0 +1,163 @@
+// Spectral normalization by power iteration (Miyato et al. 2018), in the soft form of invertible
+// ResNets (Behrmann et al. 2019): W_sn = W / max(1, sigma / c) with a Lipschitz coefficient c < 1,
+// so a layer's spectral norm is at most c and is left alone when it is already below c.
+//
+//   W: M x N (OUT x IN, row-major, contiguous), u: M (persisted across steps), v: N.
+//   One power iteration:  v = normalize(W^T u);  u = normalize(W v).
+//   sigma = u^T W v, differentiated in W with u, v held fixed: d sigma / dW = u v^T.
+//   Soft normalization:   s = max(1, sigma / c);  W_sn = W / s.
+//   Its backward (dWsn given; g = sum_k dWsn[k] W[k]):
+//       dW = dWsn / s                            when sigma <= c (s = 1)
+//       dW = dWsn / s - g / (s^2 c) * u v^T      when sigma >  c (ds/dsigma = 1/c)
+//
+// Every tensor argument is a device buffer plus an element offset. Scalars that the host never
+// reads during a step (sigma, g) stay on the device as 1-element buffers.
+// Parameter gradients accumulate (beta = 1) or are assigned (beta = 0, dW not read).
+//
+// Determinism: matrix-vector products are one work-item per output element with a fixed loop
+// order; norms and dot products run in one work-group of WG work-items (fixed strided folds, then
+// a tree of exactly log2(WG) levels in local memory). No atomics.
+
+#ifndef WG
+#define WG 256
+#endif
+
+// Below this norm a vector counts as zero: it is then left at zero instead of divided by ~0.
+#define SPECTRAL_EPS 1e-12f
+
+// Sum over the work-group of one float per work-item; every work-item gets the total. The loop runs
+// log2(WG) levels whatever happens, with WG equal to the launch's local size.
+inline float spectral_tree_sum(__local float* lm, const float a) {
+    const int l = get_local_id(0);
+    lm[l] = a;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int h = WG >> 1; h > 0; h >>= 1) {
+        if (l < h) {
+            lm[l] += lm[l + h];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    const float total = lm[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return total;
+}
+
+// y[i] = sum_j W[i, j] x[j], i < M (the u update before normalization: W v).  Global M.
+__kernel void spectral_matvec(__global float* y, const int offY, __global const float* W, const int offW,
+                              __global const float* x, const int offX, const int M, const int N) {
+    const int i = get_global_id(0);
+    if (i < M) {
+        float acc = 0.0f;
+        for (int j = 0; j < N; j++) {
+            acc = fma(W[offW + i * N + j], x[offX + j], acc);
+        }
+        y[offY + i] = acc;
+    }
+}
+
+// y[j] = sum_i W[i, j] x[i], j < N (the v update before normalization: W^T u).  Global N; reads
+// of W are coalesced across work-items.
+__kernel void spectral_matvec_t(__global float* y, const int offY, __global const float* W, const int offW,
+                                __global const float* x, const int offX, const int M, const int N) {
+    const int j = get_global_id(0);
+    if (j < N) {
+        float acc = 0.0f;
+        for (int i = 0; i < M; i++) {
+            acc = fma(W[offW + i * N + j], x[offX + i], acc);
+        }
+        y[offY + j] = acc;
+    }
+}
+
+// x = x / ||x|| in place (left as is when ||x|| < SPECTRAL_EPS).  One work-group of WG.
+__kernel void spectral_normalize(__global float* x, const int offX, const int n, __local float* lm) {
+    const int l = get_local_id(0);
+    float a = 0.0f;
+    for (int k = l; k < n; k += WG) {
+        const float e = x[offX + k];
+        a = fma(e, e, a);
+    }
+    const float norm = sqrt(spectral_tree_sum(lm, a));
+    if (norm >= SPECTRAL_EPS) {
+        const float inv = 1.0f / norm;
+        for (int k = l; k < n; k += WG) {
+            x[offX + k] *= inv;
+        }
+    }
+}
+
+// sigma[0] = u^T W v.  One work-group of WG: work-item l folds rows l, l + WG, ...
+__kernel void spectral_sigma(__global float* sigma, const int offS, __global const float* u, const int offU,
+                             __global const float* W, const int offW, __global const float* v, const int offV,
+                             const int M, const int N, __local float* lm) {
+    const int l = get_local_id(0);
+    float a = 0.0f;
+    for (int i = l; i < M; i += WG) {
+        float row = 0.0f;
+        for (int j = 0; j < N; j++) {
+            row = fma(W[offW + i * N + j], v[offV + j], row);
+        }
+        a = fma(u[offU + i], row, a);
+    }
+    const float total = spectral_tree_sum(lm, a);
+    if (l == 0) {
+        sigma[offS] = total;
+    }
+}
+
+// dW[i, j] = beta * dW[i, j] + dsigma[0] * u[i] * v[j].  Global (N, M).
+__kernel void spectral_sigma_backward(__global float* dW, const int offDW, __global const float* dsigma, const int offDS,
+                                      __global const float* u, const int offU, __global const float* v, const int offV,
+                                      const float beta, const int M, const int N) {
+    const int j = get_global_id(0);
+    const int i = get_global_id(1);
+    if (i < M && j < N) {
+        const float g = dsigma[offDS] * u[offU + i] * v[offV + j];
+        const int k = offDW + i * N + j;
+        dW[k] = beta == 0.0f ? g : beta * dW[k] + g;
+    }
+}
+
+// Wsn[k] = W[k] / max(1, sigma[0] / c), k < n = M * N.  Global n.
+__kernel void spectral_soft_normalize(__global float* Wsn, const int offWsn, __global const float* W, const int offW,
+                                      __global const float* sigma, const int offS, const float c, const int n) {
+    const int k = get_global_id(0);
+    if (k < n) {
+        const float s = fmax(1.0f, sigma[offS] / c);
+        Wsn[offWsn + k] = W[offW + k] / s;
+    }
+}
+
+// g[0] = sum_k dWsn[k] * W[k], k < n.  One work-group of WG.
+__kernel void spectral_soft_normalize_dot(__global float* g, const int offG, __global const float* dWsn, const int offDWsn,
+                                          __global const float* W, const int offW, const int n, __local float* lm) {
+    const int l = get_local_id(0);
+    float a = 0.0f;
+    for (int k = l; k < n; k += WG) {
+        a = fma(dWsn[offDWsn + k], W[offW + k], a);
+    }
+    const float total = spectral_tree_sum(lm, a);
+    if (l == 0) {
+        g[offG] = total;
+    }
+}
+
+// dW[i, j] = beta * dW[i, j] + dWsn[i, j] / s - [sigma > c] g / (s^2 c) * u[i] v[j].  Global (N, M).
+__kernel void spectral_soft_normalize_backward(__global float* dW, const int offDW,
+                                               __global const float* dWsn, const int offDWsn,
+                                               __global const float* g, const int offG,
+                                               __global const float* sigma, const int offS,
+                                               __global const float* u, const int offU,
+                                               __global const float* v, const int offV,
+                                               const float c, const float beta, const int M, const int N) {
+    const int j = get_global_id(0);
+    const int i = get_global_id(1);
+    if (i < M && j < N) {
+        const float ratio = sigma[offS] / c;
+        const float s = fmax(1.0f, ratio);
+        const float coef = ratio > 1.0f ? -g[offG] / (s * s * c) : 0.0f;
+        const int k = i * N + j;
+        const float d = dWsn[offDWsn + k] / s + coef * u[offU + i] * v[offV + j];
+        dW[offDW + k] = beta == 0.0f ? d : beta * dW[offDW + k] + d;
+    }
+}
