@@ -1,0 +1,140 @@
+package org.genzoo.host.ops;
+
+import java.util.Map;
+import org.genzoo.host.Device;
+import org.genzoo.host.Kernel;
+import org.genzoo.host.tensor.Tensor;
+
+/**
+ * RealNVP's affine coupling, the elementwise part ({@code kernels/coupling.cl}; Dinh et al. 2017):
+ * y = m ⊙ x + (1 − m) ⊙ (x ⊙ exp(s) + t) with s = S·tanh(raw / S), logdet = Σ_{m=0} s, its inverse
+ * and both backward passes. The scale/shift network's output h = [raw | t] (B x 2D) comes in;
+ * the network itself runs elsewhere (GEMMs on m ⊙ x).
+ *
+ * <p>Shapes: x, y: B x D; h: B x 2D; logdet: B x 1; mask: 1 x D of 0/1 (1 = passes through),
+ * contiguous. Any other operand may be a view. {@code bound} S &gt; 0 bounds the log-scale to
+ * (−S, S); S = 0 leaves it unbounded.
+ */
+public final class AffineCoupling {
+    public static final String FILE = "coupling.cl";
+    /** Rows narrower than this run one row per work-item; wider rows get {@link #WIDE_LX} work-items and a tree sum. */
+    static final int WIDE_FROM = 32;
+    static final int WIDE_LX = 64;
+    static final int NARROW_LY = 64;
+
+    private AffineCoupling() {
+    }
+
+    /** y = coupling(x), logdet[r] = Σ s over the transformed columns. */
+    public static void forward(Tensor y, Tensor logdet, Tensor x, Tensor h, Tensor mask, float bound) {
+        rows("affine_coupling_forward", y, logdet, x, h, mask, bound);
+    }
+
+    /** x = coupling⁻¹(y), logdet[r] = −Σ s. */
+    public static void inverse(Tensor x, Tensor logdet, Tensor y, Tensor h, Tensor mask, float bound) {
+        rows("affine_coupling_inverse", x, logdet, y, h, mask, bound);
+    }
+
+    /**
+     * Backward of {@link #forward}: dx = beta·dx + ∂/∂x, dh (B x 2D) assigned. {@code dlogdet} is the
+     * gradient of the log-det output (B x 1; pass zeros when it has none).
+     */
+    public static void backward(Tensor dx, float beta, Tensor dh, Tensor dy, Tensor dlogdet, Tensor x, Tensor h,
+            Tensor mask, float bound) {
+        grad(1, dx, beta, dh, dy, dlogdet, x, h, mask, bound);
+    }
+
+    /** Backward of {@link #inverse}: dy = beta·dy + ∂/∂y, dh assigned; {@code y} is the inverse's input. */
+    public static void inverseBackward(Tensor dy, float beta, Tensor dh, Tensor dx, Tensor dlogdet, Tensor y, Tensor h,
+            Tensor mask, float bound) {
+        grad(-1, dy, beta, dh, dx, dlogdet, y, h, mask, bound);
+    }
+
+    private static void rows(String name, Tensor out, Tensor logdet, Tensor in, Tensor h, Tensor mask, float bound) {
+        check(name, out, in, h, mask, bound);
+        int b = in.rows();
+        int d = in.cols();
+        if (logdet.rows() != b || logdet.cols() != 1) {
+            throw new IllegalArgumentException(name + ": logdet must be " + b + " x 1, got " + logdet.shape());
+        }
+        Elementwise.sameDevice(out, logdet, in, h, mask);
+        if (b == 0) {
+            return;
+        }
+        int lx = d >= WIDE_FROM ? WIDE_LX : 1;
+        int ly = lx == 1 ? NARROW_LY : 1;
+        Device dev = in.device();
+        Kernel k = dev.kernel(FILE, name, Map.of("LX", Integer.toString(lx), "LY", Integer.toString(ly))).args(
+                out, out.offset(), out.ld(), logdet, logdet.offset(), logdet.ld(), in, in.offset(), in.ld(),
+                h, h.offset(), h.ld(), mask, bound, b, d);
+        dev.launch(k, new long[] {lx, ceil(b, ly) * ly}, new long[] {lx, ly});
+    }
+
+    private static void grad(int direction, Tensor din, float beta, Tensor dh, Tensor dout, Tensor dlogdet, Tensor in,
+            Tensor h, Tensor mask, float bound) {
+        String name = direction > 0 ? "affine_coupling_backward" : "affine_coupling_backward (of inverse)";
+        check(name, din, in, h, mask, bound);
+        dout.requireShape(in, name + " gradient vs input");
+        dh.requireShape(h, name + " dh vs h");
+        int b = in.rows();
+        int d = in.cols();
+        if (dlogdet.rows() != b || dlogdet.cols() != 1) {
+            throw new IllegalArgumentException(name + ": dlogdet must be " + b + " x 1, got " + dlogdet.shape());
+        }
+        Elementwise.sameDevice(din, dh, dout, dlogdet, in, h, mask);
+        if (b == 0) {
+            return;
+        }
+        Device dev = in.device();
+        Kernel k = dev.kernel(FILE, "affine_coupling_backward").args(din, din.offset(), din.ld(), dh, dh.offset(), dh.ld(),
+                dout, dout.offset(), dout.ld(), dlogdet, dlogdet.offset(), dlogdet.ld(), in, in.offset(), in.ld(),
+                h, h.offset(), h.ld(), mask, bound, beta, direction, b, d);
+        long lx = Math.min(16, ceilPow2(d));
+        long ly = 64 / lx;
+        dev.launch(k, new long[] {ceil(d, lx) * lx, ceil(b, ly) * ly}, new long[] {lx, ly});
+    }
+
+    private static void check(String name, Tensor out, Tensor in, Tensor h, Tensor mask, float bound) {
+        out.requireShape(in, name + " output vs input");
+        int d = in.cols();
+        if (h.rows() != in.rows() || h.cols() != 2 * d) {
+            throw new IllegalArgumentException(name + ": h must be " + in.rows() + " x " + (2 * d)
+                    + " (the network's log-scales then shifts for each of the " + d + " columns), got " + h.shape());
+        }
+        if (mask.rows() != 1 || mask.cols() != d || !mask.contiguous()) {
+            throw new IllegalArgumentException(name + ": mask must be a contiguous 1 x " + d + " row of 0/1, got " + mask.shape());
+        }
+        if (!(bound >= 0) || Float.isInfinite(bound)) {
+            throw new IllegalArgumentException(name + ": the log-scale bound must be 0 (unbounded) or a positive finite number, got "
+                    + bound);
+        }
+    }
+
+    /**
+     * {@link #forward} or {@link #inverse} on B x D: per element one exp, a tanh, a divide and
+     * multiply for the bound, and two flops of the affine map (about 6); reads x, raw, t, writes
+     * y; plus the B log-dets.
+     */
+    public static OpCost forwardCost(int b, int d) {
+        double n = (double) b * d;
+        return OpCost.of(7 * n, (4 * n + b + d) * Float.BYTES);
+    }
+
+    /** Either backward: about 10 flops an element; reads dy, x, raw, t, dlogdet, writes dx and dh (2 columns). */
+    public static OpCost backwardCost(int b, int d, boolean accumulate) {
+        double n = (double) b * d;
+        return OpCost.of(10 * n, ((accumulate ? 8 : 7) * n + b + d) * Float.BYTES);
+    }
+
+    private static long ceil(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    private static long ceilPow2(int v) {
+        long p = 1;
+        while (p < v) {
+            p <<= 1;
+        }
+        return p;
+    }
+}

@@ -1,0 +1,161 @@
+// RealNVP affine coupling, the elementwise part (Dinh, Sohl-Dickstein & Bengio 2017, "Density
+// estimation using Real NVP"). The scale/shift network runs as ordinary GEMMs on the masked input
+// m ⊙ x; these kernels take its output h = [raw | t] and do the rest:
+//
+//   forward  (x -> y):  y_j = x_j                                for m_j = 1 (passes through)
+//                       y_j = x_j · exp(s_j) + t_j               for m_j = 0
+//                       logdet = Σ_{j: m_j = 0} s_j
+//   inverse  (y -> x):  x_j = (y_j − t_j) · exp(−s_j) for m_j = 0, x_j = y_j otherwise;
+//                       logdet = −Σ_{j: m_j = 0} s_j
+//   with the bounded log-scale s_j = S · tanh(raw_j / S) (S = bound > 0), or s_j = raw_j (S = 0).
+//
+//   backward of forward:  dx_j = dy_j · exp(s_j)               (m_j = 0; dy_j when m_j = 1)
+//                         ds_j = dy_j · x_j · exp(s_j) + dlogdet
+//                         dt_j = dy_j,  draw_j = ds_j · (1 − tanh²(raw_j / S))
+//   backward of inverse:  e = exp(−s_j), dy_j = dx_j · e, dt_j = −dx_j · e,
+//                         ds_j = −dx_j · (y_j − t_j) · e − dlogdet
+//   dh is zero in the columns of passed-through dimensions. Nothing is saved by the forward: the
+//   backward recomputes s from h.
+//
+// Shapes: x, y, dx, dy: B x D; h, dh: B x 2D (raw in columns [0, D), t in [D, 2D)); logdet,
+// dlogdet: B x 1; mask: 1 x D of 0/1, contiguous. Every other operand is a view addressed as
+// base[off + r * ld + c]. Gradient outputs: dx is written with beta (0 assigns and never reads dx,
+// 1 accumulates: the network's backward also adds into dx); dh is assigned.
+//
+// Work decomposition: the log-det is a per-row sum, so forward and inverse give each row LX
+// work-items (LX = 1 for narrow data, one row per work-item; else a power of two and a tree
+// reduction in local memory, fixed order, deterministic) and each work-group LY rows. The
+// backward kernels are purely elementwise (one work-item per element).
+
+#ifndef LX
+#define LX 1
+#endif
+#ifndef LY
+#define LY 64
+#endif
+
+// The bounded log-scale and tanh(raw / S) (th = 0 when unbounded, so 1 − th² = 1).
+inline float coupling_scale(float raw, float bound, float* th) {
+    if (bound > 0.0f) {
+        float u = tanh(raw / bound);
+        *th = u;
+        return bound * u;
+    }
+    *th = 0.0f;
+    return raw;
+}
+
+// Sum of the LX partial sums of this row in local memory (fixed order); every work-item of the
+// row gets the total. part has LX * LY floats.
+inline float coupling_row_sum(__local float* part, float v) {
+#if LX == 1
+    return v;
+#else
+    const int lx = get_local_id(0);
+    const int base = get_local_id(1) * LX;
+    part[base + lx] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int w = LX / 2; w > 0; w >>= 1) {
+        if (lx < w) {
+            part[base + lx] += part[base + lx + w];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    return part[base];
+#endif
+}
+
+// direction = +1: forward; −1: inverse. Shared body of the two row kernels.
+inline void coupling_rows(__global float* out, int oo, int ldo, __global float* logdet, int lo, int ldl,
+                          __global const float* in, int io, int ldi, __global const float* h, int ho, int ldh,
+                          __global const float* mask, float bound, int B, int D, int direction,
+                          __local float* part) {
+    const int r = get_global_id(1);
+    float acc = 0.0f;
+    if (r < B) {
+        for (int c = get_local_id(0); c < D; c += LX) {
+            float v = in[io + r * ldi + c];
+            if (mask[c] != 0.0f) {
+                out[oo + r * ldo + c] = v;
+            } else {
+                float th;
+                float s = coupling_scale(h[ho + r * ldh + c], bound, &th);
+                float t = h[ho + r * ldh + D + c];
+                out[oo + r * ldo + c] = direction > 0 ? v * exp(s) + t : (v - t) * exp(-s);
+                acc += s;
+            }
+        }
+    }
+    float total = coupling_row_sum(part, acc);
+    if (r < B && get_local_id(0) == 0) {
+        logdet[lo + r * ldl] = direction > 0 ? total : -total;
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(LX, LY, 1)))
+void affine_coupling_forward(__global float* y, const int yo, const int ldy,
+                             __global float* logdet, const int lo, const int ldl,
+                             __global const float* x, const int xo, const int ldx,
+                             __global const float* h, const int ho, const int ldh,
+                             __global const float* mask, const float bound, const int B, const int D) {
+    __local float part[LX * LY];
+    coupling_rows(y, yo, ldy, logdet, lo, ldl, x, xo, ldx, h, ho, ldh, mask, bound, B, D, 1, part);
+}
+
+__kernel __attribute__((reqd_work_group_size(LX, LY, 1)))
+void affine_coupling_inverse(__global float* x, const int xo, const int ldx,
+                             __global float* logdet, const int lo, const int ldl,
+                             __global const float* y, const int yo, const int ldy,
+                             __global const float* h, const int ho, const int ldh,
+                             __global const float* mask, const float bound, const int B, const int D) {
+    __local float part[LX * LY];
+    coupling_rows(x, xo, ldx, logdet, lo, ldl, y, yo, ldy, h, ho, ldh, mask, bound, B, D, -1, part);
+}
+
+// One work-item per element (c, r) of the B x D data; dh's raw and t columns of c are written by
+// the same work-item. direction = +1: backward of forward (in = x); −1: backward of inverse (in = y).
+__kernel void affine_coupling_backward(__global float* din, const int dio, const int lddi,
+                                       __global float* dh, const int dho, const int lddh,
+                                       __global const float* dout, const int doo, const int lddo,
+                                       __global const float* dlogdet, const int dlo, const int lddl,
+                                       __global const float* in, const int io, const int ldi,
+                                       __global const float* h, const int ho, const int ldh,
+                                       __global const float* mask, const float bound, const float beta,
+                                       const int direction, const int B, const int D) {
+    const int c = get_global_id(0);
+    const int r = get_global_id(1);
+    if (c >= D || r >= B) {
+        return;
+    }
+    float g = dout[doo + r * lddo + c];
+    float dv;
+    float draw = 0.0f;
+    float dt = 0.0f;
+    if (mask[c] != 0.0f) {
+        dv = g;
+    } else {
+        float th;
+        float raw = h[ho + r * ldh + c];
+        float s = coupling_scale(raw, bound, &th);
+        float t = h[ho + r * ldh + D + c];
+        float v = in[io + r * ldi + c];
+        float dl = dlogdet[dlo + r * lddl];
+        float ds;
+        if (direction > 0) {
+            float e = exp(s);
+            dv = g * e;
+            ds = g * v * e + dl;
+            dt = g;
+        } else {
+            float e = exp(-s);
+            dv = g * e;
+            dt = -g * e;
+            ds = -g * (v - t) * e - dl;
+        }
+        draw = ds * (1.0f - th * th);
+    }
+    __global float* p = din + dio + r * lddi + c;
+    *p = beta == 0.0f ? dv : beta * *p + dv;
+    dh[dho + r * lddh + c] = draw;
+    dh[dho + r * lddh + D + c] = dt;
+}
