@@ -235,11 +235,16 @@ public final class Checkpoints {
         return Optional.empty();
     }
 
-    /** Writes a checkpoint's tensors into the parameters and the optimizer (shapes and names must match). */
-    public static void restore(Loaded c, List<Param> params, Optimizer optimizer) {
+    /** Writes a checkpoint's weights into the parameters only (for evaluation; names and shapes must match). */
+    public static void restoreWeights(Loaded c, List<Param> params) {
         for (Param p : params) {
             write(c.weights().get(p.name()), p.value(), c.dir());
         }
+    }
+
+    /** Writes a checkpoint's tensors into the parameters and the optimizer (shapes and names must match). */
+    public static void restore(Loaded c, List<Param> params, Optimizer optimizer) {
+        restoreWeights(c, params);
         List<Tensor> state = optimizer.state();
         List<String> names = optimizerStateNames(c.info().optimizerType(), params, state.size());
         if (c.optimizer().tensors().size() != state.size()) {

@@ -49,6 +49,20 @@ public interface TrainableModel extends AutoCloseable {
         return evaluate(split, seed);
     }
 
+    /**
+     * The thorough evaluation of a trained model that {@code genzoo eval} runs: the held-out metrics
+     * on {@code test} with {@code options} (as {@link #evaluate(Dataset, long, com.fasterxml.jackson.databind.JsonNode)}),
+     * plus analyses that need the training data (for latent-variable models, ELBO surgery over
+     * {@code train}), with its pictures (samples, reconstructions, interpolations) written into
+     * {@code pictures}. The default is the held-out evaluation and {@link #writePictures}.
+     */
+    default Map<String, Double> evaluateRun(Dataset train, Dataset test, long seed, com.fasterxml.jackson.databind.JsonNode options,
+            Path pictures) {
+        Map<String, Double> m = evaluate(test, seed, options);
+        writePictures(pictures, "eval");
+        return m;
+    }
+
     /** Writes sample grids and similar pictures for the current parameters into {@code dir}. */
     default void writePictures(Path dir, String tag) {
     }

@@ -10,6 +10,7 @@ import org.genzoo.host.autograd.Var;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.models.data.Dataset;
 import org.genzoo.models.eval.ActiveUnits;
+import org.genzoo.models.eval.ElboSurgery;
 import org.genzoo.models.eval.ImageGrid;
 import org.genzoo.models.eval.ImportanceSampling;
 import org.genzoo.models.eval.Pictures;
@@ -97,6 +98,52 @@ final class LatentTrainable implements TrainableModel {
                 out.put("nll_k" + k + "_stderr", r.nllStdErr());
             }
             out.put("active_units", (double) ActiveUnits.measure(model, data).active());
+        }
+        return out;
+    }
+
+    /**
+     * Options: {@code iwaeK} (importance samples of the NLL), {@code surgeryLimit} (training examples
+     * of the ELBO surgery, O(N²); 0 skips it; one-layer VAEs only), {@code pictureRows} (test
+     * examples in the reconstruction and interpolation pictures).
+     */
+    @Override
+    public Map<String, Double> evaluateRun(Dataset train, Dataset test, long seed, com.fasterxml.jackson.databind.JsonNode options,
+            Path pictures) {
+        int k = options == null ? iwaeK : options.path("iwaeK").asInt(iwaeK);
+        int surgeryLimit = options == null ? 10_000 : options.path("surgeryLimit").asInt(10_000);
+        int rows = options == null ? 8 : options.path("pictureRows").asInt(8);
+        Map<String, Double> out = evaluate(test, seed, k);
+        if (surgeryLimit > 0 && model instanceof Vae vae) {
+            try (Tensor data = heldOut(train.subset(Math.min(surgeryLimit, train.size())), seed + 1)) {
+                ElboSurgery.Result r = ElboSurgery.estimate(vae, data, ElboSurgery.Options.of(0, seed + 2));
+                out.put("surgery_examples", (double) r.examples());
+                out.put("surgery_avg_kl", r.avgKl());
+                out.put("surgery_avg_kl_stderr", r.avgKlStdErr());
+                out.put("surgery_mutual_info", r.mutualInfo());
+                out.put("surgery_mutual_info_stderr", r.mutualInfoStdErr());
+                out.put("surgery_log_n", r.logN());
+                out.put("surgery_marginal_kl", r.marginalKl());
+                out.put("surgery_marginal_kl_stderr", r.marginalKlStdErr());
+                out.put("surgery_identity_gap", r.identityGap());
+                out.put("surgery_identity_gap_stderr", r.identityGapStdErr());
+            }
+        }
+        writePictures(pictures, "eval");
+        int side = (int) Math.round(Math.sqrt(model.dataDim()));
+        if (side * side == model.dataDim() && rows > 0) {
+            int n = Math.min(rows * 8, test.size());
+            try (Tensor x = heldOut(test.subset(n), seed)) {
+                ImageGrid.writePng(Pictures.reconstructions(model, x, 8, side, side, ImageGrid.Style.standard()),
+                        pictures.resolve("reconstructions-eval.png"));
+                int pairs = Math.min(rows, n / 2);
+                if (model instanceof Vae vae && pairs > 0) {
+                    ImageGrid.writePng(Pictures.interpolations(vae, x.rows(0, pairs), x.rows(pairs, 2 * pairs), 10, side, side,
+                            ImageGrid.Style.standard()), pictures.resolve("interpolations-eval.png"));
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("writing pictures to " + pictures, e);
+            }
         }
         return out;
     }

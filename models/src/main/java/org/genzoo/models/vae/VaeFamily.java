@@ -133,6 +133,8 @@ public final class VaeFamily implements ModelFamily {
         List<SpecError> errors = new ArrayList<>();
         SpecReader r = new SpecReader(metrics, pointer, errors);
         r.integer("iwaeK", 0L, 0, 100_000);
+        r.integer("surgeryLimit", 10_000L, 0, 1_000_000); // genzoo eval only
+        r.integer("pictureRows", 8L, 0, 64); // genzoo eval only
         r.finish();
         return errors;
     }
