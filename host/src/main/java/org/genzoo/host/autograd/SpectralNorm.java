@@ -11,8 +11,9 @@ import org.genzoo.host.tensor.Tensor;
  *
  * <p>Owns the power-iteration vectors: u (OUT values, persisted across steps: each call of
  * {@link #normalized} in a recording tape runs {@code iterations} more power iterations from the
- * last u) and v (IN values, derived from u). A fresh instance starts from a seeded random u and
- * runs {@link #WARMUP} iterations, so σ is accurate from the first step. Evaluation tapes
+ * last u) and v (IN values, derived from u). A fresh instance starts from a seeded random u; its
+ * first use runs {@link #WARMUP} iterations on the weights as they are then (after a checkpoint
+ * restored them, for instance), so σ is accurate from the first step. Evaluation tapes
  * ({@link Tape#noGrad}) reuse u and v without iterating: the same W gives the same W_sn.
  *
  * <p>The backward treats u and v as constants (dσ/dW = u vᵀ), as in the papers.
@@ -27,6 +28,7 @@ public final class SpectralNorm implements AutoCloseable {
     private final Tensor u;
     private final Tensor v;
     private final Tensor sigma;
+    private boolean warm;
 
     /**
      * @param w          the weight, OUT x IN
@@ -55,7 +57,6 @@ public final class SpectralNorm implements AutoCloseable {
         this.v = Tensor.zeros(w.value().device(), 1, n);
         this.sigma = Tensor.zeros(w.value().device(), 1, 1);
         Spectral.normalize(u);
-        reestimate(WARMUP);
     }
 
     public Param weight() {
@@ -76,13 +77,14 @@ public final class SpectralNorm implements AutoCloseable {
         return v;
     }
 
-    /** σ of the last {@link #normalized} or {@link #reestimate} call (1 x 1, on the device). */
+    /** σ of the last {@link #normalized} or {@link #reestimate} call (1 x 1, on the device; 0 before the first). */
     public Tensor sigma() {
         return sigma;
     }
 
     /** Runs {@code n} power iterations now and updates σ (no tape needed): after u was restored or W was changed by hand. */
     public void reestimate(int n) {
+        warm = true;
         Spectral.powerIteration(u, v, w.value(), n);
         Spectral.sigma(sigma, u, w.value(), v);
     }
@@ -93,6 +95,9 @@ public final class SpectralNorm implements AutoCloseable {
      */
     public Var normalized() {
         Tape t = Tape.current();
+        if (!warm) {
+            reestimate(WARMUP);
+        }
         if (t.recording()) {
             Spectral.powerIteration(u, v, w.value(), iterations);
             Spectral.sigma(sigma, u, w.value(), v);
