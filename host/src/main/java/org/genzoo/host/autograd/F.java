@@ -96,11 +96,14 @@ public final class F {
                 Elementwise.unaryBackward(act.unary, tmp, dz, y, 0f, 0f);
                 dz = tmp;
             }
+            // prepareGrad before grad(): it allocates the gradient of a non-parameter W or b.
             if (w.requiresGrad()) {
-                gemm(t).gemm(w.grad(), dz, true, x.value(), false, 1f, w.prepareGrad(t), null, Gemm.Act.NONE);
+                float beta = w.prepareGrad(t);
+                gemm(t).gemm(w.grad(), dz, true, x.value(), false, 1f, beta, null, Gemm.Act.NONE);
             }
             if (b != null && b.requiresGrad()) {
-                Reduce.cols(Reduce.Op.SUM, b.grad(), dz, b.prepareGrad(t));
+                float beta = b.prepareGrad(t);
+                Reduce.cols(Reduce.Op.SUM, b.grad(), dz, beta);
             }
             if (x.requiresGrad()) {
                 float beta = x.prepareGrad(t);

@@ -13,12 +13,20 @@ import org.genzoo.models.train.SpecReader;
  * Each case reads its fields with a {@link SpecReader}; {@link #validate} runs the same reader
  * without building anything, so a spec is checked before any device work.
  * <pre>
+ * {"type": "coupling", "mask": "alternate"|"half"|"checkerboard", "hidden": [256, 256], "scaleBound": 2.0, "parity": 0|1}
+ * {"type": "made"|"maf"|"iaf", "hidden": [256], "order": "natural"|"reverse"|"random", "scaleBound": 3.0}
+ * {"type": "lu"}
  * {"type": "permute", "kind": "reverse"|"random"}
+ * {"type": "actnorm"}
  * </pre>
+ * "made" and "maf" are the same layer (MAF); "iaf" uses it in the sampling direction. A scale bound
+ * of 0 leaves the log-scale unbounded. A coupling without "parity" gets 0; {@link FlowFamily}
+ * alternates it between consecutive couplings (and the order between consecutive MADEs) when the
+ * spec leaves them out.
  */
 public final class FlowLayers {
     /** Layer types this factory knows, for error messages. */
-    public static final List<String> TYPES = List.of("permute");
+    public static final List<String> TYPES = List.of("coupling", "made", "maf", "iaf", "lu", "permute", "actnorm");
 
     private FlowLayers() {
     }
@@ -70,8 +78,69 @@ public final class FlowLayers {
                 }
                 return "random".equals(kind) ? Permutation.random(device, dim, init) : Permutation.reverse(device, dim);
             }
+            case "coupling": {
+                String mask = r.oneOf("mask", "alternate", false, List.of("alternate", "half", "checkerboard"));
+                int[] hidden = widths(r, "hidden", new int[] {256, 256});
+                Double bound = r.number("scaleBound", 2.0, 0, false, 100, false);
+                Long parity = r.integer("parity", 0L, 0, 1);
+                r.finish();
+                if (errors.size() > before || device == null) {
+                    return null;
+                }
+                return new AffineCouplingLayer(device, name, dim, mask, parity.intValue(), hidden, bound.floatValue(), init);
+            }
+            case "made":
+            case "maf":
+            case "iaf": {
+                int[] hidden = widths(r, "hidden", new int[] {256});
+                String order = r.oneOf("order", "natural", false, List.of("natural", "reverse", "random"));
+                Double bound = r.number("scaleBound", 3.0, 0, false, 100, false);
+                r.finish();
+                if (errors.size() > before || device == null) {
+                    return null;
+                }
+                Made made = new Made(device, name + ".made", dim, hidden, Made.order(order, dim, init), init);
+                return new AutoregressiveLayer(device, made, bound.floatValue(), "iaf".equals(type));
+            }
+            case "lu": {
+                r.finish();
+                if (errors.size() > before || device == null) {
+                    return null;
+                }
+                return new LuLinear(device, name + ".lu", dim, init);
+            }
+            case "actnorm": {
+                r.finish();
+                if (errors.size() > before || device == null) {
+                    return null;
+                }
+                return new ActNorm(device, name + ".actnorm", dim);
+            }
             default:
                 throw new IllegalStateException("unhandled flow layer type " + type);
         }
+    }
+
+    /** A non-empty array of layer widths 1..65536, else {@code def} with an error recorded. */
+    static int[] widths(SpecReader r, String field, int[] def) {
+        JsonNode v = r.raw(field);
+        if (v == null) {
+            return def;
+        }
+        String expected = "a non-empty array of layer widths (integers 1..65536)";
+        if (!v.isArray() || v.isEmpty()) {
+            r.error(field, expected, v);
+            return def;
+        }
+        int[] out = new int[v.size()];
+        for (int i = 0; i < out.length; i++) {
+            JsonNode w = v.get(i);
+            if (!w.isIntegralNumber() || !w.canConvertToInt() || w.asInt() < 1 || w.asInt() > 65536) {
+                r.error(field, expected, v);
+                return def;
+            }
+            out[i] = w.asInt();
+        }
+        return out;
     }
 }

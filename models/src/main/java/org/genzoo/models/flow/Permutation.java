@@ -66,6 +66,12 @@ public final class Permutation implements FlowLayer {
         return new Permutation(device, perm);
     }
 
+    /** The permutation, closing this layer (for callers that only want the seeded index order). */
+    int[] permutationAndClose() {
+        close();
+        return perm.clone();
+    }
+
     public int[] permutation() {
         return perm.clone();
     }
