@@ -16,6 +16,8 @@ import org.genzoo.models.train.SpecError;
 import org.genzoo.models.train.SpecException;
 import org.genzoo.models.train.Trainer;
 import org.genzoo.models.train.TrainingListener;
+import org.genzoo.service.jobs.JobRunner;
+import org.genzoo.service.jobs.JobSpecs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,13 +26,14 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code genzoo train <spec.json>}: runs one job in this process. Progress goes to stderr (one
+ * {@code genzoo train <spec.json>}: runs one job in this process, through the job service's
+ * {@link JobRunner} (what a worker runs), without a server or a store. Progress goes to stderr (one
  * rewritten line on a terminal, else a line every 5%); the artifact folder is printed at the end.
  * Ctrl-C stops at the next log point with a checkpoint, so {@code --resume} continues bitwise.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, description = "Train a model from a JSON job spec (see docs/spec.md).")
 public final class TrainCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "SPEC", description = "The job spec, a JSON file.")
+    @Parameters(index = "0", paramLabel = "SPEC", description = "The job spec, a JSON (or YAML) file.")
     Path specFile;
 
     @Mixin
@@ -51,7 +54,7 @@ public final class TrainCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         JobSpec job;
         try {
-            job = JobSpec.parse(specFile);
+            job = JobSpecs.parse(Files.readString(specFile));
         } catch (NoSuchFileException e) {
             err.println("genzoo: no such spec file: " + specFile);
             return ExitCodes.BAD_INPUT;
@@ -73,8 +76,7 @@ public final class TrainCommand implements Callable<Integer> {
         Bar bar = new Bar(err, System.console() != null);
         CountDownLatch done = new CountDownLatch(1);
         Thread main = Thread.currentThread();
-        Trainer.Options options = Trainer.Options.defaults().withResume(resume).withListener(bar)
-                .withCancelled(() -> bar.cancelRequested);
+        Trainer.Options options = Trainer.Options.defaults().withListener(bar).withCancelled(() -> bar.cancelRequested);
         Thread hook = new Thread(() -> {
             bar.cancelRequested = true;
             try {
@@ -88,8 +90,13 @@ public final class TrainCommand implements Callable<Integer> {
             err.println("genzoo: training " + job.name() + " (" + job.model().family() + ") on " + device.info().name()
                     + " -> " + job.output());
             err.flush();
-            Trainer.Result r = new Trainer(device, job, options).run();
+            // The same job-running code as a service worker; without a store, the outcome is printed instead.
+            JobRunner.Outcome outcome = JobRunner.run(device, job, resume, options);
             bar.finish();
+            if (outcome.failure() != null) {
+                throw outcome.failure();
+            }
+            Trainer.Result r = outcome.result();
             err.println(String.format(Locale.ROOT, "genzoo: %s at step %d of %d, loss %.5g, %.1f s",
                     r.status().name().toLowerCase(Locale.ROOT), r.steps(), r.totalSteps(), r.finalLoss(), r.seconds()));
             if (!r.eval().isEmpty()) {

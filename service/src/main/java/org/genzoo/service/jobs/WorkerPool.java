@@ -1,0 +1,391 @@
+package org.genzoo.service.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.genzoo.host.Device;
+import org.genzoo.host.cl.ClDeviceInfo;
+import org.genzoo.models.train.JobSpec;
+import org.genzoo.models.train.ModelFamily;
+import org.genzoo.models.train.Trainer;
+import org.genzoo.models.train.TrainingListener;
+
+/**
+ * One worker thread per device, one job at a time per worker. A worker claims the next job its
+ * device may run (priority, then submission time; see {@link JobStore#claimNext}), runs it with
+ * {@link JobRunner} in the job's folder (resuming when the folder holds a checkpoint), publishes its
+ * progress, evaluations, log lines and state changes as {@link JobEvent}s, and records the outcome
+ * with the attempt it holds. After each job it returns the device's pooled buffers to the driver.
+ *
+ * <p>A shared timer renews the lease of every running job every third of the lease time and picks
+ * up cancel requests made by other processes; another requeues jobs whose lease expired (their
+ * process died). A worker that learns it lost its job (a fenced write refused) stops it at the next
+ * log point and writes nothing more to the store. Closing the pool stops running jobs at their next
+ * log point with a checkpoint and puts them back in the queue.
+ */
+public final class WorkerPool implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(WorkerPool.class.getName());
+    /** Progress events at most this often per job (the last step of a run always goes out). */
+    static final long PROGRESS_EVENT_NANOS = 100_000_000L;
+    /** Progress writes to the store at most this often per job. */
+    static final long PROGRESS_WRITE_NANOS = 1_000_000_000L;
+
+    /** What the pool needs; {@code devices} are opened by the pool and closed with it. */
+    public record Settings(JobStore store, List<Device> devices, Duration lease, Duration poll, JobMetricsListener metrics,
+            Map<String, ModelFamily> families, Trainer.DataLoader data, Consumer<JobEvent> events) {
+    }
+
+    /** One worker as the dashboard shows it: its device, its job (null when idle), device memory allocated through it. */
+    public record WorkerStatus(String name, String device, String jobId, long attempt, long deviceAllocatedBytes) {
+    }
+
+    private final Settings s;
+    private final List<Worker> workers = new ArrayList<>();
+    private final Map<String, Running> running = new ConcurrentHashMap<>();
+    private final Object signal = new Object();
+    private final ScheduledExecutorService timer;
+    private volatile boolean stopping;
+
+    public WorkerPool(Settings settings) {
+        this.s = settings;
+        String pid = Long.toString(ProcessHandle.current().pid());
+        for (int i = 0; i < settings.devices().size(); i++) {
+            workers.add(new Worker("p" + pid + "-w" + i, settings.devices().get(i)));
+        }
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "genzoo-leases");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public void start() {
+        long beat = Math.max(50, s.lease().toMillis() / 3);
+        timer.scheduleWithFixedDelay(this::heartbeats, beat, beat, TimeUnit.MILLISECONDS);
+        long reap = Math.max(100, s.lease().toMillis() / 2);
+        timer.scheduleWithFixedDelay(this::reap, reap, reap, TimeUnit.MILLISECONDS);
+        for (Worker w : workers) {
+            w.thread.start();
+        }
+    }
+
+    /** The devices the workers run on, in worker order. */
+    public List<ClDeviceInfo> devices() {
+        return workers.stream().map(w -> w.device.info()).toList();
+    }
+
+    public List<WorkerStatus> status() {
+        List<WorkerStatus> out = new ArrayList<>();
+        for (Worker w : workers) {
+            Running r = w.current;
+            out.add(new WorkerStatus(w.name, w.device.info().name(), r == null ? null : r.id, r == null ? 0 : r.attempt,
+                    w.device.allocatedBytes()));
+        }
+        return out;
+    }
+
+    /** Tells idle workers to look at the queue now (after a submission). */
+    public void wake() {
+        synchronized (signal) {
+            signal.notifyAll();
+        }
+    }
+
+    /** A cancel was requested for {@code id}: if one of these workers runs it, it stops at its next log point. */
+    public void cancel(String id) {
+        Running r = running.get(id);
+        if (r != null) {
+            r.cancel = true;
+        }
+    }
+
+    private void heartbeats() {
+        for (Running r : running.values()) {
+            try {
+                switch (s.store().heartbeat(r.id, r.attempt, s.lease())) {
+                    case HELD -> {
+                    }
+                    case CANCEL_REQUESTED -> r.cancel = true;
+                    case LOST -> r.lost = true;
+                    default -> throw new IllegalStateException();
+                }
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "lease renewal of " + r.id + " failed; retrying", e);
+            }
+        }
+    }
+
+    private void reap() {
+        try {
+            int n = s.store().reapExpired();
+            if (n > 0) {
+                LOG.log(System.Logger.Level.INFO, n + " job(s) with an expired lease requeued");
+                wake();
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "reaping expired leases failed; retrying", e);
+        }
+    }
+
+    private void publish(String jobId, String type, Map<String, Object> data) {
+        s.events().accept(new JobEvent(jobId, type, data));
+    }
+
+    /** A job a worker holds. */
+    private static final class Running {
+        final String id;
+        final long attempt;
+        volatile boolean cancel;
+        volatile boolean lost;
+
+        Running(String id, long attempt) {
+            this.id = id;
+            this.attempt = attempt;
+        }
+    }
+
+    private final class Worker implements Runnable {
+        final String name;
+        final Device device;
+        final Thread thread;
+        volatile Running current;
+
+        Worker(String name, Device device) {
+            this.name = name;
+            this.device = device;
+            this.thread = new Thread(this, "genzoo-worker-" + name);
+        }
+
+        boolean eligible(Job j) {
+            try {
+                JsonNode spec = JobSpec.mapper().readTree(j.specJson());
+                return DeviceMatch.accepts(spec.path("device").asText("auto"), device.info());
+            } catch (IOException e) {
+                return true; // let the run report the broken spec as the job's failure
+            }
+        }
+
+        @Override
+        public void run() {
+            while (!stopping) {
+                Optional<Job> job;
+                try {
+                    job = s.store().claimNext(name, s.lease(), this::eligible);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, name + ": claiming a job failed; retrying", e);
+                    job = Optional.empty();
+                }
+                if (job.isEmpty()) {
+                    synchronized (signal) {
+                        if (stopping) {
+                            break;
+                        }
+                        try {
+                            signal.wait(s.poll().toMillis());
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                try {
+                    runJob(job.get());
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, name + ": job " + job.get().id() + " broke its worker loop", e);
+                }
+            }
+        }
+
+        void runJob(Job job) {
+            Running r = new Running(job.id(), job.attempt());
+            running.put(job.id(), r);
+            current = r;
+            String dev = device.info().name();
+            long t0 = System.nanoTime();
+            try {
+                publish(job.id(), "state", state(JobState.RUNNING, job, null));
+                s.metrics().jobStarted(job.family(), dev);
+                JobRunner.Outcome out;
+                JobSpec spec = null;
+                try {
+                    spec = JobSpecs.parse(job.specJson(), s.families()).withOutput(job.outputDir());
+                } catch (IllegalArgumentException e) {
+                    out = new JobRunner.Outcome(JobState.FAILED, null, e, -1, false);
+                    finish(job, r, out, t0, dev);
+                    return;
+                }
+                Events listener = new Events(job, r, spec.batchSize(), dev);
+                Trainer.Options opts = Trainer.Options.defaults().withFamilies(s.families()).withData(s.data())
+                        .withListener(listener).withCancelled(() -> r.cancel || r.lost || stopping);
+                out = JobRunner.run(device, spec, null, opts);
+                device.pool().trim(); // the job's buffers go back to the driver before its end is announced
+                if (out.nonFinite()) {
+                    s.metrics().nonFiniteLoss(job.family(), dev);
+                }
+                finish(job, r, out, t0, dev);
+            } finally {
+                running.remove(job.id());
+                current = null;
+                device.pool().trim();
+            }
+        }
+
+        void finish(Job job, Running r, JobRunner.Outcome out, long t0, String dev) {
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            JobState recorded;
+            if (r.lost) {
+                recorded = JobState.QUEUED;
+                publish(job.id(), "log", Map.of("line", "worker " + name + " lost attempt " + job.attempt()
+                        + " (its lease expired or the job was taken over); it stopped without recording an outcome"));
+            } else if (out.state() == JobState.CANCELLED && !r.cancel && stopping) {
+                recorded = s.store().requeue(job.id(), job.attempt()) ? JobState.QUEUED : null;
+                if (recorded != null) {
+                    publish(job.id(), "state", state(JobState.QUEUED, job, "the service stopped; the job resumes from its"
+                            + " checkpoint when it starts again"));
+                }
+            } else {
+                recorded = s.store().finish(job.id(), job.attempt(), out.state(), out.error()) ? out.state() : null;
+                if (recorded != null) {
+                    Map<String, Object> d = state(out.state(), job, out.error());
+                    if (out.nonFinite()) {
+                        d.put("failedStep", out.failedStep());
+                    }
+                    if (out.result() != null) {
+                        d.put("step", out.result().steps());
+                        d.put("totalSteps", out.result().totalSteps());
+                    }
+                    publish(job.id(), "state", d);
+                }
+            }
+            if (recorded == null) {
+                recorded = JobState.QUEUED;
+                publish(job.id(), "log", Map.of("line", "worker " + name + " no longer held attempt " + job.attempt()
+                        + "; its outcome (" + out.state() + ") was not recorded"));
+            }
+            s.metrics().jobFinished(job.family(), dev, recorded, took);
+        }
+
+        Map<String, Object> state(JobState st, Job job, String error) {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("state", st.name());
+            d.put("attempt", job.attempt());
+            d.put("worker", name);
+            d.put("device", device.info().name());
+            if (error != null) {
+                d.put("error", error);
+            }
+            return d;
+        }
+
+        /** Trainer callbacks -> events, store progress, metrics. */
+        final class Events implements TrainingListener {
+            final Job job;
+            final Running r;
+            final int batch;
+            final String dev;
+            long lastStep = -1;
+            long lastProgressNanos;
+            long lastEventNanos = Long.MIN_VALUE / 2;
+            long lastWriteNanos = Long.MIN_VALUE / 2;
+
+            Events(Job job, Running r, int batch, String dev) {
+                this.job = job;
+                this.r = r;
+                this.batch = batch;
+                this.dev = dev;
+            }
+
+            @Override
+            public void onProgress(Progress p) {
+                long now = System.nanoTime();
+                if (lastStep >= 0 && p.step() > lastStep) {
+                    s.metrics().examplesProcessed(job.family(), dev, (p.step() - lastStep) * batch);
+                }
+                lastStep = p.step();
+                lastProgressNanos = now;
+                boolean last = p.step() == p.totalSteps();
+                if (last || now - lastEventNanos >= PROGRESS_EVENT_NANOS) {
+                    lastEventNanos = now;
+                    Map<String, Object> d = new LinkedHashMap<>();
+                    d.put("step", p.step());
+                    d.put("totalSteps", p.totalSteps());
+                    d.put("epoch", finite(p.epoch()));
+                    d.put("loss", finite(p.loss()));
+                    d.put("examplesPerSecond", finite(p.examplesPerSecond()));
+                    d.put("etaSeconds", finite(p.etaSeconds()));
+                    publish(job.id(), "progress", d);
+                }
+                if (last || now - lastWriteNanos >= PROGRESS_WRITE_NANOS) {
+                    lastWriteNanos = now;
+                    if (!s.store().progress(job.id(), job.attempt(), p.step(), p.totalSteps())) {
+                        r.lost = true;
+                    }
+                }
+            }
+
+            @Override
+            public void onEval(long step, Map<String, Double> metrics) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                metrics.forEach((k, v) -> m.put(k, finite(v)));
+                Map<String, Object> d = new LinkedHashMap<>();
+                d.put("step", step);
+                d.put("metrics", m);
+                publish(job.id(), "eval", d);
+            }
+
+            @Override
+            public void onCheckpoint(long step, Path dir) {
+                if (step == lastStep) {
+                    s.metrics().checkpointWritten(job.family(), dev, Duration.ofNanos(System.nanoTime() - lastProgressNanos));
+                }
+            }
+
+            @Override
+            public void onLog(String line) {
+                publish(job.id(), "log", Map.of("line", line));
+            }
+        }
+    }
+
+    /** Non-finite doubles become null (JSON has no NaN). */
+    static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    /**
+     * Stops the workers: running jobs stop at their next log point, write a checkpoint and go back to
+     * the queue. Waits for them, then closes the devices.
+     */
+    @Override
+    public void close() {
+        stopping = true;
+        wake();
+        boolean interrupted = false;
+        for (Worker w : workers) {
+            try {
+                w.thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        timer.shutdownNow();
+        for (Worker w : workers) {
+            w.device.close();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package org.genzoo.service.jobs;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/** Specs and helpers shared by the job-service tests: tiny VAEs on the first MNIST digits, on the CPU device. */
+final class JobFixtures {
+    private JobFixtures() {
+    }
+
+    /** A tiny VAE (latent 2, one hidden layer of 16) on the first {@code limit} MNIST digits. */
+    static String vaeSpec(String name, long steps, int logEvery, long checkpointEvery, long seed, int priority) {
+        return String.format(Locale.ROOT, """
+                {"name": "%s", "model": {"family": "vae", "latent": 2, "hidden": [16]},
+                 "data": {"dataset": "mnist", "limit": 256}, "optimizer": {"type": "adam", "lr": 0.003},
+                 "batchSize": 32, "budget": {"steps": %d}, "seed": %d, "logEvery": %d,
+                 "eval": {"every": 0, "limit": 64}, "checkpoint": {"every": %d, "keep": 0},
+                 "device": "cpu", "priority": %d}
+                """, name, steps, seed, logEvery, checkpointEvery, priority);
+    }
+
+    /** A service on {@code dir} with one CPU worker and short leases. */
+    static LocalJobService.Config config(Path dir) {
+        return LocalJobService.Config.defaults().withDataDir(dir).withDevices(List.of("cpu")).withLease(Duration.ofSeconds(3))
+                .withPoll(Duration.ofMillis(200));
+    }
+
+    /** Events of one job, in order, for a test to wait on. */
+    static final class Recorder implements java.util.function.Consumer<JobEvent> {
+        final BlockingQueue<JobEvent> events = new LinkedBlockingQueue<>();
+        final List<JobEvent> all = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final java.util.Map<String, Long> firstSeenNanos = new java.util.concurrent.ConcurrentHashMap<>();
+
+        @Override
+        public void accept(JobEvent e) {
+            long now = System.nanoTime();
+            if (e.type().equals("state")) {
+                firstSeenNanos.putIfAbsent(e.jobId() + ":" + e.data().get("state"), now);
+            }
+            all.add(e);
+            events.add(e);
+        }
+
+        /** Waits for the first event that {@code p} accepts (events before it are consumed). */
+        JobEvent await(Predicate<JobEvent> p, Duration timeout, String what) throws InterruptedException {
+            long end = System.nanoTime() + timeout.toNanos();
+            while (true) {
+                long left = end - System.nanoTime();
+                JobEvent e = left > 0 ? events.poll(left, TimeUnit.NANOSECONDS) : null;
+                if (e == null) {
+                    fail("no " + what + " within " + timeout + "; events so far: " + all);
+                }
+                if (p.test(e)) {
+                    return e;
+                }
+            }
+        }
+    }
+
+    static Predicate<JobEvent> state(String id, JobState s) {
+        return e -> e.jobId().equals(id) && e.type().equals("state") && s.name().equals(e.data().get("state"));
+    }
+}
