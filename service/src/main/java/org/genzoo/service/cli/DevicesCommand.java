@@ -30,7 +30,7 @@ public final class DevicesCommand implements Callable<Integer> {
     CommandSpec spec;
 
     /** One device as printed: the columns in order. */
-    static Map<String, Object> row(ClDeviceInfo d) {
+    public static Map<String, Object> row(ClDeviceInfo d) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("selector", d.selector());
         m.put("platform", d.platformName());

@@ -1,0 +1,405 @@
+package org.genzoo.service.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.json.JavalinJackson;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.genzoo.models.train.JobSpec;
+import org.genzoo.models.train.SpecError;
+import org.genzoo.models.train.SpecException;
+import org.genzoo.service.jobs.IdempotencyConflictException;
+import org.genzoo.service.jobs.Job;
+import org.genzoo.service.jobs.JobService;
+import org.genzoo.service.jobs.JobState;
+import org.genzoo.service.metrics.HttpMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP API over a {@link JobService}: jobs, their events and artifacts, devices, health,
+ * Prometheus metrics, the OpenAPI description and the dashboard. Every error is JSON:
+ * {@code {"error": "one line", "errors": [{"pointer", "expected", "received"}...]}}, and bad input
+ * always gets a 4xx (a 5xx means a fault in the server).
+ *
+ * <p>Security: the caller decides the address ({@link ApiConfig#checkExposure} refuses a non-loopback
+ * address without a token). With a token, every route but {@code /health/live} and the dashboard
+ * page at {@code /} (static HTML that holds no data and asks for the token) needs
+ * {@code Authorization: Bearer <token>}; otherwise 401 with {@code WWW-Authenticate: Bearer}.
+ */
+public final class ApiServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+
+    /** Routes open without a token (exact paths). */
+    public static final Set<String> OPEN_PATHS = Set.of("/", "/health/live");
+    public static final String OPENAPI_RESOURCE = "/org/genzoo/service/openapi.yaml";
+    public static final String DASHBOARD_RESOURCE = "/org/genzoo/service/web/index.html";
+    public static final String JOB_SCHEMA_RESOURCE = "/org/genzoo/service/job-schema.json";
+    /** Longest Idempotency-Key accepted. */
+    public static final int MAX_KEY = 200;
+    private static final String START_ATTR = "genzoo.start";
+    private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
+    private final JobService jobs;
+    private final DeviceCatalog devices;
+    private final PrometheusMeterRegistry registry;
+    private final ApiConfig config;
+    private final ObjectMapper mapper;
+    private final YAMLMapper yaml;
+    private final List<String> routes = Collections.synchronizedList(new ArrayList<>());
+    private final Set<String> templates = Collections.synchronizedSet(new LinkedHashSet<>());
+    private final HttpMetrics httpMetrics;
+    private final EventStream events;
+    private final SpecCheck dryRun;
+    private Javalin app;
+
+    /** What {@code POST /api/jobs?dryRun=true} runs on a spec that parsed: returns the report or throws a SpecException. */
+    @FunctionalInterface
+    public interface SpecCheck {
+        Map<String, Object> check(String specJson) throws IOException;
+    }
+
+    public ApiServer(JobService jobs, DeviceCatalog devices, PrometheusMeterRegistry registry, ApiConfig config) {
+        this(jobs, devices, registry, config, ApiServer::parseOnly);
+    }
+
+    public ApiServer(JobService jobs, DeviceCatalog devices, PrometheusMeterRegistry registry, ApiConfig config,
+            SpecCheck dryRun) {
+        config.checkExposure();
+        this.jobs = jobs;
+        this.devices = devices;
+        this.registry = registry;
+        this.config = config;
+        this.dryRun = dryRun;
+        this.mapper = mapper();
+        this.yaml = YAMLMapper.builder(YAMLFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build()).build()).build();
+        this.httpMetrics = new HttpMetrics(registry, templates);
+        this.events = new EventStream(jobs, mapper);
+    }
+
+    /** The JSON mapper of the API: pretty-printed output, strict input (duplicate keys refused, nesting capped). */
+    public static ObjectMapper mapper() {
+        return JsonMapper.builder(new com.fasterxml.jackson.core.JsonFactoryBuilder()
+                        .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build()).build())
+                .enable(SerializationFeature.INDENT_OUTPUT)
+                .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
+    }
+
+    static Map<String, Object> parseOnly(String specJson) {
+        JobSpec spec = JobSpec.parse(specJson);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("valid", true);
+        m.put("spec", spec.toJson());
+        return m;
+    }
+
+    /** Starts listening; returns this. */
+    public synchronized ApiServer start() {
+        if (app != null) {
+            throw new IllegalStateException("the API server is already started");
+        }
+        app = Javalin.create(cfg -> {
+            cfg.showJavalinBanner = false;
+            cfg.http.maxRequestSize = config.maxBodyBytes();
+            cfg.jsonMapper(new JavalinJackson(mapper, false));
+            cfg.events.handlerAdded(info -> {
+                if (info.getHttpMethod().isHttpMethod()) {
+                    routes.add(info.getHttpMethod().name() + " " + info.getPath());
+                    templates.add(info.getPath());
+                }
+            });
+        });
+        app.before(this::before);
+        app.after(this::after);
+        app.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage(), e.errors()));
+        app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), e.getMessage(), List.of()));
+        app.exception(Exception.class, (e, ctx) -> {
+            LOG.error("request {} {} failed", ctx.method(), ctx.endpointHandlerPath(), e);
+            error(ctx, 500, "internal error: " + e.getClass().getSimpleName() + ": " + e.getMessage(), List.of());
+        });
+        app.error(404, ctx -> {
+            if (ctx.result() == null || ctx.result().isEmpty()) {
+                error(ctx, 404, "no route " + ctx.method() + " " + ctx.path() + " (see /openapi.yaml)", List.of());
+            }
+        });
+        app.error(405, ctx -> error(ctx, 405, "method " + ctx.method() + " is not allowed on " + ctx.path(), List.of()));
+
+        app.get("/", ctx -> resource(ctx, DASHBOARD_RESOURCE, "text/html; charset=utf-8"));
+        app.get("/openapi.yaml", ctx -> resource(ctx, OPENAPI_RESOURCE, "application/yaml"));
+        app.get("/health/live", ctx -> ctx.json(Map.of("status", "UP")));
+        app.get("/health/ready", this::ready);
+        app.get("/metrics", ctx -> ctx.contentType(PROMETHEUS_TEXT).result(registry.scrape()));
+        app.get("/api/schema/job", ctx -> resource(ctx, JOB_SCHEMA_RESOURCE, "application/schema+json"));
+        app.get("/api/devices", ctx -> ctx.json(Map.of("devices", devices.devices())));
+        app.post("/api/jobs", this::submit);
+        app.get("/api/jobs", this::list);
+        app.get("/api/jobs/{id}", ctx -> ctx.json(JobJson.of(job(ctx.pathParam("id")), mapper)));
+        app.post("/api/jobs/{id}/cancel", this::cancel);
+        app.get("/api/jobs/{id}/events", ctx -> events.handle(ctx, job(ctx.pathParam("id")).id()));
+        app.get("/api/jobs/{id}/artifacts", ctx -> {
+            Job j = job(ctx.pathParam("id"));
+            ctx.json(Map.of("jobId", j.id(), "artifacts", Artifacts.list(jobs.artifactDir(j.id()))));
+        });
+        app.get("/api/jobs/{id}/artifacts/<name>", this::artifact);
+        app.start(config.host(), config.port());
+        return this;
+    }
+
+    /** The port the server listens on (the chosen one when started with port 0). */
+    public int port() {
+        return app.port();
+    }
+
+    public String baseUrl() {
+        String h = config.host();
+        if (h.equals("0.0.0.0") || h.equals("::") || h.equals("[::]")) {
+            h = "127.0.0.1";
+        } else if (h.contains(":") && !h.startsWith("[")) {
+            h = "[" + h + "]";
+        }
+        return "http://" + h + ":" + port();
+    }
+
+    /** Every route registered with Javalin, as "METHOD /path/{param}". */
+    public List<String> routes() {
+        synchronized (routes) {
+            return List.copyOf(routes);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (app != null) {
+            app.stop();
+            app = null;
+        }
+    }
+
+    // ------------------------------------------------------------------ handlers
+
+    private void before(Context ctx) {
+        ctx.attribute(START_ATTR, System.nanoTime());
+        if (config.token() != null && !OPEN_PATHS.contains(ctx.path()) && !config.token().matches(ctx.header("Authorization"))) {
+            ctx.header("WWW-Authenticate", "Bearer realm=\"genzoo\"");
+            throw new ApiException(401, ctx.header("Authorization") == null
+                    ? "this server needs a bearer token: send Authorization: Bearer <token> (genzoo --token or GENZOO_TOKEN)"
+                    : "the bearer token is wrong");
+        }
+        long len = ctx.contentLength();
+        if (len > config.maxBodyBytes()) {
+            throw ApiException.body(413, "the request body has " + len + " bytes; the limit is " + config.maxBodyBytes(),
+                    "a body of at most " + config.maxBodyBytes() + " bytes", len + " bytes");
+        }
+    }
+
+    private void after(Context ctx) {
+        Long start = ctx.attribute(START_ATTR);
+        if (start != null) {
+            String template;
+            try {
+                template = ctx.endpointHandlerPath();
+            } catch (RuntimeException none) {
+                template = null;
+            }
+            httpMetrics.record(ctx.method().name(), template, ctx.statusCode(), System.nanoTime() - start);
+        }
+    }
+
+    private void ready(Context ctx) {
+        boolean store = false;
+        String storeProblem = null;
+        try {
+            store = jobs.storeReachable();
+        } catch (RuntimeException e) {
+            storeProblem = e.getMessage();
+        }
+        boolean device = devices.anyUsable();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("status", store && device ? "UP" : "DOWN");
+        m.put("store", store ? "UP" : "DOWN");
+        if (storeProblem != null) {
+            m.put("storeProblem", storeProblem);
+        }
+        m.put("devices", device ? "UP" : "DOWN");
+        m.put("usableDevices", devices.devices().stream().filter(d -> Boolean.TRUE.equals(d.get("usable"))).count());
+        ctx.status(store && device ? 200 : 503).json(m);
+    }
+
+    private void submit(Context ctx) throws IOException {
+        String key = ctx.header("Idempotency-Key");
+        if (key != null && (key.isEmpty() || key.length() > MAX_KEY || !key.chars().allMatch(c -> c > 0x20 && c < 0x7f))) {
+            throw new ApiException(400, "Idempotency-Key must be 1 to " + MAX_KEY + " printable ASCII characters without spaces",
+                    List.of(new SpecError("", "an Idempotency-Key of 1 to " + MAX_KEY + " printable characters",
+                            "a header of " + key.length() + " characters")));
+        }
+        String json = specJson(ctx);
+        boolean dry = "true".equalsIgnoreCase(ctx.queryParam("dryRun"));
+        try {
+            if (dry) {
+                ctx.json(dryRun.check(json));
+                return;
+            }
+            JobService.Submitted s = jobs.submit(json, key);
+            ctx.status(s.created() ? 201 : 200);
+            ctx.header("Location", "/api/jobs/" + s.job().id());
+            ctx.json(JobJson.of(s.job(), mapper));
+        } catch (SpecException e) {
+            throw new ApiException(400, "invalid job spec: " + e.errors().size() + (e.errors().size() == 1 ? " error" : " errors"),
+                    e.errors());
+        } catch (IdempotencyConflictException e) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("error", e.getMessage());
+            m.put("existingJobId", e.existingJobId());
+            m.put("errors", List.of(Map.of("pointer", "", "expected", "the body first sent with this Idempotency-Key",
+                    "received", "a different body")));
+            ctx.status(409).json(m);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.body(400, e.getMessage(), "a job this server can run", String.valueOf(e.getMessage()));
+        }
+    }
+
+    /** The body as JSON text: JSON passes through, YAML (by Content-Type) is converted. */
+    private String specJson(Context ctx) throws IOException {
+        String type = Optional.ofNullable(ctx.contentType()).orElse("application/json").toLowerCase(Locale.ROOT);
+        int semi = type.indexOf(';');
+        String base = (semi < 0 ? type : type.substring(0, semi)).strip();
+        boolean isYaml = switch (base) {
+            case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml" -> true;
+            case "application/json", "text/json", "text/plain", "" -> false;
+            default -> throw ApiException.body(415, "unsupported Content-Type " + base
+                    + ": send the spec as application/json or application/yaml", "a JSON or YAML body", base);
+        };
+        byte[] body = readBody(ctx);
+        String text = new String(body, StandardCharsets.UTF_8);
+        if (!isYaml) {
+            return text;
+        }
+        JsonNode node;
+        try {
+            node = yaml.readTree(text);
+        } catch (JsonProcessingException e) {
+            String msg = e.getOriginalMessage().lines().findFirst().orElse("");
+            var loc = e.getLocation();
+            throw ApiException.body(400, "the body is not readable YAML", "a YAML mapping",
+                    "unreadable YAML" + (loc != null ? " at line " + loc.getLineNr() + ", column " + loc.getColumnNr() : "")
+                            + ": " + msg);
+        }
+        if (node == null || node.isMissingNode()) {
+            throw ApiException.body(400, "the body is empty", "a YAML mapping", "an empty document");
+        }
+        return mapper.writeValueAsString(node);
+    }
+
+    private byte[] readBody(Context ctx) throws IOException {
+        long max = config.maxBodyBytes();
+        byte[] b;
+        try (InputStream in = ctx.req().getInputStream()) {
+            b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+        }
+        if (b.length > max) {
+            throw ApiException.body(413, "the request body exceeds the limit of " + max + " bytes",
+                    "a body of at most " + max + " bytes", "more than " + max + " bytes");
+        }
+        return b;
+    }
+
+    private void list(Context ctx) {
+        String s = ctx.queryParam("state");
+        Optional<JobState> state = Optional.empty();
+        if (s != null) {
+            try {
+                state = Optional.of(JobState.valueOf(s.toUpperCase(Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new ApiException(400, "unknown state " + s + "; use one of " + java.util.Arrays.toString(JobState.values()));
+            }
+        }
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Job j : jobs.list(state)) {
+            out.add(JobJson.of(j, mapper));
+        }
+        ctx.json(Map.of("jobs", out));
+    }
+
+    private void cancel(Context ctx) {
+        Job before = job(ctx.pathParam("id"));
+        if (before.state().terminal()) {
+            throw new ApiException(409, "job " + before.id() + " has already finished (" + before.state() + "); nothing to cancel");
+        }
+        Job after = jobs.cancel(before.id()).orElseThrow(() -> new ApiException(404, "no job " + before.id()));
+        ctx.status(after.state().terminal() ? 200 : 202).json(JobJson.of(after, mapper));
+    }
+
+    private void artifact(Context ctx) throws IOException {
+        Job j = job(ctx.pathParam("id"));
+        Path file = Artifacts.resolve(jobs.artifactDir(j.id()), ctx.pathParam("name"));
+        ctx.contentType(Artifacts.contentType(file.getFileName().toString()));
+        ctx.header("Content-Length", Long.toString(Files.size(file)));
+        ctx.result(Files.newInputStream(file));
+    }
+
+    private Job job(String id) {
+        if (id == null || id.isEmpty() || id.length() > 100) {
+            throw new ApiException(404, "no job " + id);
+        }
+        return jobs.get(id).orElseThrow(() -> new ApiException(404, "no job " + id + " (list jobs at /api/jobs)"));
+    }
+
+    private static void resource(Context ctx, String name, String type) throws IOException {
+        try (InputStream in = ApiServer.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new ApiException(404, "this build has no " + name.substring(name.lastIndexOf('/') + 1));
+            }
+            ctx.contentType(type).result(in.readAllBytes());
+        }
+    }
+
+    private void error(Context ctx, int status, String message, List<SpecError> errors) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("error", message);
+        if (!errors.isEmpty()) {
+            List<Map<String, String>> list = new ArrayList<>();
+            for (SpecError e : errors) {
+                Map<String, String> one = new LinkedHashMap<>();
+                one.put("pointer", e.pointer());
+                one.put("expected", e.expected());
+                one.put("received", e.received());
+                list.add(one);
+            }
+            m.put("errors", list);
+        }
+        ctx.status(status).json(m);
+    }
+
+    /** The registry scraped at /metrics. */
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** True when the server requires a bearer token. */
+    public boolean authRequired() {
+        return config.token() != null;
+    }
+}
