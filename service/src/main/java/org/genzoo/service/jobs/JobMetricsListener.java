@@ -36,6 +36,13 @@ public interface JobMetricsListener {
     default void checkpointWritten(String family, String device, Duration duration) {
     }
 
+    /**
+     * A worker starts on {@code device}, on the worker's own thread (the device's owner): the place to
+     * turn on sampled kernel timing ({@link org.genzoo.host.Device#setKernelTiming}).
+     */
+    default void workerStarted(org.genzoo.host.Device device) {
+    }
+
     JobMetricsListener NONE = new JobMetricsListener() {
     };
 }

@@ -178,6 +178,7 @@ public final class WorkerPool implements AutoCloseable {
 
         @Override
         public void run() {
+            s.metrics().workerStarted(device);
             while (!stopping) {
                 Optional<Job> job;
                 try {
