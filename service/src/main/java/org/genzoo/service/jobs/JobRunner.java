@@ -2,6 +2,7 @@ package org.genzoo.service.jobs;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import org.genzoo.host.Device;
 import org.genzoo.models.train.Checkpoints;
 import org.genzoo.models.train.JobSpec;
@@ -46,6 +47,23 @@ public final class JobRunner {
     /** True when {@code output} holds at least one committed checkpoint. */
     public static boolean hasCheckpoint(Path output) throws IOException {
         return !Checkpoints.list(output).isEmpty();
+    }
+
+    /**
+     * The step a run in {@code output} starts from: that of the newest committed checkpoint (the one a
+     * resume loads unless it turns out unreadable), else 0.
+     */
+    public static long resumeStep(Path output) {
+        try {
+            List<Path> all = Checkpoints.list(output);
+            if (all.isEmpty()) {
+                return 0;
+            }
+            String name = all.get(0).getFileName().toString();
+            return Long.parseLong(name.substring(name.indexOf('-') + 1));
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     /**

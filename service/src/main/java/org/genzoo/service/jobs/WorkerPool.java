@@ -227,7 +227,7 @@ public final class WorkerPool implements AutoCloseable {
                     finish(job, r, out, t0, dev);
                     return;
                 }
-                Events listener = new Events(job, r, spec.batchSize(), dev);
+                Events listener = new Events(job, r, spec.batchSize(), dev, JobRunner.resumeStep(Path.of(spec.output())));
                 Trainer.Options opts = Trainer.Options.defaults().withFamilies(s.families()).withData(s.data())
                         .withListener(listener).withCancelled(() -> r.cancel || r.lost || stopping);
                 out = JobRunner.run(device, spec, null, opts);
@@ -296,12 +296,14 @@ public final class WorkerPool implements AutoCloseable {
             final Running r;
             final int batch;
             final String dev;
-            long lastStep = -1;
+            long lastStep;
             long lastProgressNanos;
             long lastEventNanos = Long.MIN_VALUE / 2;
             long lastWriteNanos = Long.MIN_VALUE / 2;
 
-            Events(Job job, Running r, int batch, String dev) {
+            /** @param startStep where the run starts: 0, or the step of the checkpoint it resumes from */
+            Events(Job job, Running r, int batch, String dev, long startStep) {
+                this.lastStep = startStep;
                 this.job = job;
                 this.r = r;
                 this.batch = batch;
@@ -311,7 +313,7 @@ public final class WorkerPool implements AutoCloseable {
             @Override
             public void onProgress(Progress p) {
                 long now = System.nanoTime();
-                if (lastStep >= 0 && p.step() > lastStep) {
+                if (p.step() > lastStep) {
                     s.metrics().examplesProcessed(job.family(), dev, (p.step() - lastStep) * batch);
                 }
                 lastStep = p.step();
