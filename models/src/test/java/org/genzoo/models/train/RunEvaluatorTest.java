@@ -10,31 +10,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.genzoo.host.Device;
-import org.genzoo.host.TestDevices;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.genzoo.host.testing.OnDevice;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code genzoo eval}'s engine on a small VAE trained by the real trainer on the synthetic grey images of {@link TrainerTest}. */
-class RunEvaluatorTest {
-    static Device device;
-
+class RunEvaluatorTest extends OnDevice {
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void open() {
-        device = TestDevices.openDefault();
-    }
-
-    @AfterAll
-    static void close() {
-        if (device != null) {
-            device.close();
-        }
-    }
 
     static JobSpec vaeSpec(Path out) {
         return JobSpec.parse(String.format("""
@@ -48,13 +31,13 @@ class RunEvaluatorTest {
     void reloadedWeightsReproduceTheTrainersFinalEvaluationAndAddSurgeryAndPictures() throws IOException {
         Path out = tmp.resolve("run");
         JobSpec s = vaeSpec(out);
-        Trainer.Result r = new Trainer(device, s, Trainer.Options.defaults().withData(TrainerTest.synthetic(256))).run();
+        Trainer.Result r = new Trainer(dev, s, Trainer.Options.defaults().withData(TrainerTest.synthetic(256))).run();
         assertEquals(Trainer.Status.SUCCEEDED, r.status());
 
         // The trainer's final evaluation used this seed; the same seed on the reloaded weights must give the same numbers.
         long seed = Trainer.evalSeed(s.seed(), r.steps());
         ObjectNode opts = JobSpec.mapper().createObjectNode().put("surgeryLimit", 200);
-        RunEvaluator.Result e = RunEvaluator.evaluate(device, out,
+        RunEvaluator.Result e = RunEvaluator.evaluate(dev, out,
                 new RunEvaluator.Options(null, null, null, opts, seed, TrainerTest.synthetic(256)));
         assertEquals(200, e.step());
         assertEquals(64, e.examples());
@@ -78,7 +61,7 @@ class RunEvaluatorTest {
         }
 
         // An older checkpoint by step: different weights, so a different ELBO.
-        RunEvaluator.Result older = RunEvaluator.evaluate(device, out,
+        RunEvaluator.Result older = RunEvaluator.evaluate(dev, out,
                 new RunEvaluator.Options(null, null, 100L, JobSpec.mapper().createObjectNode().put("surgeryLimit", 0), seed,
                         TrainerTest.synthetic(256)));
         assertEquals(100, older.step());
@@ -89,13 +72,13 @@ class RunEvaluatorTest {
     @Test
     void aFolderWithoutASpecOrCheckpointIsRefusedWithTheReason() throws IOException {
         Path empty = Files.createDirectories(tmp.resolve("empty"));
-        IllegalArgumentException a = assertThrows(IllegalArgumentException.class, () -> RunEvaluator.evaluate(device, empty,
+        IllegalArgumentException a = assertThrows(IllegalArgumentException.class, () -> RunEvaluator.evaluate(dev, empty,
                 new RunEvaluator.Options(null, null, null, null, 1, TrainerTest.synthetic(64))));
         assertTrue(a.getMessage().contains("no spec.json"), a.getMessage());
 
         Path noCkpt = Files.createDirectories(tmp.resolve("nockpt"));
         Files.writeString(noCkpt.resolve("spec.json"), vaeSpec(noCkpt).toJsonString());
-        IllegalArgumentException b = assertThrows(IllegalArgumentException.class, () -> RunEvaluator.evaluate(device, noCkpt,
+        IllegalArgumentException b = assertThrows(IllegalArgumentException.class, () -> RunEvaluator.evaluate(dev, noCkpt,
                 new RunEvaluator.Options(null, null, null, null, 1, TrainerTest.synthetic(64))));
         assertTrue(b.getMessage().contains("no loadable checkpoint"), b.getMessage());
     }
