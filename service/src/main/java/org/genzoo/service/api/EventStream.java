@@ -1,6 +1,7 @@
 package org.genzoo.service.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -110,13 +111,13 @@ final class EventStream {
         m.put("jobId", j.id());
         m.put("state", j.state().name());
         m.put("step", j.step());
-        m.put("total", j.totalSteps());
+        m.put("totalSteps", j.totalSteps());
         m.put("error", j.error());
         return m;
     }
 
     private void send(OutputStream out, long id, String type, Map<String, Object> data) throws IOException {
-        String json = mapper.writeValueAsString(finite(data));
+        String json = mapper.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(finite(data));
         StringBuilder sb = new StringBuilder();
         sb.append("id: ").append(id).append('\n');
         sb.append("event: ").append(type.replaceAll("[\\r\\n]", " ")).append('\n');

@@ -45,6 +45,8 @@ public final class GenZooMetrics implements MeterBinder, JobMetricsListener {
     /** Running samples by model and device: one worker per device, so a (model, device) pair has at most one per worker. */
     private final Map<String, Deque<LongTaskTimer.Sample>> active = new ConcurrentHashMap<>();
     private final Map<String, List<Device>> devices = new ConcurrentHashMap<>();
+    /** The device of the worker on this thread, set by {@link #workerStarted}. */
+    private final ThreadLocal<Device> workerDevice = new ThreadLocal<>();
     private volatile Map<JobState, Long> lastCounts = new EnumMap<>(JobState.class);
     private volatile long lastCountNanos;
     private volatile boolean counted;
@@ -108,6 +110,7 @@ public final class GenZooMetrics implements MeterBinder, JobMetricsListener {
 
     @Override
     public void jobFinished(String family, String device, JobState outcome, Duration duration) {
+        reportKernelTimes();
         Deque<LongTaskTimer.Sample> q = active.get(family + "\n" + device);
         if (q != null) {
             LongTaskTimer.Sample s;
@@ -125,6 +128,7 @@ public final class GenZooMetrics implements MeterBinder, JobMetricsListener {
 
     @Override
     public void examplesProcessed(String family, String device, long examples) {
+        reportKernelTimes();
         if (examples > 0) {
             Counter.builder("genzoo.train.examples").description("training examples processed").baseUnit("examples")
                     .tag("model", tag(family)).tag("device", device).register(registry()).increment(examples);
@@ -156,6 +160,19 @@ public final class GenZooMetrics implements MeterBinder, JobMetricsListener {
                 .tag("device", name).baseUnit("bytes").strongReference(true).register(registry());
         if (kernelSampleEvery > 0) {
             device.setKernelTiming(new KernelTimer(registry(), name), kernelSampleEvery);
+            workerDevice.set(device);
+        }
+    }
+
+    /**
+     * Hands the device's pending kernel samples to the timer. The device reports them when it waits
+     * for its queue; the trainer reads its loss back (so the queue is already empty) just before each
+     * progress report, which is where this runs, so the wait costs nothing extra.
+     */
+    private void reportKernelTimes() {
+        Device d = workerDevice.get();
+        if (d != null) {
+            d.finish();
         }
     }
 
