@@ -14,12 +14,14 @@ import java.util.Map;
  *     {@code dataDir} overrides the folder holding its IDX files.
  * <li>{@code "idx:<folder>"}: {@link IdxFolder}, MNIST-format files in that folder (train: first
  *     N - N/6, validation: last N/6, test: t10k); plain {@code "idx"} reads {@code dataDir}.
+ * <li>{@code "toy:<name>"}: {@link Toys}, the 2-D FFJORD toys (8gaussians, moons, circles, rings,
+ *     swissroll, pinwheel, 2spirals, checkerboard), generated with fixed seeds, 50,000 / 10,000 / 10,000.
  * </ul>
  * The data cache is {@code $GENZOO_DATA_DIR}, else {@code $XDG_CACHE_HOME/genzoo/data}, else
  * {@code ~/.cache/genzoo/data}.
  */
 public final class Datasets {
-    public static final List<String> NAMES = List.of(NpmMnist.NAME, FashionMnist.NAME, "idx:<folder>");
+    public static final List<String> NAMES = List.of(NpmMnist.NAME, FashionMnist.NAME, "idx:<folder>", "toy:<name>");
     public static final String DATA_DIR_ENV = "GENZOO_DATA_DIR";
 
     private Datasets() {
@@ -31,6 +33,9 @@ public final class Datasets {
         }
         if (name.equals(FashionMnist.NAME)) {
             return FashionMnist.load(dataDirOrNull);
+        }
+        if (name.startsWith(Toys.PREFIX)) {
+            return Toys.load(name);
         }
         if (name.startsWith("idx:") && name.length() > 4) {
             return IdxFolder.load(name, Path.of(name.substring(4)));

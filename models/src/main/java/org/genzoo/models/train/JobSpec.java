@@ -166,8 +166,9 @@ public record JobSpec(String name, ModelSpec model, DataSpec data, OptimizerSpec
         String dataset = d.string("dataset", null, true);
         String dataDir = d.string("dataDir", null, false);
         if (dataset != null && !(dataset.equals("mnist") || dataset.equals("fashion-mnist") || dataset.equals("idx")
-                || dataset.startsWith("idx:") && dataset.length() > 4)) {
-            d.error("dataset", "one of mnist, fashion-mnist, idx:<folder>, idx (with dataDir)", d.raw("dataset"));
+                || dataset.startsWith("idx:") && dataset.length() > 4 || org.genzoo.models.data.Toys.isToy(dataset))) {
+            d.error("dataset", "one of mnist, fashion-mnist, idx:<folder>, idx (with dataDir), toy:<"
+                    + String.join("|", org.genzoo.models.data.Toys.NAMES) + ">", d.raw("dataset"));
         } else if ("idx".equals(dataset) && dataDir == null) {
             d.error("dataDir", "a folder (dataset \"idx\" reads its IDX files from dataDir)", null);
         }
