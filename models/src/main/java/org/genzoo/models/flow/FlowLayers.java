@@ -18,6 +18,9 @@ import org.genzoo.models.train.SpecReader;
  * {"type": "lu"}
  * {"type": "permute", "kind": "reverse"|"random"}
  * {"type": "actnorm"}
+ * {"type": "planar"}, {"type": "radial"}
+ * {"type": "iresnet", "hidden": [128, 128], "lipschitz": 0.9, "powerIterations": 1, "seriesTerms": 8,
+ *  "fixedPointTol": 1e-5, "fixedPointMaxIter": 100}
  * </pre>
  * "made" and "maf" are the same layer (MAF); "iaf" uses it in the sampling direction. A scale bound
  * of 0 leaves the log-scale unbounded. A coupling without "parity" gets 0; {@link FlowFamily}
@@ -26,7 +29,8 @@ import org.genzoo.models.train.SpecReader;
  */
 public final class FlowLayers {
     /** Layer types this factory knows, for error messages. */
-    public static final List<String> TYPES = List.of("coupling", "made", "maf", "iaf", "lu", "permute", "actnorm");
+    public static final List<String> TYPES = List.of("coupling", "made", "maf", "iaf", "lu", "permute", "actnorm",
+            "planar", "radial", "iresnet");
 
     private FlowLayers() {
     }
@@ -115,6 +119,33 @@ public final class FlowLayers {
                     return null;
                 }
                 return new ActNorm(device, name + ".actnorm", dim);
+            }
+            case "planar":
+            case "radial": {
+                r.finish();
+                if (errors.size() > before || device == null) {
+                    return null;
+                }
+                return "planar".equals(type) ? new Planar(device, name + ".planar", dim, init)
+                        : new Radial(device, name + ".radial", dim, init);
+            }
+            case "iresnet": {
+                IResNet.Config d = IResNet.Config.defaults();
+                int[] hidden = widths(r, "hidden", d.hidden());
+                Double lip = r.number("lipschitz", (double) d.lipschitz(), 0, true, 1, false);
+                Long iters = r.integer("powerIterations", (long) d.powerIterations(), 1, 100);
+                Long terms = r.integer("seriesTerms", (long) d.seriesTerms(), 1, 100);
+                Double tol = r.number("fixedPointTol", d.fixedPointTol(), 0, true, 1, false);
+                Long maxIter = r.integer("fixedPointMaxIter", (long) d.fixedPointMaxIter(), 1, 100000);
+                if (lip != null && lip >= 1) {
+                    r.error("lipschitz", "a number in (0, 1): the residual branch must be a contraction", layer.get("lipschitz"));
+                }
+                r.finish();
+                if (errors.size() > before || device == null) {
+                    return null;
+                }
+                return new IResNet(device, name + ".iresnet", dim, new IResNet.Config(hidden, lip.floatValue(), iters.intValue(),
+                        terms.intValue(), tol, maxIter.intValue()), init.nextLong());
             }
             default:
                 throw new IllegalStateException("unhandled flow layer type " + type);

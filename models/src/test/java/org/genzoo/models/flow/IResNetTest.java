@@ -311,6 +311,23 @@ class IResNetTest extends OnDevice {
         assertEquals(0.9f, IResNet.Config.defaults().lipschitz());
     }
 
+    @Test
+    void factoryBuildsAndValidatesTheLayerTypes() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        try (FlowLayer l = FlowLayers.create(dev, json.readTree("{\"type\": \"iresnet\", \"hidden\": [8], \"lipschitz\": 0.7,"
+                + " \"seriesTerms\": 3}"), 2, 5)) {
+            assertTrue(l instanceof IResNet);
+            assertEquals(4, l.params().size());
+        }
+        try (FlowLayer p = FlowLayers.create(dev, json.readTree("{\"type\": \"planar\"}"), 3, 5);
+                FlowLayer r = FlowLayers.create(dev, json.readTree("{\"type\": \"radial\"}"), 3, 5)) {
+            assertTrue(p instanceof Planar && r instanceof Radial);
+        }
+        assertEquals("/model/layers/0/lipschitz", FlowLayers.validate(json.readTree("{\"type\": \"iresnet\", \"lipschitz\": 1.0}"),
+                "/model/layers/0").get(0).pointer());
+        assertEquals(1, FlowLayers.validate(json.readTree("{\"type\": \"planar\", \"hidden\": [3]}"), "/model/layers/0").size());
+    }
+
     private static double[] flatten(List<Param> ps) {
         List<Double> all = new ArrayList<>();
         for (Param p : ps) {
