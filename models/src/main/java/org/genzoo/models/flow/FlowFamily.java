@@ -27,7 +27,7 @@ import org.genzoo.models.train.TrainableModel;
  */
 public final class FlowFamily implements ModelFamily {
     public static final String NAME = "flow";
-    static final List<String> OBJECTIVES = List.of("forward-kl");
+    static final List<String> OBJECTIVES = List.of("forward-kl", "reverse-kl");
 
     @Override
     public String name() {
@@ -49,10 +49,12 @@ public final class FlowFamily implements ModelFamily {
         JsonNode layers = r.raw("layers");
         Long repeat = r.integer("repeat", 1L, 1, 1000);
         String objective = r.oneOf("objective", "forward-kl", false, OBJECTIVES);
+        String energy = r.oneOf("energy", null, false, Energies.specNames());
         Boolean deq = r.bool("dequantize", false);
         Double alpha = r.number("logitAlpha", 1e-6, 0, false, 0.1, false);
         JsonNode temps = r.raw("sampleTemperatures");
         r.finish();
+        ReverseKlModel.validate(model, pointer, objective, energy, deq, errors);
         List<JsonNode> out = new ArrayList<>();
         if (layers == null || !layers.isArray() || layers.isEmpty()) {
             errors.add(new SpecError(SpecReader.pointer(pointer, "layers"), "a non-empty array of layer objects",
@@ -125,7 +127,9 @@ public final class FlowFamily implements ModelFamily {
                 JsonNode l = c.layers().get(i);
                 layers.add(FlowLayers.create(device, l, dataDim, seed * 1_000_003L + i, "flow." + i + "." + l.path("type").asText()));
             }
-            return new FlowModel(new Flow(device, dataDim, layers), c, seed);
+            Flow flow = new Flow(device, dataDim, layers);
+            return "reverse-kl".equals(c.objective()) ? new ReverseKlModel(flow, Energies.of(model.path("energy").asText()), seed)
+                    : new FlowModel(flow, c, seed);
         } catch (RuntimeException e) {
             for (FlowLayer l : layers) {
                 l.close();
