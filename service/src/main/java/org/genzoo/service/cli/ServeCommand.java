@@ -1,0 +1,133 @@
+package org.genzoo.service.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.genzoo.host.cl.ClDeviceInfo;
+import org.genzoo.service.api.ApiConfig;
+import org.genzoo.service.api.BearerToken;
+import org.genzoo.service.api.GenZooServer;
+import org.genzoo.service.jobs.LocalJobService;
+import org.genzoo.service.metrics.KernelTimer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code genzoo serve}: the job service with its HTTP API, dashboard and metrics, until Ctrl-C (or
+ * SIGTERM), which stops the workers (running jobs checkpoint and go back to the queue) and the server.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, description = {
+        "Run the job service: a queue in the data folder, one worker per device, the HTTP API, the dashboard at /"
+                + " and Prometheus metrics at /metrics.",
+        "Binds 127.0.0.1 unless --host says otherwise; any other address needs a bearer token (--token-file or GENZOO_TOKEN)."})
+public final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--host", paramLabel = "ADDRESS", description = "Address to bind (default ${DEFAULT-VALUE}).")
+    String host = ApiConfig.DEFAULT_HOST;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "TCP port (default ${DEFAULT-VALUE}; 0 picks a free one).")
+    int port = ApiConfig.DEFAULT_PORT;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Job store and artifacts; else GENZOO_DATA_DIR, else ~/.local/share/genzoo.")
+    Path dataDir;
+
+    @Option(names = "--workers", paramLabel = "N", description = "Run N workers on the --device device (default: one worker per device).")
+    Integer workers;
+
+    @Option(names = "--token-file", paramLabel = "FILE", description = "File whose first line is the bearer token; else GENZOO_TOKEN.")
+    Path tokenFile;
+
+    @Option(names = "--max-body-bytes", paramLabel = "BYTES", description = "Largest request body (default ${DEFAULT-VALUE}).")
+    long maxBody = ApiConfig.DEFAULT_MAX_BODY_BYTES;
+
+    @Option(names = "--kernel-sampling", paramLabel = "N", description = "Profile one kernel launch in N for genzoo.kernel.duration (default ${DEFAULT-VALUE}; 0 = off).")
+    int kernelSampling = KernelTimer.DEFAULT_EVERY;
+
+    @Mixin
+    DeviceOptions deviceOptions;
+
+    @Spec
+    CommandSpec spec;
+
+    private final CountDownLatch stop = new CountDownLatch(1);
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private volatile GenZooServer running;
+
+    /** The server once started (null before), for tests that run the command in a thread. */
+    public GenZooServer server() {
+        return running;
+    }
+
+    /** Ends a running {@link #call()} as Ctrl-C would. */
+    public void stop() {
+        stop.countDown();
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        BearerToken token = BearerToken.resolve(tokenFile, System.getenv(BearerToken.ENV));
+        ApiConfig http = new ApiConfig(host, port, token, maxBody);
+        http.checkExposure();
+        if (workers != null && workers < 1) {
+            throw new IllegalArgumentException("--workers must be at least 1, got " + workers);
+        }
+        LocalJobService.Config cfg = LocalJobService.Config.defaults().withBinding(deviceOptions.binding);
+        if (dataDir != null) {
+            cfg = cfg.withDataDir(dataDir);
+        }
+        String selector = deviceOptions.device != null ? deviceOptions.device : System.getenv("GENZOO_DEVICE");
+        if (workers != null) {
+            cfg = cfg.withDevices(Collections.nCopies(workers, selector == null ? "auto" : selector));
+        } else if (selector != null) {
+            cfg = cfg.withDevices(List.of(selector));
+        }
+        GenZooServer server = GenZooServer.start(cfg, http, kernelSampling);
+        running = server;
+        Thread hook = new Thread(() -> {
+            stop();
+            try {
+                closed.await(120, java.util.concurrent.TimeUnit.SECONDS); // running jobs write their checkpoints
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "genzoo-serve-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            List<String> devs = new ArrayList<>();
+            for (ClDeviceInfo d : server.jobs().devices()) {
+                devs.add(d.name());
+            }
+            err.println("genzoo: serving " + server.baseUrl() + "/ (dashboard), API at /api, metrics at /metrics"
+                    + (token != null ? ", bearer token required" : ""));
+            err.println("genzoo: data folder " + server.jobs().dataDir() + "; " + devs.size() + " worker(s): " + String.join(", ", devs));
+            if (server.jobs().recoveredOnStart() > 0) {
+                err.println("genzoo: requeued " + server.jobs().recoveredOnStart() + " job(s) a stopped service left running");
+            }
+            err.println("genzoo: Ctrl-C stops (running jobs checkpoint and resume on the next start)");
+            err.flush();
+            stop.await();
+            err.println("genzoo: stopping");
+            err.flush();
+        } finally {
+            running = null;
+            try {
+                server.close();
+            } finally {
+                closed.countDown();
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook itself is what stopped us
+            }
+        }
+        return ExitCodes.OK;
+    }
+}
