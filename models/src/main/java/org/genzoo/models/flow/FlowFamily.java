@@ -50,6 +50,7 @@ public final class FlowFamily implements ModelFamily {
         Long repeat = r.integer("repeat", 1L, 1, 1000);
         String objective = r.oneOf("objective", "forward-kl", false, OBJECTIVES);
         String energy = r.oneOf("energy", null, false, Energies.specNames());
+        r.integer("annealSteps", 0L, 0, Integer.MAX_VALUE);
         Boolean deq = r.bool("dequantize", false);
         Double alpha = r.number("logitAlpha", 1e-6, 0, false, 0.1, false);
         JsonNode temps = r.raw("sampleTemperatures");
@@ -128,7 +129,8 @@ public final class FlowFamily implements ModelFamily {
                 layers.add(FlowLayers.create(device, l, dataDim, seed * 1_000_003L + i, "flow." + i + "." + l.path("type").asText()));
             }
             Flow flow = new Flow(device, dataDim, layers);
-            return "reverse-kl".equals(c.objective()) ? new ReverseKlModel(flow, Energies.of(model.path("energy").asText()), seed)
+            return "reverse-kl".equals(c.objective()) ? new ReverseKlModel(flow, Energies.of(model.path("energy").asText()),
+                    model.path("annealSteps").asLong(0), seed)
                     : new FlowModel(flow, c, seed);
         } catch (RuntimeException e) {
             for (FlowLayer l : layers) {

@@ -25,13 +25,37 @@ public final class ReverseKl {
         return F.mean(perSample(flow, energy, n, rng, stream));
     }
 
-    /** log q(x) + U(x) per draw (n x 1). */
-    public static Var perSample(Flow flow, Energies energy, int n, Rng rng, int stream) {
+    /**
+     * The annealed loss E_q[log q + β U] (Rezende &amp; Mohamed 2015 train with β rising from 0.01 to 1):
+     * at β &lt; 1 the target exp(−βU) is flatter, which keeps the flow from settling on one mode early.
+     */
+    public static Var loss(Flow flow, Energies energy, int n, Rng rng, int stream, float beta) {
+        if (!(beta > 0) || beta > 1) {
+            throw new IllegalArgumentException("reverse KL: the inverse temperature beta must be in (0, 1], got " + beta);
+        }
+        if (beta == 1f) {
+            return loss(flow, energy, n, rng, stream);
+        }
+        Flow.Sample s = sample(flow, energy, n, rng, stream);
+        return F.mean(F.add(s.logProb(), F.scale(energy.apply(s.x()), beta)));
+    }
+
+    /** The annealing schedule β_t = min(1, 0.01 + t / steps) (β = 1 when steps is 0). */
+    public static float annealedBeta(long step, long steps) {
+        return steps <= 0 ? 1f : (float) Math.min(1.0, 0.01 + (double) step / steps);
+    }
+
+    private static Flow.Sample sample(Flow flow, Energies energy, int n, Rng rng, int stream) {
         if (flow.dim() != 2) {
             throw new IllegalArgumentException("reverse KL against energy " + energy.specName() + " needs a flow on R^2, this flow has D = "
                     + flow.dim());
         }
-        Flow.Sample s = flow.sampleWithLogProb(n, 1.0, rng, stream);
+        return flow.sampleWithLogProb(n, 1.0, rng, stream);
+    }
+
+    /** log q(x) + U(x) per draw (n x 1). */
+    public static Var perSample(Flow flow, Energies energy, int n, Rng rng, int stream) {
+        Flow.Sample s = sample(flow, energy, n, rng, stream);
         return F.add(s.logProb(), energy.apply(s.x()));
     }
 

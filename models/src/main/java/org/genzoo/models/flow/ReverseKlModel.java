@@ -28,6 +28,10 @@ import org.genzoo.models.train.TrainableModel;
  * so any 2-D data set serves (the example specs use a {@code toy:} set); evaluation likewise ignores
  * the split.
  *
+ * <p>{@code "annealSteps": N} (default 0) trains with the energy scaled by β rising linearly from 0.01 to 1
+ * over the first N steps (Rezende &amp; Mohamed 2015), against collapse onto one mode; the training loss
+ * reads E_q[log q + βU] until then, evaluation always uses β = 1.
+ *
  * <p>Evaluation: {@code reverse_kl_loss} = E_q[log q + U] from {@link #EVAL_DRAWS} draws with its
  * standard error, {@code neg_log_z} = −log Z by quadrature and {@code kl} = KL(q ‖ p) = their
  * difference (≥ 0 up to Monte-Carlo error). Pictures: exp(−U) on a grid beside a histogram of
@@ -44,8 +48,9 @@ final class ReverseKlModel implements TrainableModel {
     private final Energies energy;
     private final Device device;
     private final Rng rng;
+    private final long annealSteps;
 
-    ReverseKlModel(Flow flow, Energies energy, long seed) {
+    ReverseKlModel(Flow flow, Energies energy, long annealSteps, long seed) {
         if (flow.dim() != 2) {
             throw new IllegalArgumentException("reverse-kl: energy " + energy.specName() + " lives on R^2 but the data set has "
                     + flow.dim() + " columns; use a 2-D data set (for example toy:8gaussians), whose values the objective ignores");
@@ -54,6 +59,7 @@ final class ReverseKlModel implements TrainableModel {
         this.energy = energy;
         this.device = flow.device();
         this.rng = new Rng(seed);
+        this.annealSteps = annealSteps;
     }
 
     /** Layer types whose generative direction is iterative (no gradients): unusable for reverse KL. */
@@ -70,6 +76,10 @@ final class ReverseKlModel implements TrainableModel {
         String at = SpecReader.pointer(pointer, "energy");
         if (reverse && energy == null && !model.has("energy")) {
             errors.add(new SpecError(at, "one of " + String.join(", ", Energies.specNames()) + " (the target of reverse-kl)", "nothing"));
+        }
+        if (!reverse && model.has("annealSteps")) {
+            errors.add(new SpecError(SpecReader.pointer(pointer, "annealSteps"), "no annealSteps: it is used by \"objective\": \"reverse-kl\" only",
+                    SpecReader.describe(model.get("annealSteps"))));
         }
         if (!reverse && model.has("energy")) {
             errors.add(new SpecError(at, "no energy: it is used by \"objective\": \"reverse-kl\" only",
@@ -102,10 +112,13 @@ final class ReverseKlModel implements TrainableModel {
         return flow.params();
     }
 
-    /** E_q[log q + U] over batch.rows() fresh draws; the batch's values are not read. */
+    /**
+     * E_q[log q + β U] over batch.rows() fresh draws, β = {@link ReverseKl#annealedBeta} (1 after
+     * {@code annealSteps}); the batch's values are not read.
+     */
     @Override
     public Var loss(Tape tape, Tensor batch, long step) {
-        return ReverseKl.loss(flow, energy, batch.rows(), rng, NOISE_STREAM);
+        return ReverseKl.loss(flow, energy, batch.rows(), rng, NOISE_STREAM, ReverseKl.annealedBeta(step, annealSteps));
     }
 
     @Override

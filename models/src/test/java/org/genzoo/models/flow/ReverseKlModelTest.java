@@ -34,11 +34,20 @@ class ReverseKlModelTest extends OnDevice {
                 + " \"layers\": [{\"type\": \"planar\"}]}").get(0).pointer());
         assertEquals("/model/layers/1/type", errors("{\"family\": \"flow\", \"objective\": \"reverse-kl\", \"energy\": \"u1\","
                 + " \"layers\": [{\"type\": \"planar\"}, {\"type\": \"iresnet\"}]}").get(0).pointer());
+        assertEquals("/model/annealSteps", errors("{\"family\": \"flow\", \"annealSteps\": 10, \"layers\": [{\"type\": \"lu\"}]}")
+                .get(0).pointer());
+        assertEquals(List.of(), errors("{\"family\": \"flow\", \"objective\": \"reverse-kl\", \"energy\": \"u4\", \"annealSteps\": 500,"
+                + " \"layers\": [{\"type\": \"planar\"}]}"));
+        // beta rises linearly from 0.01 to 1 over the annealing steps, then stays at 1.
+        assertEquals(0.01f, ReverseKl.annealedBeta(0, 100), 1e-7f);
+        assertEquals(0.51f, ReverseKl.annealedBeta(50, 100), 1e-6f);
+        assertEquals(1f, ReverseKl.annealedBeta(100, 100));
+        assertEquals(1f, ReverseKl.annealedBeta(7, 0));
     }
 
     @Test
     void trainsFromItsOwnDrawsAndEvaluatesTheKl() throws Exception {
-        JsonNode model = JSON.readTree("{\"family\": \"flow\", \"objective\": \"reverse-kl\", \"energy\": \"u1\", \"repeat\": 4,"
+        JsonNode model = JSON.readTree("{\"family\": \"flow\", \"objective\": \"reverse-kl\", \"energy\": \"u1\", \"repeat\": 4, \"annealSteps\": 10,"
                 + " \"layers\": [{\"type\": \"planar\"}]}");
         try (TrainableModel m = new FlowFamily().create(dev, model, 2, 3); Tensor batch = Tensor.zeros(dev, 64, 2)) {
             assertEquals(12, m.params().size());
