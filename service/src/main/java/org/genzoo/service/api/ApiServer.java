@@ -60,6 +60,9 @@ public final class ApiServer implements AutoCloseable {
     /** Longest Idempotency-Key accepted. */
     public static final int MAX_KEY = 200;
     private static final String START_ATTR = "genzoo.start";
+    /** Parsing limits for request bodies: a spec nests 4 levels deep and holds short numbers. */
+    private static final StreamReadConstraints LIMITS = StreamReadConstraints.builder().maxNestingDepth(64)
+            .maxNumberLength(400).maxStringLength(1 << 20).build();
     private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
     private final JobService jobs;
@@ -95,7 +98,8 @@ public final class ApiServer implements AutoCloseable {
         this.dryRun = dryRun;
         this.mapper = mapper();
         this.yaml = YAMLMapper.builder(YAMLFactory.builder()
-                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build()).build()).build();
+                .streamReadConstraints(LIMITS).build()).enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                .build();
         this.httpMetrics = new HttpMetrics(registry, templates);
         this.events = new EventStream(jobs, mapper);
     }
@@ -103,7 +107,7 @@ public final class ApiServer implements AutoCloseable {
     /** The JSON mapper of the API: pretty-printed output, strict input (duplicate keys refused, nesting capped). */
     public static ObjectMapper mapper() {
         return JsonMapper.builder(new com.fasterxml.jackson.core.JsonFactoryBuilder()
-                        .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build()).build())
+                        .streamReadConstraints(LIMITS).build())
                 .enable(SerializationFeature.INDENT_OUTPUT)
                 .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
     }
@@ -281,36 +285,49 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    /** The body as JSON text: JSON passes through, YAML (by Content-Type) is converted. */
+    /**
+     * The body as JSON text. JSON and YAML (by Content-Type; without one, a body that starts with
+     * "{" is JSON and anything else YAML) are parsed here, under nesting and number-length limits, so
+     * that the job service sees only well-formed JSON; unreadable bodies are 400 at pointer "".
+     */
     private String specJson(Context ctx) throws IOException {
-        String type = Optional.ofNullable(ctx.contentType()).orElse("application/json").toLowerCase(Locale.ROOT);
+        String type = Optional.ofNullable(ctx.contentType()).orElse("").toLowerCase(Locale.ROOT);
         int semi = type.indexOf(';');
         String base = (semi < 0 ? type : type.substring(0, semi)).strip();
-        boolean isYaml = switch (base) {
+        Boolean isYaml = switch (base) {
             case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml" -> true;
-            case "application/json", "text/json", "text/plain", "" -> false;
+            case "application/json", "text/json" -> false;
+            case "", "text/plain", "application/x-www-form-urlencoded" -> null;
             default -> throw ApiException.body(415, "unsupported Content-Type " + base
                     + ": send the spec as application/json or application/yaml", "a JSON or YAML body", base);
         };
         byte[] body = readBody(ctx);
         String text = new String(body, StandardCharsets.UTF_8);
-        if (!isYaml) {
-            return text;
+        if (text.isBlank()) {
+            throw ApiException.body(400, "the body is empty: send a job spec", "a job spec (a JSON object or YAML mapping)",
+                    "an empty document");
         }
+        boolean yamlBody = isYaml != null ? isYaml : !text.stripLeading().startsWith("{");
         JsonNode node;
         try {
-            node = yaml.readTree(text);
+            node = (yamlBody ? yaml : mapper).readTree(text);
         } catch (JsonProcessingException e) {
-            String msg = e.getOriginalMessage().lines().findFirst().orElse("");
+            String msg = e.getOriginalMessage() == null ? e.getClass().getSimpleName()
+                    : e.getOriginalMessage().lines().findFirst().orElse("");
             var loc = e.getLocation();
-            throw ApiException.body(400, "the body is not readable YAML", "a YAML mapping",
-                    "unreadable YAML" + (loc != null ? " at line " + loc.getLineNr() + ", column " + loc.getColumnNr() : "")
-                            + ": " + msg);
+            String kind = yamlBody ? "YAML" : "JSON";
+            throw ApiException.body(400, "the body is not readable " + kind, yamlBody ? "a YAML mapping" : "a JSON object",
+                    "unreadable " + kind + (loc != null && loc.getLineNr() > 0 ? " at line " + loc.getLineNr() + ", column "
+                            + loc.getColumnNr() : "") + ": " + msg);
         }
-        if (node == null || node.isMissingNode()) {
-            throw ApiException.body(400, "the body is empty", "a YAML mapping", "an empty document");
+        if (node == null || node.isMissingNode() || node.isNull()) {
+            throw ApiException.body(400, "the body holds no spec", "a job spec (a JSON object or YAML mapping)", "an empty document");
         }
-        return mapper.writeValueAsString(node);
+        if (!node.isObject()) {
+            throw ApiException.body(400, "the body is not a job spec", "a JSON object or YAML mapping",
+                    org.genzoo.models.train.SpecReader.describe(node));
+        }
+        return mapper.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(node);
     }
 
     private byte[] readBody(Context ctx) throws IOException {
