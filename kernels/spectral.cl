@@ -15,8 +15,9 @@
 // Parameter gradients accumulate (beta = 1) or are assigned (beta = 0, dW not read).
 //
 // Determinism: matrix-vector products are one work-item per output element with a fixed loop
-// order; norms and dot products run in one work-group of WG work-items (fixed strided folds, then
-// a tree of exactly log2(WG) levels in local memory). No atomics.
+// order; norms run in one work-group of WG work-items (fixed strided folds, then a tree of exactly
+// log2(WG) levels in local memory); dot products run in work-groups over fixed chunks whose
+// partials one work-group then sums in order. No atomics.
 
 #ifndef WG
 #define WG 256
@@ -86,22 +87,36 @@ __kernel void spectral_normalize(__global float* x, const int offX, const int n,
     }
 }
 
-// sigma[0] = u^T W v.  One work-group of WG: work-item l folds rows l, l + WG, ...
-__kernel void spectral_sigma(__global float* sigma, const int offS, __global const float* u, const int offU,
-                             __global const float* W, const int offW, __global const float* v, const int offV,
-                             const int M, const int N, __local float* lm) {
+// Dot product a . b over n elements in two passes (sigma = u . (W v) and the backward's
+// g = dWsn . W). Pass 1: work-group g folds [g * chunk, min(n, (g + 1) * chunk)) with stride WG and
+// a tree, writing part[g]. Pass 2 (one work-group): out[0] = sum of the G partials in a fixed order.
+// The host derives G and chunk from n alone, so the result does not depend on timing.
+__kernel void spectral_dot_partial(__global float* part, __global const float* a, const int offA,
+                                   __global const float* b, const int offB, const int n, const int chunk,
+                                   __local float* lm) {
     const int l = get_local_id(0);
-    float a = 0.0f;
-    for (int i = l; i < M; i += WG) {
-        float row = 0.0f;
-        for (int j = 0; j < N; j++) {
-            row = fma(W[offW + i * N + j], v[offV + j], row);
-        }
-        a = fma(u[offU + i], row, a);
+    const int lo = get_group_id(0) * chunk;
+    const int hi = min(n, lo + chunk);
+    float acc = 0.0f;
+    for (int k = lo + l; k < hi; k += WG) {
+        acc = fma(a[offA + k], b[offB + k], acc);
     }
-    const float total = spectral_tree_sum(lm, a);
+    const float total = spectral_tree_sum(lm, acc);
     if (l == 0) {
-        sigma[offS] = total;
+        part[get_group_id(0)] = total;
+    }
+}
+
+__kernel void spectral_dot_final(__global float* out, const int offOut, __global const float* part, const int G,
+                                 __local float* lm) {
+    const int l = get_local_id(0);
+    float acc = 0.0f;
+    for (int k = l; k < G; k += WG) {
+        acc += part[k];
+    }
+    const float total = spectral_tree_sum(lm, acc);
+    if (l == 0) {
+        out[offOut] = total;
     }
 }
 
@@ -125,20 +140,6 @@ __kernel void spectral_soft_normalize(__global float* Wsn, const int offWsn, __g
     if (k < n) {
         const float s = fmax(1.0f, sigma[offS] / c);
         Wsn[offWsn + k] = W[offW + k] / s;
-    }
-}
-
-// g[0] = sum_k dWsn[k] * W[k], k < n.  One work-group of WG.
-__kernel void spectral_soft_normalize_dot(__global float* g, const int offG, __global const float* dWsn, const int offDWsn,
-                                          __global const float* W, const int offW, const int n, __local float* lm) {
-    const int l = get_local_id(0);
-    float a = 0.0f;
-    for (int k = l; k < n; k += WG) {
-        a = fma(dWsn[offDWsn + k], W[offW + k], a);
-    }
-    const float total = spectral_tree_sum(lm, a);
-    if (l == 0) {
-        g[offG] = total;
     }
 }
 

@@ -2,6 +2,7 @@ package org.genzoo.host.ops;
 
 import java.util.Map;
 import org.genzoo.host.Device;
+import org.genzoo.host.DeviceBuffer;
 import org.genzoo.host.Kernel;
 import org.genzoo.host.tensor.Tensor;
 
@@ -25,6 +26,9 @@ public final class Spectral {
     /** Work-group edge of the 1-D and 2-D elementwise launches. */
     private static final int WG1 = 64;
     private static final int WG2 = 16;
+    /** Dot products: at most this many work-groups in the first pass, each folding at least DOT_PER_GROUP elements. */
+    private static final int DOT_GROUPS = 64;
+    private static final int DOT_PER_GROUP = 16 * WG;
     private static final Map<String, String> DEFINES = Map.of("WG", Integer.toString(WG));
 
     private Spectral() {
@@ -65,7 +69,7 @@ public final class Spectral {
                 new Kernel.Local((long) WG * Float.BYTES)), new long[] {WG}, new long[] {WG});
     }
 
-    /** sigma = uᵀ W v.  sigma: 1 x 1; u: M; W: M x N; v: N. */
+    /** sigma = uᵀ W v (W v into pooled scratch, then a two-pass dot product).  sigma: 1 x 1; u: M; W: M x N; v: N. */
     public static void sigma(Tensor sigma, Tensor u, Tensor w, Tensor v) {
         checkW(w, "sigma");
         checkVector(u, w.rows(), "sigma: u");
@@ -73,8 +77,26 @@ public final class Spectral {
         checkScalar(sigma, "sigma");
         Elementwise.sameDevice(w, u, v, sigma);
         Device d = w.device();
-        d.launch(d.kernel(FILE, "spectral_sigma", DEFINES).args(sigma, sigma.offset(), u, u.offset(), w, w.offset(), v,
-                v.offset(), w.rows(), w.cols(), new Kernel.Local((long) WG * Float.BYTES)), new long[] {WG}, new long[] {WG});
+        int m = w.rows();
+        try (DeviceBuffer wv = d.pool().acquireFloats(m)) {
+            d.launch(d.kernel(FILE, "spectral_matvec", DEFINES).args(wv, 0, w, w.offset(), v, v.offset(), m, w.cols()),
+                    new long[] {m}, new long[] {WG1});
+            dot(sigma, u, u.offset(), wv, 0, m);
+        }
+    }
+
+    /** out[0] = Σ_k a[offA + k] b[offB + k], k &lt; n, in two deterministic passes; a, b: tensors or device buffers. */
+    private static void dot(Tensor out, Object a, int offA, Object b, int offB, int n) {
+        Device d = out.device();
+        int groups = (int) Math.max(1, Math.min(DOT_GROUPS, ((long) n + DOT_PER_GROUP - 1) / DOT_PER_GROUP));
+        int chunk = (int) (((long) n + groups - 1) / groups);
+        Kernel.Local lm = new Kernel.Local((long) WG * Float.BYTES);
+        try (DeviceBuffer part = d.pool().acquireFloats(groups)) {
+            d.launch(d.kernel(FILE, "spectral_dot_partial", DEFINES).args(part, a, offA, b, offB, n, chunk, lm),
+                    new long[] {(long) groups * WG}, new long[] {WG});
+            d.launch(d.kernel(FILE, "spectral_dot_final", DEFINES).args(out, out.offset(), part, groups, lm), new long[] {WG},
+                    new long[] {WG});
+        }
     }
 
     /** dW = beta * dW + dsigma · u vᵀ (the gradient of σ = uᵀWv with u, v fixed).  dsigma: 1 x 1. */
@@ -125,8 +147,7 @@ public final class Spectral {
         int m = w.rows();
         int n = w.cols();
         Device d = w.device();
-        d.launch(d.kernel(FILE, "spectral_soft_normalize_dot", DEFINES).args(scratch, scratch.offset(), dwsn, dwsn.offset(),
-                w, w.offset(), m * n, new Kernel.Local((long) WG * Float.BYTES)), new long[] {WG}, new long[] {WG});
+        dot(scratch, dwsn, dwsn.offset(), w, w.offset(), m * n);
         d.launch(d.kernel(FILE, "spectral_soft_normalize_backward", DEFINES).args(dw, dw.offset(), dwsn, dwsn.offset(),
                 scratch, scratch.offset(), sigma, sigma.offset(), u, u.offset(), v, v.offset(), c, beta, m, n),
                 new long[] {n, m}, new long[] {WG2, WG2});
@@ -140,9 +161,9 @@ public final class Spectral {
         return OpCost.of(4.0 * m * n + 3.0 * (m + n), 4.0 * (2.0 * m * n + 4.0 * (m + n)));
     }
 
-    /** σ = uᵀWv: one matrix-vector product and a dot product. */
+    /** σ = uᵀWv: one matrix-vector product into scratch and a dot product. */
     public static OpCost sigmaCost(int m, int n) {
-        return OpCost.of(2.0 * m * n + 2.0 * m, 4.0 * ((double) m * n + m + n + 1));
+        return OpCost.of(2.0 * m * n + 2.0 * m, 4.0 * ((double) m * n + 3.0 * m + n + 1));
     }
 
     /** W_sn = W / s: one division per element, W read and W_sn written. */

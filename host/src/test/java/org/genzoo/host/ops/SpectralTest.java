@@ -27,7 +27,7 @@ class SpectralTest extends OnDevice {
     private static final double RTOL_SIGMA = 2e-5;
     /** W / s: one float division and s's rounding. */
     private static final double RTOL_SCALE = 1e-6;
-    /** Backward: dW_sn / s plus a rank-one term from a float dot product over M*N <= 7000 terms. */
+    /** Backward: dW_sn / s plus a rank-one term from a float dot product over M*N <= 9000 terms (three work-groups). */
     private static final double ATOL_BWD = 1e-5;
     private static final double RTOL_BWD = 1e-4;
     /** Central differences in double (step 1e-6) of a loss that is linear or piecewise smooth in W. */
@@ -97,7 +97,7 @@ class SpectralTest extends OnDevice {
     }
 
     @ParameterizedTest
-    @CsvSource({"7, 5, 0.5", "7, 5, 50", "16, 33, 0.9", "1, 3, 0.2"})
+    @CsvSource({"7, 5, 0.5", "7, 5, 50", "16, 33, 0.9", "1, 3, 0.2", "100, 90, 0.5"})
     void softNormalizeForwardAndBackward(int m, int n, double c) {
         long seed = 7L * m + n + (long) (c * 10);
         double[] w = Check.toDouble(Check.uniform(seed, m * n, -1, 1));
