@@ -24,6 +24,10 @@ import org.genzoo.models.train.TrainableModel;
  * −log p(v + u) / (D ln 2) with v + u in [0, 256)^D (docs/flows.md). Couplings without a "parity"
  * alternate 0, 1, 0, ... in the order they appear (after repeating); MADE layers without an
  * "order" alternate natural, reverse, ...
+ *
+ * <p>{@code "objective": "reverse-kl"} with {@code "energy": "u1".."u4"} (and optional
+ * {@code "annealSteps"}) fits exp(−U) of a built-in 2-D energy from the flow's own draws instead of
+ * the data ({@link ReverseKlModel}: the batch gives only the number of draws per step).
  */
 public final class FlowFamily implements ModelFamily {
     public static final String NAME = "flow";
