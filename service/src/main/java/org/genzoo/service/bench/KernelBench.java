@@ -59,6 +59,7 @@ public final class KernelBench implements Callable<Integer> {
         list.add(new GemmCase("VAE bwd dX = dY W^T", 128, 784, 400, false, true));
         list.addAll(OpCases.all());
         list.addAll(SpectralCases.all());
+        list.addAll(FlowCases.all());
         return list;
     }
 

@@ -22,6 +22,8 @@ import org.genzoo.host.autograd.Var;
 import org.genzoo.models.data.DatasetSplits;
 import org.genzoo.models.data.Datasets;
 import org.genzoo.models.data.DeviceDataset;
+import org.genzoo.models.flow.FlowFamily;
+import org.genzoo.models.train.TrainableModel;
 import org.genzoo.models.vae.Activation;
 import org.genzoo.models.vae.Likelihood;
 import org.genzoo.models.vae.Vae;
@@ -41,14 +43,22 @@ import picocli.CommandLine.Model.CommandSpec;
  * second over {@code --steps} steps after a warm-up, with one finish at the end (no host
  * round-trips inside). A second, profiled pass gives the device time per kernel. With
  * {@code --peer}, the same step in PyTorch on the CPU (if /usr/bin/python3 has torch) runs in
- * the same command for a side-by-side figure.
+ * the same command for a side-by-side figure. {@code --model realnvp} and {@code --model maf} time
+ * the flow configurations of issue #5 the same way (through the "flow" family's loss, Adam), with
+ * their own PyTorch peer (flow_torch.py).
  */
-@Command(name = "train", mixinStandardHelpOptions = true, description = "VAE training throughput (examples/s), optionally beside PyTorch.")
+@Command(name = "train", mixinStandardHelpOptions = true, description = "VAE, RealNVP or MAF training throughput (examples/s), optionally beside PyTorch.")
 public final class TrainBench implements Callable<Integer> {
     @Mixin
     DeviceOptions deviceOptions;
 
-    @Option(names = "--batch", defaultValue = "128")
+    @Option(names = "--model", defaultValue = "vae", description = "vae (default), realnvp (8 couplings, 2-256-256-4 nets, "
+            + "2-D moons, batch 512 unless --batch) or maf (5 MADEs with 1,024 hidden units on dequantized MNIST, batch 128).")
+    String model;
+
+    @Option(names = "--batch", description = "Batch size (default 128; 512 for realnvp).")
+    Integer batchOption;
+
     int batch;
 
     @Option(names = "--hidden", defaultValue = "400")
@@ -77,11 +87,18 @@ public final class TrainBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        batch = batchOption != null ? batchOption : model.equals("realnvp") ? 512 : 128;
+        if (!List.of("vae", "realnvp", "maf").contains(model)) {
+            throw new IllegalArgumentException("--model must be vae, realnvp or maf, got " + model);
+        }
         if (steps < 1 || warmup < 0 || batch < 1) {
             throw new IllegalArgumentException("--steps and --batch must be positive and --warmup not negative");
         }
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> result = new LinkedHashMap<>();
+        if (!model.equals("vae")) {
+            return flow(out, result);
+        }
         DatasetSplits splits = Datasets.load(dataset, null);
         VaeConfig cfg = VaeConfig.builder(splits.train().dim(), latent).hidden(hidden).activation(Activation.RELU)
                 .likelihood(Likelihood.BERNOULLI).elbo().seed(1).build();
@@ -136,12 +153,16 @@ public final class TrainBench implements Callable<Integer> {
         if (peer) {
             result.put("peer", runTorch());
         }
+        return report(out, result);
+    }
+
+    private int report(PrintWriter out, Map<String, Object> result) throws IOException {
         if (json) {
             out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(result));
         } else {
             out.printf(Locale.ROOT, "%s on %s%n  genzoo: %.2f ms/step, %.0f examples/s (loss %.2f after %d steps)%n", result.get("model"),
                     result.get("device"), (Double) result.get("msPerStep"), (Double) result.get("examplesPerSecond"),
-                    (Float) result.get("finalLoss"), warmup + steps);
+                    ((Number) result.get("finalLoss")).floatValue(), warmup + steps);
             out.printf(Locale.ROOT, "  device time %.2f ms/step in %.0f launches; top kernels:%n", (Double) result.get("deviceMsPerStep"),
                     (Double) result.get("launchesPerStep"));
             @SuppressWarnings("unchecked")
@@ -160,6 +181,91 @@ public final class TrainBench implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
+    /** The flow spec of --model realnvp or maf. */
+    String flowSpec() {
+        if (model.equals("realnvp")) {
+            return "{\"family\":\"flow\",\"repeat\":8,\"layers\":[{\"type\":\"coupling\",\"mask\":\"alternate\","
+                    + "\"hidden\":[256,256],\"scaleBound\":2.0}]}";
+        }
+        return "{\"family\":\"flow\",\"repeat\":5,\"dequantize\":true,\"layers\":[{\"type\":\"maf\",\"hidden\":[1024],"
+                + "\"scaleBound\":3.0}]}";
+    }
+
+    /** RealNVP or MAF training steps (forward KL, Adam) through the flow family, like genzoo train runs them. */
+    private int flow(PrintWriter out, Map<String, Object> result) throws Exception {
+        String data = model.equals("realnvp") ? "toy:moons" : dataset;
+        DatasetSplits splits = Datasets.load(data, null);
+        JsonNode spec = new ObjectMapper().readTree(flowSpec());
+        try (Device dev = Device.open(deviceOptions.binding, deviceOptions.device);
+             TrainableModel m = new FlowFamily().create(dev, spec, splits.train().dim(), 1);
+             Adam adam = new Adam(dev, m.params(), 1e-3f);
+             DeviceDataset batches = new DeviceDataset(dev, splits.train(), batch, 1, false)) {
+            float[] last = {Float.NaN};
+            long[] counter = {0};
+            Runnable run = () -> {
+                try (Tape t = Tape.record(dev)) {
+                    Var loss = m.loss(t, batches.nextBatch(), counter[0]++);
+                    t.backward(loss);
+                    adam.step();
+                    if (counter[0] == warmup + steps) { // one read-back, after the last timed step
+                        last[0] = loss.value().get(0, 0);
+                    }
+                }
+            };
+            for (int i = 0; i < warmup; i++) {
+                run.run();
+            }
+            dev.finish();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < steps; i++) {
+                run.run();
+            }
+            dev.finish();
+            double sec = (System.nanoTime() - t0) / 1e9;
+            result.put("device", dev.info().name());
+            result.put("model", model.equals("realnvp")
+                    ? String.format(Locale.ROOT, "RealNVP 8 couplings, 2-256-256-4 nets, 2-D moons, batch %d, Adam", batch)
+                    : String.format(Locale.ROOT, "MAF 5 MADEs 784-1024-1568, dequantized MNIST, batch %d, Adam", batch));
+            result.put("msPerStep", 1e3 * sec / steps);
+            result.put("examplesPerSecond", batch * steps / sec);
+            result.put("finalLoss", last[0]);
+            profile(dev, run, result);
+        }
+        if (peer) {
+            result.put("peer", runTorch());
+        }
+        return report(out, result);
+    }
+
+    /** Device time per kernel over a profiled pass of up to 50 steps. */
+    private void profile(Device dev, Runnable run, Map<String, Object> result) {
+        Map<String, long[]> per = new TreeMap<>();
+        dev.setKernelTiming((k, ns) -> {
+            long[] v = per.computeIfAbsent(k, q -> new long[2]);
+            v[0] += ns;
+            v[1]++;
+        }, 1);
+        int profiled = Math.min(steps, 50);
+        for (int i = 0; i < profiled; i++) {
+            run.run();
+        }
+        dev.finish();
+        dev.setKernelTiming(null, 0);
+        Map<String, Object> kernels = new LinkedHashMap<>();
+        long total = 0;
+        long launches = 0;
+        for (long[] v : per.values()) {
+            total += v[0];
+            launches += v[1];
+        }
+        per.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]))
+                .forEach(e -> kernels.put(e.getKey(), Map.of("microsPerStep", e.getValue()[0] / 1e3 / profiled,
+                        "launchesPerStep", e.getValue()[1] / (double) profiled)));
+        result.put("deviceMsPerStep", total / 1e6 / profiled);
+        result.put("launchesPerStep", launches / (double) profiled);
+        result.put("kernels", kernels);
+    }
+
     private static void step(Vae vae, Adam adam, DeviceDataset data, long step, Device dev) {
         try (Tape t = Tape.record(dev)) {
             Var loss = vae.loss(t, data.nextBatch(), step);
@@ -174,16 +280,21 @@ public final class TrainBench implements Callable<Integer> {
 
     /** Runs the bundled PyTorch script; returns its JSON, or a string saying why it could not run. */
     private Object runTorch() throws IOException, InterruptedException {
-        Path script = Files.createTempFile("genzoo-vae-torch", ".py");
-        try (InputStream in = TrainBench.class.getResourceAsStream("vae_torch.py")) {
+        String name = model.equals("vae") ? "vae_torch.py" : "flow_torch.py";
+        Path script = Files.createTempFile("genzoo-" + model + "-torch", ".py");
+        try (InputStream in = TrainBench.class.getResourceAsStream(name)) {
             if (in == null) {
-                return "bundled vae_torch.py missing";
+                return "bundled " + name + " missing";
             }
             Files.write(script, in.readAllBytes());
         }
         try {
-            Process p = new ProcessBuilder("/usr/bin/python3", script.toString(), Integer.toString(batch), Integer.toString(hidden),
-                    Integer.toString(latent), Integer.toString(steps), Integer.toString(warmup)).redirectErrorStream(true).start();
+            List<String> cmd = model.equals("vae")
+                    ? List.of("/usr/bin/python3", script.toString(), Integer.toString(batch), Integer.toString(hidden),
+                            Integer.toString(latent), Integer.toString(steps), Integer.toString(warmup))
+                    : List.of("/usr/bin/python3", script.toString(), model, Integer.toString(batch), Integer.toString(steps),
+                            Integer.toString(warmup));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
                 return "PyTorch peer failed (install python3-torch for /usr/bin/python3): " + text;
