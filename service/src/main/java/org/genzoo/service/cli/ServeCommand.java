@@ -104,8 +104,8 @@ public final class ServeCommand implements Callable<Integer> {
             for (ClDeviceInfo d : server.jobs().devices()) {
                 devs.add(d.name());
             }
-            err.println("genzoo: serving " + server.baseUrl() + "/ (dashboard), API at /api, metrics at /metrics"
-                    + (token != null ? ", bearer token required" : ""));
+            err.println("genzoo: listening on " + host + ":" + server.api().port() + "; dashboard " + server.baseUrl()
+                    + "/, API at /api, metrics at /metrics" + (token != null ? "; bearer token required" : ""));
             err.println("genzoo: data folder " + server.jobs().dataDir() + "; " + devs.size() + " worker(s): " + String.join(", ", devs));
             if (server.jobs().recoveredOnStart() > 0) {
                 err.println("genzoo: requeued " + server.jobs().recoveredOnStart() + " job(s) a stopped service left running");

@@ -11,11 +11,10 @@ import org.genzoo.host.Device;
  * {@code genzoo.kernel.duration{kernel,device}}: device time of sampled kernel launches, from
  * OpenCL profiling events ({@code END - START}), fed by {@link Device#setKernelTiming}.
  *
- * <p>Sampling: the device profiles one launch in {@code every}. A profiled launch costs an event
- * object and two profiling queries, and the device drains pending events (one queue finish) per 256
- * samples. With {@link #DEFAULT_EVERY} = 64 that is one sampled launch per 64, measured on PoCL at
- * well under 1% of step time (docs/service.md has the numbers); the counts per kernel still
- * show every kernel that runs more than a few dozen times a minute.
+ * <p>Sampling: the device profiles one launch in {@code every}. A profiled launch costs about 2.4 µs
+ * more on PoCL (an event and two profiling queries); with {@link #DEFAULT_EVERY} = 64 that is about
+ * 0.01% of a quickstart-sized VAE step (docs/service.md, Metrics, has the measurement). Pending
+ * samples are handed over when the device waits for its queue (see GenZooMetrics).
  */
 public final class KernelTimer implements Device.KernelTimingListener {
     public static final int DEFAULT_EVERY = 64;

@@ -182,9 +182,31 @@ class ClientCommandsTest {
         ApiClient c = new ApiClient(serve.server().baseUrl(), null);
         ApiClient.Response ready = c.get("/health/ready");
         assertEquals(200, ready.status(), ready.text());
-        assertTrue(err.toString().contains("genzoo: serving http://127.0.0.1:"), err.toString());
+        assertTrue(err.toString().contains("genzoo: listening on 127.0.0.1:"), err.toString());
         serve.stop();
         t.join(60_000);
         assertEquals(0, code[0], err.toString());
+
+        // What the Docker images run: every address, token from a file.
+        Path tokenFile = tmp.resolve("token.txt");
+        Files.writeString(tokenFile, "docker-token-0123456789abcdef\n");
+        ServeCommand exposed = new ServeCommand();
+        CommandLine cl2 = new CommandLine(exposed);
+        cl2.setErr(new PrintWriter(new StringWriter(), true));
+        int[] code2 = {-1};
+        Thread t2 = new Thread(() -> code2[0] = cl2.execute("--host", "0.0.0.0", "--port", "0", "--token-file", tokenFile.toString(),
+                "--data-dir", tmp.resolve("d2").toString(), "-d", "cpu"));
+        t2.start();
+        while (exposed.server() == null && t2.isAlive() && System.nanoTime() < end + 60_000_000_000L) {
+            Thread.sleep(50);
+        }
+        assertNotNull(exposed.server());
+        assertEquals(401, new ApiClient(exposed.server().baseUrl(), null).get("/api/jobs").status());
+        assertEquals(ExitCodes.UNAUTHORIZED, run("jobs", "--server", exposed.server().baseUrl()).code());
+        assertEquals(200, new ApiClient(exposed.server().baseUrl(), "docker-token-0123456789abcdef").get("/api/jobs").status());
+        assertEquals(0, run("jobs", "--server", exposed.server().baseUrl(), "--token", "docker-token-0123456789abcdef").code());
+        exposed.stop();
+        t2.join(60_000);
+        assertEquals(0, code2[0]);
     }
 }
