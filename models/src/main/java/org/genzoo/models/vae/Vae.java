@@ -41,8 +41,18 @@ public final class Vae implements LatentModel {
     private final int[] groupOf;
     private final int groups;
     private Tensor groupMatrix;
+    private final org.genzoo.models.flow.IafPosterior posterior;
 
     public Vae(Device device, VaeConfig config) {
+        this(device, config, null);
+    }
+
+    /**
+     * With an IAF posterior ({@code posteriorFlow} of the spec, see
+     * {@link org.genzoo.models.flow.IafPosterior}; null for none): z = IAF(z_0) and the KL term is
+     * the single-sample log q(z|x) − log p(z).
+     */
+    public Vae(Device device, VaeConfig config, com.fasterxml.jackson.databind.JsonNode posteriorFlow) {
         this.device = device;
         this.config = config;
         this.rng = new Rng(config.seed());
@@ -58,6 +68,8 @@ public final class Vae implements LatentModel {
         metrics = new Metrics(device, Metrics.names("loss", iwae ? "iwae" : "elbo", "recon", "kl"));
         groupOf = config.groupOf();
         groups = config.groupCount();
+        posterior = posteriorFlow == null ? null
+                : org.genzoo.models.flow.IafPosterior.create(device, posteriorFlow, l, config.seed() + 17);
     }
 
     public VaeConfig config() {
@@ -106,6 +118,9 @@ public final class Vae implements LatentModel {
         List<Param> ps = new ArrayList<>(encoder.params());
         ps.addAll(decoder.params());
         ps.addAll(prior.params());
+        if (posterior != null) {
+            ps.addAll(posterior.params());
+        }
         return ps;
     }
 
@@ -129,10 +144,18 @@ public final class Vae implements LatentModel {
         Var mu = encoder.mu(s);
         Var lv = encoder.logvar(s);
         Var z = F.reparameterize(mu, lv, rng, Z_STREAM);
+        Var logQ = null;
+        if (posterior != null) {
+            Var[] zq = posterior.apply(z, F.gaussianLogDensity(z, mu, lv));
+            z = zq[0];
+            logQ = zq[1];
+        }
         Var recon = F.mean(decoder.logLik(xv, z));
         Var klDim = null;
         Var kl;
-        if (config.kl() == KlEstimator.ANALYTIC) {
+        if (logQ != null) {
+            kl = F.mean(F.sub(logQ, prior.logDensity(z)));
+        } else if (config.kl() == KlEstimator.ANALYTIC) {
             klDim = F.reduceCols(Reduce.Op.MEAN, F.klStandardNormal(mu, lv, true)); // 1 x L, batch means
             kl = F.sum(klDim);
         } else {
@@ -189,9 +212,15 @@ public final class Vae implements LatentModel {
         Var mu = F.cols(s, 0, l);
         Var lv = F.cols(s, l, 2 * l);
         Var z = F.reparameterize(mu, lv, rng, Z_STREAM);
+        Var logQ = F.gaussianLogDensity(z, mu, lv);
+        if (posterior != null) {
+            Var[] zq = posterior.apply(z, logQ);
+            z = zq[0];
+            logQ = zq[1];
+        }
         Var xr = k == 1 ? t.constant(x) : t.constant(vf.repeatRows(t, x, k));
         Var logPx = decoder.logLik(xr, z);
-        Var kl = F.sub(F.gaussianLogDensity(z, mu, lv), prior.logDensity(z));
+        Var kl = F.sub(logQ, prior.logDensity(z));
         Var logW = vf.rowsToMatrix(F.sub(logPx, kl), k);
         return new Terms(logW, logPx, kl);
     }
@@ -264,6 +293,9 @@ public final class Vae implements LatentModel {
         prior.close();
         vf.close();
         metrics.close();
+        if (posterior != null) {
+            posterior.close();
+        }
         if (groupMatrix != null) {
             groupMatrix.close();
         }

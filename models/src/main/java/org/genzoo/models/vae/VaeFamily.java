@@ -15,7 +15,8 @@ import org.genzoo.models.train.TrainableModel;
  * {"family": "vae", "latent": 20, "hidden": [400], "activation": "relu"|"tanh",
  *  "likelihood": "bernoulli"|"gaussian", "prior": "standard"|"mog"|"vamp", "components": 10,
  *  "objective": "elbo"|"iwae", "samples": 1, "kl": "analytic"|"sample",
- *  "beta": 1, "warmupSteps": 0, "freeBits": 0, "capacityMax": 0, "capacitySteps": 0, "capacityGamma": 1}
+ *  "beta": 1, "warmupSteps": 0, "freeBits": 0, "capacityMax": 0, "capacitySteps": 0, "capacityGamma": 1,
+ *  "posteriorFlow": {"type": "iaf", "layers": 2, "hidden": [64]}}   (optional, see IafPosterior)
  * </pre>
  * {@code /eval/metrics} takes {@code {"iwaeK": 5000}}: the number of importance samples of the
  * NLL estimate at evaluation (0 or 1: ELBO only).
@@ -74,6 +75,13 @@ public final class VaeFamily implements ModelFamily {
         Double cMax = r.number("capacityMax", 0.0, 0, false, 1e6, false);
         Long cSteps = r.integer("capacitySteps", 0L, 0, Long.MAX_VALUE);
         Double gamma = r.number("capacityGamma", 1.0, 0, true, 1e6, false);
+        JsonNode flow = r.raw("posteriorFlow");
+        if (flow != null) {
+            errors.addAll(org.genzoo.models.flow.IafPosterior.validate(flow, r.pointer("posteriorFlow"), latent == null ? 2 : latent.intValue()));
+            if (freeBits != null && freeBits > 0) {
+                r.error("freeBits", "0 with a posteriorFlow (free bits need the analytic per-dimension KL)", model.get("freeBits"));
+            }
+        }
         r.finish();
         if (!errors.isEmpty() || latent == null) {
             return null;
@@ -146,7 +154,7 @@ public final class VaeFamily implements ModelFamily {
         if (cfg == null) {
             throw new IllegalArgumentException("invalid VAE model: " + errors);
         }
-        return new LatentTrainable(name(), new Vae(device, cfg), cfg.likelihood() == Likelihood.BERNOULLI, 0);
+        return new LatentTrainable(name(), new Vae(device, cfg, model.get("posteriorFlow")), cfg.likelihood() == Likelihood.BERNOULLI, 0);
     }
 
     @Override
