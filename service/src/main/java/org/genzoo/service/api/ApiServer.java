@@ -196,6 +196,7 @@ public final class ApiServer implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        events.close();
         if (app != null) {
             app.stop();
             app = null;

@@ -33,13 +33,21 @@ final class EventStream {
     static final int QUEUE = 1024;
     /** Seconds between keep-alive comments (well under Jetty's idle timeout) and job re-reads. */
     static final long KEEPALIVE_SECONDS = 10;
+    /** How often a waiting stream looks at {@link #close()}: the bound on how long shutdown waits for streams. */
+    static final long POLL_MILLIS = 250;
 
     private final JobService jobs;
     private final ObjectMapper mapper;
+    private volatile boolean closing;
 
     EventStream(JobService jobs, ObjectMapper mapper) {
         this.jobs = jobs;
         this.mapper = mapper;
+    }
+
+    /** Ends every open stream within {@link #POLL_MILLIS} (the server is stopping). */
+    void close() {
+        closing = true;
     }
 
     void handle(Context ctx, String id) throws Exception {
@@ -65,8 +73,13 @@ final class EventStream {
             if (now.state().terminal()) {
                 return;
             }
-            while (true) {
-                JobEvent e = queue.poll(KEEPALIVE_SECONDS, TimeUnit.SECONDS);
+            long quietSince = System.nanoTime();
+            while (!closing) {
+                JobEvent e = queue.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
+                if (e == null && System.nanoTime() - quietSince < TimeUnit.SECONDS.toNanos(KEEPALIVE_SECONDS)) {
+                    continue;
+                }
+                quietSince = System.nanoTime();
                 if (e != null) {
                     Map<String, Object> data = new LinkedHashMap<>(e.data());
                     data.putIfAbsent("jobId", id);
@@ -88,6 +101,8 @@ final class EventStream {
             }
         } catch (IOException gone) {
             // The client went away: nothing to answer; the subscription is closed above.
+        } catch (InterruptedException stopping) {
+            Thread.currentThread().interrupt(); // the server is stopping: end the stream
         }
     }
 

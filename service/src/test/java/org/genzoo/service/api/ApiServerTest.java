@@ -204,6 +204,59 @@ class ApiServerTest {
         }
     }
 
+    /** Reads one job's event stream on a thread, line by line, until the server ends it. */
+    static final class Follower extends Thread {
+        final List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+        final java.util.concurrent.CountDownLatch first = new java.util.concurrent.CountDownLatch(1);
+        final String url;
+
+        Follower(String url) {
+            this.url = url;
+            setDaemon(true);
+            start();
+        }
+
+        @Override
+        public void run() {
+            try {
+                var res = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                        .GET().build(), HttpResponse.BodyHandlers.ofLines());
+                for (String l : (Iterable<String>) res.body()::iterator) {
+                    lines.add(l);
+                    if (l.startsWith("data:")) {
+                        first.countDown();
+                    }
+                }
+            } catch (Exception e) {
+                lines.add("exception: " + e);
+            }
+        }
+    }
+
+    @Test
+    void eventStreamsEndAtTheFinalStateAndWhenTheServerStops() throws Exception {
+        String id = Http.json(http.post("/api/jobs", SPEC, "application/json")).get("id").asText();
+        Follower f = new Follower(server.baseUrl() + "/api/jobs/" + id + "/events");
+        assertTrue(f.first.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(f.lines.contains("event: state") && f.lines.stream().anyMatch(l -> l.contains("\"QUEUED\"")), f.lines.toString());
+        assertEquals(200, http.post("/api/jobs/" + id + "/cancel", "", null).statusCode());
+        f.join(10_000);
+        assertFalse(f.isAlive(), "the stream ends after the final state");
+        String last = f.lines.stream().filter(l -> l.startsWith("data:")).reduce((a, b) -> b).orElse("");
+        assertTrue(last.contains("\"CANCELLED\""), f.lines.toString());
+        assertEquals(404, http.get("/api/jobs/j-404/events").statusCode());
+
+        String id2 = Http.json(http.post("/api/jobs", SPEC.replace("t1", "t2"), "application/json")).get("id").asText();
+        Follower g = new Follower(server.baseUrl() + "/api/jobs/" + id2 + "/events");
+        assertTrue(g.first.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        long t0 = System.nanoTime();
+        server.close();
+        g.join(10_000);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertFalse(g.isAlive(), "an open stream ends when the server stops");
+        assertTrue(seconds < 5, "stopping with an open stream took " + seconds + " s");
+    }
+
     @Test
     void metricsUseRouteTemplatesNotRawPaths() throws Exception {
         http.get("/api/jobs/j-1");
