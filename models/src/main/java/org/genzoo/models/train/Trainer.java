@@ -189,8 +189,8 @@ public final class Trainer {
             throw new IllegalArgumentException("/batchSize: " + spec.batchSize() + " is larger than the " + train.size()
                     + " training examples");
         }
-        long need = family.estimateDeviceBytes(spec.model().config(), train.dim(), spec.batchSize()) + 4L * train.x().length
-                + 8L * train.size();
+        long need = family.estimateDeviceBytes(spec.model().config(), train.dim(), spec.batchSize())
+                + dataDeviceBytes(train.size(), train.dim());
         if (need > di.globalMemBytes()) {
             throw new IllegalArgumentException(String.format(Locale.ROOT,
                     "the job needs about %.1f MiB of device memory; %s has %.1f MiB", need / 1048576.0, di.name(),
@@ -241,6 +241,11 @@ public final class Trainer {
             return new Result(status, loop.step, total, loop.step / (double) data.batchesPerEpoch(), loop.lastLoss,
                     Map.copyOf(lastEval), out, loop.lastCheckpoint, seconds);
         }
+    }
+
+    /** Device memory of a training set of n examples of dim floats: the images plus the shuffled index buffer. */
+    public static long dataDeviceBytes(long n, long dim) {
+        return 4L * n * dim + 8L * n;
     }
 
     /** The optimizer the spec asks for. */

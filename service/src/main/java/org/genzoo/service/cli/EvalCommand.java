@@ -34,7 +34,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", paramLabel = "N", description = "Evaluate on the first N examples of the split.")
     Integer limit;
 
-    @Option(names = "--k", paramLabel = "K", description = "Importance samples per example for the NLL (default: the spec's iwaeK).")
+    @Option(names = "--k", paramLabel = "K", description = "Importance samples per example for the NLL (default: the spec's iwaeK; 0 or 1 skips the NLL).")
     Integer k;
 
     @Option(names = "--surgery-limit", paramLabel = "N", description = "Training examples for ELBO surgery (O(N²)); 0 skips it. Default 10000.")

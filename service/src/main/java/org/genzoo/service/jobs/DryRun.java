@@ -98,7 +98,7 @@ public final class DryRun {
         int n = shape[0];
         int dim = shape[1];
         long modelBytes = family.estimateDeviceBytes(spec.model().config(), dim, spec.batchSize());
-        long dataBytes = 4L * n * dim + 8L * n;
+        long dataBytes = Trainer.dataDeviceBytes(n, dim);
         List<ClDeviceInfo> candidates = DeviceMatch.filter(spec.device(), devices);
         if (candidates.isEmpty()) {
             String list = devices.isEmpty() ? "none" : String.join("; ", devices.stream().map(ClDeviceInfo::toString).toList());
