@@ -75,11 +75,14 @@ public final class AutoregressiveLayer implements FlowLayer {
             Tensor x = t.alloc(b, d);
             x.fill(0f);
             Var xv = t.constant(x);
+            List<Var> weights = made.frozenWeights();
             for (int step = 1; step < d; step++) {
-                AutoregressiveUpdate.update(x, in.value(), made.forward(xv).value(), made.degreeBuffer(), step, bound);
+                try (Tape pass = Tape.noGrad(device)) {
+                    AutoregressiveUpdate.update(x, in.value(), made.forward(xv, weights).value(), made.degreeBuffer(), step, bound);
+                }
             }
             // The last pass solves every column at once (the earlier ones come out unchanged) and gives the log-det.
-            Step s = FlowOps.affine(in, made.forward(xv), noMask, bound, -1);
+            Step s = FlowOps.affine(in, made.forward(xv, weights), noMask, bound, -1);
             out.copyFrom(s.out().value());
             logdet.copyFrom(s.logdet().value());
         }

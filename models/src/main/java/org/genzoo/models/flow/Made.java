@@ -131,13 +131,33 @@ public final class Made implements AutoCloseable {
 
     /** h = [raw | t] (B x 2D) on the active tape. */
     public Var forward(Var x) {
+        return forward(x, null);
+    }
+
+    /**
+     * The masked weights W ⊙ M of every layer as they are now, as constants on the active tape: the
+     * D sequential passes of sampling reuse them instead of masking again each pass.
+     */
+    List<Var> frozenWeights() {
+        Tape t = Tape.current();
+        List<Var> out = new ArrayList<>();
+        for (Layer l : layers) {
+            out.add(t.constant(FlowOps.maskedWeights(t.constant(l.w().value()), l.mask()).value()));
+        }
+        return out;
+    }
+
+    /** h with the given masked weights (from {@link #frozenWeights}), or masking now when null. */
+    Var forward(Var x, List<Var> frozen) {
         if (x.cols() != dim) {
             throw new IllegalArgumentException("MADE of width " + dim + " got " + x.cols() + " columns");
         }
         Tape t = Tape.current();
         Var h = x;
-        for (Layer l : layers) {
-            h = F.linear(h, FlowOps.maskedWeights(t.param(l.w()), l.mask()), t.param(l.b()), l.act());
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            Var w = frozen != null ? frozen.get(i) : FlowOps.maskedWeights(t.param(l.w()), l.mask());
+            h = F.linear(h, w, frozen != null ? t.constant(l.b().value()) : t.param(l.b()), l.act());
         }
         return h;
     }
