@@ -73,6 +73,8 @@ public final class ApiServer implements AutoCloseable {
     private final YAMLMapper yaml;
     private final List<String> routes = Collections.synchronizedList(new ArrayList<>());
     private final Set<String> templates = Collections.synchronizedSet(new LinkedHashSet<>());
+    /** Each route as a regular expression over "METHOD /path", for requests refused before routing (401, 413). */
+    private final List<Map.Entry<java.util.regex.Pattern, String>> matchers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final HttpMetrics httpMetrics;
     private final EventStream events;
     private final SpecCheck dryRun;
@@ -133,6 +135,7 @@ public final class ApiServer implements AutoCloseable {
                 if (info.getHttpMethod().isHttpMethod()) {
                     routes.add(info.getHttpMethod().name() + " " + info.getPath());
                     templates.add(info.getPath());
+                    matchers.add(Map.entry(routePattern(info.getHttpMethod().name(), info.getPath()), info.getPath()));
                 }
             });
         });
@@ -229,8 +232,36 @@ public final class ApiServer implements AutoCloseable {
             } catch (RuntimeException none) {
                 template = null;
             }
+            if (template == null || !templates.contains(template)) {
+                template = templateOf(ctx.method().name(), ctx.path());
+            }
             httpMetrics.record(ctx.method().name(), template, ctx.statusCode(), System.nanoTime() - start);
         }
+    }
+
+    /** "GET /api/jobs/{id}/artifacts/<name>" as a pattern: {x} is one path segment, <x> one or more. */
+    static java.util.regex.Pattern routePattern(String method, String path) {
+        StringBuilder re = new StringBuilder(java.util.regex.Pattern.quote(method + " "));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\{[^}]+}|<[^>]+>").matcher(path);
+        int at = 0;
+        while (m.find()) {
+            re.append(java.util.regex.Pattern.quote(path.substring(at, m.start())));
+            re.append(m.group().startsWith("{") ? "[^/]+" : ".+");
+            at = m.end();
+        }
+        re.append(java.util.regex.Pattern.quote(path.substring(at)));
+        return java.util.regex.Pattern.compile(re.toString());
+    }
+
+    /** The route template a request would match, or null. */
+    private String templateOf(String method, String path) {
+        String key = method + " " + path;
+        for (Map.Entry<java.util.regex.Pattern, String> e : matchers) {
+            if (e.getKey().matcher(key).matches()) {
+                return e.getValue();
+            }
+        }
+        return null;
     }
 
     private void ready(Context ctx) {

@@ -84,6 +84,10 @@ class AuthMatrixTest {
                 assertEquals(want, e.getValue(), e.getKey());
             }
             assertEquals(routes.size(), rightStatus.size());
+            // Refused requests are timed under their route template too.
+            String metrics = right.get("/metrics").body();
+            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("http_server_requests_seconds_count") && l.contains("status=\"401\"")
+                    && l.contains("uri=\"/api/jobs/{id}/artifacts/<name>\"")), metrics);
         }
     }
 
