@@ -116,7 +116,12 @@ class EndToEndTest {
             assertArrayEquals(Files.readAllBytes(dir.resolve(nested)), nb.body(), nested);
 
             // The meters the job left, as Prometheus scrapes them.
+            // The worker reports the attempt's end to the meters just after it announces the final state.
             String metrics = http.get("/metrics").body();
+            for (int i = 0; i < 50 && value(metrics, "genzoo_jobs_duration_seconds_count{") < 1; i++) {
+                Thread.sleep(100);
+                metrics = http.get("/metrics").body();
+            }
             List<String> excerpt = metrics.lines().filter(l -> l.startsWith("genzoo_") || l.startsWith("http_server_requests_seconds_count")
                     || l.startsWith("jvm_memory_used_bytes{area=\"heap\"")).collect(Collectors.toList());
             System.out.println("--- /metrics excerpt after one job ---\n" + String.join("\n", excerpt));
