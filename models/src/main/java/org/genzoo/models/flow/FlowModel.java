@@ -208,12 +208,16 @@ final class FlowModel implements TrainableModel {
         try (Tape t = Tape.noGrad(device); Tensor x = Tensor.of(device, g * g, 2, grid)) {
             lp = flow.logProb(t.constant(x)).value().toArray();
         }
-        double max = 0;
-        for (float v : lp) {
-            max = Math.max(max, Math.exp(v));
+        // Grey level p / p_99.5% (clipped): a few sharp spikes would otherwise leave the rest black.
+        double[] dens = new double[g * g];
+        for (int i = 0; i < dens.length; i++) {
+            dens[i] = Math.exp(lp[i]);
         }
+        double[] sorted = dens.clone();
+        java.util.Arrays.sort(sorted);
+        double top = sorted[(int) (0.995 * (sorted.length - 1))];
         for (int i = 0; i < g * g; i++) {
-            px[i] = (float) (max > 0 ? Math.exp(lp[i]) / max : 0);
+            px[i] = (float) (top > 0 ? Math.min(1, dens[i] / top) : 0);
         }
         if (lastSplit != null) {
             histogram(lastSplit.x(), px, g * g);
