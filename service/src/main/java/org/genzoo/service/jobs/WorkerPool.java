@@ -243,39 +243,44 @@ public final class WorkerPool implements AutoCloseable {
             }
         }
 
+        /**
+         * Records the outcome (fenced by the attempt), reports it to the metrics, then announces it: a
+         * subscriber that sees the final state also sees the meters already updated.
+         */
         void finish(Job job, Running r, JobRunner.Outcome out, long t0, String dev) {
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
             JobState recorded;
+            String type;
+            Map<String, Object> event;
             if (r.lost) {
                 recorded = JobState.QUEUED;
-                publish(job.id(), "log", Map.of("line", "worker " + name + " lost attempt " + job.attempt()
-                        + " (its lease expired or the job was taken over); it stopped without recording an outcome"));
+                type = "log";
+                event = Map.of("line", "worker " + name + " lost attempt " + job.attempt()
+                        + " (its lease expired or the job was taken over); it stopped without recording an outcome");
             } else if (out.state() == JobState.CANCELLED && !r.cancel && stopping) {
                 recorded = s.store().requeue(job.id(), job.attempt()) ? JobState.QUEUED : null;
-                if (recorded != null) {
-                    publish(job.id(), "state", state(JobState.QUEUED, job, "the service stopped; the job resumes from its"
-                            + " checkpoint when it starts again"));
-                }
+                type = "state";
+                event = state(JobState.QUEUED, job, "the service stopped; the job resumes from its checkpoint when it starts again");
             } else {
                 recorded = s.store().finish(job.id(), job.attempt(), out.state(), out.error()) ? out.state() : null;
-                if (recorded != null) {
-                    Map<String, Object> d = state(out.state(), job, out.error());
-                    if (out.nonFinite()) {
-                        d.put("failedStep", out.failedStep());
-                    }
-                    if (out.result() != null) {
-                        d.put("step", out.result().steps());
-                        d.put("totalSteps", out.result().totalSteps());
-                    }
-                    publish(job.id(), "state", d);
+                type = "state";
+                event = state(out.state(), job, out.error());
+                if (out.nonFinite()) {
+                    event.put("failedStep", out.failedStep());
+                }
+                if (out.result() != null) {
+                    event.put("step", out.result().steps());
+                    event.put("totalSteps", out.result().totalSteps());
                 }
             }
             if (recorded == null) {
                 recorded = JobState.QUEUED;
-                publish(job.id(), "log", Map.of("line", "worker " + name + " no longer held attempt " + job.attempt()
-                        + "; its outcome (" + out.state() + ") was not recorded"));
+                type = "log";
+                event = Map.of("line", "worker " + name + " no longer held attempt " + job.attempt()
+                        + "; its outcome (" + out.state() + ") was not recorded");
             }
             s.metrics().jobFinished(job.family(), dev, recorded, took);
+            publish(job.id(), type, event);
         }
 
         Map<String, Object> state(JobState st, Job job, String error) {
