@@ -15,7 +15,7 @@ import org.genzoo.models.train.TrainableModel;
  * {"family": "vae", "latent": 20, "hidden": [400], "activation": "relu"|"tanh",
  *  "likelihood": "bernoulli"|"gaussian", "prior": "standard"|"mog"|"vamp", "components": 10,
  *  "objective": "elbo"|"iwae", "samples": 1, "kl": "analytic"|"sample",
- *  "beta": 1, "warmupSteps": 0, "freeBits": 0, "capacityMax": 0, "capacitySteps": 0, "capacityGamma": 1,
+ *  "beta": 1, "warmupSteps": 0, "freeBits": 0, "freeBitsGroups": G | [g_1..g_L], "capacityMax": 0, "capacitySteps": 0, "capacityGamma": 1,
  *  "posteriorFlow": {"type": "iaf", "layers": 2, "hidden": [64]}}   (optional, see IafPosterior)
  * </pre>
  * {@code /eval/metrics} takes {@code {"iwaeK": 5000}}: the number of importance samples of the
@@ -52,6 +52,40 @@ public final class VaeFamily implements ModelFamily {
         return out;
     }
 
+    /**
+     * {@code freeBitsGroups}: an integer G (the L latent dimensions in G contiguous groups of sizes
+     * differing by at most one) or an array of L group indices 0..G−1; null when absent or invalid.
+     */
+    static int[] freeBitsGroups(SpecReader r, int latent) {
+        JsonNode v = r.raw("freeBitsGroups");
+        if (v == null || latent < 1) {
+            return null;
+        }
+        String want = "an integer 1.." + latent + " (contiguous groups) or an array of " + latent + " group indices 0..G-1";
+        if (v.isIntegralNumber() && v.canConvertToInt() && v.asInt() >= 1 && v.asInt() <= latent) {
+            int g = v.asInt();
+            int[] out = new int[latent];
+            for (int i = 0; i < latent; i++) {
+                out[i] = (int) ((long) i * g / latent);
+            }
+            return out;
+        }
+        if (v.isArray() && v.size() == latent) {
+            int[] out = new int[latent];
+            for (int i = 0; i < latent; i++) {
+                JsonNode e = v.get(i);
+                if (!e.isIntegralNumber() || !e.canConvertToInt() || e.asInt() < 0 || e.asInt() >= latent) {
+                    r.error("freeBitsGroups", want, v);
+                    return null;
+                }
+                out[i] = e.asInt();
+            }
+            return out;
+        }
+        r.error("freeBitsGroups", want, v);
+        return null;
+    }
+
     private static int[] ints(List<Integer> l) {
         return l.stream().mapToInt(Integer::intValue).toArray();
     }
@@ -72,6 +106,10 @@ public final class VaeFamily implements ModelFamily {
         Double beta = r.number("beta", 1.0, 0, false, 1e6, false);
         Long warmup = r.integer("warmupSteps", 0L, 0, Long.MAX_VALUE);
         Double freeBits = r.number("freeBits", 0.0, 0, false, 1e6, false);
+        int[] groups = freeBitsGroups(r, latent == null ? 0 : latent.intValue());
+        if (groups != null && !(freeBits != null && freeBits > 0)) {
+            r.error("freeBitsGroups", "no groups unless freeBits > 0", model.get("freeBitsGroups"));
+        }
         Double cMax = r.number("capacityMax", 0.0, 0, false, 1e6, false);
         Long cSteps = r.integer("capacitySteps", 0L, 0, Long.MAX_VALUE);
         Double gamma = r.number("capacityGamma", 1.0, 0, true, 1e6, false);
@@ -114,7 +152,11 @@ public final class VaeFamily implements ModelFamily {
             b.warmupSteps(warmup);
         }
         if (freeBits > 0) {
-            b.freeBits(freeBits.floatValue());
+            if (groups != null) {
+                b.freeBits(freeBits.floatValue(), groups);
+            } else {
+                b.freeBits(freeBits.floatValue());
+            }
         }
         if (cMax > 0) {
             b.capacity(cMax.floatValue(), cSteps, gamma.floatValue());

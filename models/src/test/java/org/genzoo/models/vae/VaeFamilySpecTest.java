@@ -48,4 +48,33 @@ class VaeFamilySpecTest extends OnDevice {
             assertTrue(m.contains(p), "missing " + p + " in: " + m);
         }
     }
+
+    @Test
+    void freeBitsGroupsAreContiguousForACountOrGivenPerDimension() throws Exception {
+        var mapper = JobSpec.mapper();
+        java.util.List<org.genzoo.models.train.SpecError> errors = new java.util.ArrayList<>();
+        VaeConfig byCount = VaeFamily.read(mapper.readTree("""
+                {"family": "vae", "latent": 5, "kl": "analytic", "freeBits": 0.5, "freeBitsGroups": 2}"""), "/model", 784, 1, errors);
+        assertTrue(errors.isEmpty(), errors.toString());
+        // 5 dimensions in 2 contiguous groups of sizes 3 and 2 (floor(i·G/L)).
+        assertEquals(java.util.List.of(0, 0, 0, 1, 1), byCount.freeBitsGroups());
+        VaeConfig explicit = VaeFamily.read(mapper.readTree("""
+                {"family": "vae", "latent": 3, "kl": "analytic", "freeBits": 0.5, "freeBitsGroups": [1, 0, 1]}"""), "/model", 784, 1,
+                errors);
+        assertTrue(errors.isEmpty(), errors.toString());
+        assertEquals(java.util.List.of(1, 0, 1), explicit.freeBitsGroups());
+
+        for (String bad : new String[] {"[0, 1]", "[0, 1, 7]", "0", "\"two\""}) {
+            errors.clear();
+            VaeFamily.read(mapper.readTree("{\"family\": \"vae\", \"latent\": 3, \"kl\": \"analytic\", \"freeBits\": 0.5,"
+                    + " \"freeBitsGroups\": " + bad + "}"), "/model", 784, 1, errors);
+            assertEquals(1, errors.size(), bad + ": " + errors);
+            assertEquals("/model/freeBitsGroups", errors.get(0).pointer(), bad);
+        }
+        errors.clear();
+        VaeFamily.read(mapper.readTree("""
+                {"family": "vae", "latent": 3, "freeBitsGroups": 3}"""), "/model", 784, 1, errors);
+        assertEquals(1, errors.size(), errors.toString());
+        assertTrue(errors.get(0).message().contains("freeBits > 0"), errors.toString());
+    }
 }
