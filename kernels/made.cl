@@ -42,7 +42,9 @@ __kernel void made_autoregressive_update(__global float* x, const int xo, const 
         return;
     }
     float raw = h[ho + r * ldh + c];
-    float s = bound > 0.0f ? bound * tanh(raw / bound) : raw;
+    float u = raw / bound;
+    float e = exp(-2.0f * fabs(u));
+    float s = bound > 0.0f ? bound * copysign((1.0f - e) / (1.0f + e), u) : raw; // tanh from one exp, as in coupling.cl
     float t = h[ho + r * ldh + D + c];
     x[xo + r * ldx + c] = (z[zo + r * ldz + c] - t) * exp(-s);
 }
