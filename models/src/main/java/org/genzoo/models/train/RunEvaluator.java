@@ -51,7 +51,13 @@ public final class RunEvaluator {
         }
         Checkpoints.Loaded ckpt;
         if (o.step() != null) {
-            ckpt = Checkpoints.load(Checkpoints.dirFor(run, o.step()));
+            Path dir = Checkpoints.dirFor(run, o.step());
+            if (!Files.isRegularFile(dir.resolve(Checkpoints.META))) {
+                throw new IllegalArgumentException(run + " has no checkpoint at step " + o.step() + "; it has steps "
+                        + Checkpoints.list(run).stream().map(p -> p.getFileName().toString().replaceFirst("^step-0*(?=\\d)", ""))
+                                .toList());
+            }
+            ckpt = Checkpoints.load(dir);
         } else {
             List<String> skipped = new ArrayList<>();
             ckpt = Checkpoints.latest(run, skipped).orElseThrow(() -> new IllegalArgumentException(run

@@ -81,5 +81,8 @@ class RunEvaluatorTest extends OnDevice {
         IllegalArgumentException b = assertThrows(IllegalArgumentException.class, () -> RunEvaluator.evaluate(dev, noCkpt,
                 new RunEvaluator.Options(null, null, null, null, 1, TrainerTest.synthetic(64))));
         assertTrue(b.getMessage().contains("no loadable checkpoint"), b.getMessage());
+        IllegalArgumentException c = assertThrows(IllegalArgumentException.class, () -> RunEvaluator.evaluate(dev, noCkpt,
+                new RunEvaluator.Options(null, null, 5L, null, 1, TrainerTest.synthetic(64))));
+        assertTrue(c.getMessage().contains("no checkpoint at step 5"), c.getMessage());
     }
 }

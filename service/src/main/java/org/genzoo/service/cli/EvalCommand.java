@@ -52,6 +52,11 @@ public final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if ((k != null && k < 0) || (surgeryLimit != null && surgeryLimit < 0) || (limit != null && limit < 1)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--k and --surgery-limit take 0 or more, --limit 1 or more; got --k " + k + ", --surgery-limit " + surgeryLimit
+                            + ", --limit " + limit);
+        }
         ObjectNode metrics = JobSpec.mapper().createObjectNode();
         if (k != null) {
             metrics.put("iwaeK", k);
