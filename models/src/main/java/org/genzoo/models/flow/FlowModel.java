@@ -230,8 +230,8 @@ final class FlowModel implements TrainableModel {
         return ImageGrid.render(px, 3, g, g, 3, new ImageGrid.Style(4, 2, 0.5f));
     }
 
-    /** A normalized 2-D histogram of points (x, y pairs) into px[offset, offset + g²). */
-    private static void histogram(float[] pts, float[] px, int offset) {
+    /** A normalized 2-D histogram of points (x, y pairs) on the plot grid into px[offset, offset + GRID²). */
+    static void histogram(float[] pts, float[] px, int offset) {
         int g = GRID;
         int[] counts = new int[g * g];
         int max = 0;

@@ -41,8 +41,8 @@ final class ReverseKlModel implements TrainableModel {
     static final int NOISE_STREAM = 0;
     static final int EVAL_DRAWS = 20000;
     static final int EVAL_CHUNK = 5000;
-    static final double PLOT_RANGE = 4.5;
-    static final int GRID = 160;
+    static final double PLOT_RANGE = FlowModel.PLOT_RANGE;
+    static final int GRID = FlowModel.GRID;
 
     private final Flow flow;
     private final Energies energy;
@@ -162,18 +162,7 @@ final class ReverseKlModel implements TrainableModel {
         try (Tensor t = flow.sample(EVAL_DRAWS, 1.0, new Rng(4242), 2)) {
             s = t.toArray();
         }
-        int[] counts = new int[g * g];
-        int top = 0;
-        for (int i = 0; i + 1 < s.length; i += 2) {
-            int c = (int) Math.floor((s[i] + PLOT_RANGE) / (2 * PLOT_RANGE) * g);
-            int r = (int) Math.floor((PLOT_RANGE - s[i + 1]) / (2 * PLOT_RANGE) * g);
-            if (c >= 0 && c < g && r >= 0 && r < g) {
-                top = Math.max(top, ++counts[r * g + c]);
-            }
-        }
-        for (int i = 0; i < g * g; i++) {
-            px[g * g + i] = top == 0 ? 0 : (float) Math.min(1, counts[i] / (0.5 * top));
-        }
+        FlowModel.histogram(s, px, g * g);
         return ImageGrid.render(px, 2, g, g, 2, new ImageGrid.Style(4, 2, 0.5f));
     }
 

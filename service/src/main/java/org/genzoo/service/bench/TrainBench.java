@@ -124,31 +124,8 @@ public final class TrainBench implements Callable<Integer> {
             result.put("msPerStep", 1e3 * sec / steps);
             result.put("examplesPerSecond", batch * steps / sec);
             result.put("finalLoss", loss);
-            Map<String, long[]> per = new TreeMap<>();
-            dev.setKernelTiming((k, ns) -> {
-                long[] v = per.computeIfAbsent(k, q -> new long[2]);
-                v[0] += ns;
-                v[1]++;
-            }, 1);
-            int profiled = Math.min(steps, 50);
-            for (int i = 0; i < profiled; i++) {
-                step(vae, adam, data, step++, dev);
-            }
-            dev.finish();
-            dev.setKernelTiming(null, 0);
-            Map<String, Object> kernels = new LinkedHashMap<>();
-            long total = 0;
-            long launches = 0;
-            for (long[] v : per.values()) {
-                total += v[0];
-                launches += v[1];
-            }
-            per.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]))
-                    .forEach(e -> kernels.put(e.getKey(), Map.of("microsPerStep", e.getValue()[0] / 1e3 / profiled,
-                            "launchesPerStep", e.getValue()[1] / (double) profiled)));
-            result.put("deviceMsPerStep", total / 1e6 / profiled);
-            result.put("launchesPerStep", launches / (double) profiled);
-            result.put("kernels", kernels);
+            long[] next = {step};
+            profile(dev, () -> step(vae, adam, data, next[0]++, dev), result);
         }
         if (peer) {
             result.put("peer", runTorch());
