@@ -4,10 +4,16 @@
 // base[off + r * ld + c]. A per-row output `out` is R x 1 (addressed out[offOut + r * ldOut]);
 // its incoming gradient dOut is R x 1 too.
 //
-// Forward kernels run one work-item per row (global size R) and sum the row's C terms in index
-// order with Kahan compensation: fixed order, no atomics, so the same inputs give bitwise the same
-// sums on a device. Backward kernels are elementwise, global size (C, R), except log-mean-exp's,
-// which is one work-item per row. Every backward writes
+// Forward kernels come in two variants with the same arguments:
+//   rows   one work-item per row (global size R), summing the row's C terms in index order with
+//          Kahan compensation (the first kernel of each pair below);
+//   group  the *_group kernels: one work-group per row, laid out by lanes.cl (GROUP_WG work-items
+//          of LANE_VW-wide vectors; global (GROUP_WG, R), local (GROUP_WG, 1)); each lane sums its
+//          elements with Kahan compensation, then lanes and work-items combine in fixed trees.
+// Both run in a fixed order with no atomics, so the same inputs give bitwise the same sums on a
+// device (the two variants round differently from each other). Backward kernels are elementwise,
+// global size (C, R), except log-mean-exp's, which has the same two per-row variants. Every
+// backward writes
 //     d = beta * d + contribution
 // where beta = 0 assigns and never reads d (it may hold garbage or NaN) and beta = 1 accumulates.
 //
@@ -37,6 +43,7 @@
 //                            (the normalized importance weights); 0 for a row of all -inf
 
 #include "mathutil.cl"
+#include "lanes.cl"
 
 #define LOG_2PI 1.8378770664093453f
 
@@ -283,5 +290,186 @@ __kernel void log_mean_exp_backward(__global float* da, const int offDa, const i
             float g = m == -INFINITY ? 0.0f : scale * exp(row[k] - m);
             drow[k] = blend(beta, beta == 0.0f ? 0.0f : drow[k], g);
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Group variant: one work-group per row (see the header and lanes.cl). Same arguments as the
+// per-row kernels above; launched with global (GROUP_WG, R), local (GROUP_WG, 1). The terms are
+// the scalar ones above, written again for floatv (LANE_VW floats).
+
+inline floatv gz_log1p_v(floatv e) {
+    floatv t = e / (2.0f + e);
+    floatv t2 = t * t;
+    floatv p = 1.0f / 15;
+    p = fma(p, t2, 1.0f / 13);
+    p = fma(p, t2, 1.0f / 11);
+    p = fma(p, t2, 1.0f / 9);
+    p = fma(p, t2, 1.0f / 7);
+    p = fma(p, t2, 1.0f / 5);
+    p = fma(p, t2, 1.0f / 3);
+    p = fma(p, t2, 1.0f);
+    return 2.0f * t * p;
+}
+
+inline floatv bernoulli_term_v(floatv x, floatv l) {
+    floatv lin = l >= 0.0f ? (x - 1.0f) * l : x * l;
+    return lin - gz_log1p_v(exp(-fabs(l)));
+}
+
+inline floatv gaussian_term_v(floatv x, floatv mu, floatv lv) {
+    floatv d = x - mu;
+    return -0.5f * (LOG_2PI + lv + d * d * exp(-lv));
+}
+
+inline floatv std_normal_term_v(floatv x) {
+    return -0.5f * (LOG_2PI + x * x);
+}
+
+inline floatv kl_term_v(floatv m, floatv v) {
+    floatv p = 1.0f / 362880.0f;
+    p = p * v + 1.0f / 40320.0f;
+    p = p * v + 1.0f / 5040.0f;
+    p = p * v + 1.0f / 720.0f;
+    p = p * v + 1.0f / 120.0f;
+    p = p * v + 1.0f / 24.0f;
+    p = p * v + 1.0f / 6.0f;
+    p = p * v + 0.5f;
+    floatv e = fabs(v) < 0.5f ? p * v * v : expm1(v) - v;
+    return 0.5f * (m * m + e);
+}
+
+// total = the row's sum over c in [0, C) (lanes.cl's GROUP_LINE_SUM).
+#define GROUP_ROW_SUM(total, lm, C, TERM_V, TERM_S) GROUP_LINE_SUM(total, lm, 0, C, TERM_V, TERM_S)
+
+// out: R x 1; x, l: R x C.
+__kernel __attribute__((reqd_work_group_size(GROUP_WG, 1, 1)))
+void bernoulli_loglik_group(__global float* out, const int offOut, const int ldOut,
+                            __global const float* x, const int offX, const int ldX,
+                            __global const float* l, const int offL, const int ldL,
+                            const int R, const int C) {
+    __local float lm[GROUP_WG];
+    const int r = min((int)get_global_id(1), R - 1);
+    __global const float* xr = x + offX + r * ldX;
+    __global const float* lr = l + offL + r * ldL;
+    float total;
+    GROUP_ROW_SUM(total, lm, C, bernoulli_term_v(vload_v(xr + c), vload_v(lr + c)), bernoulli_term(xr[c], lr[c]));
+    if (get_local_id(0) == 0 && get_global_id(1) < R) {
+        out[offOut + r * ldOut] = total;
+    }
+}
+
+// out: R x 1; x, mu, lv: R x C.
+__kernel __attribute__((reqd_work_group_size(GROUP_WG, 1, 1)))
+void gaussian_logdensity_group(__global float* out, const int offOut, const int ldOut,
+                               __global const float* x, const int offX, const int ldX,
+                               __global const float* mu, const int offMu, const int ldMu,
+                               __global const float* lv, const int offLv, const int ldLv,
+                               const int R, const int C) {
+    __local float lm[GROUP_WG];
+    const int r = min((int)get_global_id(1), R - 1);
+    __global const float* xr = x + offX + r * ldX;
+    __global const float* mr = mu + offMu + r * ldMu;
+    __global const float* vr = lv + offLv + r * ldLv;
+    float total;
+    GROUP_ROW_SUM(total, lm, C, gaussian_term_v(vload_v(xr + c), vload_v(mr + c), vload_v(vr + c)),
+                  -0.5f * (LOG_2PI + vr[c] + (xr[c] - mr[c]) * (xr[c] - mr[c]) * exp(-vr[c])));
+    if (get_local_id(0) == 0 && get_global_id(1) < R) {
+        out[offOut + r * ldOut] = total;
+    }
+}
+
+// out: R x 1; x: R x C.
+__kernel __attribute__((reqd_work_group_size(GROUP_WG, 1, 1)))
+void std_normal_logdensity_group(__global float* out, const int offOut, const int ldOut,
+                                 __global const float* x, const int offX, const int ldX,
+                                 const int R, const int C) {
+    __local float lm[GROUP_WG];
+    const int r = min((int)get_global_id(1), R - 1);
+    __global const float* xr = x + offX + r * ldX;
+    float total;
+    GROUP_ROW_SUM(total, lm, C, std_normal_term_v(vload_v(xr + c)), -0.5f * (LOG_2PI + xr[c] * xr[c]));
+    if (get_local_id(0) == 0 && get_global_id(1) < R) {
+        out[offOut + r * ldOut] = total;
+    }
+}
+
+// out: R x 1; mu, lv: R x C.
+__kernel __attribute__((reqd_work_group_size(GROUP_WG, 1, 1)))
+void kl_normal_group(__global float* out, const int offOut, const int ldOut,
+                     __global const float* mu, const int offMu, const int ldMu,
+                     __global const float* lv, const int offLv, const int ldLv,
+                     const int R, const int C) {
+    __local float lm[GROUP_WG];
+    const int r = min((int)get_global_id(1), R - 1);
+    __global const float* mr = mu + offMu + r * ldMu;
+    __global const float* vr = lv + offLv + r * ldLv;
+    float total;
+    GROUP_ROW_SUM(total, lm, C, kl_term_v(vload_v(mr + c), vload_v(vr + c)), kl_term(mr[c], vr[c]));
+    if (get_local_id(0) == 0 && get_global_id(1) < R) {
+        out[offOut + r * ldOut] = total;
+    }
+}
+
+// The row's max m (NaN ignored, as fmax does) and, unless m = -inf, s = sum_k exp(a_k - m); every
+// work-item of the group gets both.
+inline float2 lme_row_group(__local float* lm, __global const float* ar, const int K) {
+    const int vend = lanes_vend(0, K);
+    floatv mv = -INFINITY;
+    for (int c = get_local_id(0) * LANE_VW; c < vend; c += GROUP_WG * LANE_VW) {
+        mv = fmax(mv, vload_v(ar + c));
+    }
+    float mt = -INFINITY;
+    for (int c = vend + get_local_id(0); c < K; c += GROUP_WG) {
+        mt = fmax(mt, ar[c]);
+    }
+    const float m = group_max(lm, fmax(hmax_v(mv), mt));
+    float s = 0.0f;
+    if (m != -INFINITY) {  // the same for the whole group, so every work-item reaches the barriers
+        GROUP_ROW_SUM(s, lm, K, exp(vload_v(ar + c) - m), exp(ar[c] - m));
+    }
+    return (float2)(m, s);
+}
+
+// out: R x 1; a: R x K.
+__kernel __attribute__((reqd_work_group_size(GROUP_WG, 1, 1)))
+void log_mean_exp_group(__global float* out, const int offOut, const int ldOut,
+                        __global const float* a, const int offA, const int ldA,
+                        const int R, const int K) {
+    __local float lm[GROUP_WG];
+    const int r = min((int)get_global_id(1), R - 1);
+    const float2 ms = lme_row_group(lm, a + offA + r * ldA, K);
+    if (get_local_id(0) == 0 && get_global_id(1) < R) {
+        out[offOut + r * ldOut] = ms.x == -INFINITY ? -INFINITY : ms.x + (log(ms.y) - log((float)K));
+    }
+}
+
+// da: R x K; dOut: R x 1; a: R x K.
+__kernel __attribute__((reqd_work_group_size(GROUP_WG, 1, 1)))
+void log_mean_exp_backward_group(__global float* da, const int offDa, const int ldDa,
+                                 __global const float* dOut, const int offD, const int ldD,
+                                 __global const float* a, const int offA, const int ldA,
+                                 const float beta, const int R, const int K) {
+    __local float lm[GROUP_WG];
+    const int r = min((int)get_global_id(1), R - 1);
+    __global const float* row = a + offA + r * ldA;
+    __global float* drow = da + offDa + r * ldDa;
+    const float2 ms = lme_row_group(lm, row, K);
+    if (get_global_id(1) >= R) {
+        return;  // after the last barrier
+    }
+    const float m = ms.x;
+    const float scale = m == -INFINITY ? 0.0f : dOut[offD + r * ldD] / ms.y;
+    const int vend = lanes_vend(0, K);
+    for (int c = get_local_id(0) * LANE_VW; c < vend; c += GROUP_WG * LANE_VW) {
+        floatv g = m == -INFINITY ? (floatv)0.0f : scale * exp(vload_v(row + c) - m);
+        if (beta != 0.0f) {
+            g = beta * vload_v(drow + c) + g;
+        }
+        vstore_v(g, drow + c);
+    }
+    for (int c = vend + get_local_id(0); c < K; c += GROUP_WG) {
+        float g = m == -INFINITY ? 0.0f : scale * exp(row[c] - m);
+        drow[c] = blend(beta, beta == 0.0f ? 0.0f : drow[c], g);
     }
 }

@@ -2,6 +2,18 @@
 // x R x C -> y 1 x C): sum, mean, max, logsumexp, and the backward passes of sum, mean and
 // logsumexp. Build-time define -DOP=<RED_SUM | RED_MEAN | RED_MAX | RED_LSE>, one program per op.
 //
+// Variants, each with the same arguments as the kernel it replaces and the same partial format:
+//   tiled  reduce_rows / reduce_cols below: 2-D work-groups of at most WG work-items with a tree in
+//          local memory, many work-items per line.
+//   group  reduce_rows_group: one work-group per row (or per chunk of one) in the lanes.cl layout
+//          (GROUP_WG work-items of LANE_VW-wide vectors); Kahan-compensated sums; logsumexp in two
+//          branch-free passes (max, then sum of exp(x - max)) so the second pass vectorizes.
+//   vec    reduce_cols_vec: one work-item per LANE_VW adjacent columns (a vector of them), running
+//          down the rows of its chunk in order with Kahan compensation: one pass, no local memory,
+//          coalesced on a GPU (adjacent work-items read adjacent columns) and one AVX op per
+//          LANE_VW elements on a CPU. Bias gradients (B x H -> 1 x H) are one launch.
+// Second passes over partials (G > 1) use the tiled *_pairs kernels whatever the first pass was.
+//
 // Determinism: no atomics. Each work-item folds a fixed, strided set of elements in a fixed order,
 // then the work-group combines its work-items with a tree in local memory. Long lines are cut into
 // G chunks, one work-group each, whose partial results go to a scratch buffer and are reduced by
@@ -32,6 +44,8 @@
 #ifndef WG
 #define WG 256
 #endif
+
+#include "lanes.cl"
 
 #define RED_SUM 1
 #define RED_MEAN 2
@@ -264,3 +278,155 @@ __kernel void reduce_backward(__global float* dx, const int offDx, const int ldD
     store_beta(dx, offDx + r * ldDx + c, w, beta);
 }
 #endif
+
+// ---------------------------------------------------------------------------------------------
+// Group variant of reduce_rows: global (GROUP_WG * G, R), local (GROUP_WG, 1). Work-group (g, r)
+// reduces columns [g * chunk, min(C, (g + 1) * chunk)) of row r. lm: at least GROUP_WG floats.
+
+// NaN flags: max ignores NaN through fmax, so the group variants carry a flag and put NaN back.
+inline float nan_or(const int bad, const float v) {
+    return bad ? NAN : v;
+}
+
+inline floatv lse_term_v(const floatv v, const float m) {
+    return v == m ? (floatv)1.0f : exp(v - m);
+}
+
+inline float lse_term(const float v, const float m) {
+    return v == m ? 1.0f : exp(v - m);
+}
+
+__kernel __attribute__((reqd_work_group_size(GROUP_WG, 1, 1)))
+void reduce_rows_group(__global float* y, const int offY, const int ldY, __global float2* part,
+                       __global const float* x, const int offX, const int ldX,
+                       const int R, const int C, const int chunk, const int G, const float n,
+                       const float beta, __local float2* lm2) {
+    __local float* lm = (__local float*)lm2;
+    const int r = min((int)get_global_id(1), R - 1);
+    const int lo = get_group_id(0) * chunk;
+    const int hi = min(C, lo + chunk);
+    __global const float* xr = x + offX + r * ldX;
+    float2 total;
+#if OP == RED_SUM || OP == RED_MEAN
+    float s;
+    GROUP_LINE_SUM(s, lm, lo, hi, vload_v(xr + c), xr[c]);
+    total = (float2)(s, 0.0f);
+#else
+    const int vend = lanes_vend(lo, hi);
+    floatv mv = -INFINITY;
+    intv badv = 0;
+    for (int c = lo + (int)get_local_id(0) * LANE_VW; c < vend; c += GROUP_WG * LANE_VW) {
+        const floatv v = vload_v(xr + c);
+        mv = fmax(mv, v);
+        badv |= isnan(v);
+    }
+    float mt = -INFINITY;
+    int bad = any_v(badv);
+    for (int c = vend + (int)get_local_id(0); c < hi; c += GROUP_WG) {
+        mt = fmax(mt, xr[c]);
+        bad |= isnan(xr[c]);
+    }
+    const float m = group_max(lm, fmax(hmax_v(mv), mt));
+#if OP == RED_MAX
+    total = (float2)(nan_or(group_max(lm, bad ? 1.0f : 0.0f) != 0.0f, m), 0.0f);
+#else
+    // exp(x - m) with x == m counted as 1: covers m = +inf and m = -inf (all -inf: s = count, and
+    // m + log(s) = -inf); a NaN makes s NaN.
+    float s;
+    GROUP_LINE_SUM(s, lm, lo, hi, lse_term_v(vload_v(xr + c), m), lse_term(xr[c], m));
+    total = (float2)(m, s);
+#endif
+#endif
+    if (get_local_id(0) == 0 && get_global_id(1) < R) {
+        if (G == 1) {
+            store_beta(y, offY + r * ldY, acc_final(total, n), beta);
+        } else {
+            part[r * G + get_group_id(0)] = total;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vec variant of reduce_cols: global (ceil(C / LANE_VW), G), local (any, 1). Work-item (j, g)
+// reduces rows [g * chunk, min(R, (g + 1) * chunk)) of columns [j * LANE_VW, j * LANE_VW + LANE_VW),
+// or, for the last work-item of a row when C mod LANE_VW != 0, of each remaining column in turn.
+// lm is not used.
+
+// One column group's accumulator from rows [lo, hi) of the columns at xc (vector or scalar T).
+#if OP == RED_SUM || OP == RED_MEAN
+#define COLS_FOLD(T, LOAD, out) do { \
+        T s_ = 0.0f, k_ = 0.0f; \
+        for (int r_ = lo; r_ < hi; r_++) { \
+            KAHAN_ADD_T(T, s_, k_, LOAD(xc + r_ * ldX)); \
+        } \
+        out##_x = s_ - k_; \
+        out##_y = 0.0f; \
+    } while (0)
+#elif OP == RED_MAX
+#define COLS_FOLD(T, LOAD, out) do { \
+        T m_ = -INFINITY, bad_ = 0.0f; \
+        for (int r_ = lo; r_ < hi; r_++) { \
+            T v_ = LOAD(xc + r_ * ldX); \
+            m_ = fmax(m_, v_); \
+            bad_ = isnan(v_) ? (T)NAN : bad_; \
+        } \
+        out##_x = m_ + bad_; \
+        out##_y = 0.0f; \
+    } while (0)
+#else
+#define COLS_FOLD(T, LOAD, out) do { \
+        T m_ = -INFINITY; \
+        for (int r_ = lo; r_ < hi; r_++) { \
+            m_ = fmax(m_, LOAD(xc + r_ * ldX)); \
+        } \
+        T s_ = 0.0f, k_ = 0.0f; \
+        for (int r_ = lo; r_ < hi; r_++) { \
+            T v_ = LOAD(xc + r_ * ldX); \
+            KAHAN_ADD_T(T, s_, k_, v_ == m_ ? (T)1.0f : exp(v_ - m_)); \
+        } \
+        out##_x = m_; \
+        out##_y = s_ - k_; \
+    } while (0)
+#endif
+
+#define LOAD_S(p) (*(p))
+
+inline void cols_vec_write(__global float* y, const int offY, __global float2* part, const float2 a,
+                           const int c, const int C, const int G, const float n, const float beta) {
+    if (G == 1) {
+        store_beta(y, offY + c, acc_final(a, n), beta);
+    } else {
+        part[get_group_id(1) * C + c] = a;
+    }
+}
+
+__kernel void reduce_cols_vec(__global float* y, const int offY, __global float2* part,
+                              __global const float* x, const int offX, const int ldX,
+                              const int R, const int C, const int chunk, const int G, const float n,
+                              const float beta, __local float2* lm) {
+    const int c0 = get_global_id(0) * LANE_VW;
+    const int g = get_global_id(1);
+    const int lo = g * chunk;
+    const int hi = min(R, lo + chunk);
+    if (c0 >= C || g >= G) {
+        return;
+    }
+    if (c0 + LANE_VW <= C) {
+        __global const float* xc = x + offX + c0;
+        floatv a_x, a_y;
+        COLS_FOLD(floatv, vload_v, a);
+        float ax[LANE_VW], ay[LANE_VW];
+        vstore_v(a_x, ax);
+        vstore_v(a_y, ay);
+        for (int j = 0; j < LANE_VW; j++) {
+            cols_vec_write(y, offY, part, (float2)(ax[j], ay[j]), c0 + j, C, G, n, beta);
+        }
+    } else {
+        for (int c = c0; c < C; c++) {
+            __global const float* xc = x + offX + c;
+            float a_x, a_y;
+            COLS_FOLD(float, LOAD_S, a);
+            cols_vec_write(y, offY, part, (float2)(a_x, a_y), c, C, G, n, beta);
+        }
+    }
+}

@@ -44,7 +44,7 @@ inline uint4 philox_round(uint4 c, uint2 k) {
     return (uint4)((uint)(p1 >> 32) ^ c.y ^ k.x, (uint)p1, (uint)(p0 >> 32) ^ c.w ^ k.y, (uint)p0);
 }
 
-inline uint4 philox4x32_10(uint4 c, uint2 k) {
+__attribute__((always_inline)) inline uint4 philox4x32_10(uint4 c, uint2 k) {
     c = philox_round(c, k);
     // Fully unrolled: with the loop kept, PoCL does not vectorize across work-items (15x slower).
 #pragma unroll
