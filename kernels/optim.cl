@@ -1,5 +1,9 @@
-// Optimizer updates and gradient clipping. Every parameter is a contiguous vector of n floats
-// (w: weights, g: gradient, m/v: optimizer state of the same length). One work-item per element.
+// Optimizer updates and gradient clipping. The update kernels see a contiguous vector of n floats
+// (w: weights, g: gradient, m/v: optimizer state of the same length): one parameter, or all of an
+// optimizer's parameters laid out flat in one buffer each (one launch per step for all of them).
+// Every element is updated by the same expression whatever the launch shape, so the flat launch
+// gives bitwise the results of one launch per parameter. Each work-item takes LANE_VW consecutive
+// elements as one vector (lanes.cl: 16 or 8 on a CPU, 1 or 4 on a GPU).
 //
 // Adam (Kingma & Ba 2015) with bias correction; AdamW (Loshchilov & Hutter 2019) decays the
 // weights directly, outside the adaptive step:
@@ -10,44 +14,82 @@
 // norm clipping needs no host round trip. The update kernels consume the gradient: they set it to
 // zero once read, so the next backward pass accumulates from zero without a separate fill launch.
 
+#include "lanes.cl"
+
+// One Adam element; the vector and scalar paths of adam_step run this same expression, so a
+// weight's update does not depend on which path or launch shape reached it.
+#define ADAM_BODY(T, wi, gi, mi, vi) do { \
+        gi = gi * gscale[0] + l2Wd * wi; \
+        mi = b1 * mi + (1.0f - b1) * gi; \
+        vi = b2 * vi + (1.0f - b2) * gi * gi; \
+        wi -= lr * decoupledWd * wi; \
+        wi = wi - lr * (mi * c1) / (sqrt(vi * c2) + eps); \
+    } while (0)
+
+// w, m, v, g: n floats (one parameter, or every parameter of an optimizer laid out flat: one
+// launch for all of them). Work-item i updates elements [i * LANE_VW, i * LANE_VW + LANE_VW) as one
+// vector (the last one element by element when n mod LANE_VW != 0): global ceil(n / LANE_VW).
 __kernel void adam_step(__global float* w, __global float* m, __global float* v,
                         __global float* g, __global const float* gscale,
                         const float lr, const float b1, const float b2, const float eps,
                         const float c1, const float c2, const float decoupledWd, const float l2Wd, const int n) {
-    int i = get_global_id(0);
-    if (i >= n) {
-        return;
+    const int i0 = get_global_id(0) * LANE_VW;
+    if (i0 + LANE_VW <= n) {
+        floatv wi = vload_v(w + i0), gi = vload_v(g + i0), mi = vload_v(m + i0), vi = vload_v(v + i0);
+        vstore_v((floatv)0.0f, g + i0);
+        ADAM_BODY(floatv, wi, gi, mi, vi);
+        vstore_v(mi, m + i0);
+        vstore_v(vi, v + i0);
+        vstore_v(wi, w + i0);
+    } else {
+        for (int i = i0; i < n; i++) {
+            float wi = w[i], gi = g[i], mi = m[i], vi = v[i];
+            g[i] = 0.0f;
+            ADAM_BODY(float, wi, gi, mi, vi);
+            m[i] = mi;
+            v[i] = vi;
+            w[i] = wi;
+        }
     }
-    float wi = w[i];
-    float gi = g[i] * gscale[0] + l2Wd * wi;
-    g[i] = 0.0f;
-    float mi = b1 * m[i] + (1.0f - b1) * gi;
-    float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    wi -= lr * decoupledWd * wi;
-    w[i] = wi - lr * (mi * c1) / (sqrt(vi * c2) + eps);
 }
 
 // SGD with (heavy-ball) momentum and L2 weight decay: u = mu*u + (g + wd*w); w = w - lr*u.
+#define SGD_BODY(T, wi, gi, ui) do { \
+        gi = gi * gscale[0] + wd * wi; \
+        ui = mu * ui + gi; \
+        wi -= lr * ui; \
+    } while (0)
+
+// w, u, g: n floats; layout and launch as adam_step.
 __kernel void sgd_step(__global float* w, __global float* u, __global float* g, __global const float* gscale,
                        const float lr, const float mu, const float wd, const int n) {
-    int i = get_global_id(0);
-    if (i >= n) {
-        return;
+    const int i0 = get_global_id(0) * LANE_VW;
+    if (i0 + LANE_VW <= n) {
+        floatv wi = vload_v(w + i0), gi = vload_v(g + i0), ui = vload_v(u + i0);
+        vstore_v((floatv)0.0f, g + i0);
+        SGD_BODY(floatv, wi, gi, ui);
+        vstore_v(ui, u + i0);
+        vstore_v(wi, w + i0);
+    } else {
+        for (int i = i0; i < n; i++) {
+            float wi = w[i], gi = g[i], ui = u[i];
+            g[i] = 0.0f;
+            SGD_BODY(float, wi, gi, ui);
+            u[i] = ui;
+            w[i] = wi;
+        }
     }
-    float gi = g[i] * gscale[0] + wd * w[i];
-    g[i] = 0.0f;
-    float ui = mu * u[i] + gi;
-    u[i] = ui;
-    w[i] -= lr * ui;
 }
 
-// Weight clipping (WGAN): w = clamp(w, -c, c).
+// Weight clipping (WGAN): w = clamp(w, -c, c); layout and launch as adam_step.
 __kernel void clip_weights(__global float* w, const float c, const int n) {
-    int i = get_global_id(0);
-    if (i < n) {
-        w[i] = clamp(w[i], -c, c);
+    const int i0 = get_global_id(0) * LANE_VW;
+    if (i0 + LANE_VW <= n) {
+        vstore_v(clamp(vload_v(w + i0), -c, c), w + i0);
+    } else {
+        for (int i = i0; i < n; i++) {
+            w[i] = clamp(w[i], -c, c);
+        }
     }
 }
 
@@ -68,14 +110,15 @@ inline void tree_sum(__local float* scratch, int lid, float acc) {
     }
 }
 
-// Sum of squares of g, one partial per work-group, tree-reduced in local memory (fixed order).
-// partial[slot + group] = sum over the group's grid-stride slice of g^2.
-__kernel void sumsq_partial(__global float* partial, const int slot, __global const float* g, const int n) {
+// Sum of squares of g[off .. off + n), one partial per work-group, tree-reduced in local memory
+// (fixed order). partial[slot + group] = sum over the group's grid-stride slice of g^2.
+__kernel void sumsq_partial(__global float* partial, const int slot, __global const float* g, const int off,
+                            const int n) {
     __local float scratch[NORM_WG];
     int lid = get_local_id(0);
     float acc = 0.0f;
     for (int i = get_global_id(0); i < n; i += get_global_size(0)) {
-        float x = g[i];
+        float x = g[off + i];
         acc += x * x;
     }
     tree_sum(scratch, lid, acc);
