@@ -7,7 +7,8 @@ import org.genzoo.host.tensor.Tensor;
 
 /**
  * Adam with bias correction (Kingma & Ba 2015); with {@code decoupledWeightDecay} > 0 it is AdamW
- * (Loshchilov & Hutter 2019), and {@code l2} adds classic L2 decay to the gradient.
+ * (Loshchilov & Hutter 2019), and {@code l2} adds classic L2 decay to the gradient. One launch per
+ * step updates every parameter (see {@link Optimizer}).
  */
 public final class Adam extends Optimizer {
     private final float lr;
@@ -16,8 +17,9 @@ public final class Adam extends Optimizer {
     private final float eps;
     private final float decoupledWeightDecay;
     private final float l2;
-    private final List<Tensor> m = new ArrayList<>();
-    private final List<Tensor> v = new ArrayList<>();
+    /** First and second moments in the flat layout. */
+    private final Tensor m;
+    private final Tensor v;
     private float lrScale = 1f;
 
     public Adam(Device device, List<Param> params, float lr) {
@@ -26,21 +28,24 @@ public final class Adam extends Optimizer {
 
     public Adam(Device device, List<Param> params, float lr, float beta1, float beta2, float eps, float decoupledWeightDecay,
             float l2) {
-        super(device, params);
-        if (!(lr > 0) || beta1 < 0 || beta1 >= 1 || beta2 < 0 || beta2 >= 1 || !(eps > 0)) {
-            throw new IllegalArgumentException("Adam needs lr > 0, 0 <= beta1, beta2 < 1 and eps > 0; got lr " + lr + ", betas "
-                    + beta1 + ", " + beta2 + ", eps " + eps);
-        }
+        super(device, checked(params, lr, beta1, beta2, eps));
         this.lr = lr;
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
         this.decoupledWeightDecay = decoupledWeightDecay;
         this.l2 = l2;
-        for (Param p : params) {
-            m.add(Tensor.zeros(device, p.value().rows(), p.value().cols()));
-            v.add(Tensor.zeros(device, p.value().rows(), p.value().cols()));
+        this.m = newState();
+        this.v = newState();
+    }
+
+    /** Refuses bad hyperparameters before the parameters are moved. */
+    private static List<Param> checked(List<Param> params, float lr, float beta1, float beta2, float eps) {
+        if (!(lr > 0) || beta1 < 0 || beta1 >= 1 || beta2 < 0 || beta2 >= 1 || !(eps > 0)) {
+            throw new IllegalArgumentException("Adam needs lr > 0, 0 <= beta1, beta2 < 1 and eps > 0; got lr " + lr + ", betas "
+                    + beta1 + ", " + beta2 + ", eps " + eps);
         }
+        return params;
     }
 
     public static Adam adamW(Device device, List<Param> params, float lr, float weightDecay) {
@@ -53,15 +58,25 @@ public final class Adam extends Optimizer {
     }
 
     @Override
-    protected void update(int i, Param p, Tensor gscale) {
-        optim.adam(p.value(), m.get(i), v.get(i), p.grad(), gscale, lr * lrScale, beta1, beta2, eps, step,
-                decoupledWeightDecay, l2);
+    protected void update(Tensor values, Tensor grads, Tensor gscale) {
+        optim.adam(values, m, v, grads, gscale, lr * lrScale, beta1, beta2, eps, step, decoupledWeightDecay, l2);
+    }
+
+    /** First moments of every parameter, then second moments (views into the flat state). */
+    @Override
+    public List<Tensor> state() {
+        List<Tensor> s = new ArrayList<>(2 * params.size());
+        for (int i = 0; i < params.size(); i++) {
+            s.add(stateView(m, i));
+        }
+        for (int i = 0; i < params.size(); i++) {
+            s.add(stateView(v, i));
+        }
+        return s;
     }
 
     @Override
-    public List<Tensor> state() {
-        List<Tensor> s = new ArrayList<>(m);
-        s.addAll(v);
-        return s;
+    protected List<Tensor> stateBuffers() {
+        return List.of(m, v);
     }
 }

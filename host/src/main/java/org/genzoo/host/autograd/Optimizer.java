@@ -10,11 +10,18 @@ import org.genzoo.host.tensor.Tensor;
  * Updates parameters from their gradients, all on the device: optional global gradient-norm
  * clipping (the scale is computed on the device and read by the update kernels, no host round
  * trip), the update, then the gradients are zeroed. State tensors (moments, momentum) are owned here.
+ *
+ * <p>The parameters are moved into one flat layout ({@link FlatParams}) when the optimizer is made,
+ * and the state uses the same layout, so a step is one update launch for all parameters (plus one
+ * weight-clipping launch when that is on). Each element is updated exactly as a launch per
+ * parameter would update it, so results are bitwise the same. The gradient norm keeps one set of
+ * partial sums per parameter, so it too is bitwise what it was.
  */
 public abstract class Optimizer implements AutoCloseable {
     protected final Device device;
     protected final Optim optim;
     protected final List<Param> params;
+    private FlatParams flat;
     private final Tensor partials;
     private final Tensor norm;
     private final Tensor scale;
@@ -24,8 +31,9 @@ public abstract class Optimizer implements AutoCloseable {
 
     protected Optimizer(Device device, List<Param> params) {
         this.device = device;
-        this.optim = new Optim(device);
+        this.optim = Optim.on(device);
         this.params = List.copyOf(params);
+        this.flat = FlatParams.pack(device, this.params);
         this.partials = Tensor.zeros(device, 1, Math.max(1, Optim.partialsFor(params.size())));
         this.norm = Tensor.zeros(device, 1, 1);
         this.scale = Tensor.zeros(device, 1, 1);
@@ -56,9 +64,28 @@ public abstract class Optimizer implements AutoCloseable {
         return step;
     }
 
+    /** The flat layout of the parameters and state, packed again if another optimizer has since moved them. */
+    protected final FlatParams flat() {
+        if (!flat.holds(params)) {
+            flat = FlatParams.pack(device, params); // the same list gives the same offsets: the state still fits
+        }
+        return flat;
+    }
+
+    /** Parameter {@code i}'s part of a state buffer in the flat layout, in the parameter's shape. */
+    protected final Tensor stateView(Tensor flatState, int i) {
+        return flat.view(flatState, i);
+    }
+
+    /** A zeroed state buffer in the flat layout. */
+    protected final Tensor newState() {
+        return flat.newState();
+    }
+
     /** Applies one update from the accumulated gradients; the update kernels leave them zeroed. */
     public void step() {
         step++;
+        FlatParams f = flat();
         if (maxGradNorm > 0) {
             List<Tensor> grads = new ArrayList<>(params.size());
             for (Param p : params) {
@@ -66,22 +93,24 @@ public abstract class Optimizer implements AutoCloseable {
             }
             optim.clipScale(grads, partials, norm, scale, maxGradNorm);
         }
-        for (int i = 0; i < params.size(); i++) {
-            update(i, params.get(i), scale);
-            if (weightClip > 0) {
-                optim.clipWeights(params.get(i).value(), weightClip);
-            }
+        update(f.values(), f.grads(), scale);
+        if (weightClip > 0) {
+            optim.clipWeights(f.values(), weightClip);
         }
     }
 
     /**
-     * Updates parameter {@code i} and leaves its gradient zeroed; {@code gscale} is the 1-element
-     * gradient multiplier.
+     * Updates every parameter at once and leaves the gradients zeroed: {@code values} and
+     * {@code grads} hold all parameters in the flat layout (state buffers from {@link #newState()}
+     * match it); {@code gscale} is the 1-element gradient multiplier.
      */
-    protected abstract void update(int i, Param p, Tensor gscale);
+    protected abstract void update(Tensor values, Tensor grads, Tensor gscale);
 
-    /** State tensors in a fixed order, for checkpoints. */
+    /** State tensors in a fixed order, for checkpoints (views, one per parameter and kind). */
     public abstract List<Tensor> state();
+
+    /** The flat state buffers, closed with the optimizer. */
+    protected abstract List<Tensor> stateBuffers();
 
     /** Restores the step counter (with {@link #state()} tensors written back) when resuming. */
     public void setSteps(long steps) {
@@ -93,7 +122,7 @@ public abstract class Optimizer implements AutoCloseable {
         partials.close();
         norm.close();
         scale.close();
-        for (Tensor t : state()) {
+        for (Tensor t : stateBuffers()) {
             t.close();
         }
     }

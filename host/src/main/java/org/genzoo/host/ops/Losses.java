@@ -1,5 +1,8 @@
 package org.genzoo.host.ops;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.genzoo.host.Device;
 import org.genzoo.host.Kernel;
 import org.genzoo.host.tensor.Tensor;
@@ -12,16 +15,89 @@ import org.genzoo.host.tensor.Tensor;
  * writes {@code d = beta * d + contribution}: beta = 0 assigns without reading d, beta = 1
  * accumulates (say, into a dmu that another term already wrote). Gradient arguments come first,
  * then dOut, then the forward's inputs, then beta. Argument order elsewhere: outputs, then inputs.
+ *
+ * <p>Variants of the per-row kernels (the forwards and log-mean-exp's backward), same arguments:
+ * {@code group} (one work-group per row, GROUP_WG work-items of LANE_VW-wide vectors: one
+ * work-item of 16 lanes on an AVX-512 CPU, 64-256 work-items on a GPU) or {@code rows} (one
+ * work-item per row, the first kernel). The variant and every launch size come from
+ * {@code kernels/tuning/losses.properties} for the device, else from its type and limits.
  */
 public final class Losses {
     public static final String FILE = "losses.cl";
-
-    /** Work-group edge for elementwise 2-D launches. */
-    private static final long WG = 16;
-    /** Work-group size for one-work-item-per-row launches. */
-    private static final long ROW_WG = 64;
+    public static final String FAMILY = "losses";
 
     private Losses() {
+    }
+
+    /**
+     * One device's configuration.
+     *
+     * @param rows    "group" or "rows": the per-row kernels
+     * @param groupWg GROUP_WG of the group kernels (a power of two)
+     * @param laneVw  LANE_VW of the group kernels (1, 4, 8 or 16)
+     * @param rowWg   work-group size of the one-work-item-per-row kernels
+     * @param elemWg  work-items per 2-D work-group of the elementwise backward kernels (a power of two)
+     */
+    public record Config(String rows, int groupWg, int laneVw, int rowWg, int elemWg) {
+        public Config {
+            if (!rows.equals("group") && !rows.equals("rows")) {
+                throw new IllegalArgumentException("losses ROWS must be group or rows, got " + rows);
+            }
+            if (laneVw != 1 && laneVw != 4 && laneVw != 8 && laneVw != 16) {
+                throw new IllegalArgumentException("losses LANE_VW must be 1, 4, 8 or 16, got " + laneVw);
+            }
+            if (Integer.bitCount(groupWg) != 1 || Integer.bitCount(elemWg) != 1 || rowWg < 1) {
+                throw new IllegalArgumentException("losses GROUP_WG and ELEM_WG must be powers of two, ROW_WG positive: " + this);
+            }
+        }
+
+        /** From the device's tuning file, else defaults from its type and limits. */
+        public static Config tuned(Device d) {
+            OpTuning t = OpTuning.of(d, FAMILY);
+            boolean cpu = OpTuning.isCpu(d);
+            return new Config(t.choice("ROWS", "group", "group", "rows"), t.pow2("GROUP_WG", cpu ? 1 : OpTuning.pow2Cap(d, 128)),
+                    t.getInt("LANE_VW", OpTuning.defaultLanes(d)), t.getInt("ROW_WG", OpTuning.pow2Cap(d, 64)),
+                    t.pow2("ELEM_WG", OpTuning.pow2Cap(d, 256)));
+        }
+
+        public Config withRows(String variant, int groupWg, int laneVw) {
+            return new Config(variant, groupWg, laneVw, rowWg, elemWg);
+        }
+
+        Map<String, String> defines() {
+            return Map.of("GROUP_WG", Integer.toString(groupWg), "LANE_VW", Integer.toString(laneVw));
+        }
+    }
+
+    /** The configurations worth checking on {@code d}: tuned, one work-item per row, and the group kernels in a CPU and two GPU shapes. */
+    public static List<Config> variants(Device d) {
+        Config t = Config.tuned(d);
+        List<Config> out = new ArrayList<>();
+        out.add(t);
+        out.add(t.withRows("rows", 1, 1));
+        out.add(t.withRows("group", 1, 16));
+        out.add(t.withRows("group", OpTuning.pow2Cap(d, 64), 1));
+        out.add(t.withRows("group", OpTuning.pow2Cap(d, 32), 4));
+        return out;
+    }
+
+    private static final class State extends OpConfigs<Config> {
+        State(Device d) {
+            super(Config.tuned(d));
+        }
+    }
+
+    private static State state(Device d) {
+        return d.shared(State.class, State::new);
+    }
+
+    public static Config config(Device d) {
+        return state(d).current();
+    }
+
+    /** Uses {@code c} on {@code d} until the returned scope closes (tests, benchmarks, the tuner). */
+    public static OpConfigs.Scope use(Device d, Config c) {
+        return state(d).use(c);
     }
 
     // ---- Bernoulli log-likelihood from logits --------------------------------------------------
@@ -268,13 +344,20 @@ public final class Losses {
         }
     }
 
+    /** A per-row kernel in the configured variant: {@code kernel} or {@code kernel_group}. */
     private static void rowLaunch(Tensor shape, String kernel, Object... args) {
         if (shape.rows() == 0) {
             return;
         }
         Device d = shape.device();
-        Kernel k = d.kernel(FILE, kernel).args(args);
-        d.launch(k, new long[] {shape.rows()}, new long[] {ROW_WG});
+        Config c = config(d);
+        if (c.rows.equals("group")) {
+            Kernel k = d.kernel(FILE, kernel + "_group", c.defines()).args(args);
+            d.launch(k, new long[] {c.groupWg, shape.rows()}, new long[] {c.groupWg, 1});
+        } else {
+            Kernel k = d.kernel(FILE, kernel, c.defines()).args(args);
+            d.launch(k, new long[] {shape.rows()}, new long[] {c.rowWg});
+        }
     }
 
     private static void elementLaunch(Tensor shape, String kernel, Object... args) {
@@ -282,7 +365,10 @@ public final class Losses {
             return;
         }
         Device d = shape.device();
-        Kernel k = d.kernel(FILE, kernel).args(args);
-        d.launch(k, new long[] {shape.cols(), shape.rows()}, new long[] {WG, WG});
+        Config c = config(d);
+        Kernel k = d.kernel(FILE, kernel, c.defines()).args(args);
+        int lx = Elementwise.pow2Cap(shape.cols(), c.elemWg);
+        int ly = Elementwise.pow2Cap(shape.rows(), c.elemWg / lx);
+        d.launch(k, new long[] {shape.cols(), shape.rows()}, new long[] {lx, ly});
     }
 }

@@ -1,23 +1,66 @@
 package org.genzoo.host.ops;
 
 import java.util.List;
+import java.util.Map;
 import org.genzoo.host.Device;
 import org.genzoo.host.Kernel;
 import org.genzoo.host.tensor.Tensor;
 
 /**
  * Optimizer kernels (kernels/optim.cl): Adam/AdamW, SGD with momentum, weight clipping, and global
- * gradient-norm clipping computed entirely on the device. Parameters and states are contiguous.
+ * gradient-norm clipping computed entirely on the device. Parameters and states are contiguous;
+ * the optimizers pass all their parameters as one flat vector, so a step is one launch.
+ *
+ * <p>One instance per device ({@link #on}) holds its launch shape from the tuning file
+ * {@code kernels/tuning/optim.properties}: LANE_VW floats per work-item (one vector; a CPU's SIMD
+ * width, 1 on a GPU), WG work-items per work-group, and NORM_WG / NORM_GROUPS for the norm's tree.
+ * The per-element update does not depend on any of them, so results are bitwise the same on one
+ * device whatever the shape.
  */
 public final class Optim {
-    static final long WG = 64;
-    /** Work-groups per parameter in the norm's first pass: enough to keep every core busy. */
-    static final int NORM_GROUPS = 16;
+    public static final String FAMILY = "optim";
+    private static final String FILE = "optim.cl";
 
     private final Device device;
+    private final Map<String, String> defines;
+    private final int lanes;
+    private final long wg;
+    private final int normWg;
+    private final int normGroups;
 
-    public Optim(Device device) {
-        this.device = device;
+    /** The instance for {@code device} (made once, from the device's tuning). */
+    public static Optim on(Device device) {
+        return device.shared(Optim.class, Optim::new);
+    }
+
+    private Optim(Device d) {
+        this(d, OpTuning.of(d, FAMILY));
+    }
+
+    private Optim(Device d, OpTuning t) {
+        this(d, t.pow2("LANE_VW", OpTuning.defaultLanes(d)), t.pow2("WG", OpTuning.isCpu(d) ? 4 : OpTuning.pow2Cap(d, 256)),
+                t.pow2("NORM_WG", OpTuning.pow2Cap(d, 64)), t.getInt("NORM_GROUPS", 16));
+    }
+
+    /** An instance with an explicit shape (tests and the tuner compare shapes against each other). */
+    public Optim(Device d, int lanes, int wg, int normWg, int normGroups) {
+        if (lanes != 1 && lanes != 4 && lanes != 8 && lanes != 16) {
+            throw new IllegalArgumentException("optim LANE_VW must be 1, 4, 8 or 16, got " + lanes);
+        }
+        if (normGroups < 1) {
+            throw new IllegalArgumentException("optim NORM_GROUPS must be at least 1, got " + normGroups);
+        }
+        this.device = d;
+        this.lanes = lanes;
+        this.wg = wg;
+        this.normWg = normWg;
+        this.normGroups = normGroups;
+        this.defines = Map.of("LANE_VW", Integer.toString(lanes), "NORM_WG", Integer.toString(normWg));
+    }
+
+    @Override
+    public String toString() {
+        return "optim LANE_VW=" + lanes + " WG=" + wg + " NORM_WG=" + normWg + " NORM_GROUPS=" + normGroups;
     }
 
     private static void requireContiguous(Tensor t, String what) {
@@ -26,13 +69,21 @@ public final class Optim {
         }
     }
 
+    /** Global size of an update launch over n floats: one work-item per LANE_VW of them. */
+    private long[] global(int n) {
+        return new long[] {Math.max(1, (n + lanes - 1) / lanes)};
+    }
+
     /**
-     * One Adam step for one parameter; the gradient {@code g} is read and then set to zero. {@code gscale} is a 1-element device scalar multiplying the
+     * One Adam step for one parameter (or all of them, laid out flat); the gradient {@code g} is
+     * read and then set to zero. {@code gscale} is a 1-element device scalar multiplying the
      * gradient (from {@link #clipScale}); {@code decoupledWd} is AdamW's decay, {@code l2Wd} classic L2.
      */
     public void adam(Tensor w, Tensor m, Tensor v, Tensor g, Tensor gscale, float lr, float b1, float b2, float eps,
             long step, float decoupledWd, float l2Wd) {
-        requireContiguous(w, "weights");
+        for (Tensor t : new Tensor[] {w, m, v, g}) {
+            requireContiguous(t, "adam weights, moments and gradient");
+        }
         w.requireShape(g, "adam weights vs gradient");
         w.requireShape(m, "adam weights vs first moment");
         w.requireShape(v, "adam weights vs second moment");
@@ -42,8 +93,12 @@ public final class Optim {
         float c1 = (float) (1.0 / (1.0 - Math.pow(b1, step)));
         float c2 = (float) (1.0 / (1.0 - Math.pow(b2, step)));
         int n = w.size();
-        Kernel k = device.kernel("optim.cl", "adam_step").args(w, m, v, g, gscale, lr, b1, b2, eps, c1, c2, decoupledWd, l2Wd, n);
-        device.launch(k, new long[] {n}, new long[] {WG});
+        if (n == 0) {
+            return;
+        }
+        Kernel k = device.kernel(FILE, "adam_step", defines).args(view(w), view(m), view(v), view(g), gscale, lr, b1, b2, eps,
+                c1, c2, decoupledWd, l2Wd, n);
+        device.launch(k, global(n), new long[] {wg});
     }
 
     public static OpCost adamCost(int n) {
@@ -52,41 +107,65 @@ public final class Optim {
 
     /** One SGD step; the gradient {@code g} is read and then set to zero. */
     public void sgd(Tensor w, Tensor u, Tensor g, Tensor gscale, float lr, float momentum, float wd) {
-        requireContiguous(w, "weights");
+        for (Tensor t : new Tensor[] {w, u, g}) {
+            requireContiguous(t, "sgd weights, momentum and gradient");
+        }
         w.requireShape(g, "sgd weights vs gradient");
         w.requireShape(u, "sgd weights vs momentum");
         int n = w.size();
-        Kernel k = device.kernel("optim.cl", "sgd_step").args(w, u, g, gscale, lr, momentum, wd, n);
-        device.launch(k, new long[] {n}, new long[] {WG});
+        if (n == 0) {
+            return;
+        }
+        Kernel k = device.kernel(FILE, "sgd_step", defines).args(view(w), view(u), view(g), gscale, lr, momentum, wd, n);
+        device.launch(k, global(n), new long[] {wg});
     }
 
     public void clipWeights(Tensor w, float c) {
         requireContiguous(w, "weights");
         int n = w.size();
-        device.launch(device.kernel("optim.cl", "clip_weights").args(w, c, n), new long[] {n}, new long[] {WG});
+        if (n == 0) {
+            return;
+        }
+        device.launch(device.kernel(FILE, "clip_weights", defines).args(view(w), c, n), global(n), new long[] {wg});
     }
 
-    /** Floats of scratch {@link #clipScale} needs for this many gradients. */
+    /**
+     * The update kernels index from the start of their buffers: a tensor at an offset is passed
+     * as a sub-buffer-free view only when it starts the buffer.
+     */
+    private static Tensor view(Tensor t) {
+        if (t.offset() != 0) {
+            throw new IllegalArgumentException("optimizer buffers must start their device buffer (offset 0), got " + t);
+        }
+        return t;
+    }
+
+    /** Floats of scratch {@link #clipScale} needs for this many gradients (any device's instance). */
     public static int partialsFor(int gradients) {
-        return gradients * NORM_GROUPS;
+        return gradients * 64;
     }
 
     /**
      * Global gradient norm over all {@code grads}: norm[0] = sqrt(sum of squares), scale[0] =
-     * min(1, maxNorm / (norm + 1e-6)) (1 when maxNorm <= 0). Deterministic: fixed-order tree sums.
+     * min(1, maxNorm / (norm + 1e-6)) (1 when maxNorm <= 0). Deterministic: fixed-order tree sums,
+     * NORM_GROUPS partials per gradient.
      */
     public void clipScale(List<Tensor> grads, Tensor partials, Tensor norm, Tensor scale, float maxNorm) {
-        if (partials.size() < partialsFor(grads.size())) {
-            throw new IllegalArgumentException("partials needs " + partialsFor(grads.size()) + " floats, has " + partials.size());
+        if (normGroups > 64) {
+            throw new IllegalArgumentException("optim NORM_GROUPS " + normGroups + " is more than the 64 partials per gradient "
+                    + "the optimizers allocate");
         }
-        Kernel k = device.kernel("optim.cl", "sumsq_partial");
+        if (partials.size() < grads.size() * normGroups) {
+            throw new IllegalArgumentException("partials needs " + grads.size() * normGroups + " floats, has " + partials.size());
+        }
+        Kernel k = device.kernel(FILE, "sumsq_partial", defines);
         for (int i = 0; i < grads.size(); i++) {
             Tensor g = grads.get(i);
             requireContiguous(g, "gradient");
-            k.args(partials, i * NORM_GROUPS, g, g.size());
-            device.launch(k, new long[] {NORM_GROUPS * WG}, new long[] {WG});
+            k.args(partials, i * normGroups, g, g.offset(), g.size());
+            device.launch(k, new long[] {(long) normGroups * normWg}, new long[] {normWg});
         }
-        Kernel fin = device.kernel("optim.cl", "clip_scale").args(norm, scale, partials, grads.size() * NORM_GROUPS, maxNorm);
-        device.launch(fin, new long[] {WG}, new long[] {WG});
+        Kernel fin = device.kernel(FILE, "clip_scale", defines).args(norm, scale, partials, grads.size() * normGroups, maxNorm);
+        device.launch(fin, new long[] {normWg}, new long[] {normWg});
     }
 }

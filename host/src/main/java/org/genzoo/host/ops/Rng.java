@@ -1,6 +1,7 @@
 package org.genzoo.host.ops;
 
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.genzoo.host.Device;
@@ -23,14 +24,70 @@ import org.genzoo.host.tensor.Tensor;
  * Two calls with the same (stream, counter) give the same numbers; uniform, bernoulli and binarize
  * at one position even share their underlying uniforms, so do not reuse a position for two
  * purposes. Not thread-safe (one Rng per job/worker).
+ *
+ * <p>Launch layouts (kernels/rng.cl), chosen per device from {@code kernels/tuning/rng.properties}
+ * or its type: {@code grid} (2-D, work-item (c, r)) or {@code flat} (1-D over the logical index
+ * r * C + c, for coalesced stores on GPUs); a contiguous tensor is launched as one row in either.
+ * The numbers depend on (seed, stream, counter, r, c) only, never on the layout.
  */
 public final class Rng {
     public static final String FILE = "rng.cl";
     /** The stream the stream-less overloads use. */
     public static final int DEFAULT_STREAM = 0;
 
-    /** Work-group edge for the 2-D launches. */
-    private static final long WG = 16;
+    public static final String FAMILY = "rng";
+
+    /**
+     * One device's launch configuration.
+     *
+     * @param layout "grid" or "flat"
+     * @param wg     work-items per work-group (a power of two; a grid work-group is shaped to the tensor)
+     */
+    public record Config(String layout, int wg) {
+        public Config {
+            if (!layout.equals("grid") && !layout.equals("flat")) {
+                throw new IllegalArgumentException("rng LAYOUT must be grid or flat, got " + layout);
+            }
+            if (wg < 1 || Integer.bitCount(wg) != 1) {
+                throw new IllegalArgumentException("rng WG must be a power of two, got " + wg);
+            }
+        }
+
+        public static Config tuned(Device d) {
+            OpTuning t = OpTuning.of(d, FAMILY);
+            return new Config(t.choice("LAYOUT", OpTuning.isCpu(d) ? "grid" : "flat", "grid", "flat"),
+                    t.pow2("WG", OpTuning.pow2Cap(d, 256)));
+        }
+
+        Map<String, String> defines() {
+            return Map.of("RNG_FLAT", layout.equals("flat") ? "1" : "0");
+        }
+    }
+
+    /** The configurations worth checking on {@code d}: tuned, grid and flat. */
+    public static List<Config> variants(Device d) {
+        Config t = Config.tuned(d);
+        return List.of(t, new Config("grid", t.wg()), new Config("flat", t.wg()), new Config("grid", 1));
+    }
+
+    private static final class State extends OpConfigs<Config> {
+        State(Device d) {
+            super(Config.tuned(d));
+        }
+    }
+
+    private static State state(Device d) {
+        return d.shared(State.class, State::new);
+    }
+
+    public static Config config(Device d) {
+        return state(d).current();
+    }
+
+    /** Uses {@code c} on {@code d} until the returned scope closes (tests, benchmarks, the tuner). */
+    public static OpConfigs.Scope use(Device d, Config c) {
+        return state(d).use(c);
+    }
     /**
      * Integer operations of one Philox-4x32-10 block (10 rounds of 2 wide multiplies, 4 xors, and
      * 2 key adds), counted as operations in {@link OpCost#flops()} because they are the work.
@@ -123,9 +180,10 @@ public final class Rng {
             return;
         }
         Device d = out.device();
-        Kernel k = d.kernel(FILE, "rng_bernoulli").args(out, out.offset(), out.ld(), p, p.offset(), p.ld(),
-                (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), out.rows(), out.cols());
-        d.launch(k, grid(out), new long[] {WG, WG});
+        int[] rc = shape(out, p);
+        Kernel k = kernel(d, "rng_bernoulli").args(out, out.offset(), out.ld(), p, p.offset(), p.ld(),
+                (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), rc[0], rc[1]);
+        launch(d, k, rc);
     }
 
     /**
@@ -174,10 +232,11 @@ public final class Rng {
         }
         Tensor e = eps != null ? eps : z;
         Device d = z.device();
-        Kernel k = d.kernel(FILE, "rng_reparameterize").args(z, z.offset(), z.ld(), e, e.offset(), e.ld(), eps != null ? 1 : 0,
+        int[] rc = shape(z, e, mu, logvar);
+        Kernel k = kernel(d, "rng_reparameterize").args(z, z.offset(), z.ld(), e, e.offset(), e.ld(), eps != null ? 1 : 0,
                 mu, mu.offset(), mu.ld(), logvar, logvar.offset(), logvar.ld(),
-                (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), z.rows(), z.cols());
-        d.launch(k, grid(z), new long[] {WG, WG});
+                (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), rc[0], rc[1]);
+        launch(d, k, rc);
     }
 
     /**
@@ -198,10 +257,11 @@ public final class Rng {
             return;
         }
         Device d = dz.device();
-        Kernel k = d.kernel(FILE, "rng_reparameterize_backward").args(dmu, dmu.offset(), dmu.ld(),
+        int[] rc = shape(dz, dmu, dlogvar, eps, logvar);
+        Kernel k = kernel(d, "rng_reparameterize_backward").args(dmu, dmu.offset(), dmu.ld(),
                 dlogvar, dlogvar.offset(), dlogvar.ld(), dz, dz.offset(), dz.ld(), eps, eps.offset(), eps.ld(),
-                logvar, logvar.offset(), logvar.ld(), beta, dz.rows(), dz.cols());
-        d.launch(k, grid(dz), new long[] {WG, WG});
+                logvar, logvar.offset(), logvar.ld(), beta, rc[0], rc[1]);
+        launch(d, k, rc);
     }
 
     // ---- raw generator (known-answer tests) --------------------------------------------------
@@ -215,8 +275,9 @@ public final class Rng {
             return;
         }
         Device d = out.device();
-        Kernel k = d.kernel(FILE, "philox_raw").args(out, out.offset(), out.ld(), c0, c1, c2, c3, k0, k1, out.rows(), out.cols());
-        d.launch(k, grid(out), new long[] {WG, WG});
+        int[] rc = shape(out);
+        Kernel k = kernel(d, "philox_raw").args(out, out.offset(), out.ld(), c0, c1, c2, c3, k0, k1, rc[0], rc[1]);
+        launch(d, k, rc);
     }
 
     // ---- costs -------------------------------------------------------------------------------
@@ -257,13 +318,38 @@ public final class Rng {
             return;
         }
         Device d = out.device();
-        Kernel k = d.kernel(FILE, kernel).args(out, out.offset(), out.ld(),
-                (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), out.rows(), out.cols());
-        d.launch(k, grid(out), new long[] {WG, WG});
+        int[] rc = shape(out);
+        Kernel k = kernel(d, kernel).args(out, out.offset(), out.ld(),
+                (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), rc[0], rc[1]);
+        launch(d, k, rc);
     }
 
-    private static long[] grid(Tensor t) {
-        return new long[] {t.cols(), t.rows()};
+    private static Kernel kernel(Device d, String name) {
+        return d.kernel(FILE, name, config(d).defines());
+    }
+
+    /**
+     * The logical shape {R, C} to launch: one row of R * C when every operand is contiguous (the
+     * same logical indices r * C + c, so the same numbers, and no short rows), else the tensors' own.
+     */
+    private static int[] shape(Tensor first, Tensor... rest) {
+        boolean flat = first.contiguous();
+        for (Tensor t : rest) {
+            flat &= t.contiguous();
+        }
+        return flat ? new int[] {1, first.size()} : new int[] {first.rows(), first.cols()};
+    }
+
+    /** Launches over the logical R x C shape {@code rc} in the configured layout. */
+    private static void launch(Device d, Kernel k, int[] rc) {
+        Config c = config(d);
+        if (c.layout.equals("flat")) {
+            d.launch(k, new long[] {(long) rc[0] * rc[1]}, new long[] {c.wg});
+        } else {
+            int lx = Elementwise.pow2Cap(rc[1], c.wg);
+            int ly = Elementwise.pow2Cap(rc[0], c.wg / lx);
+            d.launch(k, new long[] {rc[1], rc[0]}, new long[] {lx, ly});
+        }
     }
 
     private static void sameDevice(Tensor a, Tensor b) {
