@@ -15,9 +15,11 @@
 //   GPU:        GROUP_WG = 64..256, LANE_VW = 1 or 4: consecutive work-items read consecutive
 //               addresses (coalesced), and the tree runs log2(GROUP_WG) levels in local memory.
 //
-// GROUP_WG must be a power of two and equal to the launch's local size in dimension 0 (the host
-// guarantees it); the tree loops have compile-time trip counts (PoCL 3.1 mishandles barrier loops
-// whose trip count depends on the local size).
+// GROUP_WG must be a power of two and equal to the launch's local size in dimension 0, and the
+// local size in dimension 1 must be 1 unless GROUP_WG is 1 (then a work-group may hold any number
+// of lines, one per work-item: no tree, no barrier); the host guarantees both. The tree loops have
+// compile-time trip counts (PoCL 3.1 mishandles barrier loops whose trip count depends on the
+// local size).
 
 #ifndef GZ_LANES_CL
 #define GZ_LANES_CL

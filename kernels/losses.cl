@@ -8,7 +8,8 @@
 //   rows   one work-item per row (global size R), summing the row's C terms in index order with
 //          Kahan compensation (the first kernel of each pair below);
 //   group  the *_group kernels: one work-group per row, laid out by lanes.cl (GROUP_WG work-items
-//          of LANE_VW-wide vectors; global (GROUP_WG, R), local (GROUP_WG, 1)); each lane sums its
+//          of LANE_VW-wide vectors; global (GROUP_WG, R), local (GROUP_WG, 1), or (1, any) when
+//          GROUP_WG is 1); each lane sums its
 //          elements with Kahan compensation, then lanes and work-items combine in fixed trees.
 // Both run in a fixed order with no atomics, so the same inputs give bitwise the same sums on a
 // device (the two variants round differently from each other). Backward kernels are elementwise,
@@ -295,7 +296,8 @@ __kernel void log_mean_exp_backward(__global float* da, const int offDa, const i
 
 // ---------------------------------------------------------------------------------------------
 // Group variant: one work-group per row (see the header and lanes.cl). Same arguments as the
-// per-row kernels above; launched with global (GROUP_WG, R), local (GROUP_WG, 1). The terms are
+// per-row kernels above; launched with global (GROUP_WG, R), local (GROUP_WG, 1) or (1, any) when
+// GROUP_WG is 1. Work-items past the last row fold row R - 1 again and write nothing. The terms are
 // the scalar ones above, written again for floatv (LANE_VW floats).
 
 inline floatv gz_log1p_v(floatv e) {
@@ -343,8 +345,7 @@ inline floatv kl_term_v(floatv m, floatv v) {
 #define GROUP_ROW_SUM(total, lm, C, TERM_V, TERM_S) GROUP_LINE_SUM(total, lm, 0, C, TERM_V, TERM_S)
 
 // out: R x 1; x, l: R x C.
-__kernel __attribute__((reqd_work_group_size(GROUP_WG, 1, 1)))
-void bernoulli_loglik_group(__global float* out, const int offOut, const int ldOut,
+__kernel void bernoulli_loglik_group(__global float* out, const int offOut, const int ldOut,
                             __global const float* x, const int offX, const int ldX,
                             __global const float* l, const int offL, const int ldL,
                             const int R, const int C) {
@@ -360,8 +361,7 @@ void bernoulli_loglik_group(__global float* out, const int offOut, const int ldO
 }
 
 // out: R x 1; x, mu, lv: R x C.
-__kernel __attribute__((reqd_work_group_size(GROUP_WG, 1, 1)))
-void gaussian_logdensity_group(__global float* out, const int offOut, const int ldOut,
+__kernel void gaussian_logdensity_group(__global float* out, const int offOut, const int ldOut,
                                __global const float* x, const int offX, const int ldX,
                                __global const float* mu, const int offMu, const int ldMu,
                                __global const float* lv, const int offLv, const int ldLv,
@@ -380,8 +380,7 @@ void gaussian_logdensity_group(__global float* out, const int offOut, const int 
 }
 
 // out: R x 1; x: R x C.
-__kernel __attribute__((reqd_work_group_size(GROUP_WG, 1, 1)))
-void std_normal_logdensity_group(__global float* out, const int offOut, const int ldOut,
+__kernel void std_normal_logdensity_group(__global float* out, const int offOut, const int ldOut,
                                  __global const float* x, const int offX, const int ldX,
                                  const int R, const int C) {
     __local float lm[GROUP_WG];
@@ -395,8 +394,7 @@ void std_normal_logdensity_group(__global float* out, const int offOut, const in
 }
 
 // out: R x 1; mu, lv: R x C.
-__kernel __attribute__((reqd_work_group_size(GROUP_WG, 1, 1)))
-void kl_normal_group(__global float* out, const int offOut, const int ldOut,
+__kernel void kl_normal_group(__global float* out, const int offOut, const int ldOut,
                      __global const float* mu, const int offMu, const int ldMu,
                      __global const float* lv, const int offLv, const int ldLv,
                      const int R, const int C) {
@@ -432,8 +430,7 @@ inline float2 lme_row_group(__local float* lm, __global const float* ar, const i
 }
 
 // out: R x 1; a: R x K.
-__kernel __attribute__((reqd_work_group_size(GROUP_WG, 1, 1)))
-void log_mean_exp_group(__global float* out, const int offOut, const int ldOut,
+__kernel void log_mean_exp_group(__global float* out, const int offOut, const int ldOut,
                         __global const float* a, const int offA, const int ldA,
                         const int R, const int K) {
     __local float lm[GROUP_WG];
@@ -445,8 +442,7 @@ void log_mean_exp_group(__global float* out, const int offOut, const int ldOut,
 }
 
 // da: R x K; dOut: R x 1; a: R x K.
-__kernel __attribute__((reqd_work_group_size(GROUP_WG, 1, 1)))
-void log_mean_exp_backward_group(__global float* da, const int offDa, const int ldDa,
+__kernel void log_mean_exp_backward_group(__global float* da, const int offDa, const int ldDa,
                                  __global const float* dOut, const int offD, const int ldD,
                                  __global const float* a, const int offA, const int ldA,
                                  const float beta, const int R, const int K) {

@@ -280,8 +280,9 @@ __kernel void reduce_backward(__global float* dx, const int offDx, const int ldD
 #endif
 
 // ---------------------------------------------------------------------------------------------
-// Group variant of reduce_rows: global (GROUP_WG * G, R), local (GROUP_WG, 1). Work-group (g, r)
-// reduces columns [g * chunk, min(C, (g + 1) * chunk)) of row r. lm: at least GROUP_WG floats.
+// Group variant of reduce_rows: global (GROUP_WG * G, R), local (GROUP_WG, 1), or (1, any) when
+// GROUP_WG is 1. Work-group (g, r) reduces columns [g * chunk, min(C, (g + 1) * chunk)) of row r;
+// work-items past the last row fold row R - 1 again and write nothing. lm: GROUP_WG floats or more.
 
 // NaN flags: max ignores NaN through fmax, so the group variants carry a flag and put NaN back.
 inline float nan_or(const int bad, const float v) {
@@ -296,8 +297,7 @@ inline float lse_term(const float v, const float m) {
     return v == m ? 1.0f : exp(v - m);
 }
 
-__kernel __attribute__((reqd_work_group_size(GROUP_WG, 1, 1)))
-void reduce_rows_group(__global float* y, const int offY, const int ldY, __global float2* part,
+__kernel void reduce_rows_group(__global float* y, const int offY, const int ldY, __global float2* part,
                        __global const float* x, const int offX, const int ldX,
                        const int R, const int C, const int chunk, const int G, const float n,
                        const float beta, __local float2* lm2) {

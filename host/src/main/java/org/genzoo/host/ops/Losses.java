@@ -1,6 +1,5 @@
 package org.genzoo.host.ops;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.genzoo.host.Device;
@@ -34,11 +33,12 @@ public final class Losses {
      *
      * @param rows    "group" or "rows": the per-row kernels
      * @param groupWg GROUP_WG of the group kernels (a power of two)
+     * @param groupRows rows per work-group of the group kernels when GROUP_WG is 1 (a power of two)
      * @param laneVw  LANE_VW of the group kernels (1, 4, 8 or 16)
      * @param rowWg   work-group size of the one-work-item-per-row kernels
      * @param elemWg  work-items per 2-D work-group of the elementwise backward kernels (a power of two)
      */
-    public record Config(String rows, int groupWg, int laneVw, int rowWg, int elemWg) {
+    public record Config(String rows, int groupWg, int groupRows, int laneVw, int rowWg, int elemWg) {
         public Config {
             if (!rows.equals("group") && !rows.equals("rows")) {
                 throw new IllegalArgumentException("losses ROWS must be group or rows, got " + rows);
@@ -46,8 +46,9 @@ public final class Losses {
             if (laneVw != 1 && laneVw != 4 && laneVw != 8 && laneVw != 16) {
                 throw new IllegalArgumentException("losses LANE_VW must be 1, 4, 8 or 16, got " + laneVw);
             }
-            if (Integer.bitCount(groupWg) != 1 || Integer.bitCount(elemWg) != 1 || rowWg < 1) {
-                throw new IllegalArgumentException("losses GROUP_WG and ELEM_WG must be powers of two, ROW_WG positive: " + this);
+            if (Integer.bitCount(groupWg) != 1 || Integer.bitCount(groupRows) != 1 || Integer.bitCount(elemWg) != 1 || rowWg < 1) {
+                throw new IllegalArgumentException("losses GROUP_WG, GROUP_ROWS and ELEM_WG must be powers of two, ROW_WG positive: "
+                        + this);
             }
         }
 
@@ -56,12 +57,12 @@ public final class Losses {
             OpTuning t = OpTuning.of(d, FAMILY);
             boolean cpu = OpTuning.isCpu(d);
             return new Config(t.choice("ROWS", "group", "group", "rows"), t.pow2("GROUP_WG", cpu ? 1 : OpTuning.pow2Cap(d, 128)),
-                    t.getInt("LANE_VW", OpTuning.defaultLanes(d)), t.getInt("ROW_WG", OpTuning.pow2Cap(d, 64)),
+                    t.pow2("GROUP_ROWS", OpTuning.pow2Cap(d, 16)), t.getInt("LANE_VW", OpTuning.defaultLanes(d)), t.getInt("ROW_WG", OpTuning.pow2Cap(d, 64)),
                     t.pow2("ELEM_WG", OpTuning.pow2Cap(d, 256)));
         }
 
         public Config withRows(String variant, int groupWg, int laneVw) {
-            return new Config(variant, groupWg, laneVw, rowWg, elemWg);
+            return new Config(variant, groupWg, groupRows, laneVw, rowWg, elemWg);
         }
 
         Map<String, String> defines() {
@@ -72,13 +73,13 @@ public final class Losses {
     /** The configurations worth checking on {@code d}: tuned, one work-item per row, and the group kernels in a CPU and two GPU shapes. */
     public static List<Config> variants(Device d) {
         Config t = Config.tuned(d);
-        List<Config> out = new ArrayList<>();
+        java.util.LinkedHashSet<Config> out = new java.util.LinkedHashSet<>();
         out.add(t);
         out.add(t.withRows("rows", 1, 1));
         out.add(t.withRows("group", 1, 16));
         out.add(t.withRows("group", OpTuning.pow2Cap(d, 64), 1));
         out.add(t.withRows("group", OpTuning.pow2Cap(d, 32), 4));
-        return out;
+        return List.copyOf(out);
     }
 
     private static final class State extends OpConfigs<Config> {
@@ -353,7 +354,8 @@ public final class Losses {
         Config c = config(d);
         if (c.rows.equals("group")) {
             Kernel k = d.kernel(FILE, kernel + "_group", c.defines()).args(args);
-            d.launch(k, new long[] {c.groupWg, shape.rows()}, new long[] {c.groupWg, 1});
+            d.launch(k, new long[] {c.groupWg, shape.rows()}, new long[] {c.groupWg,
+                    Reduce.groupRows(c.groupWg, c.groupRows, shape.rows())});
         } else {
             Kernel k = d.kernel(FILE, kernel, c.defines()).args(args);
             d.launch(k, new long[] {shape.rows()}, new long[] {c.rowWg});

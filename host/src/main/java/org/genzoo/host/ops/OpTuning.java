@@ -1,64 +1,49 @@
 package org.genzoo.host.ops;
 
 import java.util.Locale;
-import java.util.Map;
 import org.genzoo.host.Device;
 import org.genzoo.host.Tuning;
+import org.genzoo.host.WorkGroups;
 
-/** Reads one op family's tunables for a device, with defaults derived from the device's limits. */
+/**
+ * Typed reads of one op family's {@link Tuning} for the reduce, losses, rng and optim families:
+ * the variant choices and sizes, each with a default derived from the device's type and limits.
+ */
 final class OpTuning {
-    private final String family;
-    private final Map<String, String> values;
+    private final Tuning t;
 
-    private OpTuning(String family, Map<String, String> values) {
-        this.family = family;
-        this.values = values;
+    private OpTuning(Tuning t) {
+        this.t = t;
     }
 
     static OpTuning of(Device d, String family) {
-        return new OpTuning(family, Tuning.defines(family, d.info()));
-    }
-
-    String get(String key, String deviceDefault) {
-        return values.getOrDefault(key, deviceDefault);
+        return new OpTuning(d.tuning(family));
     }
 
     int getInt(String key, int deviceDefault) {
-        String v = values.get(key);
-        if (v == null) {
-            return deviceDefault;
-        }
-        try {
-            return Integer.parseInt(v.strip());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("tuning " + family + ": " + key + "=" + v + " is not an integer");
-        }
+        return t.getInt(key, deviceDefault);
     }
 
-    /** A power of two, else a clear error naming the key. */
+    /** A power of two, else a clear error naming the key and the file. */
     int pow2(String key, int deviceDefault) {
-        int v = getInt(key, deviceDefault);
-        if (v < 1 || Integer.bitCount(v) != 1) {
-            throw new IllegalArgumentException("tuning " + family + ": " + key + "=" + v + " must be a positive power of two");
-        }
-        return v;
+        return WorkGroups.requirePow2(t, key, t.getInt(key, deviceDefault));
     }
 
-    /** One of {@code allowed}, else a clear error naming the key. */
+    /** One of {@code allowed}, else a clear error naming the key and the file. */
     String choice(String key, String deviceDefault, String... allowed) {
-        String v = get(key, deviceDefault).strip().toLowerCase(Locale.ROOT);
+        String v = t.get(key, deviceDefault).strip().toLowerCase(Locale.ROOT);
         for (String a : allowed) {
             if (a.equals(v)) {
                 return v;
             }
         }
-        throw new IllegalArgumentException("tuning " + family + ": " + key + "=" + v + " must be one of " + String.join(", ", allowed));
+        throw new IllegalArgumentException("tuning " + t.family() + " (" + t.source() + "): " + key + "=" + v + " must be one of "
+                + String.join(", ", allowed) + "; fix or delete that line");
     }
 
-    /** The largest power of two no larger than {@code want} and the device's maximum work-group size. */
+    /** The largest power of two no larger than {@code want} and the device's work-group limits along dimension 0. */
     static int pow2Cap(Device d, int want) {
-        long cap = Math.min(want, d.info().maxWorkGroupSize());
-        return Integer.highestOneBit((int) Math.max(1, cap));
+        return WorkGroups.pow2(d, want, 0);
     }
 
     static boolean isCpu(Device d) {
@@ -66,8 +51,8 @@ final class OpTuning {
     }
 
     /**
-     * Float vector width for one work-item's lanes on this device: on a CPU the SIMD width (16 where
-     * the device name says AVX-512, as PoCL's does, else 8); on other devices 1 (work-items are the lanes).
+     * Float vector width for one work-item's lanes: on a CPU its SIMD width (16 where the device
+     * name says AVX-512, as PoCL's does, else 8); elsewhere 1 (there work-items are the lanes).
      */
     static int defaultLanes(Device d) {
         if (!isCpu(d)) {

@@ -28,9 +28,31 @@ public final class Optim {
     private final int normWg;
     private final int normGroups;
 
-    /** The instance for {@code device} (made once, from the device's tuning). */
+    /** The instance in use on {@code device}: made once from the device's tuning unless {@link #use} put another in place. */
     public static Optim on(Device device) {
-        return device.shared(Optim.class, Optim::new);
+        return state(device).current();
+    }
+
+    /** Uses {@code o} on its device until the returned scope closes (tests, benchmarks, the tuner). */
+    public static OpConfigs.Scope use(Optim o) {
+        return state(o.device).use(o);
+    }
+
+    /** The instances worth checking on {@code d}: the tuned one, one element per work-item, and 4 and 16 lanes. */
+    public static List<Optim> variants(Device d) {
+        Optim t = state(d).tuned();
+        return List.of(t, new Optim(d, 1, OpTuning.pow2Cap(d, 64), t.normWg, t.normGroups), new Optim(d, 4, OpTuning.pow2Cap(d, 32),
+                t.normWg, t.normGroups), new Optim(d, 16, 1, t.normWg, t.normGroups));
+    }
+
+    private static final class State extends OpConfigs<Optim> {
+        State(Device d) {
+            super(new Optim(d));
+        }
+    }
+
+    private static State state(Device d) {
+        return d.shared(State.class, State::new);
     }
 
     private Optim(Device d) {

@@ -38,6 +38,7 @@ public final class Reduce {
      *
      * @param rows         "group" or "tiled": the row-reduction kernel
      * @param groupWg      GROUP_WG: work-items per row in the group kernel (a power of two)
+     * @param groupRows    rows per work-group of the group kernel when GROUP_WG is 1 (a power of two)
      * @param laneVw       LANE_VW: floats per work-item vector in the group kernel (1, 4, 8, 16)
      * @param rowsTarget   work-groups the group kernel should have in flight: rows are cut into
      *                     chunks (then a second pass) when there are fewer rows than this
@@ -52,7 +53,7 @@ public final class Reduce {
      * @param colsTx       tiled column kernel: widest work-group in the column direction
      * @param items        tiled kernels: elements each work-item folds before the tree
      */
-    public record Config(String rows, int groupWg, int laneVw, int rowsTarget, int rowsMinChunk, String cols, int colsVw,
+    public record Config(String rows, int groupWg, int groupRows, int laneVw, int rowsTarget, int rowsMinChunk, String cols, int colsVw,
             int colsWg, int colsTarget, int colsMinChunk, int wg, int colsTx, int items) {
         public Config {
             if (!rows.equals("group") && !rows.equals("tiled")) {
@@ -66,9 +67,9 @@ public final class Reduce {
                     throw new IllegalArgumentException("reduce LANE_VW and COLS_VW must be 1, 4, 8 or 16, got " + v);
                 }
             }
-            for (int v : new int[] {groupWg, wg}) {
+            for (int v : new int[] {groupWg, groupRows, wg}) {
                 if (v < 1 || Integer.bitCount(v) != 1) {
-                    throw new IllegalArgumentException("reduce GROUP_WG and WG must be powers of two, got " + v);
+                    throw new IllegalArgumentException("reduce GROUP_WG, GROUP_ROWS and WG must be powers of two, got " + v);
                 }
             }
             if (colsTx > wg || Integer.bitCount(colsTx) != 1 || colsWg < 1 || items < 1 || rowsTarget < 1 || rowsMinChunk < 1
@@ -86,7 +87,7 @@ public final class Reduce {
             int lanes = OpTuning.defaultLanes(d);
             int wg = t.pow2("WG", OpTuning.pow2Cap(d, 256));
             return new Config(t.choice("ROWS", "group", "group", "tiled"), t.pow2("GROUP_WG", cpu ? 1 : OpTuning.pow2Cap(d, 256)),
-                    t.getInt("LANE_VW", lanes), t.getInt("ROWS_TARGET", cpu ? 2 * cus : 4 * cus),
+                    t.pow2("GROUP_ROWS", OpTuning.pow2Cap(d, 16)), t.getInt("LANE_VW", lanes), t.getInt("ROWS_TARGET", cpu ? 2 * cus : 4 * cus),
                     t.getInt("ROWS_MIN_CHUNK", cpu ? 4096 : 1024), t.choice("COLS", "vec", "vec", "tiled"),
                     t.getInt("COLS_VW", lanes), t.getInt("COLS_WG", cpu ? 1 : OpTuning.pow2Cap(d, 64)),
                     t.getInt("COLS_TARGET", cpu ? 2 * cus : 256 * cus), t.getInt("COLS_MIN_CHUNK", cpu ? 256 : 64), wg,
@@ -95,19 +96,19 @@ public final class Reduce {
 
         /** This configuration with the other kernels ("tiled" rows and columns). */
         public Config tiled() {
-            return new Config("tiled", groupWg, laneVw, rowsTarget, rowsMinChunk, "tiled", colsVw, colsWg, colsTarget, colsMinChunk,
+            return new Config("tiled", groupWg, groupRows, laneVw, rowsTarget, rowsMinChunk, "tiled", colsVw, colsWg, colsTarget, colsMinChunk,
                     wg, colsTx, items);
         }
 
         /** This configuration with the group and vec kernels shaped as given. */
         public Config lanes(int groupWg, int laneVw, int colsWg, int colsVw) {
-            return new Config("group", groupWg, laneVw, rowsTarget, rowsMinChunk, "vec", colsVw, colsWg, colsTarget, colsMinChunk,
+            return new Config("group", groupWg, groupRows, laneVw, rowsTarget, rowsMinChunk, "vec", colsVw, colsWg, colsTarget, colsMinChunk,
                     wg, colsTx, items);
         }
 
         /** Chunking thresholds as given (small values make tests reach the multi-pass paths at small shapes). */
         public Config chunking(int rowsTarget, int rowsMinChunk, int colsTarget, int colsMinChunk) {
-            return new Config(rows, groupWg, laneVw, rowsTarget, rowsMinChunk, cols, colsVw, colsWg, colsTarget, colsMinChunk, wg,
+            return new Config(rows, groupWg, groupRows, laneVw, rowsTarget, rowsMinChunk, cols, colsVw, colsWg, colsTarget, colsMinChunk, wg,
                     colsTx, items);
         }
 
@@ -118,21 +119,19 @@ public final class Reduce {
     }
 
     /**
-     * The configurations worth checking on {@code d}: its tuned one, the tiled kernels, and the
-     * group/vec kernels in a CPU shape (one work-item of 16 lanes) and two GPU shapes (64 x 1 and
-     * 32 x 4), each also with chunking forced so second passes run at small shapes.
+     * The configurations worth checking on {@code d} (each once): its tuned one, the tiled kernels,
+     * and the group/vec kernels in a CPU shape (one work-item of 16 lanes) and two GPU shapes
+     * (64 x 1 and 32 x 4); two of them with chunking forced so second passes run at small shapes.
      */
     public static List<Config> variants(Device d) {
         Config t = Config.tuned(d);
-        List<Config> out = new ArrayList<>();
+        java.util.LinkedHashSet<Config> out = new java.util.LinkedHashSet<>();
         out.add(t);
         out.add(t.tiled());
-        for (Config c : new Config[] {t.lanes(1, 16, 1, 16), t.lanes(OpTuning.pow2Cap(d, 64), 1, OpTuning.pow2Cap(d, 64), 1),
-                t.lanes(OpTuning.pow2Cap(d, 32), 4, OpTuning.pow2Cap(d, 8), 4)}) {
-            out.add(c);
-            out.add(c.chunking(64, 8, 64, 2));
-        }
-        return out;
+        out.add(t.lanes(1, 16, 1, 16).chunking(64, 8, 64, 2));
+        out.add(t.lanes(OpTuning.pow2Cap(d, 64), 1, OpTuning.pow2Cap(d, 64), 1));
+        out.add(t.lanes(OpTuning.pow2Cap(d, 32), 4, OpTuning.pow2Cap(d, 8), 4).chunking(64, 8, 64, 2));
+        return List.copyOf(out);
     }
 
     private static final class State extends OpConfigs<Config> {
@@ -210,7 +209,7 @@ public final class Reduce {
             Kernel k = d.kernel(FILE, "reduce_rows_group", cfg.defines(op, cfg.laneVw, cfg.groupWg)).args(y, y.offset(), y.ld(),
                     part, x, x.offset(), x.ld(), R, C, chunk, g, (float) C, beta,
                     new Kernel.Local((long) cfg.groupWg * 2 * Float.BYTES));
-            d.launch(k, new long[] {(long) g * cfg.groupWg, R}, new long[] {cfg.groupWg, 1});
+            d.launch(k, new long[] {(long) g * cfg.groupWg, R}, new long[] {cfg.groupWg, groupRows(cfg.groupWg, cfg.groupRows, R)});
             len = g;
         } else {
             Plan p = Plan.of(C, cfg.wg, cfg.items);
@@ -232,6 +231,11 @@ public final class Reduce {
             in.close();
             len = q.groups;
         }
+    }
+
+    /** Rows per work-group of a group kernel: one when GROUP_WG work-items share a row, else up to {@code max}. */
+    static int groupRows(int groupWg, int max, int R) {
+        return groupWg == 1 ? Elementwise.pow2Cap(R, max) : 1;
     }
 
     private static Kernel.Local local(Config cfg) {

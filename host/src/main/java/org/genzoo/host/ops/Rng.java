@@ -67,7 +67,8 @@ public final class Rng {
     /** The configurations worth checking on {@code d}: tuned, grid and flat. */
     public static List<Config> variants(Device d) {
         Config t = Config.tuned(d);
-        return List.of(t, new Config("grid", t.wg()), new Config("flat", t.wg()), new Config("grid", 1));
+        return List.copyOf(new java.util.LinkedHashSet<>(List.of(t, new Config("grid", t.wg()), new Config("flat", t.wg()),
+                new Config("grid", 1))));
     }
 
     private static final class State extends OpConfigs<Config> {

@@ -27,41 +27,45 @@ class LossesTest extends OnDevice {
     /** Central differences cost R * C^2 reference terms; above this they are skipped (the analytic reference still runs). */
     static final long FD_MAX_WORK = 3_000_000;
 
-    static final int[][] SHAPES = {{1, 1}, {7, 93}, {93, 7}, {3, 1000}, {144, 1000}, {1000, 7}};
+    static final int[][] SHAPES = {{1, 1}, {7, 93}, {93, 7}, {33, 37}, {3, 1000}, {144, 1000}, {1000, 7}};
 
     // ---- Bernoulli -----------------------------------------------------------------------------
 
     @Test
     void bernoulliLogLikMatchesReferenceAndFiniteDifferences() {
-        long seed = 101;
-        for (int[] s : SHAPES) {
-            int rows = s[0], cols = s[1], n = rows * cols;
-            // x in [0, 1]: grey values as well as binary ones
-            float[] x = Check.uniform(seed, n, 0, 1);
-            float[] l = Check.uniform(seed + 1, n, -8, 8);
-            float[] dOut = Check.uniform(seed + 2, rows, -2, 2);
-            for (boolean view : new boolean[] {false, true}) {
-                String what = "bernoulliLogLik seed " + seed + " " + rows + "x" + cols + (view ? " view" : "");
-                checkBernoulli(what, seed, x, l, dOut, rows, cols, view);
+        forEachVariant(() -> {
+            long seed = 101;
+            for (int[] s : SHAPES) {
+                int rows = s[0], cols = s[1], n = rows * cols;
+                // x in [0, 1]: grey values as well as binary ones
+                float[] x = Check.uniform(seed, n, 0, 1);
+                float[] l = Check.uniform(seed + 1, n, -8, 8);
+                float[] dOut = Check.uniform(seed + 2, rows, -2, 2);
+                for (boolean view : new boolean[] {false, true}) {
+                    String what = "bernoulliLogLik seed " + seed + " " + rows + "x" + cols + (view ? " view" : "");
+                    checkBernoulli(what, seed, x, l, dOut, rows, cols, view);
+                }
             }
-        }
+        });
     }
 
     @Test
     void bernoulliLogLikExtremeLogitsAreFiniteAndExact() {
-        double[] logits = {-400, -200, -100, -88, -20, -1, -1e-3, 0, 1e-3, 1, 20, 88, 100, 200, 400};
-        double[] xs = {0, 0.5, 1};
-        int n = logits.length * xs.length;
-        float[] x = new float[n], l = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) xs[i / logits.length];
-            l[i] = (float) logits[i % logits.length];
-        }
-        float[] dOutRows = new float[n];
-        Arrays.fill(dOutRows, 1.5f);
-        // one column per example (each term alone), and one row holding them all
-        checkBernoulli("bernoulliLogLik extreme, n x 1", 0, x, l, dOutRows, n, 1, true);
-        checkBernoulli("bernoulliLogLik extreme, 1 x n", 0, x, l, new float[] {-0.5f}, 1, n, false);
+        forEachVariant(() -> {
+            double[] logits = {-400, -200, -100, -88, -20, -1, -1e-3, 0, 1e-3, 1, 20, 88, 100, 200, 400};
+            double[] xs = {0, 0.5, 1};
+            int n = logits.length * xs.length;
+            float[] x = new float[n], l = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = (float) xs[i / logits.length];
+                l[i] = (float) logits[i % logits.length];
+            }
+            float[] dOutRows = new float[n];
+            Arrays.fill(dOutRows, 1.5f);
+            // one column per example (each term alone), and one row holding them all
+            checkBernoulli("bernoulliLogLik extreme, n x 1", 0, x, l, dOutRows, n, 1, true);
+            checkBernoulli("bernoulliLogLik extreme, 1 x n", 0, x, l, new float[] {-0.5f}, 1, n, false);
+        });
     }
 
     private void checkBernoulli(String what, long seed, float[] x, float[] l, float[] dOut, int rows, int cols, boolean view) {
@@ -89,108 +93,114 @@ class LossesTest extends OnDevice {
 
     @Test
     void gaussianLogDensityMatchesReferenceAndFiniteDifferences() {
-        long seed = 202;
-        for (int[] s : SHAPES) {
-            int rows = s[0], cols = s[1], n = rows * cols;
-            float[] x = Check.uniform(seed, n, -3, 3);
-            float[] mu = Check.uniform(seed + 1, n, -3, 3);
-            float[] lv = Check.uniform(seed + 2, n, -3, 3);
-            float[] dOut = Check.uniform(seed + 3, rows, -2, 2);
-            double[] xd = Check.toDouble(x), mud = Check.toDouble(mu), lvd = Check.toDouble(lv), dOutD = Check.toDouble(dOut);
-            for (boolean view : new boolean[] {false, true}) {
-                String what = "gaussianLogDensity seed " + seed + " " + rows + "x" + cols + (view ? " view" : "");
-                try (Guarded tx = Guarded.of(dev, x, rows, cols, view); Guarded tm = Guarded.of(dev, mu, rows, cols, view);
-                        Guarded tl = Guarded.of(dev, lv, rows, cols, view); Guarded out = new Guarded(dev, rows, 1, view);
-                        Guarded td = Guarded.of(dev, dOut, rows, 1, view)) {
-                    Losses.gaussianLogDensity(out.t, tx.t, tm.t, tl.t);
-                    checkSums(LossesReference.gaussianTerms(xd, mud, lvd), rows, cols, out.t.toArray(), what);
-                    out.checkGuard(what);
+        forEachVariant(() -> {
+            long seed = 202;
+            for (int[] s : SHAPES) {
+                int rows = s[0], cols = s[1], n = rows * cols;
+                float[] x = Check.uniform(seed, n, -3, 3);
+                float[] mu = Check.uniform(seed + 1, n, -3, 3);
+                float[] lv = Check.uniform(seed + 2, n, -3, 3);
+                float[] dOut = Check.uniform(seed + 3, rows, -2, 2);
+                double[] xd = Check.toDouble(x), mud = Check.toDouble(mu), lvd = Check.toDouble(lv), dOutD = Check.toDouble(dOut);
+                for (boolean view : new boolean[] {false, true}) {
+                    String what = "gaussianLogDensity seed " + seed + " " + rows + "x" + cols + (view ? " view" : "");
+                    try (Guarded tx = Guarded.of(dev, x, rows, cols, view); Guarded tm = Guarded.of(dev, mu, rows, cols, view);
+                            Guarded tl = Guarded.of(dev, lv, rows, cols, view); Guarded out = new Guarded(dev, rows, 1, view);
+                            Guarded td = Guarded.of(dev, dOut, rows, 1, view)) {
+                        Losses.gaussianLogDensity(out.t, tx.t, tm.t, tl.t);
+                        checkSums(LossesReference.gaussianTerms(xd, mud, lvd), rows, cols, out.t.toArray(), what);
+                        out.checkGuard(what);
 
-                    double[][] ref = LossesReference.gaussianLogDensityBackward(dOutD, xd, mud, lvd, rows, cols);
-                    float[][] g = checkBackward(what, seed, rows, cols, view, ref,
-                            (grads, beta) -> Losses.gaussianLogDensityBackward(grads[0], grads[1], grads[2], td.t, tx.t, tm.t, tl.t, beta));
-                    // data x needs no gradient: dx null, the others still written
-                    checkBackward(what + " (dx null)", seed, rows, cols, view, new double[][] {ref[1], ref[2]},
-                            (grads, beta) -> Losses.gaussianLogDensityBackward(null, grads[0], grads[1], td.t, tx.t, tm.t, tl.t, beta));
-                    if (!view && fdAffordable(rows, cols)) {
-                        Check.close(rowFiniteDiff(xd, rows, cols, dOutD,
-                                (r, v) -> LossesReference.gaussianLogDensity(v, row(mud, r, cols), row(lvd, r, cols), 1, cols)[0]),
-                                g[0], FD_ATOL, FD_RTOL, what + " dx vs finite differences");
-                        Check.close(rowFiniteDiff(mud, rows, cols, dOutD,
-                                (r, v) -> LossesReference.gaussianLogDensity(row(xd, r, cols), v, row(lvd, r, cols), 1, cols)[0]),
-                                g[1], FD_ATOL, FD_RTOL, what + " dmu vs finite differences");
-                        Check.close(rowFiniteDiff(lvd, rows, cols, dOutD,
-                                (r, v) -> LossesReference.gaussianLogDensity(row(xd, r, cols), row(mud, r, cols), v, 1, cols)[0]),
-                                g[2], FD_ATOL, FD_RTOL, what + " dlogvar vs finite differences");
+                        double[][] ref = LossesReference.gaussianLogDensityBackward(dOutD, xd, mud, lvd, rows, cols);
+                        float[][] g = checkBackward(what, seed, rows, cols, view, ref,
+                                (grads, beta) -> Losses.gaussianLogDensityBackward(grads[0], grads[1], grads[2], td.t, tx.t, tm.t, tl.t, beta));
+                        // data x needs no gradient: dx null, the others still written
+                        checkBackward(what + " (dx null)", seed, rows, cols, view, new double[][] {ref[1], ref[2]},
+                                (grads, beta) -> Losses.gaussianLogDensityBackward(null, grads[0], grads[1], td.t, tx.t, tm.t, tl.t, beta));
+                        if (!view && fdAffordable(rows, cols)) {
+                            Check.close(rowFiniteDiff(xd, rows, cols, dOutD,
+                                    (r, v) -> LossesReference.gaussianLogDensity(v, row(mud, r, cols), row(lvd, r, cols), 1, cols)[0]),
+                                    g[0], FD_ATOL, FD_RTOL, what + " dx vs finite differences");
+                            Check.close(rowFiniteDiff(mud, rows, cols, dOutD,
+                                    (r, v) -> LossesReference.gaussianLogDensity(row(xd, r, cols), v, row(lvd, r, cols), 1, cols)[0]),
+                                    g[1], FD_ATOL, FD_RTOL, what + " dmu vs finite differences");
+                            Check.close(rowFiniteDiff(lvd, rows, cols, dOutD,
+                                    (r, v) -> LossesReference.gaussianLogDensity(row(xd, r, cols), row(mud, r, cols), v, 1, cols)[0]),
+                                    g[2], FD_ATOL, FD_RTOL, what + " dlogvar vs finite differences");
+                        }
                     }
                 }
             }
-        }
+        });
     }
 
     @Test
     void standardNormalLogDensityMatchesReferenceAndFiniteDifferences() {
-        long seed = 303;
-        for (int[] s : SHAPES) {
-            int rows = s[0], cols = s[1], n = rows * cols;
-            float[] x = Check.uniform(seed, n, -5, 5);
-            float[] dOut = Check.uniform(seed + 1, rows, -2, 2);
-            double[] xd = Check.toDouble(x), dOutD = Check.toDouble(dOut);
-            for (boolean view : new boolean[] {false, true}) {
-                String what = "standardNormalLogDensity seed " + seed + " " + rows + "x" + cols + (view ? " view" : "");
-                try (Guarded tx = Guarded.of(dev, x, rows, cols, view); Guarded out = new Guarded(dev, rows, 1, view);
-                        Guarded td = Guarded.of(dev, dOut, rows, 1, view)) {
-                    Losses.standardNormalLogDensity(out.t, tx.t);
-                    checkSums(LossesReference.standardNormalTerms(xd), rows, cols, out.t.toArray(), what);
-                    out.checkGuard(what);
-                    float[][] g = checkBackward(what, seed, rows, cols, view,
-                            new double[][] {LossesReference.standardNormalLogDensityBackward(dOutD, xd, rows, cols)},
-                            (grads, beta) -> Losses.standardNormalLogDensityBackward(grads[0], td.t, tx.t, beta));
-                    if (!view && fdAffordable(rows, cols)) {
-                        Check.close(rowFiniteDiff(xd, rows, cols, dOutD, (r, v) -> LossesReference.standardNormalLogDensity(v, 1, cols)[0]),
-                                g[0], FD_ATOL, FD_RTOL, what + " dx vs finite differences");
+        forEachVariant(() -> {
+            long seed = 303;
+            for (int[] s : SHAPES) {
+                int rows = s[0], cols = s[1], n = rows * cols;
+                float[] x = Check.uniform(seed, n, -5, 5);
+                float[] dOut = Check.uniform(seed + 1, rows, -2, 2);
+                double[] xd = Check.toDouble(x), dOutD = Check.toDouble(dOut);
+                for (boolean view : new boolean[] {false, true}) {
+                    String what = "standardNormalLogDensity seed " + seed + " " + rows + "x" + cols + (view ? " view" : "");
+                    try (Guarded tx = Guarded.of(dev, x, rows, cols, view); Guarded out = new Guarded(dev, rows, 1, view);
+                            Guarded td = Guarded.of(dev, dOut, rows, 1, view)) {
+                        Losses.standardNormalLogDensity(out.t, tx.t);
+                        checkSums(LossesReference.standardNormalTerms(xd), rows, cols, out.t.toArray(), what);
+                        out.checkGuard(what);
+                        float[][] g = checkBackward(what, seed, rows, cols, view,
+                                new double[][] {LossesReference.standardNormalLogDensityBackward(dOutD, xd, rows, cols)},
+                                (grads, beta) -> Losses.standardNormalLogDensityBackward(grads[0], td.t, tx.t, beta));
+                        if (!view && fdAffordable(rows, cols)) {
+                            Check.close(rowFiniteDiff(xd, rows, cols, dOutD, (r, v) -> LossesReference.standardNormalLogDensity(v, 1, cols)[0]),
+                                    g[0], FD_ATOL, FD_RTOL, what + " dx vs finite differences");
+                        }
                     }
                 }
             }
-        }
+        });
     }
 
     // ---- KL ------------------------------------------------------------------------------------
 
     @Test
     void klStandardNormalMatchesReferenceAndFiniteDifferences() {
-        long seed = 404;
-        for (int[] s : SHAPES) {
-            int rows = s[0], cols = s[1], n = rows * cols;
-            float[] mu = Check.uniform(seed, n, -3, 3);
-            // logvar near 0 too, where exp(lv) - 1 - lv cancels (expm1 keeps it exact)
-            float[] lv = Check.uniform(seed + 1, n, -4, 4);
-            lv[0] = 1e-4f;
-            float[] dOut = Check.uniform(seed + 2, rows, -2, 2);
-            double[] mud = Check.toDouble(mu), lvd = Check.toDouble(lv), dOutD = Check.toDouble(dOut);
-            for (boolean view : new boolean[] {false, true}) {
-                String what = "klStandardNormal seed " + seed + " " + rows + "x" + cols + (view ? " view" : "");
-                try (Guarded tm = Guarded.of(dev, mu, rows, cols, view); Guarded tl = Guarded.of(dev, lv, rows, cols, view);
-                        Guarded out = new Guarded(dev, rows, 1, view); Guarded td = Guarded.of(dev, dOut, rows, 1, view)) {
-                    Losses.klStandardNormal(out.t, tm.t, tl.t);
-                    float[] got = out.t.toArray();
-                    checkSums(LossesReference.klPerDim(mud, lvd), rows, cols, got, what);
-                    for (float v : got) {
-                        assertTrue(v >= 0, what + ": KL " + v + " < 0");
-                    }
-                    out.checkGuard(what);
-                    float[][] g = checkBackward(what, seed, rows, cols, view,
-                            LossesReference.klBackward(dOutD, false, mud, lvd, rows, cols),
-                            (grads, beta) -> Losses.klStandardNormalBackward(grads[0], grads[1], td.t, tm.t, tl.t, beta));
-                    if (!view && fdAffordable(rows, cols)) {
-                        Check.close(rowFiniteDiff(mud, rows, cols, dOutD, (r, v) -> LossesReference.kl(v, row(lvd, r, cols), 1, cols)[0]),
-                                g[0], FD_ATOL, FD_RTOL, what + " dmu vs finite differences");
-                        Check.close(rowFiniteDiff(lvd, rows, cols, dOutD, (r, v) -> LossesReference.kl(row(mud, r, cols), v, 1, cols)[0]),
-                                g[1], FD_ATOL, FD_RTOL, what + " dlogvar vs finite differences");
+        forEachVariant(() -> {
+            long seed = 404;
+            for (int[] s : SHAPES) {
+                int rows = s[0], cols = s[1], n = rows * cols;
+                float[] mu = Check.uniform(seed, n, -3, 3);
+                // logvar near 0 too, where exp(lv) - 1 - lv cancels (expm1 keeps it exact)
+                float[] lv = Check.uniform(seed + 1, n, -4, 4);
+                lv[0] = 1e-4f;
+                float[] dOut = Check.uniform(seed + 2, rows, -2, 2);
+                double[] mud = Check.toDouble(mu), lvd = Check.toDouble(lv), dOutD = Check.toDouble(dOut);
+                for (boolean view : new boolean[] {false, true}) {
+                    String what = "klStandardNormal seed " + seed + " " + rows + "x" + cols + (view ? " view" : "");
+                    try (Guarded tm = Guarded.of(dev, mu, rows, cols, view); Guarded tl = Guarded.of(dev, lv, rows, cols, view);
+                            Guarded out = new Guarded(dev, rows, 1, view); Guarded td = Guarded.of(dev, dOut, rows, 1, view)) {
+                        Losses.klStandardNormal(out.t, tm.t, tl.t);
+                        float[] got = out.t.toArray();
+                        checkSums(LossesReference.klPerDim(mud, lvd), rows, cols, got, what);
+                        for (float v : got) {
+                            assertTrue(v >= 0, what + ": KL " + v + " < 0");
+                        }
+                        out.checkGuard(what);
+                        float[][] g = checkBackward(what, seed, rows, cols, view,
+                                LossesReference.klBackward(dOutD, false, mud, lvd, rows, cols),
+                                (grads, beta) -> Losses.klStandardNormalBackward(grads[0], grads[1], td.t, tm.t, tl.t, beta));
+                        if (!view && fdAffordable(rows, cols)) {
+                            Check.close(rowFiniteDiff(mud, rows, cols, dOutD, (r, v) -> LossesReference.kl(v, row(lvd, r, cols), 1, cols)[0]),
+                                    g[0], FD_ATOL, FD_RTOL, what + " dmu vs finite differences");
+                            Check.close(rowFiniteDiff(lvd, rows, cols, dOutD, (r, v) -> LossesReference.kl(row(mud, r, cols), v, 1, cols)[0]),
+                                    g[1], FD_ATOL, FD_RTOL, what + " dlogvar vs finite differences");
+                        }
                     }
                 }
             }
-        }
+        });
     }
 
     @Test
@@ -233,38 +243,42 @@ class LossesTest extends OnDevice {
 
     @Test
     void logMeanExpMatchesReferenceAndFiniteDifferences() {
-        long seed = 606;
-        for (int[] s : SHAPES) {
-            int rows = s[0], k = s[1], n = rows * k;
-            // IWAE log weights: large negative with a spread of tens of nats
-            float[] a = Check.uniform(seed, n, -300, -240);
-            float[] dOut = Check.uniform(seed + 1, rows, -2, 2);
-            for (boolean view : new boolean[] {false, true}) {
-                checkLogMeanExp("logMeanExp seed " + seed + " " + rows + "x" + k + (view ? " view" : ""), seed, a, dOut, rows, k, view, !view);
+        forEachVariant(() -> {
+            long seed = 606;
+            for (int[] s : SHAPES) {
+                int rows = s[0], k = s[1], n = rows * k;
+                // IWAE log weights: large negative with a spread of tens of nats
+                float[] a = Check.uniform(seed, n, -300, -240);
+                float[] dOut = Check.uniform(seed + 1, rows, -2, 2);
+                for (boolean view : new boolean[] {false, true}) {
+                    checkLogMeanExp("logMeanExp seed " + seed + " " + rows + "x" + k + (view ? " view" : ""), seed, a, dOut, rows, k, view, !view);
+                }
             }
-        }
+        });
     }
 
     @Test
     void logMeanExpExtremeRowsAreStable() {
-        float inf = Float.NEGATIVE_INFINITY;
-        float[][] rows = {
-            {-1000f, -1000.5f, -999f, -1003f},  // exp underflows naively
-            {80f, 85f, 90f, 88.5f},             // exp overflows naively in float
-            {1e4f, -1e4f, 0f, 5f},
-            {inf, 0f, inf, -2f},                // samples with zero weight
-            {inf, inf, inf, inf},               // no weight at all: -inf, zero gradient
-            {3f, 3f, 3f, 3f},
-        };
-        int k = 4;
-        float[] a = new float[rows.length * k];
-        for (int r = 0; r < rows.length; r++) {
-            System.arraycopy(rows[r], 0, a, r * k, k);
-        }
-        float[] dOut = {1f, -2f, 0.5f, 1f, 1f, 3f};
-        checkLogMeanExp("logMeanExp extreme rows", 0, a, dOut, rows.length, k, true, false);
-        // K = 1: the identity
-        checkLogMeanExp("logMeanExp K=1", 0, new float[] {-7.25f, 400f, -400f}, new float[] {1f, 2f, 3f}, 3, 1, false, true);
+        forEachVariant(() -> {
+            float inf = Float.NEGATIVE_INFINITY;
+            float[][] rows = {
+                {-1000f, -1000.5f, -999f, -1003f},  // exp underflows naively
+                {80f, 85f, 90f, 88.5f},             // exp overflows naively in float
+                {1e4f, -1e4f, 0f, 5f},
+                {inf, 0f, inf, -2f},                // samples with zero weight
+                {inf, inf, inf, inf},               // no weight at all: -inf, zero gradient
+                {3f, 3f, 3f, 3f},
+            };
+            int k = 4;
+            float[] a = new float[rows.length * k];
+            for (int r = 0; r < rows.length; r++) {
+                System.arraycopy(rows[r], 0, a, r * k, k);
+            }
+            float[] dOut = {1f, -2f, 0.5f, 1f, 1f, 3f};
+            checkLogMeanExp("logMeanExp extreme rows", 0, a, dOut, rows.length, k, true, false);
+            // K = 1: the identity
+            checkLogMeanExp("logMeanExp K=1", 0, new float[] {-7.25f, 400f, -400f}, new float[] {1f, 2f, 3f}, 3, 1, false, true);
+        });
     }
 
     private void checkLogMeanExp(String what, long seed, float[] a, float[] dOut, int rows, int k, boolean view, boolean fd) {
@@ -288,15 +302,17 @@ class LossesTest extends OnDevice {
 
     @Test
     void rowSumsAreBitwiseReproducible() {
-        long seed = 707;
-        int rows = 144, cols = 1000;
-        try (Tensor x = Tensor.of(dev, rows, cols, Check.uniform(seed, rows * cols, 0, 1));
-                Tensor l = Tensor.of(dev, rows, cols, Check.uniform(seed + 1, rows * cols, -8, 8));
-                Tensor o1 = Tensor.empty(dev, rows, 1); Tensor o2 = Tensor.empty(dev, rows, 1)) {
-            Losses.bernoulliLogLik(o1, x, l);
-            Losses.bernoulliLogLik(o2, x, l);
-            assertArrayEquals(o1.toArray(), o2.toArray(), "seed " + seed);
-        }
+        forEachVariant(() -> {
+            long seed = 707;
+            int rows = 144, cols = 1000;
+            try (Tensor x = Tensor.of(dev, rows, cols, Check.uniform(seed, rows * cols, 0, 1));
+                    Tensor l = Tensor.of(dev, rows, cols, Check.uniform(seed + 1, rows * cols, -8, 8));
+                    Tensor o1 = Tensor.empty(dev, rows, 1); Tensor o2 = Tensor.empty(dev, rows, 1)) {
+                Losses.bernoulliLogLik(o1, x, l);
+                Losses.bernoulliLogLik(o2, x, l);
+                assertArrayEquals(o1.toArray(), o2.toArray(), "seed " + seed);
+            }
+        });
     }
 
     @Test
@@ -391,7 +407,28 @@ class LossesTest extends OnDevice {
     }
 
     private static boolean fdAffordable(int rows, int cols) {
-        return (long) rows * cols * cols <= FD_MAX_WORK;
+        return tunedVariant && (long) rows * cols * cols <= FD_MAX_WORK;
+    }
+
+    /**
+     * True while the device's tuned variant runs: finite differences check the backward kernels,
+     * which do not change with the per-row variant (log-mean-exp's is compared with the analytic
+     * reference in every variant), so they run once.
+     */
+    private static boolean tunedVariant = true;
+
+    /** Runs {@code body} once per variant of {@link Losses#variants} with that variant in use; failures name it. */
+    private static void forEachVariant(Runnable body) {
+        for (Losses.Config c : Losses.variants(dev)) {
+            tunedVariant = c.equals(Losses.Config.tuned(dev));
+            try (var scope = Losses.use(dev, c)) {
+                body.run();
+            } catch (AssertionError e) {
+                throw new AssertionError("losses variant " + c + ": " + e.getMessage(), e);
+            } finally {
+                tunedVariant = true;
+            }
+        }
     }
 
     private static double[] row(double[] a, int r, int cols) {

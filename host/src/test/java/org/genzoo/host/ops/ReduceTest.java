@@ -2,9 +2,12 @@ package org.genzoo.host.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Arrays;
+import java.util.List;
+import java.util.function.Consumer;
 import org.genzoo.host.testing.OnDevice;
 import org.genzoo.host.ops.ElementwiseTest.Guarded;
 import org.genzoo.host.ops.Reduce.Op;
@@ -38,9 +41,25 @@ class ReduceTest extends OnDevice {
     private static final double ATOL_FD = 2e-9;
     private static final double FD_STEP = 1e-4;
     
-    /** 1, 7, 93, 144, 1000, 4096 as rows or cols, plus long rows and tall columns. */
+    /** 1, 7, 93, 144, 1000, 4096 as rows or cols, plus long rows and tall columns (the device's tuned variants). */
     private static final int[][] SHAPES = {{1, 1}, {7, 93}, {93, 7}, {144, 1000}, {1000, 144}, {4096, 7}, {7, 4096},
             {1, 100000}, {100000, 3}, {3, 100000}, {100000, 1}};
+    /** Odd sizes for every other variant (1, 7, 33, 93 and lines past a vector, a work-group and a chunk). */
+    private static final int[][] VARIANT_SHAPES = {{1, 1}, {7, 93}, {93, 7}, {33, 1000}, {1000, 33}, {1, 4099}, {4099, 1}};
+
+    /** Runs {@code body} once per variant of {@link Reduce#variants}, with that variant in use; the tuned one first. */
+    private static void forEachVariant(Consumer<Reduce.Config> body) {
+        List<Reduce.Config> variants = Reduce.variants(dev);
+        for (Reduce.Config c : variants) {
+            try (var scope = Reduce.use(dev, c)) {
+                body.accept(c);
+            }
+        }
+    }
+
+    private static int[][] shapesFor(Reduce.Config c) {
+        return c.equals(Reduce.Config.tuned(dev)) ? SHAPES : VARIANT_SHAPES;
+    }
 
     // ---------------------------------------------------------------------------------------------
     // Helpers
@@ -80,8 +99,12 @@ class ReduceTest extends OnDevice {
     @ParameterizedTest
     @EnumSource(Op.class)
     void rowsMatchReference(Op op) {
+        forEachVariant(cfg -> rowsMatchReference(op, cfg));
+    }
+
+    private void rowsMatchReference(Op op, Reduce.Config cfg) {
         long seed = 10 + op.ordinal();
-        for (int[] s : SHAPES) {
+        for (int[] s : shapesFor(cfg)) {
             int R = s[0];
             int C = s[1];
             float[] x = Check.uniform(seed, R * C, -6, 6);
@@ -92,7 +115,7 @@ class ReduceTest extends OnDevice {
             try (Tensor wide = ElementwiseTest.wideOf(dev, R, C, x); Guarded y = new Guarded(dev, R, 1, nanArray(R))) {
                 Tensor tx = ElementwiseTest.inner(wide);
                 Reduce.rows(op, y.view, tx);
-                String what = tag("rows " + op, seed, R, C);
+                String what = tag("rows " + op, seed, R, C) + " " + cfg;
                 Check.close(ref, y.get(), tol[0], tol[1], what + " (y NaN before: must not be read)");
                 y.assertTailUntouched(what);
                 y.set(y0);
@@ -105,8 +128,12 @@ class ReduceTest extends OnDevice {
     @ParameterizedTest
     @EnumSource(Op.class)
     void colsMatchReference(Op op) {
+        forEachVariant(cfg -> colsMatchReference(op, cfg));
+    }
+
+    private void colsMatchReference(Op op, Reduce.Config cfg) {
         long seed = 20 + op.ordinal();
-        for (int[] s : SHAPES) {
+        for (int[] s : shapesFor(cfg)) {
             int R = s[0];
             int C = s[1];
             float[] x = Check.uniform(seed, R * C, -6, 6);
@@ -117,7 +144,7 @@ class ReduceTest extends OnDevice {
             try (Tensor wide = ElementwiseTest.wideOf(dev, R, C, x); Guarded y = new Guarded(dev, 1, C, nanArray(C))) {
                 Tensor tx = ElementwiseTest.inner(wide);
                 Reduce.cols(op, y.view, tx);
-                String what = tag("cols " + op, seed, R, C);
+                String what = tag("cols " + op, seed, R, C) + " " + cfg;
                 Check.close(ref, y.get(), tol[0], tol[1], what + " (y NaN before: must not be read)");
                 y.assertTailUntouched(what);
                 y.set(y0);
@@ -140,14 +167,16 @@ class ReduceTest extends OnDevice {
         }
         x[4 * C + 17] = Float.NEGATIVE_INFINITY; // row 4: one -inf among finite values
         double[] ref = ReduceReference.rows(Op.LOGSUMEXP, Check.toDouble(x), R, C);
-        try (Tensor tx = Tensor.of(dev, R, C, x); Tensor y = Tensor.empty(dev, R, 1)) {
-            Reduce.rows(Op.LOGSUMEXP, y, tx);
-            Check.close(ref, y.toArray(), ATOL_LSE, RTOL_LSE, "rows logsumexp, |x| <= 400 (seed " + seed + ")");
-        }
-        try (Tensor tx = Tensor.of(dev, C, R, transpose(x, R, C)); Tensor y = Tensor.empty(dev, 1, R)) {
-            Reduce.cols(Op.LOGSUMEXP, y, tx);
-            Check.close(ref, y.toArray(), ATOL_LSE, RTOL_LSE, "cols logsumexp, |x| <= 400 (seed " + seed + ")");
-        }
+        forEachVariant(cfg -> {
+            try (Tensor tx = Tensor.of(dev, R, C, x); Tensor y = Tensor.empty(dev, R, 1)) {
+                Reduce.rows(Op.LOGSUMEXP, y, tx);
+                Check.close(ref, y.toArray(), ATOL_LSE, RTOL_LSE, "rows logsumexp, |x| <= 400 (seed " + seed + ") " + cfg);
+            }
+            try (Tensor tx = Tensor.of(dev, C, R, transpose(x, R, C)); Tensor y = Tensor.empty(dev, 1, R)) {
+                Reduce.cols(Op.LOGSUMEXP, y, tx);
+                Check.close(ref, y.toArray(), ATOL_LSE, RTOL_LSE, "cols logsumexp, |x| <= 400 (seed " + seed + ") " + cfg);
+            }
+        });
     }
 
     private static float[] transpose(float[] x, int R, int C) {
@@ -162,16 +191,38 @@ class ReduceTest extends OnDevice {
 
     @Test
     void nanPropagatesThroughMaxAndLogsumexp() {
-        float[] x = {1f, Float.NaN, 3f, 2f, 5f, 4f};
-        try (Tensor tx = Tensor.of(dev, 2, 3, x); Tensor y = Tensor.empty(dev, 2, 1)) {
-            for (Op op : Op.values()) {
-                Reduce.rows(op, y, tx);
-                float[] got = y.toArray();
-                if (!Float.isNaN(got[0]) || Float.isNaN(got[1])) {
-                    fail(op + ": a NaN in row 0 must give NaN there and leave row 1 alone, got " + Arrays.toString(got));
+        // 2 x 21: a NaN at (0, 1) past a vector's worth of finite values on each side; row 1 and
+        // every other column stay finite. Also a row of +inf and one NaN only.
+        int C = 21;
+        float[] x = Check.uniform(70, 2 * C, -3, 3);
+        x[1] = Float.NaN;
+        forEachVariant(cfg -> {
+            try (Tensor tx = Tensor.of(dev, 2, C, x); Tensor y = Tensor.empty(dev, 2, 1); Tensor yc = Tensor.empty(dev, 1, C)) {
+                for (Op op : Op.values()) {
+                    Reduce.rows(op, y, tx);
+                    float[] got = y.toArray();
+                    if (!Float.isNaN(got[0]) || Float.isNaN(got[1])) {
+                        fail(op + ": a NaN in row 0 must give NaN there and leave row 1 alone, got " + Arrays.toString(got) + " " + cfg);
+                    }
+                    Reduce.cols(op, yc, tx);
+                    float[] gc = yc.toArray();
+                    for (int c = 0; c < C; c++) {
+                        if (Float.isNaN(gc[c]) != (c == 1)) {
+                            fail(op + ": a NaN in column 1 must give NaN there and nowhere else, got " + Arrays.toString(gc) + " " + cfg);
+                        }
+                    }
                 }
             }
-        }
+            float[] special = {Float.POSITIVE_INFINITY, 1f, Float.POSITIVE_INFINITY, Float.NaN, Float.NaN, Float.NaN};
+            try (Tensor tx = Tensor.of(dev, 2, 3, special); Tensor y = Tensor.empty(dev, 2, 1)) {
+                for (Op op : new Op[] {Op.MAX, Op.LOGSUMEXP}) {
+                    Reduce.rows(op, y, tx);
+                    float[] got = y.toArray();
+                    assertEquals(Float.POSITIVE_INFINITY, got[0], op + " of a row with +inf " + cfg);
+                    assertTrue(Float.isNaN(got[1]), op + " of a row of NaN " + cfg);
+                }
+            }
+        });
     }
 
     @Test
@@ -194,11 +245,15 @@ class ReduceTest extends OnDevice {
         }
     }
 
-    /** Same input, same device: bitwise the same output, every op and direction, and sumAll. */
+    /** Same input, same device, same variant: bitwise the same output, every op and direction, and sumAll. */
     @Test
     void reductionsAreBitwiseDeterministic() {
+        forEachVariant(cfg -> reductionsAreBitwiseDeterministic(cfg.equals(Reduce.Config.tuned(dev))
+                ? new int[][] {{1, 100000}, {100000, 3}, {1000, 1000}} : new int[][] {{33, 1000}, {1, 4099}}));
+    }
+
+    private void reductionsAreBitwiseDeterministic(int[][] shapes) {
         long seed = 50;
-        int[][] shapes = {{1, 100000}, {100000, 3}, {1000, 1000}};
         for (int[] s : shapes) {
             int R = s[0];
             int C = s[1];

@@ -43,6 +43,20 @@ class RngTest extends OnDevice {
         {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1},
     };
 
+    /**
+     * Runs {@code body} once per launch layout of {@link Rng#variants} (grid, flat, ...) with that
+     * layout in use; failures name it. The numbers must not depend on the layout.
+     */
+    private static void forEachVariant(Runnable body) {
+        for (Rng.Config c : Rng.variants(dev)) {
+            try (var scope = Rng.use(dev, c)) {
+                body.run();
+            } catch (AssertionError e) {
+                throw new AssertionError("rng variant " + c + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
     @Test
     void referenceMatchesRandom123KnownAnswers() {
         for (int[] v : KAT) {
@@ -53,176 +67,190 @@ class RngTest extends OnDevice {
 
     @Test
     void kernelMatchesRandom123KnownAnswers() {
-        for (int[] v : KAT) {
-            try (Tensor out = Tensor.empty(dev, 1, 4)) {
-                Rng.philoxRaw(out, v[0], v[1], v[2], v[3], v[4], v[5]);
-                assertArrayEquals(Arrays.copyOfRange(v, 6, 10), out.buffer().readInts(out.offset(), 4), "KAT " + hex(v));
+        forEachVariant(() -> {
+            for (int[] v : KAT) {
+                try (Tensor out = Tensor.empty(dev, 1, 4)) {
+                    Rng.philoxRaw(out, v[0], v[1], v[2], v[3], v[4], v[5]);
+                    assertArrayEquals(Arrays.copyOfRange(v, 6, 10), out.buffer().readInts(out.offset(), 4), "KAT " + hex(v));
+                }
             }
-        }
+        });
     }
 
     @Test
     void rawKernelBitwiseMatchesReference() {
-        long seed = 11;
-        SplittableRandom rnd = new SplittableRandom(seed);
-        for (int trial = 0; trial < 4; trial++) {
-            // trial 0 starts c0 just below 2^32 so the per-block counter wraps inside the launch
-            int c0 = trial == 0 ? -5 : rnd.nextInt();
-            int c1 = rnd.nextInt(), c2 = rnd.nextInt(), c3 = rnd.nextInt(), k0 = rnd.nextInt(), k1 = rnd.nextInt();
-            int rows = 7, cols = 93;
-            try (Tensor out = Tensor.empty(dev, rows, cols)) {
-                Rng.philoxRaw(out, c0, c1, c2, c3, k0, k1);
-                int[] got = out.buffer().readInts(out.offset(), rows * cols);
-                for (int i = 0; i < got.length; i++) {
-                    int[] w = RngReference.philox(new int[] {c0 + i / 4, c1, c2, c3}, new int[] {k0, k1});
-                    if (got[i] != w[i % 4]) {
-                        fail("seed " + seed + " trial " + trial + ": word " + i + " is " + Integer.toHexString(got[i])
-                                + ", reference " + Integer.toHexString(w[i % 4]));
+        forEachVariant(() -> {
+            long seed = 11;
+            SplittableRandom rnd = new SplittableRandom(seed);
+            for (int trial = 0; trial < 4; trial++) {
+                // trial 0 starts c0 just below 2^32 so the per-block counter wraps inside the launch
+                int c0 = trial == 0 ? -5 : rnd.nextInt();
+                int c1 = rnd.nextInt(), c2 = rnd.nextInt(), c3 = rnd.nextInt(), k0 = rnd.nextInt(), k1 = rnd.nextInt();
+                int rows = 7, cols = 93;
+                try (Tensor out = Tensor.empty(dev, rows, cols)) {
+                    Rng.philoxRaw(out, c0, c1, c2, c3, k0, k1);
+                    int[] got = out.buffer().readInts(out.offset(), rows * cols);
+                    for (int i = 0; i < got.length; i++) {
+                        int[] w = RngReference.philox(new int[] {c0 + i / 4, c1, c2, c3}, new int[] {k0, k1});
+                        if (got[i] != w[i % 4]) {
+                            fail("seed " + seed + " trial " + trial + ": word " + i + " is " + Integer.toHexString(got[i])
+                                    + ", reference " + Integer.toHexString(w[i % 4]));
+                        }
                     }
                 }
             }
-        }
+        });
     }
 
     // ---- ops vs reference --------------------------------------------------------------------
 
     @Test
     void uniformBitwiseMatchesReferenceOnShapesAndViews() {
-        long seed = 0x5EEDL << 33 | 17;
-        for (int[] s : SHAPES) {
-            for (boolean view : new boolean[] {false, true}) {
-                int stream = 3, rows = s[0], cols = s[1];
-                long counter = 0x1_0000_0002L;
-                String what = "uniform seed " + seed + " " + rows + "x" + cols + (view ? " view" : "");
-                try (Guarded out = new Guarded(dev, rows, cols, view)) {
-                    new Rng(seed).uniform(out.t, stream, counter);
-                    float[] got = out.t.toArray();
-                    double[] ref = RngReference.uniform(seed, stream, counter, rows, cols);
-                    Check.close(ref, got, 0, 0, what);
-                    for (float u : got) {
-                        assertTrue(u >= 0 && u < 1, what + ": " + u + " outside [0, 1)");
+        forEachVariant(() -> {
+            long seed = 0x5EEDL << 33 | 17;
+            for (int[] s : SHAPES) {
+                for (boolean view : new boolean[] {false, true}) {
+                    int stream = 3, rows = s[0], cols = s[1];
+                    long counter = 0x1_0000_0002L;
+                    String what = "uniform seed " + seed + " " + rows + "x" + cols + (view ? " view" : "");
+                    try (Guarded out = new Guarded(dev, rows, cols, view)) {
+                        new Rng(seed).uniform(out.t, stream, counter);
+                        float[] got = out.t.toArray();
+                        double[] ref = RngReference.uniform(seed, stream, counter, rows, cols);
+                        Check.close(ref, got, 0, 0, what);
+                        for (float u : got) {
+                            assertTrue(u >= 0 && u < 1, what + ": " + u + " outside [0, 1)");
+                        }
+                        out.checkGuard(what);
                     }
-                    out.checkGuard(what);
                 }
             }
-        }
+        });
     }
 
     @Test
     void normalMatchesReferenceOnShapesAndViews() {
-        long seed = 23;
-        for (int[] s : SHAPES) {
-            for (boolean view : new boolean[] {false, true}) {
-                int rows = s[0], cols = s[1];
-                String what = "normal seed " + seed + " " + rows + "x" + cols + (view ? " view" : "");
-                try (Guarded out = new Guarded(dev, rows, cols, view)) {
-                    new Rng(seed).normal(out.t, 1, 5);
-                    Check.close(RngReference.normal(seed, 1, 5, rows, cols), out.t.toArray(), NORMAL_ATOL, NORMAL_RTOL, what);
-                    out.checkGuard(what);
+        forEachVariant(() -> {
+            long seed = 23;
+            for (int[] s : SHAPES) {
+                for (boolean view : new boolean[] {false, true}) {
+                    int rows = s[0], cols = s[1];
+                    String what = "normal seed " + seed + " " + rows + "x" + cols + (view ? " view" : "");
+                    try (Guarded out = new Guarded(dev, rows, cols, view)) {
+                        new Rng(seed).normal(out.t, 1, 5);
+                        Check.close(RngReference.normal(seed, 1, 5, rows, cols), out.t.toArray(), NORMAL_ATOL, NORMAL_RTOL, what);
+                        out.checkGuard(what);
+                    }
                 }
             }
-        }
+        });
     }
 
     @Test
     void bernoulliAndBinarizeBitwiseMatchReference() {
-        long seed = 29;
-        for (int[] s : SHAPES) {
-            int rows = s[0], cols = s[1];
-            // p covers [-0.2, 1.2): probabilities outside [0, 1] must give all 0 / all 1
-            float[] p = Check.uniform(seed, rows * cols, -0.2, 1.2);
-            for (boolean view : new boolean[] {false, true}) {
-                String what = "bernoulli seed " + seed + " " + rows + "x" + cols + (view ? " view" : "");
-                try (Guarded out = new Guarded(dev, rows, cols, view); Guarded pt = new Guarded(dev, rows, cols, view)) {
-                    pt.t.write(p);
-                    Rng rng = new Rng(seed);
-                    rng.bernoulli(out.t, pt.t, 2, 9);
-                    double[] ref = RngReference.bernoulli(seed, 2, 9, p);
-                    Check.close(ref, out.t.toArray(), 0, 0, what);
-                    out.checkGuard(what);
-                    rng.binarize(out.t, pt.t, 2, 9);
-                    Check.close(ref, out.t.toArray(), 0, 0, "binarize " + what);
+        forEachVariant(() -> {
+            long seed = 29;
+            for (int[] s : SHAPES) {
+                int rows = s[0], cols = s[1];
+                // p covers [-0.2, 1.2): probabilities outside [0, 1] must give all 0 / all 1
+                float[] p = Check.uniform(seed, rows * cols, -0.2, 1.2);
+                for (boolean view : new boolean[] {false, true}) {
+                    String what = "bernoulli seed " + seed + " " + rows + "x" + cols + (view ? " view" : "");
+                    try (Guarded out = new Guarded(dev, rows, cols, view); Guarded pt = new Guarded(dev, rows, cols, view)) {
+                        pt.t.write(p);
+                        Rng rng = new Rng(seed);
+                        rng.bernoulli(out.t, pt.t, 2, 9);
+                        double[] ref = RngReference.bernoulli(seed, 2, 9, p);
+                        Check.close(ref, out.t.toArray(), 0, 0, what);
+                        out.checkGuard(what);
+                        rng.binarize(out.t, pt.t, 2, 9);
+                        Check.close(ref, out.t.toArray(), 0, 0, "binarize " + what);
+                    }
                 }
             }
-        }
+        });
     }
 
     @Test
     void reparameterizeMatchesReferenceAndStoresTheNormalDraw() {
-        long seed = 31;
-        for (int[] s : SHAPES) {
-            int rows = s[0], cols = s[1], n = rows * cols;
-            float[] mu = Check.uniform(seed, n, -3, 3);
-            float[] lv = Check.uniform(seed + 1, n, -6, 6);
-            for (boolean view : new boolean[] {false, true}) {
-                String what = "reparameterize seed " + seed + " " + rows + "x" + cols + (view ? " view" : "");
-                try (Guarded z = new Guarded(dev, rows, cols, view); Guarded eps = new Guarded(dev, rows, cols, view);
-                        Guarded z2 = new Guarded(dev, rows, cols, view); Guarded nrm = new Guarded(dev, rows, cols, view);
-                        Tensor m = Tensor.of(dev, rows, cols, mu); Tensor l = Tensor.of(dev, rows, cols, lv)) {
-                    Rng rng = new Rng(seed);
-                    rng.reparameterize(z.t, eps.t, m, l, 4, 77);
-                    rng.reparameterize(z2.t, null, m, l, 4, 77);
-                    rng.normal(nrm.t, 4, 77);
-                    float[] e = eps.t.toArray();
-                    assertArrayEquals(nrm.t.toArray(), e, what + ": eps must be the normal draw at the same position");
-                    float[] zg = z.t.toArray();
-                    assertArrayEquals(zg, z2.t.toArray(), what + ": z must not depend on storing eps");
-                    Check.close(RngReference.reparameterize(Check.toDouble(mu), Check.toDouble(lv), Check.toDouble(e)), zg,
-                            REPARAM_ATOL, REPARAM_RTOL, what);
-                    z.checkGuard(what);
-                    eps.checkGuard(what + " eps");
+        forEachVariant(() -> {
+            long seed = 31;
+            for (int[] s : SHAPES) {
+                int rows = s[0], cols = s[1], n = rows * cols;
+                float[] mu = Check.uniform(seed, n, -3, 3);
+                float[] lv = Check.uniform(seed + 1, n, -6, 6);
+                for (boolean view : new boolean[] {false, true}) {
+                    String what = "reparameterize seed " + seed + " " + rows + "x" + cols + (view ? " view" : "");
+                    try (Guarded z = new Guarded(dev, rows, cols, view); Guarded eps = new Guarded(dev, rows, cols, view);
+                            Guarded z2 = new Guarded(dev, rows, cols, view); Guarded nrm = new Guarded(dev, rows, cols, view);
+                            Tensor m = Tensor.of(dev, rows, cols, mu); Tensor l = Tensor.of(dev, rows, cols, lv)) {
+                        Rng rng = new Rng(seed);
+                        rng.reparameterize(z.t, eps.t, m, l, 4, 77);
+                        rng.reparameterize(z2.t, null, m, l, 4, 77);
+                        rng.normal(nrm.t, 4, 77);
+                        float[] e = eps.t.toArray();
+                        assertArrayEquals(nrm.t.toArray(), e, what + ": eps must be the normal draw at the same position");
+                        float[] zg = z.t.toArray();
+                        assertArrayEquals(zg, z2.t.toArray(), what + ": z must not depend on storing eps");
+                        Check.close(RngReference.reparameterize(Check.toDouble(mu), Check.toDouble(lv), Check.toDouble(e)), zg,
+                                REPARAM_ATOL, REPARAM_RTOL, what);
+                        z.checkGuard(what);
+                        eps.checkGuard(what + " eps");
+                    }
                 }
             }
-        }
+        });
     }
 
     @Test
     void reparameterizeBackwardMatchesReferenceAndFiniteDifferences() {
-        long seed = 37;
-        for (int[] s : new int[][] {{1, 1}, {7, 93}, {93, 7}, {144, 1000}}) {
-            int rows = s[0], cols = s[1], n = rows * cols;
-            float[] dz = Check.uniform(seed, n, -1, 1);
-            float[] eps = Check.uniform(seed + 1, n, -4, 4);
-            float[] lv = Check.uniform(seed + 2, n, -6, 6);
-            float[] old = Check.uniform(seed + 3, n, -1, 1);
-            String what = "reparameterizeBackward seed " + seed + " " + rows + "x" + cols;
-            try (Guarded dmu = new Guarded(dev, rows, cols, true); Guarded dlv = new Guarded(dev, rows, cols, true);
-                    Tensor tdz = Tensor.of(dev, rows, cols, dz); Tensor te = Tensor.of(dev, rows, cols, eps);
-                    Tensor tl = Tensor.of(dev, rows, cols, lv)) {
-                // beta = 0 must not read the gradients: NaN there must not leak
-                dmu.t.fill(Float.NaN);
-                dlv.t.fill(Float.NaN);
-                Rng.reparameterizeBackward(dmu.t, dlv.t, tdz, te, tl, 0f);
-                double[][] ref = RngReference.reparameterizeBackward(Check.toDouble(dz), Check.toDouble(eps), Check.toDouble(lv));
-                float[] gmu = dmu.t.toArray(), glv = dlv.t.toArray();
-                Check.close(ref[0], gmu, 0, 0, what + " dmu");
-                Check.close(ref[1], glv, BACKWARD_ATOL, BACKWARD_RTOL, what + " dlogvar");
-                dmu.checkGuard(what);
-                dlv.checkGuard(what);
+        forEachVariant(() -> {
+            long seed = 37;
+            for (int[] s : new int[][] {{1, 1}, {7, 93}, {93, 7}, {144, 1000}}) {
+                int rows = s[0], cols = s[1], n = rows * cols;
+                float[] dz = Check.uniform(seed, n, -1, 1);
+                float[] eps = Check.uniform(seed + 1, n, -4, 4);
+                float[] lv = Check.uniform(seed + 2, n, -6, 6);
+                float[] old = Check.uniform(seed + 3, n, -1, 1);
+                String what = "reparameterizeBackward seed " + seed + " " + rows + "x" + cols;
+                try (Guarded dmu = new Guarded(dev, rows, cols, true); Guarded dlv = new Guarded(dev, rows, cols, true);
+                        Tensor tdz = Tensor.of(dev, rows, cols, dz); Tensor te = Tensor.of(dev, rows, cols, eps);
+                        Tensor tl = Tensor.of(dev, rows, cols, lv)) {
+                    // beta = 0 must not read the gradients: NaN there must not leak
+                    dmu.t.fill(Float.NaN);
+                    dlv.t.fill(Float.NaN);
+                    Rng.reparameterizeBackward(dmu.t, dlv.t, tdz, te, tl, 0f);
+                    double[][] ref = RngReference.reparameterizeBackward(Check.toDouble(dz), Check.toDouble(eps), Check.toDouble(lv));
+                    float[] gmu = dmu.t.toArray(), glv = dlv.t.toArray();
+                    Check.close(ref[0], gmu, 0, 0, what + " dmu");
+                    Check.close(ref[1], glv, BACKWARD_ATOL, BACKWARD_RTOL, what + " dlogvar");
+                    dmu.checkGuard(what);
+                    dlv.checkGuard(what);
 
-                if (n <= 1000) {
-                    // d/dmu and d/dlogvar of sum(dz * z(mu, logvar)) at fixed eps, in double
-                    double[] dzd = Check.toDouble(dz), ed = Check.toDouble(eps), lvd = Check.toDouble(lv);
-                    double[] mud = Check.toDouble(Check.uniform(seed + 4, n, -2, 2));
-                    double[] fdMu = Check.finiteDiff(m -> dot(dzd, RngReference.reparameterize(m, lvd, ed)), mud, FD_STEP);
-                    double[] fdLv = Check.finiteDiff(l -> dot(dzd, RngReference.reparameterize(mud, l, ed)), lvd, FD_STEP);
-                    Check.close(fdMu, gmu, FD_ATOL, FD_RTOL, what + " dmu vs finite differences");
-                    Check.close(fdLv, glv, FD_ATOL, FD_RTOL, what + " dlogvar vs finite differences");
-                }
+                    if (n <= 1000) {
+                        // d/dmu and d/dlogvar of sum(dz * z(mu, logvar)) at fixed eps, in double
+                        double[] dzd = Check.toDouble(dz), ed = Check.toDouble(eps), lvd = Check.toDouble(lv);
+                        double[] mud = Check.toDouble(Check.uniform(seed + 4, n, -2, 2));
+                        double[] fdMu = Check.finiteDiff(m -> dot(dzd, RngReference.reparameterize(m, lvd, ed)), mud, FD_STEP);
+                        double[] fdLv = Check.finiteDiff(l -> dot(dzd, RngReference.reparameterize(mud, l, ed)), lvd, FD_STEP);
+                        Check.close(fdMu, gmu, FD_ATOL, FD_RTOL, what + " dmu vs finite differences");
+                        Check.close(fdLv, glv, FD_ATOL, FD_RTOL, what + " dlogvar vs finite differences");
+                    }
 
-                // beta = 1 accumulates
-                dmu.t.write(old);
-                dlv.t.write(old);
-                Rng.reparameterizeBackward(dmu.t, dlv.t, tdz, te, tl, 1f);
-                double[] accMu = new double[n], accLv = new double[n];
-                for (int i = 0; i < n; i++) {
-                    accMu[i] = old[i] + ref[0][i];
-                    accLv[i] = old[i] + ref[1][i];
+                    // beta = 1 accumulates
+                    dmu.t.write(old);
+                    dlv.t.write(old);
+                    Rng.reparameterizeBackward(dmu.t, dlv.t, tdz, te, tl, 1f);
+                    double[] accMu = new double[n], accLv = new double[n];
+                    for (int i = 0; i < n; i++) {
+                        accMu[i] = old[i] + ref[0][i];
+                        accLv[i] = old[i] + ref[1][i];
+                    }
+                    Check.close(accMu, dmu.t.toArray(), BACKWARD_ATOL, BACKWARD_RTOL, what + " dmu, beta 1");
+                    Check.close(accLv, dlv.t.toArray(), BACKWARD_ATOL, BACKWARD_RTOL, what + " dlogvar, beta 1");
                 }
-                Check.close(accMu, dmu.t.toArray(), BACKWARD_ATOL, BACKWARD_RTOL, what + " dmu, beta 1");
-                Check.close(accLv, dlv.t.toArray(), BACKWARD_ATOL, BACKWARD_RTOL, what + " dlogvar, beta 1");
             }
-        }
+        });
     }
 
     // ---- statistics on 10^6 draws ------------------------------------------------------------
