@@ -6,7 +6,7 @@ package org.genzoo.host.ops;
  * through the same calls against the same reference). Each family keeps one per device through
  * {@code Device.shared} with a subclass of its own as the key; like the device, not thread-safe.
  */
-class OpConfigs<C> {
+public class OpConfigs<C> {
     private final C tuned;
     private C current;
 

@@ -37,15 +37,92 @@ final class OpCases {
         list.add(unary(Elementwise.Unary.SIGMOID, 128, 784, v -> 1 / (1 + Math.exp(-v))));
         list.add(unary(Elementwise.Unary.TANH, 1024, 1024, Math::tanh));
         list.add(axpby(1024, 1024));
-        list.add(reduceRows(Reduce.Op.LOGSUMEXP, 128, 784));
-        list.add(reduceRows(Reduce.Op.SUM, 1024, 1024));
-        list.add(reduceCols(Reduce.Op.SUM, 128, 784));
+        // Reductions, losses and Philox in the device's tuned variant and in the variant it replaces
+        // (the tiled trees, one work-item per row, the 2-D grid), timed side by side.
+        for (boolean tuned : new boolean[] {true, false}) {
+            list.add(reduceVariant(tuned, reduceRows(Reduce.Op.LOGSUMEXP, 128, 784)));
+            list.add(reduceVariant(tuned, reduceRows(Reduce.Op.SUM, 1024, 1024)));
+            list.add(reduceVariant(tuned, reduceCols(Reduce.Op.SUM, 128, 784)));
+            list.add(reduceVariant(tuned, reduceCols(Reduce.Op.SUM, 512, 256))); // a RealNVP bias gradient
+            list.add(lossesVariant(tuned, bernoulliLogLik(128, 784)));
+        }
         list.add(gather(128, 784, 10000));
-        list.add(normal(1024, 1024));
-        list.add(bernoulliLogLik(128, 784));
+        for (String layout : new String[] {"grid", "flat"}) {
+            list.add(rngVariant(layout, normal(1024, 1024)));
+            list.add(rngVariant(layout, bernoulli(128, 784)));
+        }
         list.add(reparameterize(128, 50));
         list.add(adam(400 * 784));
+        // The VAE 784-400-20-400-784's parameters: one flat launch against one launch per parameter.
+        int[][] vae = {{400, 784}, {1, 400}, {20, 400}, {1, 20}, {20, 400}, {1, 20}, {400, 20}, {1, 400}, {784, 400}, {1, 784}};
+        list.add(adamParams(vae, true));
+        list.add(adamParams(vae, false));
         return list;
+    }
+
+    /**
+     * {@code inner} run in a chosen configuration of its op family: {@code apply} puts it in place
+     * on the device for validate and for every run (a field set; no launch).
+     */
+    private static BenchCase inVariant(BenchCase inner, String label,
+            java.util.function.Function<Device, org.genzoo.host.ops.OpConfigs.Scope> apply) {
+        return new BenchCase() {
+            Device dev;
+
+            @Override
+            public String family() {
+                return inner.family();
+            }
+
+            @Override
+            public String name() {
+                return inner.name() + " [" + label + "]";
+            }
+
+            @Override
+            public OpCost cost() {
+                return inner.cost();
+            }
+
+            @Override
+            public void setup(Device device) {
+                dev = device;
+                inner.setup(device);
+            }
+
+            @Override
+            public void validate() {
+                try (var s = apply.apply(dev)) {
+                    inner.validate();
+                }
+            }
+
+            @Override
+            public void run() {
+                try (var s = apply.apply(dev)) {
+                    inner.run();
+                }
+            }
+
+            @Override
+            public void close() {
+                inner.close();
+            }
+        };
+    }
+
+    static BenchCase reduceVariant(boolean tuned, BenchCase inner) {
+        return inVariant(inner, tuned ? "tuned" : "tiled",
+                d -> Reduce.use(d, tuned ? Reduce.Config.tuned(d) : Reduce.Config.tuned(d).tiled()));
+    }
+
+    static BenchCase lossesVariant(boolean tuned, BenchCase inner) {
+        return inVariant(inner, tuned ? "tuned" : "work-item per row",
+                d -> Losses.use(d, tuned ? Losses.Config.tuned(d) : Losses.Config.tuned(d).withRows("rows", 1, 1)));
+    }
+
+    static BenchCase rngVariant(String layout, BenchCase inner) {
+        return inVariant(inner, layout, d -> Rng.use(d, new Rng.Config(layout, Rng.Config.tuned(d).wg())));
     }
 
     private static float[] uniform(long seed, int n, double lo, double hi) {
@@ -454,6 +531,125 @@ final class OpCases {
             @Override
             public void run() {
                 rng.reparameterize(z, eps, mu, lv, 0);
+            }
+        };
+    }
+
+    static BenchCase bernoulli(int r, int c) {
+        return new Simple("rng", String.format(Locale.ROOT, "philox bernoulli %dx%d", r, c), Rng.bernoulliCost(r, c)) {
+            float[] hp;
+            Tensor p;
+            Tensor y;
+            Rng rng;
+
+            @Override
+            public void setup(Device device) {
+                hp = uniform(14, r * c, 0, 1);
+                p = own(Tensor.of(device, r, c, hp));
+                y = own(Tensor.empty(device, r, c));
+                rng = new Rng(3);
+            }
+
+            @Override
+            public void validate() {
+                run();
+                float[] got = y.toArray();
+                double ones = 0;
+                double want = 0;
+                for (int i = 0; i < got.length; i++) {
+                    if (got[i] != 0f && got[i] != 1f) {
+                        throw new AssertionError(name() + ": element " + i + " is " + got[i] + ", not 0 or 1");
+                    }
+                    ones += got[i];
+                    want += hp[i];
+                }
+                // The count of ones: 5 standard deviations (at most sqrt(n / 4)) around sum p.
+                if (Math.abs(ones - want) > 5 * Math.sqrt(got.length / 4.0)) {
+                    throw new AssertionError(name() + ": " + ones + " ones, expected " + want);
+                }
+            }
+
+            @Override
+            public void run() {
+                rng.bernoulli(y, p, 1);
+            }
+        };
+    }
+
+    /**
+     * Adam over parameters of the given shapes: the optimizer's one launch over the flat layout
+     * ({@code flat}), or one launch per parameter on separate tensors (the update before the flat
+     * layout), one element per work-item. Both validated against the first step's closed form.
+     */
+    static BenchCase adamParams(int[][] shapes, boolean flat) {
+        int n = 0;
+        for (int[] s : shapes) {
+            n += s[0] * s[1];
+        }
+        int total = n;
+        return new Simple("optim", String.format(Locale.ROOT, "adam %d params, %d weights [%s]", shapes.length, total,
+                flat ? "one flat launch" : "launch per parameter"), Optim.adamCost(total)) {
+            final List<Param> params = new ArrayList<>();
+            final List<Tensor> m = new ArrayList<>();
+            final List<Tensor> v = new ArrayList<>();
+            Adam adam;
+            Optim perParameter;
+            Tensor scale;
+            long step;
+            final List<float[]> w = new ArrayList<>();
+            final List<float[]> g = new ArrayList<>();
+
+            @Override
+            public void setup(Device device) {
+                for (int i = 0; i < shapes.length; i++) {
+                    Param p = new Param("p" + i, device, shapes[i][0], shapes[i][1]);
+                    owned.add(p);
+                    w.add(uniform(20 + i, p.size(), -1, 1));
+                    g.add(uniform(40 + i, p.size(), -1, 1));
+                    p.value().write(w.get(i));
+                    params.add(p);
+                }
+                if (flat) {
+                    adam = new Adam(device, params, 1e-3f);
+                    owned.add(adam);
+                } else {
+                    perParameter = new Optim(device, 1, 64, 64, 16);
+                    for (Param p : params) {
+                        m.add(own(Tensor.zeros(device, p.value().rows(), p.value().cols())));
+                        v.add(own(Tensor.zeros(device, p.value().rows(), p.value().cols())));
+                    }
+                    scale = own(Tensor.zeros(device, 1, 1));
+                    scale.fill(1f);
+                }
+            }
+
+            @Override
+            public void validate() {
+                for (int i = 0; i < params.size(); i++) {
+                    params.get(i).grad().write(g.get(i));
+                }
+                run();
+                for (int i = 0; i < params.size(); i++) {
+                    float[] got = params.get(i).value().toArray();
+                    for (int k = 0; k < got.length; k++) {
+                        float gk = g.get(i)[k];
+                        // First Adam step: every weight moves by lr * g / (|g| + eps).
+                        check(w.get(i)[k] - 1e-3 * gk / (Math.abs(gk) + 1e-8), got[k], name(), k);
+                    }
+                }
+            }
+
+            @Override
+            public void run() {
+                if (flat) {
+                    adam.step();
+                } else {
+                    step++;
+                    for (int i = 0; i < params.size(); i++) {
+                        Param p = params.get(i);
+                        perParameter.adam(p.value(), m.get(i), v.get(i), p.grad(), scale, 1e-3f, 0.9f, 0.999f, 1e-8f, step, 0f, 0f);
+                    }
+                }
             }
         };
     }

@@ -1,0 +1,222 @@
+package org.genzoo.host.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.genzoo.host.autograd.Adam;
+import org.genzoo.host.autograd.Param;
+import org.genzoo.host.autograd.Sgd;
+import org.genzoo.host.ops.Reduce.Op;
+import org.genzoo.host.tensor.Tensor;
+import org.genzoo.host.testing.Check;
+import org.genzoo.host.testing.OnDevice;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every variant of the reduce, losses, rng and optim families at the odd sizes that break tiling
+ * (1, 7, 33, 93), against the same double references as their own tests. Small enough to run on
+ * a simulated GPU: with Oclgrind registered as a platform,
+ * {@code OCLGRIND_DATA_RACES=1 OCLGRIND_UNINITIALIZED=1 GENZOO_DEVICE=oclgrind mvn ... -Dtest=VariantsOddShapesTest}
+ * runs each kernel variant under its data-race, uninitialized-read and bounds checks (Oclgrind
+ * reports on stderr; the run log must hold none of its error lines).
+ */
+class VariantsOddShapesTest extends OnDevice {
+    /** Rows x columns: 1, 7, 33 and 93 in both places, and lines of one. */
+    private static final int[][] SHAPES = {{1, 1}, {1, 93}, {93, 1}, {7, 33}, {33, 7}, {93, 93}};
+    /** Row and column sums of at most 93 terms of |x| <= 3, depth under 20 roundings: 20 * 2^-24 * 279. */
+    private static final double SUM_ATOL = 4e-4;
+    /** Logsumexp and log-mean-exp: a few ulp of results of magnitude up to ~10 (as in ReduceTest/LossesTest). */
+    private static final double LSE_ATOL = 3e-6;
+    private static final double LSE_RTOL = 1e-6;
+    /** Loss row sums: relative to the sum of |terms| (LossesTest.SUM_RTOL), taken as an absolute bound on 93-term rows. */
+    private static final double LOSS_RTOL = 1e-6;
+    /** Optimizer steps: as OptimizerTest. */
+    private static final double OPT_ATOL = 2e-6;
+    private static final double OPT_RTOL = 2e-5;
+
+    @Test
+    void reduceEveryVariant() {
+        long seed = 901;
+        for (Reduce.Config cfg : Reduce.variants(dev)) {
+            try (var scope = Reduce.use(dev, cfg)) {
+                for (int[] s : SHAPES) {
+                    int R = s[0], C = s[1];
+                    float[] x = Check.uniform(seed, R * C, -3, 3);
+                    double[] xd = Check.toDouble(x);
+                    for (Op op : Op.values()) {
+                        String what = op + " " + R + "x" + C + " " + cfg + " (seed " + seed + ")";
+                        double atol = op == Op.LOGSUMEXP ? LSE_ATOL : SUM_ATOL;
+                        double rtol = op == Op.LOGSUMEXP ? LSE_RTOL : 0;
+                        try (Tensor tx = Tensor.of(dev, R, C, x); Tensor yr = Tensor.empty(dev, R, 1); Tensor yc = Tensor.empty(dev, 1, C)) {
+                            Reduce.rows(op, yr, tx);
+                            Check.close(ReduceReference.rows(op, xd, R, C), yr.toArray(), atol, rtol, "rows " + what);
+                            Reduce.cols(op, yc, tx);
+                            Check.close(ReduceReference.cols(op, xd, R, C), yc.toArray(), atol, rtol, "cols " + what);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void lossesEveryVariant() {
+        long seed = 902;
+        for (Losses.Config cfg : Losses.variants(dev)) {
+            try (var scope = Losses.use(dev, cfg)) {
+                for (int[] s : SHAPES) {
+                    int R = s[0], C = s[1], n = R * C;
+                    float[] x = Check.uniform(seed, n, 0, 1);
+                    float[] l = Check.uniform(seed + 1, n, -8, 8);
+                    float[] mu = Check.uniform(seed + 2, n, -3, 3);
+                    float[] lv = Check.uniform(seed + 3, n, -3, 3);
+                    float[] a = Check.uniform(seed + 4, n, -30, 0);
+                    float[] dOut = Check.uniform(seed + 5, R, -2, 2);
+                    double[] xd = Check.toDouble(x), ld = Check.toDouble(l), mud = Check.toDouble(mu), lvd = Check.toDouble(lv);
+                    double[] ad = Check.toDouble(a);
+                    String what = R + "x" + C + " " + cfg + " (seed " + seed + ")";
+                    try (Tensor tx = Tensor.of(dev, R, C, x); Tensor tl = Tensor.of(dev, R, C, l); Tensor tm = Tensor.of(dev, R, C, mu);
+                            Tensor tv = Tensor.of(dev, R, C, lv); Tensor ta = Tensor.of(dev, R, C, a); Tensor out = Tensor.empty(dev, R, 1);
+                            Tensor td = Tensor.of(dev, R, 1, dOut); Tensor da = Tensor.empty(dev, R, C)) {
+                        Losses.bernoulliLogLik(out, tx, tl);
+                        closeRows(LossesReference.bernoulliTerms(xd, ld), R, C, out.toArray(), "bernoulli " + what);
+                        Losses.gaussianLogDensity(out, tx, tm, tv);
+                        closeRows(LossesReference.gaussianTerms(xd, mud, lvd), R, C, out.toArray(), "gaussian " + what);
+                        Losses.standardNormalLogDensity(out, tm);
+                        closeRows(LossesReference.standardNormalTerms(mud), R, C, out.toArray(), "std normal " + what);
+                        Losses.klStandardNormal(out, tm, tv);
+                        closeRows(LossesReference.klPerDim(mud, lvd), R, C, out.toArray(), "kl " + what);
+                        Losses.logMeanExp(out, ta);
+                        Check.close(LossesReference.logMeanExp(ad, R, C), out.toArray(), LSE_ATOL, LSE_RTOL, "logMeanExp " + what);
+                        Losses.logMeanExpBackward(da, td, ta, 0f);
+                        Check.close(LossesReference.logMeanExpBackward(Check.toDouble(dOut), ad, R, C), da.toArray(), 1e-6, 1e-5,
+                                "logMeanExp backward " + what);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void closeRows(double[] terms, int R, int C, float[] got, String what) {
+        double[] want = LossesReference.rowSums(terms, R, C, false);
+        double[] mag = LossesReference.rowSums(terms, R, C, true);
+        for (int r = 0; r < R; r++) {
+            double tol = LOSS_RTOL * mag[r] + 1e-37;
+            if (!(Math.abs(got[r] - want[r]) <= tol)) {
+                throw new AssertionError(what + ": row " + r + " is " + got[r] + ", reference " + want[r] + " (tolerance " + tol + ")");
+            }
+        }
+    }
+
+    @Test
+    void rngEveryVariant() {
+        long seed = 903;
+        for (Rng.Config cfg : Rng.variants(dev)) {
+            try (var scope = Rng.use(dev, cfg)) {
+                for (int[] s : SHAPES) {
+                    int R = s[0], C = s[1], n = R * C;
+                    float[] p = Check.uniform(seed, n, 0, 1);
+                    String what = R + "x" + C + " " + cfg + " (seed " + seed + ")";
+                    Rng rng = new Rng(seed);
+                    try (Tensor out = Tensor.empty(dev, R, C); Tensor tp = Tensor.of(dev, R, C, p); Tensor wide = Tensor.zeros(dev, R, C + 3)) {
+                        rng.uniform(out, 1, 5);
+                        Check.close(RngReference.uniform(seed, 1, 5, R, C), out.toArray(), 0, 0, "uniform " + what);
+                        rng.bernoulli(out, tp, 2, 6);
+                        Check.close(RngReference.bernoulli(seed, 2, 6, p), out.toArray(), 0, 0, "bernoulli " + what);
+                        // A view (row stride C + 3): the same numbers as a contiguous tensor of its shape.
+                        Tensor view = wide.cols(1, C + 1);
+                        rng.normal(view, 3, 7);
+                        double[] ref = RngReference.normal(seed, 3, 7, R, C);
+                        float[] got = new float[n];
+                        float[] all = wide.toArray();
+                        for (int r = 0; r < R; r++) {
+                            System.arraycopy(all, r * (C + 3) + 1, got, r * C, C);
+                            assertEquals(0f, all[r * (C + 3)], "left of the view untouched " + what);
+                        }
+                        Check.close(ref, got, 1e-6, 1e-5, "normal on a view " + what);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Writes a gradient by a device copy from a fresh tensor. (A host write of part of a buffer,
+     * as into one parameter's part of the flat layout, makes Oclgrind 21.10 report the rest of that
+     * buffer as uninitialized when a kernel later reads it, although the rest holds the zeros a
+     * fill kernel wrote and read back as zeros: a host write of the first 8649 of 8656 zeroed
+     * floats is enough. Copying on the device keeps its report to the kernels' own reads.)
+     */
+    private static void setGrad(Param p, float[] g) {
+        try (Tensor t = Tensor.of(dev, p.value().rows(), p.value().cols(), g)) {
+            p.grad().copyFrom(t);
+        }
+    }
+
+    @Test
+    void optimEveryVariant() {
+        long seed = 904;
+        for (Optim o : Optim.variants(dev)) {
+            try (var scope = Optim.use(o)) {
+                List<Param> ps = new ArrayList<>();
+                List<double[]> w = new ArrayList<>();
+                List<float[]> g = new ArrayList<>();
+                for (int i = 0; i < SHAPES.length; i++) {
+                    int R = SHAPES[i][0], C = SHAPES[i][1];
+                    Param p = new Param("p" + i, dev, R, C);
+                    float[] w0 = Check.uniform(seed + i, R * C, -1, 1);
+                    p.value().write(w0);
+                    ps.add(p);
+                    w.add(Check.toDouble(w0));
+                    g.add(Check.uniform(seed + 100 + i, R * C, -1, 1));
+                }
+                try (Sgd sgd = new Sgd(dev, ps, 0.1f, 0.5f, 0f)) {
+                    sgd.clipWeights(0.9f);
+                    List<double[]> u = new ArrayList<>();
+                    for (double[] wi : w) {
+                        u.add(new double[wi.length]);
+                    }
+                    for (int t = 0; t < 2; t++) {
+                        for (int i = 0; i < ps.size(); i++) {
+                            setGrad(ps.get(i), g.get(i));
+                            for (int k = 0; k < w.get(i).length; k++) {
+                                u.get(i)[k] = 0.5 * u.get(i)[k] + g.get(i)[k];
+                                w.get(i)[k] = Math.max(-0.9, Math.min(0.9, w.get(i)[k] - 0.1 * u.get(i)[k]));
+                            }
+                        }
+                        sgd.step();
+                    }
+                    for (int i = 0; i < ps.size(); i++) {
+                        Check.close(w.get(i), ps.get(i).value().toArray(), OPT_ATOL, OPT_RTOL, "sgd " + ps.get(i) + " " + o);
+                    }
+                }
+                try (Adam adam = new Adam(dev, ps, 0.01f)) {
+                    adam.clipGradNorm(1f);
+                    for (int i = 0; i < ps.size(); i++) {
+                        setGrad(ps.get(i), g.get(i));
+                    }
+                    adam.step();
+                    double sq = 0;
+                    for (float[] gi : g) {
+                        for (float v : gi) {
+                            sq += (double) v * v;
+                        }
+                    }
+                    double scale = Math.min(1, 1 / (Math.sqrt(sq) + 1e-6));
+                    for (int i = 0; i < ps.size(); i++) {
+                        double[] want = w.get(i).clone();
+                        for (int k = 0; k < want.length; k++) {
+                            double gk = g.get(i)[k] * scale;
+                            // First Adam step: m/(1-b1) = g, v/(1-b2) = g^2, so w moves by lr * g / (|g| + eps).
+                            want[k] -= 0.01 * gk / (Math.abs(gk) + 1e-8);
+                        }
+                        Check.close(want, ps.get(i).value().toArray(), OPT_ATOL, OPT_RTOL, "adam " + ps.get(i) + " " + o);
+                    }
+                } finally {
+                    ps.forEach(Param::close);
+                }
+            }
+        }
+    }
+}
