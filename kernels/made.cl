@@ -4,20 +4,23 @@
 // masked-out weights never receive gradient.
 //   W, M, We, dWe, dW: OUT x IN, contiguous, n = OUT*IN elements.
 
-__kernel void mask_weights(__global float* We, __global const float* W, __global const float* M, const int n) {
+// Each operand is a contiguous vector of n floats starting at its offset (a parameter may be a view
+// into an optimizer's flat layout).
+__kernel void mask_weights(__global float* We, const int offWe, __global const float* W, const int offW,
+                           __global const float* M, const int offM, const int n) {
     int i = get_global_id(0);
     if (i < n) {
-        We[i] = W[i] * M[i];
+        We[offWe + i] = W[offW + i] * M[offM + i];
     }
 }
 
 // Parameter gradient: accumulates (beta = 1) or assigns (beta = 0, dW not read).
-__kernel void mask_weights_backward(__global float* dW, __global const float* dWe, __global const float* M,
-                                    const float beta, const int n) {
+__kernel void mask_weights_backward(__global float* dW, const int offDw, __global const float* dWe, const int offDwe,
+                                    __global const float* M, const int offM, const float beta, const int n) {
     int i = get_global_id(0);
     if (i < n) {
-        float g = dWe[i] * M[i];
-        dW[i] = beta == 0.0f ? g : beta * dW[i] + g;
+        float g = dWe[offDwe + i] * M[offM + i];
+        dW[offDw + i] = beta == 0.0f ? g : beta * dW[offDw + i] + g;
     }
 }
 

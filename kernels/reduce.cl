@@ -85,10 +85,13 @@ inline float2 acc_add(float2 a, const float x) {
 
 // Combines two accumulators (a first, then b: the order is fixed by the caller).
 inline float2 acc_merge(const float2 a, const float2 b) {
+// (Whole-vector forms: .y is 0 in both for sum, mean and max. Building (float2)(a.x + b.x, 0) made
+// clang emit a store of <poison, 0> before the lane store, which Oclgrind reports as an
+// uninitialized write.)
 #if OP == RED_SUM || OP == RED_MEAN
-    return (float2)(a.x + b.x, 0.0f);
+    return a + b;
 #elif OP == RED_MAX
-    return (float2)((isnan(a.x) || a.x >= b.x) ? a.x : b.x, 0.0f);
+    return (isnan(a.x) || a.x >= b.x) ? a : b;
 #elif OP == RED_LSE
     const float m = fmax(a.x, b.x);
     if (m == -INFINITY) {

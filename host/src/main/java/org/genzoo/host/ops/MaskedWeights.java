@@ -25,14 +25,14 @@ public final class MaskedWeights {
     public void forward(Tensor we, Tensor w, Tensor mask) {
         check(we, w, mask);
         int n = w.size();
-        device.launch(device.kernel("made.cl", "mask_weights").args(we, w, mask, n), new long[] {n}, local());
+        device.launch(device.kernel("made.cl", "mask_weights").args(we, we.offset(), w, w.offset(), mask, mask.offset(), n), new long[] {n}, local());
     }
 
     /** dW = beta*dW + dWe ⊙ M; beta 0 assigns without reading dW. */
     public void backward(Tensor dw, Tensor dwe, Tensor mask, float beta) {
         check(dwe, dw, mask);
         int n = dw.size();
-        device.launch(device.kernel("made.cl", "mask_weights_backward").args(dw, dwe, mask, beta, n), new long[] {n}, local());
+        device.launch(device.kernel("made.cl", "mask_weights_backward").args(dw, dw.offset(), dwe, dwe.offset(), mask, mask.offset(), beta, n), new long[] {n}, local());
     }
 
     private static void check(Tensor a, Tensor b, Tensor m) {

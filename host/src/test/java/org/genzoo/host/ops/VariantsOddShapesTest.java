@@ -46,6 +46,7 @@ class VariantsOddShapesTest extends OnDevice {
                     double[] xd = Check.toDouble(x);
                     for (Op op : Op.values()) {
                         String what = op + " " + R + "x" + C + " " + cfg + " (seed " + seed + ")";
+                        trace("reduce " + what);
                         double atol = op == Op.LOGSUMEXP ? LSE_ATOL : SUM_ATOL;
                         double rtol = op == Op.LOGSUMEXP ? LSE_RTOL : 0;
                         try (Tensor tx = Tensor.of(dev, R, C, x); Tensor yr = Tensor.empty(dev, R, 1); Tensor yc = Tensor.empty(dev, 1, C)) {
@@ -76,6 +77,7 @@ class VariantsOddShapesTest extends OnDevice {
                     double[] xd = Check.toDouble(x), ld = Check.toDouble(l), mud = Check.toDouble(mu), lvd = Check.toDouble(lv);
                     double[] ad = Check.toDouble(a);
                     String what = R + "x" + C + " " + cfg + " (seed " + seed + ")";
+                    trace("losses " + what);
                     try (Tensor tx = Tensor.of(dev, R, C, x); Tensor tl = Tensor.of(dev, R, C, l); Tensor tm = Tensor.of(dev, R, C, mu);
                             Tensor tv = Tensor.of(dev, R, C, lv); Tensor ta = Tensor.of(dev, R, C, a); Tensor out = Tensor.empty(dev, R, 1);
                             Tensor td = Tensor.of(dev, R, 1, dOut); Tensor da = Tensor.empty(dev, R, C)) {
@@ -95,6 +97,13 @@ class VariantsOddShapesTest extends OnDevice {
                     }
                 }
             }
+        }
+    }
+
+    /** With GENZOO_TRACE_TESTS set, names each case on stderr before it runs (to place a simulator's report). */
+    private static void trace(String what) {
+        if (System.getenv("GENZOO_TRACE_TESTS") != null) {
+            System.err.println("case: " + what);
         }
     }
 
