@@ -20,6 +20,12 @@ import org.genzoo.host.tensor.Tensor;
  * (softly) 1-Lipschitz and E_P f − E_Q f on fresh samples estimates W1 itself; with weight clipping
  * it estimates K·W1 for an unknown K (Arjovsky et al. 2017), so only the penalty version is compared
  * with a closed form. For N(m₁, s²) and N(m₂, s²) in 1-D the closed form is |m₁ − m₂|.
+ *
+ * <p>Two properties of the penalty matter for such a check. With weight λ the best critic between
+ * two shifted Gaussians has slope 1 + 1/λ, so the estimate is biased up by 1/λ. And in 1-D the
+ * input gradient cannot rotate: a critic that starts with the wrong sign must cross slope 0, where
+ * the penalty is λ, so a large λ from the start can pin it at slope −1. {@link #train} therefore
+ * takes λ per call: a short phase with λ = 1 finds the sign, a longer one with a large λ removes the bias.
  */
 public final class WassersteinCritic implements AutoCloseable {
     /** Draws a batch into a B x D tensor from a seeded stream. */
@@ -28,19 +34,14 @@ public final class WassersteinCritic implements AutoCloseable {
 
     private final Device device;
     private final GanNet critic;
-    private final float lambda;
     private final float clip;
     private final Rng rng;
 
-    /**
-     * @param lambda gradient-penalty weight (0 = none)
-     * @param clip   weight clipping bound (0 = none)
-     */
-    public WassersteinCritic(Device device, int dim, int[] hidden, float lambda, float clip, long seed) {
+    /** @param clip weight clipping bound (0 = none) */
+    public WassersteinCritic(Device device, int dim, int[] hidden, float clip, long seed) {
         this.device = device;
         this.critic = new GanNet(device, "critic", GanConfig.sizes(dim, hidden, 1), GanNet.Act.RELU, GanNet.Act.LINEAR, 0.2f, false,
                 new SplittableRandom(seed));
-        this.lambda = lambda;
         this.clip = clip;
         this.rng = new Rng(seed);
     }
@@ -49,8 +50,8 @@ public final class WassersteinCritic implements AutoCloseable {
         return critic;
     }
 
-    /** Trains the critic for {@code steps} Adam steps of batch {@code b} from P and Q. */
-    public void train(Sampler p, Sampler q, int steps, int b, float lr) {
+    /** Trains the critic for {@code steps} Adam steps of batch {@code b} from P and Q with penalty weight {@code lambda} (0 = none). */
+    public void train(Sampler p, Sampler q, int steps, int b, float lr, float lambda) {
         List<Param> ps = critic.params();
         try (Adam opt = new Adam(device, ps, lr, 0.5f, 0.9f, 1e-8f, 0f, 0f); Tensor xp = Tensor.empty(device, b, critic.in());
                 Tensor xq = Tensor.empty(device, b, critic.in())) {
