@@ -724,7 +724,7 @@ public final class Trainer {
             if (s[0].length == 0) {
                 continue;
             }
-            (c.startsWith("eval_") ? eval : c.equals("loss") ? train : terms).add(new LinePlot.Series(c, s[0], s[1]));
+            (c.startsWith("eval_") ? eval : c.equals("loss") || c.startsWith("loss_") ? train : terms).add(new LinePlot.Series(c, s[0], s[1]));
         }
         if (!train.isEmpty()) {
             LinePlot.write(out.resolve("loss.png"), spec.name() + ": training loss (" + spec.model().family() + ")", "step",
