@@ -549,6 +549,24 @@ public final class F {
         return t.constant(o);
     }
 
+    /** [a | b] along columns (same rows); the gradient splits back into a's and b's columns. */
+    public static Var concatCols(Var a, Var b) {
+        Tape t = tape();
+        Tensor y = t.alloc(a.rows(), a.cols() + b.cols());
+        org.genzoo.host.ops.Gather.concatCols(y, a.value(), b.value());
+        Var out = t.result(y, a.requiresGrad() || b.requiresGrad());
+        int ca = a.cols();
+        t.node("concatCols", out, null, a, b);
+        t.onBackward(() -> {
+            if (!out.hasGrad()) {
+                return;
+            }
+            passThrough(t, a, out.grad().cols(0, ca), 1f);
+            passThrough(t, b, out.grad().cols(ca, ca + b.cols()), 1f);
+        });
+        return out;
+    }
+
     /** dx = beta·dx + s·g, with the beta the accumulation rule gives. */
     private static void passThrough(Tape t, Var x, Tensor g, float s) {
         if (!x.requiresGrad()) {

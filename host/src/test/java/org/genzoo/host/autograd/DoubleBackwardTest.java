@@ -390,6 +390,33 @@ class DoubleBackwardTest extends OnDevice {
     }
 
     @Test
+    void concatColsSplitsTheGradient() {
+        // loss = Σ w ⊙ [a | b]: da = w[:, :3], db = w[:, 3:].
+        int r = 4;
+        float[] a = Check.uniform(61, r * 3, -1, 1);
+        float[] b = Check.uniform(62, r * 2, -1, 1);
+        float[] w = Check.uniform(63, r * 5, -1, 1);
+        try (Param pa = new Param("a", dev, r, 3); Param pb = new Param("b", dev, r, 2); Tensor tw = Tensor.of(dev, r, 5, w)) {
+            pa.value().write(a);
+            pb.value().write(b);
+            float[] y;
+            try (Tape tape = Tape.record(dev)) {
+                Var c = F.concatCols(tape.param(pa), tape.param(pb));
+                y = c.value().toArray();
+                tape.backward(F.sum(F.mul(c, tape.constant(tw))));
+            }
+            float[] ga = pa.grad().toArray();
+            float[] gb = pb.grad().toArray();
+            for (int i = 0; i < r; i++) {
+                for (int j = 0; j < 5; j++) {
+                    assertEquals(j < 3 ? a[i * 3 + j] : b[i * 2 + j - 3], y[i * 5 + j]);
+                    assertEquals(w[i * 5 + j], j < 3 ? ga[i * 3 + j] : gb[i * 2 + j - 3]);
+                }
+            }
+        }
+    }
+
+    @Test
     void anOpWithoutDoubleBackwardOnThePathIsAnError() {
         try (Param pw = new Param("w", dev, 1, 3); Tensor tx = Tensor.of(dev, 1, 3, new float[] {0.1f, -0.2f, 0.3f});
              Tape tape = Tape.record(dev)) {
