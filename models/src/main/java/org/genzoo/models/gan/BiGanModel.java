@@ -31,7 +31,8 @@ import org.genzoo.models.train.TrainableModel;
  * −log σ(D(x, E(x))) − log σ(−D(G(z), z)); G and E (one parameter group, "generator") minimize the
  * same with the labels swapped (the non-saturating form). At the optimum E inverts G, so E's
  * features carry the data's structure: {@link #evaluate} reports the 1-nearest-neighbour accuracy
- * of E(x) on the held-out split against E of the first {@link #NN_TRAIN} training examples.
+ * of E(x) on the held-out split against E of the first {@link #NN_TRAIN} training examples, beside
+ * the same classifier on raw pixels for context.
  *
  * <pre>
  * {"family": "bigan", "latent": 50, "generator": [512, 512], "encoder": [512, 512],
@@ -177,6 +178,14 @@ public final class BiGanModel implements TrainableModel {
         return correct / (double) m;
     }
 
+    private static double[] toDouble(float[] x, int n) {
+        double[] d = new double[n];
+        for (int i = 0; i < n; i++) {
+            d[i] = x[i];
+        }
+        return d;
+    }
+
     @Override
     public Map<String, Double> evaluate(Dataset split, long seed) {
         Map<String, Double> m = new LinkedHashMap<>();
@@ -202,6 +211,9 @@ public final class BiGanModel implements TrainableModel {
         int[] ltr = java.util.Arrays.copyOf(train.labels(), n);
         int[] lte = java.util.Arrays.copyOf(split.labels(), k);
         m.put("nn1_accuracy", nearestNeighbourAccuracy(ftr, ltr, n, fte, lte, k, config.latent()));
+        // Context: the same 1-NN classifier on raw pixels (what an encoder has to beat to add anything).
+        m.put("nn1_accuracy_pixels", nearestNeighbourAccuracy(toDouble(train.x(), n * dim), ltr, n, toDouble(split.x(), k * dim), lte, k,
+                dim));
         // Reconstruction G(E(x)) error per value, a check that E and G invert each other.
         try (Tape t = Tape.noGrad(device); Tensor tx = Tensor.of(device, k, dim, java.util.Arrays.copyOf(split.x(), k * dim))) {
             float[] rec = g.forward(e.forward(t.constant(tx), true), true).value().toArray();

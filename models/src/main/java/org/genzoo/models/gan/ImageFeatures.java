@@ -17,7 +17,7 @@ import org.genzoo.models.eval.PrecisionRecall;
  * Sample quality of generated images in the feature space of the project's own classifier
  * ({@link FeatureClassifier}, trained once per data set and cached): the Fréchet distance
  * ("fd_features", not comparable with Inception FID), precision and recall (k = 3) against the
- * held-out split. Only for the labelled image sets mnist and fashion-mnist; others get nothing.
+ * held-out split, and the classifier's accuracy on that split ("classifier_accuracy"). Only for the labelled image sets mnist and fashion-mnist; others get nothing.
  */
 public final class ImageFeatures {
     private ImageFeatures() {
@@ -60,6 +60,8 @@ public final class ImageFeatures {
             PrecisionRecall.Result pr = PrecisionRecall.of(real, k, fake, k, FeatureClassifier.FEATURES);
             m.put("precision", pr.precision());
             m.put("recall", pr.recall());
+            // The feature space's own quality: the classifier's accuracy on the held-out split.
+            m.put("classifier_accuracy", fc.accuracy(split));
         }
         return m;
     }
