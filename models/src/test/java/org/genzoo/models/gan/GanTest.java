@@ -250,11 +250,11 @@ class GanTest extends OnDevice {
     }
 
     /**
-     * CycleGAN between the 2-D toys 8gaussians (A) and ring8 (B), 64-64 MLPs: 300 steps (batch 128,
+     * CycleGAN between the 2-D toys 8gaussians (A) and ring8 (B), 64-64 MLPs: 150 steps (batch 128,
      * Adam 1e-3) bring the held-out cycle error of A below {@link #CYCLE_FRACTION} of the untrained
-     * one (seed 2 reaches about a tenth here).
+     * one (seed 2 here: mean absolute error 2.01 before, 0.153 after).
      */
-    private static final double CYCLE_FRACTION = 0.5;
+    private static final double CYCLE_FRACTION = 0.25;
 
     @Test
     void cycleGanLowersTheCycleErrorOnToyDomains() throws Exception {
@@ -269,7 +269,7 @@ class GanTest extends OnDevice {
             double before = m.evaluate(splits.test(), 1).get("cycle_mae_a");
             Map<String, Optimizer> opts = adam(m, 1e-3f);
             try {
-                train(m, data, 300, opts);
+                train(m, data, 150, opts);
             } finally {
                 close(opts);
             }
