@@ -23,6 +23,8 @@ import org.genzoo.models.train.TrainableModel;
  * NLL estimate at evaluation (0 or 1: ELBO only).
  */
 public final class VaeFamily implements ModelFamily {
+    /** The data size validation builds a config with: no rule of the model object depends on it. */
+    static final int ANY_DATA_DIM = 1;
     @Override
     public String name() {
         return "vae";
@@ -175,7 +177,8 @@ public final class VaeFamily implements ModelFamily {
     @Override
     public List<SpecError> validate(JsonNode model, String pointer) {
         List<SpecError> errors = new ArrayList<>();
-        read(model, pointer, 784, 0, errors);
+        // The data size is not known here (create() gets it from the data set); no rule depends on it.
+        read(model, pointer, VaeFamily.ANY_DATA_DIM, 0, errors);
         return errors;
     }
 
