@@ -228,6 +228,12 @@ public final class Trainer {
                             + " batch size or seed (training hash " + info.trainingHash().substring(0, 12) + ", this spec "
                             + spec.trainingHash().substring(0, 12) + "); start a new output folder instead");
                 }
+                List<String> saved = info.groups().stream().map(Checkpoints.GroupInfo::name).toList();
+                List<String> mine = opts.groups.stream().map(ParamGroup::name).toList();
+                if (!saved.equals(mine)) {
+                    throw new IllegalArgumentException("checkpoint " + c.dir() + " holds optimizers of parameter groups " + saved
+                            + ", the model has " + mine + "; start a new output folder instead");
+                }
                 Checkpoints.restore(c, model.params(), opts.list, ModelState.none());
                 model.restoreRngCounters(info.rngCounters());
                 Checkpoints.restoreState(c, state);

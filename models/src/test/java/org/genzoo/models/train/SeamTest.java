@@ -260,6 +260,8 @@ class SeamTest {
         assertEquals("cosine", spec.optimizer("max").schedule().type());
         Trainer.Result r = new Trainer(device, spec, noData(families)).run();
         assertEquals(300, r.steps());
+        // Also shows that the ascent's gradient on x (−f depends on x) is not left for the descent: with it, x would
+        // take −∂f/∂x twice and ∂f/∂x once per step and climb away from the saddle.
         assertEquals(0.0, r.eval().get("x"), SADDLE_TOL, "x at the saddle");
         assertEquals(0.0, r.eval().get("y"), SADDLE_TOL, "y at the saddle");
 
@@ -270,6 +272,44 @@ class SeamTest {
         List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
         assertTrue(csv.get(0).contains("loss_ascent") && csv.get(0).contains("loss_descent"), csv.get(0));
         assertTrue(csv.get(1).startsWith("50,0.0000,"), "no epochs without data: " + csv.get(1));
+    }
+
+    /**
+     * A GAN-shaped resume: two groups, two maximizer updates per step, each group its own Adam with
+     * its own schedule; cancelled at step 14, its checkpoint dropped, resumed from step 10: the final
+     * weights, both groups' moments and their update counts are byte-equal to an uninterrupted run.
+     */
+    @Test
+    void twoGroupResumeIsBitwise() throws IOException {
+        Map<String, ModelFamily> families = Map.of("game", new GameFamily());
+        java.util.function.Function<Path, JobSpec> spec = out -> {
+            try {
+                return JobSpec.parse(JobSpec.mapper().readTree(String.format("""
+                        {"name": "g", "model": {"family": "game", "a": 1, "b": 2, "c": 1, "ascents": 2},
+                         "optimizer": {"min": {"type": "adam", "lr": 0.01, "schedule": {"type": "step", "every": 7, "gamma": 0.5}},
+                                       "max": {"type": "adam", "lr": 0.02, "beta1": 0.5, "clipGradNorm": 1}},
+                         "batchSize": 1, "budget": {"steps": 30}, "seed": 3, "logEvery": 4,
+                         "eval": {"every": 0}, "checkpoint": {"every": 10, "keep": 0}, "output": "%s"}
+                        """, path(out))), families);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        Path a = tmp.resolve("ga");
+        new Trainer(device, spec.apply(a), noData(families)).run();
+        Path b = tmp.resolve("gb");
+        Trainer.Result cut = new Trainer(device, spec.apply(b), TrainerTest.cancelAt(12).withFamilies(families)
+                .withData(d -> {
+                    throw new AssertionError("no data");
+                })).run();
+        assertEquals(14, cut.steps(), "the first log point at or after 12: 10 (checkpoint), then 14");
+        Checkpoints.deleteTree(Checkpoints.dirFor(b, 14));
+        new Trainer(device, spec.apply(b), noData(families).withResume(true)).run();
+        assertSameCheckpoint(a, b, 30);
+        Checkpoints.Loaded c = Checkpoints.load(Checkpoints.dirFor(b, 30));
+        assertEquals(List.of("m.x", "v.x", "m.y", "v.y"), c.optimizer().tensors().stream().map(Safetensors.Entry::name).toList());
+        assertEquals(List.of(new Checkpoints.GroupInfo("min", "adam", 30), new Checkpoints.GroupInfo("max", "adam", 60)),
+                c.info().groups());
     }
 
     @Test
