@@ -132,7 +132,7 @@ public final class IResNet implements FlowLayer {
     }
 
     /**
-     * The block's non-trainable state, named after the block ("flow.3.iresnet.sn.0.u"): each spectral
+     * The block's non-trainable state, named after the block ("flow.3.iresnet.iresnet.sn.0.u", beside its parameters): each spectral
      * normalizer's u and v, and the Hutchinson generator's counters. After a restore the estimates are
      * used as they are (no warm-up iterations), so a resumed run continues bitwise.
      */

@@ -27,18 +27,20 @@ import java.util.Map;
  * {
  *   "name": "quickstart",                 // [A-Za-z0-9._-], 1..64 characters
  *   "model": {"family": "vae", ...},      // the family validates the rest (see ModelFamily)
- *   "data": {
- *     "dataset": "mnist",                 // "mnist" | "fashion-mnist" | "idx:&lt;folder&gt;" | "idx" (with dataDir)
+ *   "data": {                             // optional for a data-free family (DataKind.NONE); then never loaded
+ *     "dataset": "mnist",                 // "mnist" | "fashion-mnist" | "idx:&lt;folder&gt;" | "idx" (with dataDir) | "toy:&lt;name&gt;"
  *     "dataDir": null,                    // overrides the data folder
- *     "binarize": true,                   // dynamic binarization of every batch
+ *     "binarize": true,                   // dynamic binarization; default from the family's DataKind
  *     "limit": null                       // use only the first N training examples
  *   },
- *   "optimizer": {
+ *   "optimizer": {                        // one object for every parameter group, or {"&lt;group&gt;": {...}, ...}
  *     "type": "adam",                     // "adam" | "adamw" | "sgd"
  *     "lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
  *     "weightDecay": 0,                   // adam: L2 on the gradient; adamw: decoupled; sgd: L2
  *     "momentum": 0.9,                    // sgd only
- *     "clipGradNorm": 0                   // global L2 norm clip, 0 = off
+ *     "clipGradNorm": 0,                  // global L2 norm clip of the group, 0 = off
+ *     "clipWeights": 0,                   // clamp weights to [-c, c] after each update, 0 = off (written only when set)
+ *     "schedule": {"type": "cosine", "warmupSteps": 0, "steps": N, "minFactor": 0}   // see ScheduleSpec (written only when set)
  *   },
  *   "batchSize": 128,
  *   "budget": {"steps": 10000},           // or {"epochs": 20}; exactly one

@@ -36,9 +36,10 @@ import org.genzoo.models.data.DeviceDataset;
 import org.genzoo.models.data.Split;
 
 /**
- * Runs one job: builds the family's model, feeds it minibatches of a {@link DeviceDataset}, steps
- * an optimizer built from the spec for the budget, evaluates, checkpoints, and leaves its artifacts
- * in the output folder:
+ * Runs one job: builds the family's model, feeds it minibatches of a {@link DeviceDataset} (none for
+ * a data-free family), runs the model's {@link Phase}s every step with one optimizer per
+ * {@link ParamGroup} built from the spec, evaluates, checkpoints (with the model's declared
+ * {@link ModelState}), and leaves its artifacts in the output folder (docs/training-seam.md):
  * <pre>
  * spec.json        the spec with defaults filled in
  * train.log        what happened, one timestamped line per event
@@ -226,6 +227,12 @@ public final class Trainer {
                     throw new IllegalArgumentException("checkpoint " + c.dir() + " was made under a different model, data, optimizer,"
                             + " batch size or seed (training hash " + info.trainingHash().substring(0, 12) + ", this spec "
                             + spec.trainingHash().substring(0, 12) + "); start a new output folder instead");
+                }
+                List<String> saved = info.groups().stream().map(Checkpoints.GroupInfo::name).toList();
+                List<String> mine = opts.groups.stream().map(ParamGroup::name).toList();
+                if (!saved.equals(mine)) {
+                    throw new IllegalArgumentException("checkpoint " + c.dir() + " holds optimizers of parameter groups " + saved
+                            + ", the model has " + mine + "; start a new output folder instead");
                 }
                 Checkpoints.restore(c, model.params(), opts.list, ModelState.none());
                 model.restoreRngCounters(info.rngCounters());
