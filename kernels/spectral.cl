@@ -133,30 +133,35 @@ __kernel void spectral_sigma_backward(__global float* dW, const int offDW, __glo
     }
 }
 
-// Wsn[k] = W[k] / max(1, sigma[0] / c), k < n = M * N.  Global n.
+// Wsn[k] = W[k] / max(lo, sigma[0] / c), k < n = M * N.  lo 1: the soft normalization of
+// invertible ResNets; lo 0: W / (sigma / c), the full normalization of SN-GAN (Miyato et al. 2018).
+// Global n.
 __kernel void spectral_soft_normalize(__global float* Wsn, const int offWsn, __global const float* W, const int offW,
-                                      __global const float* sigma, const int offS, const float c, const int n) {
+                                      __global const float* sigma, const int offS, const float c, const float lo,
+                                      const int n) {
     const int k = get_global_id(0);
     if (k < n) {
-        const float s = fmax(1.0f, sigma[offS] / c);
+        const float s = fmax(lo, sigma[offS] / c);
         Wsn[offWsn + k] = W[offW + k] / s;
     }
 }
 
-// dW[i, j] = beta * dW[i, j] + dWsn[i, j] / s - [sigma > c] g / (s^2 c) * u[i] v[j].  Global (N, M).
+// dW[i, j] = beta * dW[i, j] + dWsn[i, j] / s - [sigma / c > lo] g / (s^2 c) * u[i] v[j],
+// s = max(lo, sigma / c).  Global (N, M).
 __kernel void spectral_soft_normalize_backward(__global float* dW, const int offDW,
                                                __global const float* dWsn, const int offDWsn,
                                                __global const float* g, const int offG,
                                                __global const float* sigma, const int offS,
                                                __global const float* u, const int offU,
                                                __global const float* v, const int offV,
-                                               const float c, const float beta, const int M, const int N) {
+                                               const float c, const float lo, const float beta, const int M,
+                                               const int N) {
     const int j = get_global_id(0);
     const int i = get_global_id(1);
     if (i < M && j < N) {
         const float ratio = sigma[offS] / c;
-        const float s = fmax(1.0f, ratio);
-        const float coef = ratio > 1.0f ? -g[offG] / (s * s * c) : 0.0f;
+        const float s = fmax(lo, ratio);
+        const float coef = ratio > lo ? -g[offG] / (s * s * c) : 0.0f;
         const int k = i * N + j;
         const float d = dWsn[offDWsn + k] / s + coef * u[offU + i] * v[offV + j];
         dW[offDW + k] = beta == 0.0f ? d : beta * dW[offDW + k] + d;

@@ -20,7 +20,6 @@ public final class Adam extends Optimizer {
     /** First and second moments in the flat layout. */
     private final Tensor m;
     private final Tensor v;
-    private float lrScale = 1f;
 
     public Adam(Device device, List<Param> params, float lr) {
         this(device, params, lr, 0.9f, 0.999f, 1e-8f, 0f, 0f);
@@ -52,14 +51,9 @@ public final class Adam extends Optimizer {
         return new Adam(device, params, lr, 0.9f, 0.999f, 1e-8f, weightDecay, 0f);
     }
 
-    /** Multiplies the learning rate (for schedules) from the next step on. */
-    public void setLrScale(float s) {
-        this.lrScale = s;
-    }
-
     @Override
     protected void update(Tensor values, Tensor grads, Tensor gscale) {
-        optim.adam(values, m, v, grads, gscale, lr * lrScale, beta1, beta2, eps, step, decoupledWeightDecay, l2);
+        optim.adam(values, m, v, grads, gscale, lr * lrScale(), beta1, beta2, eps, step, decoupledWeightDecay, l2);
     }
 
     /** First moments of every parameter, then second moments (views into the flat state). */

@@ -33,6 +33,9 @@ public final class F {
         Tensor c = t.alloc(m, n);
         gemm(t).mm(c, a.value(), transA, b.value(), transB);
         Var out = t.result(c, a.requiresGrad() || b.requiresGrad());
+        t.node("matmul", out, (dc, need) -> new Var[] {
+            !need[0] ? null : !transA ? matmul(dc, false, b, !transB) : matmul(b, transB, dc, true),
+            !need[1] ? null : !transB ? matmul(a, !transA, dc, false) : matmul(dc, true, a, transA)}, a, b);
         t.onBackward(() -> {
             if (!out.hasGrad()) {
                 return;
@@ -85,6 +88,12 @@ public final class F {
         gemm(t).gemm(y, x.value(), false, w.value(), true, 1f, 0f, b == null ? null : b.value(), act.gemmAct);
         boolean req = x.requiresGrad() || w.requiresGrad() || (b != null && b.requiresGrad());
         Var out = t.result(y, req);
+        t.node("linear", out, (dy, need) -> {
+            // dz = dy ⊙ act'(from y); dx = dz·W; dW = dzᵀx; db = Σ_rows dz.
+            Var dz = act.unary == null ? dy : unaryGrad(act.unary, out, dy, 0f);
+            return new Var[] {need[0] ? matmul(dz, false, w, false) : null, need[1] ? matmul(dz, true, x, false) : null,
+                need.length > 2 && need[2] ? reduceCols(Reduce.Op.SUM, dz) : null};
+        }, b == null ? new Var[] {x, w} : new Var[] {x, w, b});
         t.onBackward(() -> {
             if (!out.hasGrad()) {
                 return;
@@ -119,6 +128,9 @@ public final class F {
         Tensor y = t.alloc(x.rows(), x.cols());
         Elementwise.unary(f, y, x.value(), p);
         Var out = t.result(y, x.requiresGrad());
+        t.node(f.name().toLowerCase(), out, HAS_SECOND_DERIVATIVE.contains(f)
+                ? (dy, need) -> new Var[] {unaryGrad(f, f.backwardReadsOutput() ? out : x, dy, p)}
+                : null, x);
         t.onBackward(() -> {
             if (out.hasGrad() && x.requiresGrad()) {
                 float beta = x.prepareGrad(t);
@@ -174,6 +186,7 @@ public final class F {
         Tensor y = t.alloc(a.rows(), a.cols());
         Elementwise.add(y, a.value(), b.value());
         Var out = t.result(y, a.requiresGrad() || b.requiresGrad());
+        t.node("add", out, (d, need) -> new Var[] {d, d}, a, b);
         t.onBackward(() -> {
             if (!out.hasGrad()) {
                 return;
@@ -190,6 +203,7 @@ public final class F {
         Tensor y = t.alloc(a.rows(), a.cols());
         Elementwise.sub(y, a.value(), b.value());
         Var out = t.result(y, a.requiresGrad() || b.requiresGrad());
+        t.node("sub", out, (d, need) -> new Var[] {d, need[1] ? scale(d, -1f) : null}, a, b);
         t.onBackward(() -> {
             if (!out.hasGrad()) {
                 return;
@@ -206,6 +220,7 @@ public final class F {
         Tensor y = t.alloc(a.rows(), a.cols());
         Elementwise.mul(y, a.value(), b.value());
         Var out = t.result(y, a.requiresGrad() || b.requiresGrad());
+        t.node("mul", out, (d, need) -> new Var[] {need[0] ? mul(d, b) : null, need[1] ? mul(d, a) : null}, a, b);
         t.onBackward(() -> {
             if (!out.hasGrad()) {
                 return;
@@ -228,6 +243,7 @@ public final class F {
         Tensor y = t.alloc(x.rows(), x.cols());
         Elementwise.scale(y, x.value(), s);
         Var out = t.result(y, x.requiresGrad());
+        t.node("scale", out, (d, need) -> new Var[] {scale(d, s)}, x);
         t.onBackward(() -> {
             if (out.hasGrad()) {
                 passThrough(t, x, out.grad(), s);
@@ -242,6 +258,7 @@ public final class F {
         Tensor y = t.alloc(x.rows(), x.cols());
         Elementwise.addRow(y, x.value(), b.value());
         Var out = t.result(y, x.requiresGrad() || b.requiresGrad());
+        t.node("addRow", out, (d, need) -> new Var[] {d, need[1] ? reduceCols(Reduce.Op.SUM, d) : null}, x, b);
         t.onBackward(() -> {
             if (!out.hasGrad()) {
                 return;
@@ -261,6 +278,11 @@ public final class F {
         Tensor y = t.alloc(x.rows(), 1);
         Reduce.rows(op, y, x.value());
         Var out = t.result(y, x.requiresGrad());
+        // SUM, MEAN: dx = dy·1ᵀ (R x 1 times 1 x C), scaled by 1/C for MEAN.
+        t.node("reduceRows " + op, out, op == Reduce.Op.LOGSUMEXP ? null : (d, need) -> {
+            Var dx = matmul(d, false, ones(t, 1, x.cols()), false);
+            return new Var[] {op == Reduce.Op.MEAN ? scale(dx, 1f / x.cols()) : dx};
+        }, x);
         t.onBackward(() -> {
             if (out.hasGrad() && x.requiresGrad()) {
                 float beta = x.prepareGrad(t);
@@ -276,6 +298,10 @@ public final class F {
         Tensor y = t.alloc(1, x.cols());
         Reduce.cols(op, y, x.value());
         Var out = t.result(y, x.requiresGrad());
+        t.node("reduceCols " + op, out, op == Reduce.Op.LOGSUMEXP ? null : (d, need) -> {
+            Var dx = matmul(ones(t, x.rows(), 1), false, d, false);
+            return new Var[] {op == Reduce.Op.MEAN ? scale(dx, 1f / x.rows()) : dx};
+        }, x);
         t.onBackward(() -> {
             if (out.hasGrad() && x.requiresGrad()) {
                 float beta = x.prepareGrad(t);
@@ -309,6 +335,7 @@ public final class F {
         Tensor y = t.alloc(x.rows(), 1);
         Losses.bernoulliLogLik(y, x.value(), logits.value());
         Var out = t.result(y, logits.requiresGrad());
+        t.node("bernoulliLogLik", out, null, x, logits);
         t.onBackward(() -> {
             if (out.hasGrad() && logits.requiresGrad()) {
                 float beta = logits.prepareGrad(t);
@@ -324,6 +351,7 @@ public final class F {
         Tensor y = t.alloc(x.rows(), 1);
         Losses.gaussianLogDensity(y, x.value(), mu.value(), logvar.value());
         Var out = t.result(y, x.requiresGrad() || mu.requiresGrad() || logvar.requiresGrad());
+        t.node("gaussianLogDensity", out, null, x, mu, logvar);
         t.onBackward(() -> {
             if (!out.hasGrad()) {
                 return;
@@ -353,6 +381,7 @@ public final class F {
         Tensor y = t.alloc(x.rows(), 1);
         Losses.standardNormalLogDensity(y, x.value());
         Var out = t.result(y, x.requiresGrad());
+        t.node("standardNormalLogDensity", out, null, x);
         t.onBackward(() -> {
             if (out.hasGrad() && x.requiresGrad()) {
                 float beta = x.prepareGrad(t);
@@ -372,6 +401,7 @@ public final class F {
             Losses.klStandardNormal(y, mu.value(), logvar.value());
         }
         Var out = t.result(y, mu.requiresGrad() || logvar.requiresGrad());
+        t.node("klStandardNormal", out, null, mu, logvar);
         t.onBackward(() -> {
             if (!out.hasGrad()) {
                 return;
@@ -395,6 +425,7 @@ public final class F {
         Tensor y = t.alloc(a.rows(), 1);
         Losses.logMeanExp(y, a.value());
         Var out = t.result(y, a.requiresGrad());
+        t.node("logMeanExp", out, null, a);
         t.onBackward(() -> {
             if (out.hasGrad() && a.requiresGrad()) {
                 float beta = a.prepareGrad(t);
@@ -414,6 +445,7 @@ public final class F {
         Tensor eps = t.alloc(mu.rows(), mu.cols());
         rng.reparameterize(z, eps, mu.value(), logvar.value(), stream);
         Var out = t.result(z, mu.requiresGrad() || logvar.requiresGrad());
+        t.node("reparameterize", out, null, mu, logvar);
         t.onBackward(() -> {
             if (!out.hasGrad()) {
                 return;
@@ -434,6 +466,7 @@ public final class F {
     public static Var cols(Var x, int from, int to) {
         Tape t = tape();
         Var out = t.result(x.value().cols(from, to), x.requiresGrad());
+        t.node("cols", out, null, x);
         t.onBackward(() -> {
             if (out.hasGrad() && x.requiresGrad()) {
                 boolean first = !x.hasGrad();
@@ -443,6 +476,93 @@ public final class F {
                 }
                 Elementwise.axpby(x.grad().cols(from, to), 1f, out.grad(), 1f);
             }
+        });
+        return out;
+    }
+
+    /** The activations whose VJP {@link #unaryGrad} can differentiate again. */
+    private static final java.util.Set<Unary> HAS_SECOND_DERIVATIVE = java.util.EnumSet.of(Unary.RELU, Unary.LEAKY_RELU,
+            Unary.TANH, Unary.SIGMOID, Unary.EXP, Unary.SQUARE);
+
+    /**
+     * dx = dy ⊙ f'(saved), the VJP of an activation as a differentiable op (saved is y when
+     * {@link Unary#backwardReadsOutput}, else x). Its backward: d dy = g ⊙ f'(saved) and
+     * d saved = g ⊙ dy ⊙ ∂f'(saved)/∂saved, which is 0 for ReLU and leaky ReLU (piecewise
+     * linear), −2y for tanh (f' = 1 − y²), 1 − 2y for the sigmoid (f' = y(1 − y)), 1 for exp
+     * (f' = y) and 2 for the square (f' = 2x). Used by {@link Tape#gradients}; it has no third
+     * derivative.
+     */
+    public static Var unaryGrad(Unary f, Var saved, Var dy, float p) {
+        if (!HAS_SECOND_DERIVATIVE.contains(f)) {
+            throw new IllegalArgumentException("unaryGrad: no second derivative for " + f + "; use one of " + HAS_SECOND_DERIVATIVE);
+        }
+        Tape t = tape();
+        Tensor dx = t.alloc(dy.rows(), dy.cols());
+        Elementwise.unaryBackward(f, dx, dy.value(), saved.value(), p, 0f);
+        Var out = t.result(dx, dy.requiresGrad() || saved.requiresGrad());
+        t.node("unaryGrad " + f, out, null, saved, dy);
+        t.onBackward(() -> {
+            if (!out.hasGrad()) {
+                return;
+            }
+            Tensor g = out.grad();
+            if (dy.requiresGrad()) {
+                float beta = dy.prepareGrad(t);
+                Elementwise.unaryBackward(f, dy.grad(), g, saved.value(), p, beta);
+            }
+            if (saved.requiresGrad() && f != Unary.RELU && f != Unary.LEAKY_RELU) {
+                Tensor gdy = t.alloc(g.rows(), g.cols());
+                Elementwise.mul(gdy, g, dy.value());
+                float beta = saved.prepareGrad(t);
+                switch (f) {
+                    case TANH: {
+                        Tensor tmp = t.alloc(g.rows(), g.cols());
+                        Elementwise.mul(tmp, gdy, saved.value());
+                        Elementwise.axpby(saved.grad(), -2f, tmp, beta);
+                        break;
+                    }
+                    case SIGMOID: {
+                        Tensor tmp = t.alloc(g.rows(), g.cols());
+                        Elementwise.mul(tmp, gdy, saved.value());
+                        Elementwise.axpby(saved.grad(), 1f, gdy, beta);
+                        Elementwise.axpby(saved.grad(), -2f, tmp, 1f);
+                        break;
+                    }
+                    case EXP:
+                        Elementwise.axpby(saved.grad(), 1f, gdy, beta);
+                        break;
+                    case SQUARE:
+                        Elementwise.axpby(saved.grad(), 2f, gdy, beta);
+                        break;
+                    default:
+                        throw new IllegalStateException("unaryGrad: " + f);
+                }
+            }
+        });
+        return out;
+    }
+
+    /** A constant rows x cols tensor of ones on the tape. */
+    private static Var ones(Tape t, int rows, int cols) {
+        Tensor o = t.alloc(rows, cols);
+        o.fill(1f);
+        return t.constant(o);
+    }
+
+    /** [a | b] along columns (same rows); the gradient splits back into a's and b's columns. */
+    public static Var concatCols(Var a, Var b) {
+        Tape t = tape();
+        Tensor y = t.alloc(a.rows(), a.cols() + b.cols());
+        org.genzoo.host.ops.Gather.concatCols(y, a.value(), b.value());
+        Var out = t.result(y, a.requiresGrad() || b.requiresGrad());
+        int ca = a.cols();
+        t.node("concatCols", out, null, a, b);
+        t.onBackward(() -> {
+            if (!out.hasGrad()) {
+                return;
+            }
+            passThrough(t, a, out.grad().cols(0, ca), 1f);
+            passThrough(t, b, out.grad().cols(ca, ca + b.cols()), 1f);
         });
         return out;
     }

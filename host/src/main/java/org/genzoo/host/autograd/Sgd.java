@@ -33,7 +33,7 @@ public final class Sgd extends Optimizer {
 
     @Override
     protected void update(Tensor values, Tensor grads, Tensor gscale) {
-        optim.sgd(values, u, grads, gscale, lr, momentum, weightDecay);
+        optim.sgd(values, u, grads, gscale, lr * lrScale(), momentum, weightDecay);
     }
 
     /** Momentum of every parameter (views into the flat state). */

@@ -17,6 +17,10 @@ import org.genzoo.host.tensor.Tensor;
  * ({@link Tape#noGrad}) reuse u and v without iterating: the same W gives the same W_sn.
  *
  * <p>The backward treats u and v as constants (dσ/dW = u vᵀ), as in the papers.
+ *
+ * <p>{@link #full} makes the SN-GAN variant (Miyato et al. 2018) from the same kernels:
+ * W_sn = W / σ, every discriminator weight scaled to spectral norm 1, one power iteration per
+ * training step, u persisted as model state.
  */
 public final class SpectralNorm implements AutoCloseable {
     /** Power iterations a fresh estimate runs before its first use. */
@@ -25,6 +29,7 @@ public final class SpectralNorm implements AutoCloseable {
     private final Param w;
     private final float c;
     private final int iterations;
+    private final boolean full;
     private final Tensor u;
     private final Tensor v;
     private final Tensor sigma;
@@ -37,6 +42,16 @@ public final class SpectralNorm implements AutoCloseable {
      * @param seed       seeds the initial u
      */
     public SpectralNorm(Param w, float c, int iterations, long seed) {
+        this(w, c, iterations, seed, false);
+    }
+
+    /** W_sn = W / σ (SN-GAN), {@code iterations} power iterations per training step. */
+    public static SpectralNorm full(Param w, int iterations, long seed) {
+        return new SpectralNorm(w, 1f, iterations, seed, true);
+    }
+
+    private SpectralNorm(Param w, float c, int iterations, long seed, boolean full) {
+        this.full = full;
         if (!(c > 0) || !Float.isFinite(c)) {
             throw new IllegalArgumentException(w.name() + ": the Lipschitz coefficient must be positive, got " + c);
         }
@@ -67,6 +82,11 @@ public final class SpectralNorm implements AutoCloseable {
         return c;
     }
 
+    /** True for W / σ (SN-GAN), false for the soft W / max(1, σ / c) (i-ResNet). */
+    public boolean isFull() {
+        return full;
+    }
+
     /** The persisted left singular vector estimate (1 x OUT): save it with the model's state. */
     public Tensor u() {
         return u;
@@ -80,6 +100,14 @@ public final class SpectralNorm implements AutoCloseable {
     /** σ of the last {@link #normalized} or {@link #reestimate} call (1 x 1, on the device; 0 before the first). */
     public Tensor sigma() {
         return sigma;
+    }
+
+    /**
+     * Declares u and v restored from a checkpoint of an estimate that was in use: the next
+     * {@link #normalized} skips the {@link #WARMUP} iterations, so a resumed run continues bitwise.
+     */
+    public void restored() {
+        warm = true;
     }
 
     /** Runs {@code n} power iterations now and updates σ (no tape needed): after u was restored or W was changed by hand. */
@@ -102,7 +130,7 @@ public final class SpectralNorm implements AutoCloseable {
             Spectral.powerIteration(u, v, w.value(), iterations);
             Spectral.sigma(sigma, u, w.value(), v);
         }
-        return softNormalize(t.param(w), u, v, c);
+        return softNormalize(t.param(w), u, v, c, full);
     }
 
     /**
@@ -114,6 +142,7 @@ public final class SpectralNorm implements AutoCloseable {
         Tensor s = t.alloc(1, 1);
         Spectral.sigma(s, u, w.value(), v);
         Var out = t.result(s, w.requiresGrad());
+        t.node("spectral sigma", out, null, w);
         t.onBackward(() -> {
             if (out.hasGrad() && w.requiresGrad()) {
                 Spectral.sigmaBackward(w.grad(), out.grad(), u, v, w.prepareGrad(t));
@@ -127,6 +156,11 @@ public final class SpectralNorm implements AutoCloseable {
      * iterations do not disturb the backward). W: OUT x IN, contiguous.
      */
     public static Var softNormalize(Var w, Tensor u, Tensor v, float c) {
+        return softNormalize(w, u, v, c, false);
+    }
+
+    /** As {@link #softNormalize(Var, Tensor, Tensor, float)}, or W·c / σ when {@code full}. */
+    public static Var softNormalize(Var w, Tensor u, Tensor v, float c, boolean full) {
         Tape t = Tape.current();
         Tensor us = t.alloc(u.rows(), u.cols());
         Tensor vs = t.alloc(v.rows(), v.cols());
@@ -135,12 +169,13 @@ public final class SpectralNorm implements AutoCloseable {
         Tensor s = t.alloc(1, 1);
         Spectral.sigma(s, us, w.value(), vs);
         Tensor wsn = t.alloc(w.rows(), w.cols());
-        Spectral.softNormalize(wsn, w.value(), s, c);
+        Spectral.softNormalize(wsn, w.value(), s, c, full);
         Var out = t.result(wsn, w.requiresGrad());
+        t.node("spectral normalize", out, null, w);
         t.onBackward(() -> {
             if (out.hasGrad() && w.requiresGrad()) {
                 float beta = w.prepareGrad(t);
-                Spectral.softNormalizeBackward(w.grad(), out.grad(), w.value(), s, us, vs, c, beta, t.alloc(1, 1));
+                Spectral.softNormalizeBackward(w.grad(), out.grad(), w.value(), s, us, vs, c, full, beta, t.alloc(1, 1));
             }
         });
         return out;

@@ -11,13 +11,26 @@ public final class Var {
     private final Tensor value;
     private final Param param;
     private final boolean requiresGrad;
+    /** True for an op's output, false for parameters, constants and leaves. */
+    private final boolean derived;
     private Tensor grad;
     private boolean gradWritten;
+    /** The op that made this Var, when it recorded one for {@link Tape#gradients} (null otherwise). */
+    Tape.Node node;
 
     Var(Tensor value, Param param, boolean requiresGrad) {
+        this(value, param, requiresGrad, false);
+    }
+
+    Var(Tensor value, Param param, boolean requiresGrad, boolean derived) {
         this.value = value;
         this.param = param;
         this.requiresGrad = requiresGrad;
+        this.derived = derived;
+    }
+
+    boolean derived() {
+        return derived;
     }
 
     public Tensor value() {

@@ -133,6 +133,14 @@ public final class Spectral {
 
     /** W_sn = W / max(1, σ / c).  wsn, W: M x N; sigma: 1 x 1 (read on the device); 0 &lt; c. */
     public static void softNormalize(Tensor wsn, Tensor w, Tensor sigma, float c) {
+        softNormalize(wsn, w, sigma, c, false);
+    }
+
+    /**
+     * W_sn = W / max(1, σ / c) (soft, {@code full} false) or W_sn = c·W / σ ({@code full}: the
+     * spectral normalization of SN-GAN, Miyato et al. 2018, with c = 1).  One kernel serves both.
+     */
+    public static void softNormalize(Tensor wsn, Tensor w, Tensor sigma, float c, boolean full) {
         checkW(w, "soft normalize: W");
         checkW(wsn, "soft normalize: W_sn");
         wsn.requireShape(w, "soft normalize: W_sn vs W");
@@ -142,7 +150,7 @@ public final class Spectral {
         int n = w.size();
         Device d = w.device();
         d.launch(d.kernel(FILE, "spectral_soft_normalize", shape(d).defines()).args(wsn, wsn.offset(), w, w.offset(), sigma,
-                sigma.offset(), c, n), new long[] {n}, shape(d).wg1());
+                sigma.offset(), c, full ? 0f : 1f, n), new long[] {n}, shape(d).wg1());
     }
 
     /**
@@ -152,6 +160,15 @@ public final class Spectral {
      */
     public static void softNormalizeBackward(Tensor dw, Tensor dwsn, Tensor w, Tensor sigma, Tensor u, Tensor v, float c,
             float beta, Tensor scratch) {
+        softNormalizeBackward(dw, dwsn, w, sigma, u, v, c, false, beta, scratch);
+    }
+
+    /**
+     * Backward of {@link #softNormalize(Tensor, Tensor, Tensor, float, boolean)}: as the soft one
+     * with s = σ / c and the rank-one term always on when {@code full}.
+     */
+    public static void softNormalizeBackward(Tensor dw, Tensor dwsn, Tensor w, Tensor sigma, Tensor u, Tensor v, float c,
+            boolean full, float beta, Tensor scratch) {
         checkW(w, "soft normalize backward: W");
         checkW(dw, "soft normalize backward: dW");
         checkW(dwsn, "soft normalize backward: dW_sn");
@@ -168,7 +185,7 @@ public final class Spectral {
         Device d = w.device();
         dot(scratch, dwsn, dwsn.offset(), w, w.offset(), m * n);
         d.launch(d.kernel(FILE, "spectral_soft_normalize_backward", shape(d).defines()).args(dw, dw.offset(), dwsn, dwsn.offset(),
-                scratch, scratch.offset(), sigma, sigma.offset(), u, u.offset(), v, v.offset(), c, beta, m, n),
+                scratch, scratch.offset(), sigma, sigma.offset(), u, u.offset(), v, v.offset(), c, full ? 0f : 1f, beta, m, n),
                 new long[] {n, m}, shape(d).wg2());
     }
 

@@ -15,7 +15,7 @@ import java.util.Map;
  * <li>{@code "idx:<folder>"}: {@link IdxFolder}, MNIST-format files in that folder (train: first
  *     N - N/6, validation: last N/6, test: t10k); plain {@code "idx"} reads {@code dataDir}.
  * <li>{@code "toy:<name>"}: {@link Toys}, the 2-D FFJORD toys (8gaussians, moons, circles, rings,
- *     swissroll, pinwheel, 2spirals, checkerboard), generated with fixed seeds, 50,000 / 10,000 / 10,000.
+ *     swissroll, pinwheel, 2spirals, checkerboard, ring8, grid25), generated with fixed seeds, 50,000 / 10,000 / 10,000.
  * </ul>
  * The data cache is {@code $GENZOO_DATA_DIR}, else {@code $XDG_CACHE_HOME/genzoo/data}, else
  * {@code ~/.cache/genzoo/data}.

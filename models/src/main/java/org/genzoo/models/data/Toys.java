@@ -20,14 +20,23 @@ import java.util.SplittableRandom;
  * <li>2spirals: n = 3π·sqrt(u), (−n cos n, n sin n) + U[0, 0.5]², mirrored for the second arm,
  *     /3, + N(0, 0.1² I).</li>
  * <li>checkerboard: uniform on the 8 dark squares of side 2 of a 4 x 4 board on [−4, 4]².</li>
+ * <li>ring8: the GAN mode-collapse benchmark (Srivastava et al. 2017, Lin et al. 2018): 8 equal
+ *     Gaussians, means 2·(cos 2πk/8, sin 2πk/8), std {@link #RING8_STD}.</li>
+ * <li>grid25: 25 equal Gaussians, means (2i, 2j) for i, j in −2..2, std {@link #GRID25_STD}.</li>
  * </ul>
+ * {@link #modeMeans} and {@link #modeStd} give the modes of ring8 and grid25 for the mode-coverage
+ * metrics.
  * Where FFJORD (through scikit-learn) places points at evenly spaced angles (moons, circles,
  * rings), this generator draws the angle uniformly: the same density, without the lattice.
  */
 public final class Toys {
     public static final String PREFIX = "toy:";
     public static final List<String> NAMES = List.of("8gaussians", "moons", "circles", "rings", "swissroll", "pinwheel",
-            "2spirals", "checkerboard");
+            "2spirals", "checkerboard", "ring8", "grid25");
+    /** Standard deviation of each ring8 component. */
+    public static final double RING8_STD = 0.02;
+    /** Standard deviation of each grid25 component. */
+    public static final double GRID25_STD = 0.05;
     public static final int TRAIN = 50_000;
     public static final int VALIDATION = 10_000;
     public static final int TEST = 10_000;
@@ -55,6 +64,50 @@ public final class Toys {
         return new DatasetSplits(PREFIX + name, src, new DatasetSplits.Part(Split.TRAIN, train, "seed " + base + ", " + TRAIN + " points"),
                 new DatasetSplits.Part(Split.VALIDATION, val, "seed " + (base + 1) + ", " + VALIDATION + " points"),
                 new DatasetSplits.Part(Split.TEST, test, "seed " + (base + 2) + ", " + TEST + " points"));
+    }
+
+    /** True for the toys made of equal isotropic Gaussian modes (ring8, grid25). */
+    public static boolean hasModes(String name) {
+        String n = name.startsWith(PREFIX) ? name.substring(PREFIX.length()) : name;
+        return n.equals("ring8") || n.equals("grid25");
+    }
+
+    /** The K mode means of ring8 or grid25 as K x 2. */
+    public static double[][] modeMeans(String name) {
+        String n = name.startsWith(PREFIX) ? name.substring(PREFIX.length()) : name;
+        switch (n) {
+            case "ring8": {
+                double[][] m = new double[8][];
+                for (int k = 0; k < 8; k++) {
+                    m[k] = new double[] {2 * Math.cos(2 * Math.PI * k / 8), 2 * Math.sin(2 * Math.PI * k / 8)};
+                }
+                return m;
+            }
+            case "grid25": {
+                double[][] m = new double[25][];
+                for (int i = 0; i < 5; i++) {
+                    for (int j = 0; j < 5; j++) {
+                        m[5 * i + j] = new double[] {2.0 * (i - 2), 2.0 * (j - 2)};
+                    }
+                }
+                return m;
+            }
+            default:
+                throw new IllegalArgumentException("toy '" + n + "' has no discrete modes: use ring8 or grid25");
+        }
+    }
+
+    /** The standard deviation of every mode of ring8 or grid25. */
+    public static double modeStd(String name) {
+        String n = name.startsWith(PREFIX) ? name.substring(PREFIX.length()) : name;
+        switch (n) {
+            case "ring8":
+                return RING8_STD;
+            case "grid25":
+                return GRID25_STD;
+            default:
+                throw new IllegalArgumentException("toy '" + n + "' has no discrete modes: use ring8 or grid25");
+        }
     }
 
     /** n points of a toy, row-major n x 2, in float. */
@@ -134,6 +187,18 @@ public final class Toys {
                     double x2 = rng.nextDouble() - 2 * rng.nextInt(2) + Math.floorMod((int) Math.floor(x1), 2);
                     x = 2 * x1;
                     y = 2 * x2;
+                    break;
+                }
+                case "ring8": {
+                    int c = rng.nextInt(8);
+                    x = 2 * Math.cos(2 * Math.PI * c / 8) + RING8_STD * rng.nextGaussian();
+                    y = 2 * Math.sin(2 * Math.PI * c / 8) + RING8_STD * rng.nextGaussian();
+                    break;
+                }
+                case "grid25": {
+                    int c = rng.nextInt(25);
+                    x = 2.0 * (c / 5 - 2) + GRID25_STD * rng.nextGaussian();
+                    y = 2.0 * (c % 5 - 2) + GRID25_STD * rng.nextGaussian();
                     break;
                 }
                 default:

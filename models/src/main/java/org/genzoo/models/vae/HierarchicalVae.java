@@ -1,16 +1,13 @@
 package org.genzoo.models.vae;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import org.genzoo.host.Device;
 import org.genzoo.host.autograd.F;
 import org.genzoo.host.autograd.Param;
 import org.genzoo.host.autograd.Tape;
 import org.genzoo.host.autograd.Var;
-import org.genzoo.host.ops.Rng;
 import org.genzoo.host.tensor.Tensor;
 
 /**
@@ -25,25 +22,20 @@ import org.genzoo.host.tensor.Tensor;
  * ("encoder1"), q(z2|z1) ("encoder2"), p(z1|z2) ("decoder2"), p(x|z1) ("decoder1").
  * {@link #latentDim()} is L1 + L2 and {@link #encodeMean} returns [E q(z1|x) | E q(z2|z1 = E z1)].
  */
-public final class HierarchicalVae implements LatentModel {
+public final class HierarchicalVae extends LatentBase {
     public static final int Z1_STREAM = 0;
     public static final int Z2_STREAM = 2;
     public static final int PRIOR_STREAM = 3;
 
-    private final Device device;
     private final HvaeConfig config;
-    private final Rng rng;
     private final GaussianMlp q1;
     private final GaussianMlp q2;
     private final GaussianMlp p1;
     private final Decoder decoder;
-    private final VF vf;
-    private final Metrics metrics;
 
     public HierarchicalVae(Device device, HvaeConfig config) {
-        this.device = device;
+        super(device, config.seed(), config.objective());
         this.config = config;
-        this.rng = new Rng(config.seed());
         SplittableRandom init = new SplittableRandom(config.seed());
         q1 = new GaussianMlp(device, "encoder1", config.dataDim(), config.hidden1(), config.latent1(), config.activation(), init);
         q2 = new GaussianMlp(device, "encoder2", config.latent1(), config.hidden2(), config.latent2(), config.activation(), init);
@@ -51,15 +43,6 @@ public final class HierarchicalVae implements LatentModel {
                 init);
         decoder = new Decoder(device, "decoder1", config.latent1(), reversed(config.hidden1()), config.dataDim(), config.activation(),
                 config.likelihood(), init);
-        vf = new VF(device);
-        boolean iwae = config.objective() == Objective.IWAE;
-        metrics = new Metrics(device, Metrics.names("loss", iwae ? "iwae" : "elbo", "recon", "kl"));
-    }
-
-    private static List<Integer> reversed(List<Integer> h) {
-        List<Integer> r = new ArrayList<>(h);
-        Collections.reverse(r);
-        return r;
     }
 
     public HvaeConfig config() {
@@ -69,11 +52,6 @@ public final class HierarchicalVae implements LatentModel {
     @Override
     public String name() {
         return "hvae";
-    }
-
-    @Override
-    public Device device() {
-        return device;
     }
 
     @Override
@@ -87,11 +65,6 @@ public final class HierarchicalVae implements LatentModel {
     }
 
     @Override
-    public Rng rng() {
-        return rng;
-    }
-
-    @Override
     public List<Param> params() {
         List<Param> ps = new ArrayList<>(q1.params());
         ps.addAll(q2.params());
@@ -101,10 +74,8 @@ public final class HierarchicalVae implements LatentModel {
     }
 
     /** log w (B x K); log p(x|z1) and log q − log p(z1, z2) per sample (BK x 1). */
-    private record Terms(Var logW, Var logPx, Var kl) {
-    }
-
-    private Terms weights(Tape t, Tensor x, int k) {
+    @Override
+    protected Terms weights(Tape t, Tensor x, int k) {
         Var s1 = vf.repeatRows(q1.forward(t.constant(x)), k);
         Var mu1 = q1.mu(s1);
         Var lv1 = q1.logvar(s1);
@@ -123,49 +94,18 @@ public final class HierarchicalVae implements LatentModel {
     }
 
     @Override
-    public Var loss(Tape t, Tensor x, long step) {
-        checkBatch(x);
-        metrics.begin();
-        if (config.objective() == Objective.IWAE) {
-            Terms terms = weights(t, x, config.samples());
-            Var bound = F.mean(F.logMeanExp(terms.logW));
-            Var loss = F.scale(bound, -1f);
-            metrics.put("loss", loss);
-            metrics.put("iwae", bound);
-            metrics.put("recon", F.mean(terms.logPx));
-            metrics.put("kl", F.mean(terms.kl));
-            return loss;
-        }
-        Terms terms = weights(t, x, 1);
-        Var recon = F.mean(terms.logPx);
-        Var kl = F.mean(terms.kl);
-        float beta = config.betaAt(step);
-        Var loss = F.sub(F.scale(kl, beta), recon);
-        metrics.put("loss", loss);
-        metrics.putDifference("elbo", recon, kl);
-        metrics.put("recon", recon);
-        metrics.put("kl", kl);
-        metrics.putHost("beta", beta);
-        return loss;
+    protected Objective objective() {
+        return config.objective();
     }
 
     @Override
-    public Map<String, Float> lastMetrics() {
-        return metrics.read();
+    protected int samples() {
+        return config.samples();
     }
 
     @Override
-    public Map<String, Tensor> lastTerms() {
-        return metrics.terms();
-    }
-
-    @Override
-    public Var logWeights(Tape t, Tensor x, int k) {
-        checkBatch(x);
-        if (k < 1) {
-            throw new IllegalArgumentException("logWeights: k must be at least 1, got " + k);
-        }
-        return weights(t, x, k).logW;
+    protected float betaAt(long step) {
+        return config.betaAt(step);
     }
 
     @Override
@@ -199,28 +139,12 @@ public final class HierarchicalVae implements LatentModel {
         }
     }
 
-    private Tensor copyOut(Var v) {
-        Tensor out = Tensor.empty(device, v.rows(), v.cols());
-        out.copyFrom(v.value());
-        return out;
-    }
-
-    private void checkBatch(Tensor x) {
-        if (x.cols() != config.dataDim()) {
-            throw new IllegalArgumentException("hvae: batch has " + x.cols() + " columns, the model expects D = " + config.dataDim());
-        }
-        if (x.rows() < 1) {
-            throw new IllegalArgumentException("hvae: empty batch");
-        }
-    }
-
     @Override
     public void close() {
         q1.close();
         q2.close();
         p1.close();
         decoder.close();
-        vf.close();
-        metrics.close();
+        super.close();
     }
 }

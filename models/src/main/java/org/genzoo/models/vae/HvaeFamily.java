@@ -1,13 +1,10 @@
 package org.genzoo.models.vae;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.ArrayList;
 import java.util.List;
 import org.genzoo.host.Device;
-import org.genzoo.models.train.ModelFamily;
 import org.genzoo.models.train.SpecError;
 import org.genzoo.models.train.SpecReader;
-import org.genzoo.models.train.TrainableModel;
 
 /**
  * The spec family {@code "hvae"}: the two-stochastic-layer VAE of the IWAE paper.
@@ -16,7 +13,7 @@ import org.genzoo.models.train.TrainableModel;
  *  "activation": "tanh"|"relu", "objective": "elbo"|"iwae", "samples": 1, "beta": 1, "warmupSteps": 0}
  * </pre>
  */
-public final class HvaeFamily implements ModelFamily {
+public final class HvaeFamily extends LatentFamily<HvaeConfig> {
     @Override
     public String name() {
         return "hvae";
@@ -27,6 +24,12 @@ public final class HvaeFamily implements ModelFamily {
         return "two-stochastic-layer VAE (Burda et al. 2016), ELBO or IWAE bound";
     }
 
+    @Override
+    HvaeConfig readConfig(JsonNode model, String pointer, int dataDim, long seed, List<SpecError> errors) {
+        return read(model, pointer, dataDim, seed, errors);
+    }
+
+    /** Reads and checks the model object; returns the config, or null with errors recorded. */
     static HvaeConfig read(JsonNode model, String pointer, int dataDim, long seed, List<SpecError> errors) {
         SpecReader r = new SpecReader(model, pointer, errors);
         r.string("family", null, true);
@@ -56,34 +59,17 @@ public final class HvaeFamily implements ModelFamily {
     }
 
     @Override
-    public List<SpecError> validate(JsonNode model, String pointer) {
-        List<SpecError> errors = new ArrayList<>();
-        read(model, pointer, 784, 0, errors);
-        return errors;
+    LatentModel build(Device device, HvaeConfig cfg, JsonNode model) {
+        return new HierarchicalVae(device, cfg);
     }
 
     @Override
-    public List<SpecError> validateEvalMetrics(JsonNode metrics, String pointer) {
-        return new VaeFamily().validateEvalMetrics(metrics, pointer);
+    boolean bernoulli(HvaeConfig cfg) {
+        return true;
     }
 
     @Override
-    public TrainableModel create(Device device, JsonNode model, int dataDim, long seed) {
-        List<SpecError> errors = new ArrayList<>();
-        HvaeConfig cfg = read(model, "/model", dataDim, seed, errors);
-        if (cfg == null) {
-            throw new IllegalArgumentException("invalid hierarchical VAE model: " + errors);
-        }
-        return new LatentTrainable(name(), new HierarchicalVae(device, cfg), true, 0);
-    }
-
-    @Override
-    public long estimateDeviceBytes(JsonNode model, int dataDim, int batchSize) {
-        List<SpecError> errors = new ArrayList<>();
-        HvaeConfig cfg = read(model, "/model", dataDim, 0, errors);
-        if (cfg == null) {
-            return 0;
-        }
+    long estimate(HvaeConfig cfg, int dataDim, int batchSize) {
         long params = 0;
         int prev = dataDim;
         for (int h : cfg.hidden1()) {

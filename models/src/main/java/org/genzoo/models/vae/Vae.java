@@ -2,7 +2,6 @@ package org.genzoo.models.vae;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import org.genzoo.host.Device;
 import org.genzoo.host.autograd.F;
@@ -24,20 +23,16 @@ import org.genzoo.host.tensor.Tensor;
  * per loss or logWeights call (B·K x L draws, example-major); prior samples use
  * {@link #PRIOR_STREAM}. Parameters in order: encoder, decoder, prior.
  */
-public final class Vae implements LatentModel {
+public final class Vae extends LatentBase {
     /** Rng stream of the reparameterized latent samples. */
     public static final int Z_STREAM = 0;
     /** Rng stream of {@link #sample} (stream 1 is left to data binarization). */
     public static final int PRIOR_STREAM = 3;
 
-    private final Device device;
     private final VaeConfig config;
-    private final Rng rng;
     private final GaussianMlp encoder;
     private final Decoder decoder;
     private final Prior prior;
-    private final VF vf;
-    private final Metrics metrics;
     private final int[] groupOf;
     private final int groups;
     private Tensor groupMatrix;
@@ -53,19 +48,14 @@ public final class Vae implements LatentModel {
      * the single-sample log q(z|x) − log p(z).
      */
     public Vae(Device device, VaeConfig config, com.fasterxml.jackson.databind.JsonNode posteriorFlow) {
-        this.device = device;
+        super(device, config.seed(), config.objective());
         this.config = config;
-        this.rng = new Rng(config.seed());
         SplittableRandom init = new SplittableRandom(config.seed());
         int l = config.latentDim();
         encoder = new GaussianMlp(device, "encoder", config.dataDim(), config.hidden(), l, config.activation(), init);
-        List<Integer> rev = new ArrayList<>(config.hidden());
-        java.util.Collections.reverse(rev);
-        decoder = new Decoder(device, "decoder", l, rev, config.dataDim(), config.activation(), config.likelihood(), init);
+        decoder = new Decoder(device, "decoder", l, reversed(config.hidden()), config.dataDim(), config.activation(), config.likelihood(),
+                init);
         prior = Prior.create(device, config.prior(), l, encoder, init);
-        vf = new VF(device);
-        boolean iwae = config.objective() == Objective.IWAE;
-        metrics = new Metrics(device, Metrics.names("loss", iwae ? "iwae" : "elbo", "recon", "kl"));
         groupOf = config.groupOf();
         groups = config.groupCount();
         posterior = posteriorFlow == null ? null
@@ -82,11 +72,6 @@ public final class Vae implements LatentModel {
     }
 
     @Override
-    public Device device() {
-        return device;
-    }
-
-    @Override
     public int dataDim() {
         return config.dataDim();
     }
@@ -94,11 +79,6 @@ public final class Vae implements LatentModel {
     @Override
     public int latentDim() {
         return config.latentDim();
-    }
-
-    @Override
-    public Rng rng() {
-        return rng;
     }
 
     public GaussianMlp encoder() {
@@ -125,19 +105,23 @@ public final class Vae implements LatentModel {
     }
 
     @Override
-    public Var loss(Tape t, Tensor x, long step) {
-        checkBatch(x);
-        metrics.begin();
-        if (config.objective() == Objective.IWAE) {
-            Terms terms = weights(t, x, config.samples());
-            Var bound = F.mean(F.logMeanExp(terms.logW));
-            Var loss = F.scale(bound, -1f);
-            metrics.put("loss", loss);
-            metrics.put("iwae", bound);
-            metrics.put("recon", F.mean(terms.logPx));
-            metrics.put("kl", F.mean(terms.kl));
-            return loss;
-        }
+    protected Objective objective() {
+        return config.objective();
+    }
+
+    @Override
+    protected int samples() {
+        return config.samples();
+    }
+
+    @Override
+    protected float betaAt(long step) {
+        return config.betaAt(step);
+    }
+
+    /** The ELBO with the analytic or sampled KL, an IAF posterior, free bits or controlled capacity. */
+    @Override
+    protected Var elboLoss(Tape t, Tensor x, long step) {
         int l = config.latentDim();
         Var xv = t.constant(x);
         Var s = encoder.forward(xv);
@@ -172,41 +156,11 @@ public final class Vae implements LatentModel {
         } else {
             reg = F.scale(kl, config.betaAt(step));
         }
-        Var loss = F.sub(reg, recon);
-        metrics.put("loss", loss);
-        metrics.putDifference("elbo", recon, kl);
-        metrics.put("recon", recon);
-        metrics.put("kl", kl);
-        if (!config.capacityEnabled()) {
-            metrics.putHost("beta", config.betaAt(step));
-        }
-        return loss;
+        return putElbo(F.sub(reg, recon), recon, kl, config.capacityEnabled() ? Float.NaN : config.betaAt(step));
     }
 
     @Override
-    public Map<String, Float> lastMetrics() {
-        return metrics.read();
-    }
-
-    @Override
-    public Map<String, Tensor> lastTerms() {
-        return metrics.terms();
-    }
-
-    @Override
-    public Var logWeights(Tape t, Tensor x, int k) {
-        checkBatch(x);
-        if (k < 1) {
-            throw new IllegalArgumentException("logWeights: k must be at least 1, got " + k);
-        }
-        return weights(t, x, k).logW;
-    }
-
-    /** log w (B x K), and per-sample log p(x|z) and log q − log p (BK x 1). */
-    private record Terms(Var logW, Var logPx, Var kl) {
-    }
-
-    private Terms weights(Tape t, Tensor x, int k) {
+    protected Terms weights(Tape t, Tensor x, int k) {
         int l = config.latentDim();
         Var s = vf.repeatRows(encoder.forward(t.constant(x)), k); // BK x 2L
         Var mu = F.cols(s, 0, l);
@@ -270,29 +224,12 @@ public final class Vae implements LatentModel {
         return true;
     }
 
-    private Tensor copyOut(Var v) {
-        Tensor out = Tensor.empty(device, v.rows(), v.cols());
-        out.copyFrom(v.value());
-        return out;
-    }
-
-    private void checkBatch(Tensor x) {
-        if (x.cols() != config.dataDim()) {
-            throw new IllegalArgumentException(name() + ": batch has " + x.cols() + " columns, the model expects D = "
-                    + config.dataDim());
-        }
-        if (x.rows() < 1) {
-            throw new IllegalArgumentException(name() + ": empty batch");
-        }
-    }
-
     @Override
     public void close() {
         encoder.close();
         decoder.close();
         prior.close();
-        vf.close();
-        metrics.close();
+        super.close();
         if (posterior != null) {
             posterior.close();
         }

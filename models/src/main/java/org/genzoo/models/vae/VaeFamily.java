@@ -4,10 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.genzoo.host.Device;
-import org.genzoo.models.train.ModelFamily;
+import org.genzoo.models.train.DataKind;
 import org.genzoo.models.train.SpecError;
 import org.genzoo.models.train.SpecReader;
-import org.genzoo.models.train.TrainableModel;
 
 /**
  * The spec family {@code "vae"}: one stochastic layer, with every fix of the family as a field.
@@ -21,8 +20,7 @@ import org.genzoo.models.train.TrainableModel;
  * {@code /eval/metrics} takes {@code {"iwaeK": 5000}}: the number of importance samples of the
  * NLL estimate at evaluation (0 or 1: ELBO only).
  */
-public final class VaeFamily implements ModelFamily {
-    @Override
+public final class VaeFamily extends LatentFamily<VaeConfig> {    @Override
     public String name() {
         return "vae";
     }
@@ -88,6 +86,11 @@ public final class VaeFamily implements ModelFamily {
 
     private static int[] ints(List<Integer> l) {
         return l.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    @Override
+    VaeConfig readConfig(JsonNode model, String pointer, int dataDim, long seed, List<SpecError> errors) {
+        return read(model, pointer, dataDim, seed, errors);
     }
 
     /** Reads and checks the model object; returns the config, or null with errors recorded. */
@@ -171,41 +174,24 @@ public final class VaeFamily implements ModelFamily {
         }
     }
 
+    /** A Bernoulli likelihood needs binary data in [0, 1] (binarized by default); a Gaussian one real values. */
     @Override
-    public List<SpecError> validate(JsonNode model, String pointer) {
-        List<SpecError> errors = new ArrayList<>();
-        read(model, pointer, 784, 0, errors);
-        return errors;
+    public DataKind dataKind(JsonNode model) {
+        return "gaussian".equals(model.path("likelihood").asText()) ? DataKind.REAL : DataKind.BINARY;
     }
 
     @Override
-    public List<SpecError> validateEvalMetrics(JsonNode metrics, String pointer) {
-        List<SpecError> errors = new ArrayList<>();
-        SpecReader r = new SpecReader(metrics, pointer, errors);
-        r.integer("iwaeK", 0L, 0, 100_000);
-        r.integer("surgeryLimit", 10_000L, 0, 1_000_000); // genzoo eval only
-        r.integer("pictureRows", 8L, 0, 64); // genzoo eval only
-        r.finish();
-        return errors;
+    LatentModel build(Device device, VaeConfig cfg, JsonNode model) {
+        return new Vae(device, cfg, model.get("posteriorFlow"));
     }
 
     @Override
-    public TrainableModel create(Device device, JsonNode model, int dataDim, long seed) {
-        List<SpecError> errors = new ArrayList<>();
-        VaeConfig cfg = read(model, "/model", dataDim, seed, errors);
-        if (cfg == null) {
-            throw new IllegalArgumentException("invalid VAE model: " + errors);
-        }
-        return new LatentTrainable(name(), new Vae(device, cfg, model.get("posteriorFlow")), cfg.likelihood() == Likelihood.BERNOULLI, 0);
+    boolean bernoulli(VaeConfig cfg) {
+        return cfg.likelihood() == Likelihood.BERNOULLI;
     }
 
     @Override
-    public long estimateDeviceBytes(JsonNode model, int dataDim, int batchSize) {
-        List<SpecError> errors = new ArrayList<>();
-        VaeConfig cfg = read(model, "/model", dataDim, 0, errors);
-        if (cfg == null) {
-            return 0;
-        }
+    long estimate(VaeConfig cfg, int dataDim, int batchSize) {
         long params = 0;
         long acts = 0;
         int prev = dataDim;

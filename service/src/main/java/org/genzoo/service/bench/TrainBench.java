@@ -47,13 +47,14 @@ import picocli.CommandLine.Model.CommandSpec;
  * the flow configurations of issue #5 the same way (through the "flow" family's loss, Adam), with
  * their own PyTorch peer (flow_torch.py).
  */
-@Command(name = "train", mixinStandardHelpOptions = true, description = "VAE, RealNVP or MAF training throughput (examples/s), optionally beside PyTorch.")
+@Command(name = "train", mixinStandardHelpOptions = true, description = "VAE, RealNVP, MAF or GAN training throughput (examples/s), optionally beside PyTorch.")
 public final class TrainBench implements Callable<Integer> {
     @Mixin
     DeviceOptions deviceOptions;
 
     @Option(names = "--model", defaultValue = "vae", description = "vae (default), realnvp (8 couplings, 2-256-256-4 nets, "
-            + "2-D moons, batch 512 unless --batch) or maf (5 MADEs with 1,024 hidden units on dequantized MNIST, batch 128).")
+            + "2-D moons, batch 512 unless --batch), maf (5 MADEs with 1,024 hidden units on dequantized MNIST, batch 128) or "
+            + "gan, sngan, wgan-gp (2-D, G 2-128-128-2, D 2-128-128-1, batch 256; see GanBench).")
     String model;
 
     @Option(names = "--batch", description = "Batch size (default 128; 512 for realnvp).")
@@ -87,15 +88,24 @@ public final class TrainBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        batch = batchOption != null ? batchOption : model.equals("realnvp") ? 512 : 128;
-        if (!List.of("vae", "realnvp", "maf").contains(model)) {
-            throw new IllegalArgumentException("--model must be vae, realnvp or maf, got " + model);
+        batch = batchOption != null ? batchOption : model.equals("realnvp") ? 512 : GanBench.MODELS.contains(model) ? 256 : 128;
+        if (!List.of("vae", "realnvp", "maf").contains(model) && !GanBench.MODELS.contains(model)) {
+            throw new IllegalArgumentException("--model must be vae, realnvp, maf, gan, sngan or wgan-gp, got " + model);
         }
         if (steps < 1 || warmup < 0 || batch < 1) {
             throw new IllegalArgumentException("--steps and --batch must be positive and --warmup not negative");
         }
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> result = new LinkedHashMap<>();
+        if (GanBench.MODELS.contains(model)) {
+            try (Device dev = Device.open(deviceOptions.binding, deviceOptions.device)) {
+                GanBench.run(dev, model, batch, warmup, steps, result, run -> profile(dev, run, result));
+            }
+            if (peer) {
+                result.put("peer", GanBench.torch(model, batch, steps, warmup));
+            }
+            return report(out, result);
+        }
         if (!model.equals("vae")) {
             return flow(out, result);
         }

@@ -123,12 +123,19 @@ class JobSpecsTest {
         // Required: exactly the fields whose absence the parser reports.
         Set<String> required = new TreeSet<>();
         s.get("required").forEach(n -> required.add("/" + n.asText()));
+        required.add("/data"); // required by every family but a data-free one, which the schema cannot know
         assertEquals(required, new TreeSet<>(pointers(() -> JobSpec.parse("{}"))));
 
         // Each nested object: the same fields as the parser's full form, and the same defaults.
         for (String obj : List.of("data", "optimizer", "eval", "checkpoint")) {
             JsonNode props = s.get("properties").get(obj).get("properties");
-            assertEquals(names(full.get(obj)), names(props), obj);
+            Set<String> schemaNames = names(props);
+            if (obj.equals("optimizer")) {
+                // Written only when set, so specs from before them keep their training hash.
+                assertTrue(schemaNames.removeAll(Set.of("clipWeights", "schedule")));
+                assertEquals(names(props), names(s.at("/$defs/optimizerObject/properties")), "the per-group form has the same fields");
+            }
+            assertEquals(names(full.get(obj)), schemaNames, obj);
             for (Iterator<String> it = props.fieldNames(); it.hasNext();) {
                 String f = it.next();
                 if (props.get(f).has("default")) {
@@ -145,7 +152,8 @@ class JobSpecsTest {
         String datasetPattern = s.at("/properties/data/properties/dataset/pattern").asText();
         for (String toy : Toys.NAMES) {
             assertTrue(datasetPattern.contains(toy), toy);
-            JobSpec.parse(MINIMAL.replace("\"mnist\"", "\"toy:" + toy + "\""));
+            // A toy set holds real values: a Bernoulli VAE refuses it, a Gaussian one takes it.
+            JobSpec.parse(MINIMAL.replace("\"mnist\"", "\"toy:" + toy + "\"").replace("\"latent\": 2", "\"latent\": 2, \"likelihood\": \"gaussian\""));
         }
     }
 

@@ -1,0 +1,114 @@
+package org.genzoo.models.gan;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import org.genzoo.host.Device;
+import org.genzoo.models.train.DataKind;
+import org.genzoo.models.train.ModelFamily;
+import org.genzoo.models.train.SpecError;
+import org.genzoo.models.train.TrainableModel;
+
+/**
+ * The spec families gan, wgan, wgan-gp and sngan ({@link GanConfig} has the model object, docs/gan.md
+ * the details). Parameter groups {@code generator} and {@code discriminator}: the spec's
+ * {@code optimizer} may be one object for both or {@code {"generator": {...}, "discriminator": {...}}}.
+ */
+public abstract class GanFamily implements ModelFamily {
+    private final String name;
+    private final String description;
+
+    protected GanFamily(String name, String description) {
+        this.name = name;
+        this.description = description;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String description() {
+        return description;
+    }
+
+    @Override
+    public List<SpecError> validate(JsonNode model, String pointer) {
+        List<SpecError> errors = new ArrayList<>();
+        GanConfig.read(model, pointer, errors);
+        return errors;
+    }
+
+    @Override
+    public TrainableModel create(Device device, JsonNode model, int dataDim, long seed) {
+        List<SpecError> errors = new ArrayList<>();
+        GanConfig c = GanConfig.read(model, "/model", errors);
+        if (c == null) {
+            throw new IllegalArgumentException("invalid " + name + " model: " + errors);
+        }
+        return new GanModel(device, c, dataDim, seed);
+    }
+
+    @Override
+    public List<String> paramGroups(JsonNode model) {
+        return List.of(GanConfig.GENERATOR, GanConfig.DISCRIMINATOR);
+    }
+
+    @Override
+    public DataKind dataKind(JsonNode model) {
+        return DataKind.REAL;
+    }
+
+    @Override
+    public long estimateDeviceBytes(JsonNode model, int dataDim, int batchSize) {
+        List<SpecError> errors = new ArrayList<>();
+        GanConfig c = GanConfig.read(model, "/model", errors);
+        if (c == null) {
+            return 0;
+        }
+        return netBytes(c.generatorSizes(dataDim), batchSize, 3) + netBytes(c.discriminatorSizes(dataDim), 3L * batchSize, 3);
+    }
+
+    /**
+     * Parameters, gradients and Adam moments (4 copies) plus activations and their gradients for
+     * {@code rows} rows, times {@code tapes} for the double backward and the pool's slack.
+     */
+    static long netBytes(int[] sizes, long rows, int tapes) {
+        long params = 0;
+        long acts = 0;
+        for (int i = 0; i + 1 < sizes.length; i++) {
+            params += (long) sizes[i] * sizes[i + 1] + sizes[i + 1];
+            acts += rows * sizes[i + 1];
+        }
+        return 4L * (4 * params + 2L * tapes * acts);
+    }
+
+    /** Non-saturating or minimax GAN (Goodfellow et al. 2014). */
+    public static final class Gan extends GanFamily {
+        public Gan() {
+            super("gan", "GAN with MLP generator and discriminator, non-saturating or minimax loss (Goodfellow et al. 2014)");
+        }
+    }
+
+    /** WGAN with weight clipping (Arjovsky et al. 2017). */
+    public static final class Wgan extends GanFamily {
+        public Wgan() {
+            super("wgan", "Wasserstein GAN with weight clipping and n critic steps per generator step (Arjovsky et al. 2017)");
+        }
+    }
+
+    /** WGAN-GP (Gulrajani et al. 2017). */
+    public static final class WganGp extends GanFamily {
+        public WganGp() {
+            super("wgan-gp", "Wasserstein GAN with the gradient penalty through a double backward (Gulrajani et al. 2017)");
+        }
+    }
+
+    /** SN-GAN (Miyato et al. 2018). */
+    public static final class SnGan extends GanFamily {
+        public SnGan() {
+            super("sngan", "GAN with a spectrally normalized discriminator (Miyato et al. 2018)");
+        }
+    }
+}

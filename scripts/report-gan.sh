@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The GAN report runs of the closing note (docs/gan.md): GAN, WGAN, WGAN-GP and SN-GAN on the ring of 8
+# and the grid of 25 Gaussians, three seeds each, the same step budget (STEPS generator steps, batch 256,
+# G 2-128-128-2 and D 2-128-128-1 with tanh); then the image runs (Fashion-MNIST GAN with the feature
+# distance, BiGAN 1-NN accuracy, CycleGAN cycle error) when their specs exist. Each run writes report.json
+# (eval metrics at the end); the table is printed by scripts/report-gan-table.py.
+# Usage: scripts/report-gan.sh [JAR] [OUT] [STEPS] [PARTS]
+#   PARTS: any of toys, images (default: both). Reruns skip finished runs (report.json "succeeded").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jar=${1:-service/target/genzoo.jar}
+out=${2:-runs/report-gan}
+steps=${3:-5000}
+parts=${4:-toys images}
+mkdir -p "$out/specs"
+
+model_of() { # family -> the model object's extra fields
+  case "$1" in
+    gan)     echo '"nCritic": 1' ;;
+    sngan)   echo '"nCritic": 1' ;;
+    wgan)    echo '"nCritic": 5, "clip": 0.01' ;;
+    wgan-gp) echo '"nCritic": 5, "lambda": 0.1' ;;
+  esac
+}
+optimizer_of() {
+  case "$1" in
+    gan|sngan) echo '{"type": "adam", "lr": 1e-3, "beta1": 0.5, "beta2": 0.99}' ;;
+    *)         echo '{"type": "adam", "lr": 1e-4, "beta1": 0.5, "beta2": 0.9}' ;;
+  esac
+}
+
+run() { # spec-file run-folder
+  local spec=$1 dir=$2
+  if [ ! -f "$dir/report.json" ] || ! grep -q '"succeeded"' "$dir/report.json"; then
+    if [ -d "$dir/checkpoints" ]; then
+      java -jar "$jar" train "$spec" --output "$dir" --resume
+    else
+      rm -rf "$dir"
+      java -jar "$jar" train "$spec" --output "$dir"
+    fi
+  fi
+}
+
+if [[ " $parts " == *" toys "* ]]; then
+  for seed in 1 2 3; do
+    for toy in ring8 grid25; do
+      for fam in gan wgan wgan-gp sngan; do
+        name="$fam-$toy-s$seed"
+        spec="$out/specs/$name.json"
+        cat > "$spec" <<JSON
+{"name": "$name",
+ "model": {"family": "$fam", "latent": 2, "generator": [128, 128], "discriminator": [128, 128], "activation": "tanh",
+           $(model_of "$fam")},
+ "data": {"dataset": "toy:$toy"},
+ "optimizer": $(optimizer_of "$fam"),
+ "batchSize": 256, "budget": {"steps": $steps}, "seed": $seed,
+ "eval": {"every": $steps, "split": "test"}, "checkpoint": {"every": 1000}, "logEvery": 100}
+JSON
+        run "$spec" "$out/$name"
+      done
+    done
+  done
+fi
+
+if [[ " $parts " == *" images "* ]]; then
+  for spec in examples/gan-fashion.json examples/bigan-mnist.json examples/cyclegan-mnist-fashion.json examples/cyclegan-2d.json; do
+    [ -f "$spec" ] || continue
+    run "$spec" "$out/$(basename "$spec" .json)"
+  done
+fi
+/usr/bin/python3 scripts/report-gan-table.py "$out"
