@@ -79,6 +79,21 @@
 #define KC 256
 #endif
 #define NR (16 * NV)
+/* Epilogue hooks for files that #include this one to fuse more work into the store (gibbs.cl
+ * draws Bernoulli samples there): GEMM_NAME names the kernel, GEMM_EXTRA_ARGS appends arguments,
+ * GEMM_STORE16(x, crow, m, n) stores 16 finished values of row m from column n, GEMM_STORE1 one. */
+#ifndef GEMM_NAME
+#define GEMM_NAME gemm
+#endif
+#ifndef GEMM_EXTRA_ARGS
+#define GEMM_EXTRA_ARGS
+#endif
+#ifndef GEMM_STORE16
+#define GEMM_STORE16(x, crow, m, n) vstore16((x), 0, (crow) + (n))
+#endif
+#ifndef GEMM_STORE1
+#define GEMM_STORE1(y, crow, m, n) ((crow)[(n)] = (y))
+#endif
 /* packed-A layout: groups of APW rows, k-major inside a group (APW = 16 when MR divides 16) */
 #if (16 % MR) == 0
 #define APW 16
@@ -136,11 +151,11 @@ inline float16 sig_f16(float16 x) { const float16 e = exp(-fabs(x)); const float
 #endif
 
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
-void gemm(__global float* C, const int offC, const int ldc,
+void GEMM_NAME(__global float* C, const int offC, const int ldc,
           __global const float* A, const int offA, const int lda,
           __global const float* B, const int offB, const int ldb,
           __global const float* bias, const int offBias,
-          const int M, const int N, const int K, const float alpha, const float beta)
+          const int M, const int N, const int K, const float alpha, const float beta GEMM_EXTRA_ARGS)
 {
   __local float16 Bp16[KC * NC / 16];   /* packed op(B) slice: [NC/NR panels][KC][NR]   */
   __local float16 Ap16[MC * KC / 16];   /* packed op(A) slice: [MC/APW groups][KC][APW] */
@@ -287,7 +302,7 @@ void gemm(__global float* C, const int offC, const int ldc,
                       x += vload16(0, bias + n);
 #endif
                       x = ACTV(x);
-                      vstore16(x, 0, crow + n);
+                      GEMM_STORE16(x, crow, m, n);
                     } else if (n < nEnd) {
                       float t[16]; vstore16(x, 0, t);
                       for (int e = 0; e < 16 && n + e < nEnd; e++) {
@@ -296,7 +311,7 @@ void gemm(__global float* C, const int offC, const int ldc,
 #if HAS_BIAS
                         y += bias[n + e];
 #endif
-                        crow[n + e] = ACTF(y);
+                        GEMM_STORE1(ACTF(y), crow, m, n + e);
                       }
                     }
                   }
