@@ -18,7 +18,6 @@ public final class Adam extends Optimizer {
     private final float l2;
     private final List<Tensor> m = new ArrayList<>();
     private final List<Tensor> v = new ArrayList<>();
-    private float lrScale = 1f;
 
     public Adam(Device device, List<Param> params, float lr) {
         this(device, params, lr, 0.9f, 0.999f, 1e-8f, 0f, 0f);
@@ -47,14 +46,9 @@ public final class Adam extends Optimizer {
         return new Adam(device, params, lr, 0.9f, 0.999f, 1e-8f, weightDecay, 0f);
     }
 
-    /** Multiplies the learning rate (for schedules) from the next step on. */
-    public void setLrScale(float s) {
-        this.lrScale = s;
-    }
-
     @Override
     protected void update(int i, Param p, Tensor gscale) {
-        optim.adam(p.value(), m.get(i), v.get(i), p.grad(), gscale, lr * lrScale, beta1, beta2, eps, step,
+        optim.adam(p.value(), m.get(i), v.get(i), p.grad(), gscale, lr * lrScale(), beta1, beta2, eps, step,
                 decoupledWeightDecay, l2);
     }
 

@@ -21,6 +21,7 @@ public abstract class Optimizer implements AutoCloseable {
     private float maxGradNorm;
     private float weightClip;
     protected long step;
+    private float lrScale = 1f;
 
     protected Optimizer(Device device, List<Param> params) {
         this.device = device;
@@ -50,6 +51,21 @@ public abstract class Optimizer implements AutoCloseable {
     /** The gradient norm of the last step (device read: for logging, not every step). */
     public float lastGradNorm() {
         return norm.get(0, 0);
+    }
+
+    /** The parameters this optimizer updates, in its state order. */
+    public List<Param> params() {
+        return params;
+    }
+
+    /** Multiplies the learning rate from the next step on (schedules); 1 = the rate given at construction. */
+    public void setLrScale(float s) {
+        this.lrScale = s;
+    }
+
+    /** The current learning-rate multiplier. */
+    public float lrScale() {
+        return lrScale;
     }
 
     public long steps() {

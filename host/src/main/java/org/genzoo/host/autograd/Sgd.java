@@ -27,7 +27,7 @@ public final class Sgd extends Optimizer {
 
     @Override
     protected void update(int i, Param p, Tensor gscale) {
-        optim.sgd(p.value(), u.get(i), p.grad(), gscale, lr, momentum, weightDecay);
+        optim.sgd(p.value(), u.get(i), p.grad(), gscale, lr * lrScale(), momentum, weightDecay);
     }
 
     @Override

@@ -82,6 +82,14 @@ public final class SpectralNorm implements AutoCloseable {
         return sigma;
     }
 
+    /**
+     * Declares u and v restored from a checkpoint of an estimate that was in use: the next
+     * {@link #normalized} skips the {@link #WARMUP} iterations, so a resumed run continues bitwise.
+     */
+    public void restored() {
+        warm = true;
+    }
+
     /** Runs {@code n} power iterations now and updates σ (no tape needed): after u was restored or W was changed by hand. */
     public void reestimate(int n) {
         warm = true;

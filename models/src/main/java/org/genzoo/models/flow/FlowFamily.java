@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.genzoo.host.Device;
+import org.genzoo.models.train.DataKind;
 import org.genzoo.models.train.ModelFamily;
 import org.genzoo.models.train.SpecError;
 import org.genzoo.models.train.SpecReader;
@@ -117,6 +118,21 @@ public final class FlowFamily implements ModelFamily {
         List<SpecError> errors = new ArrayList<>();
         read(model, pointer, errors);
         return errors;
+    }
+
+    /** reverse-kl: no data; dequantize: grey levels in [0, 1]; otherwise real values. Never binarized. */
+    @Override
+    public DataKind dataKind(JsonNode model) {
+        if ("reverse-kl".equals(model.path("objective").asText())) {
+            return DataKind.NONE;
+        }
+        return model.path("dequantize").asBoolean(false) ? DataKind.UNIT_INTERVAL : DataKind.REAL;
+    }
+
+    /** The built-in energies of reverse-kl live on R^2. */
+    @Override
+    public int dataFreeDim(JsonNode model) {
+        return 2;
     }
 
     @Override

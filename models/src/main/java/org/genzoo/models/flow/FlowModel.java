@@ -19,6 +19,7 @@ import org.genzoo.host.ops.Rng;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.models.data.Dataset;
 import org.genzoo.models.eval.ImageGrid;
+import org.genzoo.models.train.ModelState;
 import org.genzoo.models.train.TrainableModel;
 
 /**
@@ -245,6 +246,18 @@ final class FlowModel implements TrainableModel {
         for (int i = 0; i < g * g; i++) {
             px[offset + i] = max == 0 ? 0 : (float) Math.min(1, counts[i] / (0.5 * max));
         }
+    }
+
+    /** The i-ResNet blocks' power-iteration vectors and Hutchinson counters (other layers hold no state). */
+    @Override
+    public ModelState state() {
+        ModelState s = new ModelState();
+        for (FlowLayer l : flow.layers()) {
+            if (l instanceof IResNet r) {
+                s.include("", r.state());
+            }
+        }
+        return s;
     }
 
     @Override

@@ -47,6 +47,7 @@ public final class IResNet implements FlowLayer {
     private final double fixedPointTol;
     private final int fixedPointMaxIter;
     private final Rng rng;
+    private final String name;
 
     /** Settings of one block; {@link #defaults()} gives the spec's defaults. */
     public record Config(int[] hidden, float lipschitz, int powerIterations, int seriesTerms, double fixedPointTol,
@@ -72,6 +73,7 @@ public final class IResNet implements FlowLayer {
                     + cfg.fixedPointTol() + " and " + cfg.fixedPointMaxIter());
         }
         this.device = device;
+        this.name = name;
         this.dim = dim;
         this.sizes = new int[cfg.hidden().length + 2];
         sizes[0] = dim;
@@ -127,6 +129,22 @@ public final class IResNet implements FlowLayer {
     /** The spectral normalizers, one per weight (their u vectors are the block's non-trainable state). */
     public List<SpectralNorm> spectralNorms() {
         return norms;
+    }
+
+    /**
+     * The block's non-trainable state, named after the block ("flow.3.iresnet.sn.0.u"): each spectral
+     * normalizer's u and v, and the Hutchinson generator's counters. After a restore the estimates are
+     * used as they are (no warm-up iterations), so a resumed run continues bitwise.
+     */
+    public org.genzoo.models.train.ModelState state() {
+        org.genzoo.models.train.ModelState s = new org.genzoo.models.train.ModelState();
+        for (int l = 0; l < norms.size(); l++) {
+            s.tensor(name + ".sn." + l + ".u", norms.get(l).u());
+            s.tensor(name + ".sn." + l + ".v", norms.get(l).v());
+        }
+        s.rng(name + ".hutchinson", rng);
+        s.onRestore(() -> norms.forEach(SpectralNorm::restored));
+        return s;
     }
 
     /** The Hutchinson noise generator (stream 0). */

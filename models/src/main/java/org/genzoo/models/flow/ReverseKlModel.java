@@ -16,6 +16,8 @@ import org.genzoo.host.ops.Rng;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.models.data.Dataset;
 import org.genzoo.models.eval.ImageGrid;
+import org.genzoo.models.train.ParamGroup;
+import org.genzoo.models.train.Phase;
 import org.genzoo.models.train.SpecError;
 import org.genzoo.models.train.SpecReader;
 import org.genzoo.models.train.TrainableModel;
@@ -23,10 +25,9 @@ import org.genzoo.models.train.TrainableModel;
 /**
  * A {@link Flow} under the trainer with the {@code "reverse-kl"} objective: it fits the density
  * ∝ exp(−U) of one of the built-in {@link Energies}, drawing its own samples from the base
- * distribution ({@link ReverseKl}). There is no data to fit, but the trainer iterates a data set: the
- * model takes only the batch's row count (the number of draws per step) and ignores its values,
- * so any 2-D data set serves (the example specs use a {@code toy:} set); evaluation likewise ignores
- * the split.
+ * distribution ({@link ReverseKl}). There is no data to fit: the family declares
+ * {@link org.genzoo.models.train.DataKind#NONE}, the spec needs no data set and none is loaded; the
+ * spec's batchSize is the number of draws per step. Evaluation ignores the split (null under the trainer).
  *
  * <p>{@code "annealSteps": N} (default 0) trains with the energy scaled by β rising linearly from 0.01 to 1
  * over the first N steps (Rezende &amp; Mohamed 2015), against collapse onto one mode; the training loss
@@ -52,8 +53,8 @@ final class ReverseKlModel implements TrainableModel {
 
     ReverseKlModel(Flow flow, Energies energy, long annealSteps, long seed) {
         if (flow.dim() != 2) {
-            throw new IllegalArgumentException("reverse-kl: energy " + energy.specName() + " lives on R^2 but the data set has "
-                    + flow.dim() + " columns; use a 2-D data set (for example toy:8gaussians), whose values the objective ignores");
+            throw new IllegalArgumentException("reverse-kl: energy " + energy.specName() + " lives on R^2 but the flow has "
+                    + flow.dim() + " dimensions");
         }
         this.flow = flow;
         this.energy = energy;
@@ -119,6 +120,13 @@ final class ReverseKlModel implements TrainableModel {
     @Override
     public Var loss(Tape tape, Tensor batch, long step) {
         return ReverseKl.loss(flow, energy, batch.rows(), rng, NOISE_STREAM, ReverseKl.annealedBeta(step, annealSteps));
+    }
+
+    /** One backward phase on {@code batchSize} fresh draws: the model reads no data. */
+    @Override
+    public List<Phase> phases() {
+        return List.of(Phase.backward("loss", ParamGroup.DEFAULT, (tape, ctx) -> ReverseKl.loss(flow, energy, ctx.batchSize(), rng,
+                NOISE_STREAM, ReverseKl.annealedBeta(ctx.step(), annealSteps))));
     }
 
     @Override

@@ -27,8 +27,11 @@ import org.genzoo.host.tensor.Tensor;
  * <pre>
  * checkpoints/step-000000001000/
  *   weights.safetensors     every parameter by name, shape [rows, cols]
- *   optimizer.safetensors   optimizer state ("m.&lt;param&gt;", "v.&lt;param&gt;" for Adam; "momentum.&lt;param&gt;" for SGD)
- *   checkpoint.json         step, epoch, RNG counters, data state, spec hashes, SHA-256 of both files
+ *   optimizer.safetensors   optimizer state ("m.&lt;param&gt;", "v.&lt;param&gt;" for Adam; "momentum.&lt;param&gt;" for SGD),
+ *                           every parameter group's optimizer in group order
+ *   state.safetensors       the model's declared non-trainable state tensors by name ({@link ModelState}; only when it declares some)
+ *   checkpoint.json         step, epoch, RNG counters (the model's, and those of its declared state by name), data state,
+ *                           spec hashes, per-group optimizer type and steps (with more than one group), SHA-256 of every file
  * </pre>
  * Every file goes through {@link AtomicFiles} (temp, fsync, rename), and checkpoint.json is written
  * last: it is the commit record. A folder without a readable checkpoint.json whose hashes match its
@@ -40,6 +43,7 @@ public final class Checkpoints {
     public static final String WEIGHTS = "weights.safetensors";
     public static final String OPTIMIZER = "optimizer.safetensors";
     public static final String META = "checkpoint.json";
+    public static final String STATE = "state.safetensors";
     static final int FORMAT = 1;
 
     private Checkpoints() {
@@ -56,11 +60,37 @@ public final class Checkpoints {
      * @param extra        free-form numbers for the trainer (elapsed seconds, examples seen)
      */
     public record Info(long step, int epoch, Map<Integer, Long> rngCounters, Map<String, String> data, String specHash,
-            String trainingHash, String family, String optimizerType, long optimizerSteps, Map<String, Double> extra) {
+            String trainingHash, String family, String optimizerType, long optimizerSteps, Map<String, Double> extra,
+            List<GroupInfo> groups, Map<String, Map<Integer, Long>> stateRng) {
+        public Info {
+            if (groups == null || groups.isEmpty()) {
+                groups = List.of(new GroupInfo(ParamGroup.DEFAULT, optimizerType, optimizerSteps));
+            }
+            groups = List.copyOf(groups);
+            stateRng = stateRng == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(stateRng));
+        }
+
+        /** One group with the default name and no declared model state (the form before parameter groups). */
+        public Info(long step, int epoch, Map<Integer, Long> rngCounters, Map<String, String> data, String specHash,
+                String trainingHash, String family, String optimizerType, long optimizerSteps, Map<String, Double> extra) {
+            this(step, epoch, rngCounters, data, specHash, trainingHash, family, optimizerType, optimizerSteps, extra, null, null);
+        }
+
+        /** True when the checkpoint holds the one default group (then only optimizerType and optimizerSteps are written). */
+        boolean oneDefaultGroup() {
+            return groups.size() == 1 && groups.get(0).name().equals(ParamGroup.DEFAULT);
+        }
     }
 
-    /** A checkpoint found on disk. */
-    public record Loaded(Path dir, Info info, Safetensors.Contents weights, Safetensors.Contents optimizer) {
+    /** A parameter group's optimizer in a checkpoint: its type and the updates it has made. */
+    public record GroupInfo(String name, String optimizer, long steps) {
+    }
+
+    /** A checkpoint found on disk; {@code state} is null when the model declared no state tensors. */
+    public record Loaded(Path dir, Info info, Safetensors.Contents weights, Safetensors.Contents optimizer, Safetensors.Contents state) {
+        public Loaded(Path dir, Info info, Safetensors.Contents weights, Safetensors.Contents optimizer) {
+            this(dir, info, weights, optimizer, null);
+        }
     }
 
     /** Raised when a value to save is NaN or infinite. */
@@ -120,6 +150,18 @@ public final class Checkpoints {
      * Reads the tensors from the device (blocking). Returns the folder.
      */
     public static Path save(Path output, Info info, List<Param> params, Optimizer optimizer) throws IOException {
+        return save(output, info, params, List.of(optimizer), ModelState.none());
+    }
+
+    /**
+     * Saves a checkpoint with one optimizer per parameter group ({@code optimizers} in the order of
+     * {@code info.groups()}) and the model's declared state. Reads the tensors from the device (blocking).
+     */
+    public static Path save(Path output, Info info, List<Param> params, List<Optimizer> optimizers, ModelState state)
+            throws IOException {
+        if (optimizers.size() != info.groups().size()) {
+            throw new IllegalArgumentException(optimizers.size() + " optimizers for " + info.groups().size() + " parameter groups");
+        }
         List<String> pnames = new ArrayList<>();
         List<Tensor> values = new ArrayList<>();
         for (Param p : params) {
@@ -127,15 +169,30 @@ public final class Checkpoints {
             values.add(p.value());
         }
         List<Safetensors.Entry> w = entries(pnames, values, "parameter", info.step());
-        List<Tensor> state = optimizer.state();
-        List<Safetensors.Entry> o = entries(optimizerStateNames(info.optimizerType(), params, state.size()), state,
-                "optimizer state", info.step());
-        return save(output, info, w, o);
+        List<Safetensors.Entry> o = new ArrayList<>();
+        for (int g = 0; g < optimizers.size(); g++) {
+            Optimizer opt = optimizers.get(g);
+            List<Tensor> st = opt.state();
+            o.addAll(entries(optimizerStateNames(info.groups().get(g).optimizer(), opt.params(), st.size()), st, "optimizer state",
+                    info.step()));
+        }
+        List<Safetensors.Entry> s = null;
+        if (!state.tensors().isEmpty()) {
+            s = entries(new ArrayList<>(state.tensors().keySet()), new ArrayList<>(state.tensors().values()), "model state",
+                    info.step());
+        }
+        return save(output, info, w, o, s);
     }
 
     /** As {@link #save(Path, Info, List, Optimizer)} with tensors already on the host. */
     public static Path save(Path output, Info info, List<Safetensors.Entry> weights, List<Safetensors.Entry> optimizerState)
             throws IOException {
+        return save(output, info, weights, optimizerState, null);
+    }
+
+    /** With tensors already on the host; {@code modelState} null: the model declares no state tensors. */
+    public static Path save(Path output, Info info, List<Safetensors.Entry> weights, List<Safetensors.Entry> optimizerState,
+            List<Safetensors.Entry> modelState) throws IOException {
         Path dir = dirFor(output, info.step());
         Files.createDirectories(dir);
         Map<String, String> meta = new LinkedHashMap<>();
@@ -145,13 +202,28 @@ public final class Checkpoints {
         Files.deleteIfExists(dir.resolve(META)); // uncommit first when overwriting the same step
         Safetensors.write(dir.resolve(WEIGHTS), weights, meta);
         Map<String, String> ometa = new LinkedHashMap<>(meta);
-        ometa.put("optimizer", info.optimizerType());
-        ometa.put("optimizer.steps", Long.toString(info.optimizerSteps()));
+        if (info.oneDefaultGroup()) {
+            ometa.put("optimizer", info.optimizerType());
+            ometa.put("optimizer.steps", Long.toString(info.optimizerSteps()));
+        } else {
+            for (GroupInfo g : info.groups()) {
+                ometa.put("optimizer." + g.name(), g.optimizer());
+                ometa.put("optimizer." + g.name() + ".steps", Long.toString(g.steps()));
+            }
+        }
         Safetensors.write(dir.resolve(OPTIMIZER), optimizerState, ometa);
+        if (modelState != null) {
+            Safetensors.write(dir.resolve(STATE), modelState, meta);
+        } else {
+            Files.deleteIfExists(dir.resolve(STATE));
+        }
         ObjectNode json = toJson(info);
         ObjectNode files = json.putObject("files");
         files.put(WEIGHTS, sha256(dir.resolve(WEIGHTS)));
         files.put(OPTIMIZER, sha256(dir.resolve(OPTIMIZER)));
+        if (modelState != null) {
+            files.put(STATE, sha256(dir.resolve(STATE)));
+        }
         AtomicFiles.writeString(dir.resolve(META), JobSpec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(json));
         return dir;
     }
@@ -173,6 +245,21 @@ public final class Checkpoints {
         j.put("optimizerSteps", info.optimizerSteps());
         ObjectNode extra = j.putObject("extra");
         info.extra().forEach(extra::put);
+        if (!info.oneDefaultGroup()) {
+            ObjectNode groups = j.putObject("groups");
+            for (GroupInfo g : info.groups()) {
+                ObjectNode o = groups.putObject(g.name());
+                o.put("optimizer", g.optimizer());
+                o.put("steps", g.steps());
+            }
+        }
+        if (!info.stateRng().isEmpty()) {
+            ObjectNode sr = j.putObject("stateRng");
+            info.stateRng().forEach((name, counters) -> {
+                ObjectNode c = sr.putObject(name);
+                counters.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> c.put(Integer.toString(e.getKey()), e.getValue()));
+            });
+        }
         return j;
     }
 
@@ -186,9 +273,18 @@ public final class Checkpoints {
         if (j.path("format").asInt() != FORMAT || !j.hasNonNull("step")) {
             throw new IllegalArgumentException("not a format-" + FORMAT + " checkpoint record");
         }
+        List<GroupInfo> groups = new ArrayList<>();
+        j.path("groups").fields().forEachRemaining(e -> groups.add(new GroupInfo(e.getKey(), e.getValue().path("optimizer").asText(),
+                e.getValue().path("steps").asLong())));
+        Map<String, Map<Integer, Long>> stateRng = new LinkedHashMap<>();
+        j.path("stateRng").fields().forEachRemaining(e -> {
+            Map<Integer, Long> c = new LinkedHashMap<>();
+            e.getValue().fields().forEachRemaining(f -> c.put(Integer.parseInt(f.getKey()), f.getValue().asLong()));
+            stateRng.put(e.getKey(), c);
+        });
         return new Info(j.get("step").asLong(), j.path("epoch").asInt(), rng, data, j.path("specHash").asText(),
                 j.path("trainingHash").asText(), j.path("family").asText(), j.path("optimizer").asText(),
-                j.path("optimizerSteps").asLong(), extra);
+                j.path("optimizerSteps").asLong(), extra, groups, stateRng);
     }
 
     /** Committed checkpoint folders, newest first (by step in the folder name). */
@@ -210,14 +306,16 @@ public final class Checkpoints {
     public static Loaded load(Path dir) throws IOException {
         JsonNode j = JobSpec.mapper().readTree(Files.readString(dir.resolve(META)));
         Info info = fromJson(j);
-        for (String f : List.of(WEIGHTS, OPTIMIZER)) {
+        boolean hasState = j.path("files").has(STATE);
+        for (String f : hasState ? List.of(WEIGHTS, OPTIMIZER, STATE) : List.of(WEIGHTS, OPTIMIZER)) {
             String want = j.path("files").path(f).asText();
             String got = sha256(dir.resolve(f));
             if (!want.equals(got)) {
                 throw new IOException(dir.resolve(f) + " does not match its recorded SHA-256 (" + want + " != " + got + ")");
             }
         }
-        return new Loaded(dir, info, Safetensors.read(dir.resolve(WEIGHTS)), Safetensors.read(dir.resolve(OPTIMIZER)));
+        return new Loaded(dir, info, Safetensors.read(dir.resolve(WEIGHTS)), Safetensors.read(dir.resolve(OPTIMIZER)),
+                hasState ? Safetensors.read(dir.resolve(STATE)) : null);
     }
 
     /**
@@ -244,17 +342,76 @@ public final class Checkpoints {
 
     /** Writes a checkpoint's tensors into the parameters and the optimizer (shapes and names must match). */
     public static void restore(Loaded c, List<Param> params, Optimizer optimizer) {
+        restore(c, params, List.of(optimizer), ModelState.none());
+    }
+
+    /**
+     * Writes a checkpoint's tensors into the parameters, each group's optimizer ({@code optimizers}
+     * in the order of the checkpoint's groups) and the model's declared state (see {@link #restoreState}).
+     */
+    public static void restore(Loaded c, List<Param> params, List<Optimizer> optimizers, ModelState modelState) {
         restoreWeights(c, params);
-        List<Tensor> state = optimizer.state();
-        List<String> names = optimizerStateNames(c.info().optimizerType(), params, state.size());
-        if (c.optimizer().tensors().size() != state.size()) {
-            throw new IllegalArgumentException(c.dir() + ": " + c.optimizer().tensors().size() + " optimizer tensors, the optimizer has "
-                    + state.size());
+        List<GroupInfo> groups = c.info().groups();
+        if (groups.size() != optimizers.size()) {
+            throw new IllegalArgumentException(c.dir() + ": " + groups.size() + " parameter groups, the model has " + optimizers.size());
         }
-        for (int i = 0; i < state.size(); i++) {
-            write(c.optimizer().get(names.get(i)), state.get(i), c.dir());
+        int total = 0;
+        for (int g = 0; g < groups.size(); g++) {
+            Optimizer opt = optimizers.get(g);
+            List<Tensor> state = opt.state();
+            total += state.size();
+            List<String> names = optimizerStateNames(groups.get(g).optimizer(), opt.params(), state.size());
+            for (int i = 0; i < state.size(); i++) {
+                Safetensors.Entry e = find(c.optimizer(), names.get(i));
+                if (e == null) {
+                    throw new IllegalArgumentException(c.dir() + ": no optimizer state " + names.get(i) + " for group " + groups.get(g).name());
+                }
+                write(e, state.get(i), c.dir());
+            }
+            opt.setSteps(groups.get(g).steps());
         }
-        optimizer.setSteps(c.info().optimizerSteps());
+        if (c.optimizer().tensors().size() != total) {
+            throw new IllegalArgumentException(c.dir() + ": " + c.optimizer().tensors().size() + " optimizer tensors, the optimizers have "
+                    + total);
+        }
+        restoreState(c, modelState);
+    }
+
+    /**
+     * Writes a checkpoint's model state back: every declared tensor (which must be in the checkpoint,
+     * same shape) and every declared generator's counters, then runs the state's restore hooks. A
+     * model that declares nothing is left alone.
+     */
+    public static void restoreState(Loaded c, ModelState modelState) {
+        if (modelState.isEmpty()) {
+            return;
+        }
+        for (Map.Entry<String, Tensor> e : modelState.tensors().entrySet()) {
+            Safetensors.Entry saved = c.state() == null ? null : find(c.state(), e.getKey());
+            if (saved == null) {
+                throw new IllegalArgumentException(c.dir() + " holds no model state '" + e.getKey() + "': it was written by a model"
+                        + " that did not declare it; start a new output folder");
+            }
+            write(saved, e.getValue(), c.dir());
+        }
+        for (Map.Entry<String, org.genzoo.host.ops.Rng> e : modelState.rngs().entrySet()) {
+            Map<Integer, Long> counters = c.info().stateRng().get(e.getKey());
+            if (counters == null) {
+                throw new IllegalArgumentException(c.dir() + " holds no counters of the model's random generator '" + e.getKey()
+                        + "'; start a new output folder");
+            }
+            e.getValue().restoreCounters(counters);
+        }
+        modelState.restored();
+    }
+
+    private static Safetensors.Entry find(Safetensors.Contents c, String name) {
+        for (Safetensors.Entry e : c.tensors()) {
+            if (e.name().equals(name)) {
+                return e;
+            }
+        }
+        return null;
     }
 
     private static void write(Safetensors.Entry e, Tensor t, Path dir) {

@@ -63,7 +63,27 @@ import java.util.Map;
  * equal spec. docs/spec.md has the same table for users.
  */
 public record JobSpec(String name, ModelSpec model, DataSpec data, OptimizerSpec optimizer, int batchSize, Budget budget,
-        long seed, EvalSpec eval, CheckpointSpec checkpoint, int logEvery, String output, String device, int priority) {
+        long seed, EvalSpec eval, CheckpointSpec checkpoint, int logEvery, String output, String device, int priority,
+        Map<String, OptimizerSpec> optimizers) {
+
+    public JobSpec {
+        if (optimizers == null || optimizers.isEmpty()) {
+            optimizers = Map.of(ParamGroup.DEFAULT, optimizer);
+        }
+        optimizers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(optimizers));
+    }
+
+    /** A one-group spec (the form before parameter groups). */
+    public JobSpec(String name, ModelSpec model, DataSpec data, OptimizerSpec optimizer, int batchSize, Budget budget, long seed,
+            EvalSpec eval, CheckpointSpec checkpoint, int logEvery, String output, String device, int priority) {
+        this(name, model, data, optimizer, batchSize, budget, seed, eval, checkpoint, logEvery, output, device, priority, null);
+    }
+
+    /** The optimizer of parameter group {@code group} (the one optimizer of a one-group spec for any name). */
+    public OptimizerSpec optimizer(String group) {
+        OptimizerSpec o = optimizers.get(group);
+        return o != null ? o : optimizer;
+    }
 
     /** The model object as written (family included). */
     public record ModelSpec(String family, ObjectNode config) {
@@ -72,8 +92,47 @@ public record JobSpec(String name, ModelSpec model, DataSpec data, OptimizerSpec
     public record DataSpec(String dataset, String dataDir, boolean binarize, Integer limit) {
     }
 
+    /**
+     * One optimizer. {@code schedule} null: a constant learning rate. {@code clipWeights} > 0 clamps
+     * every weight of the group to [-c, c] after each update (WGAN), 0 = off.
+     */
     public record OptimizerSpec(String type, double lr, double beta1, double beta2, double eps, double weightDecay,
-            double momentum, double clipGradNorm) {
+            double momentum, double clipGradNorm, ScheduleSpec schedule, double clipWeights) {
+        public OptimizerSpec(String type, double lr, double beta1, double beta2, double eps, double weightDecay, double momentum,
+                double clipGradNorm) {
+            this(type, lr, beta1, beta2, eps, weightDecay, momentum, clipGradNorm, null, 0);
+        }
+    }
+
+    /**
+     * A learning-rate schedule: the rate at the 1-based step s is lr · factor(s) (every update of
+     * the group in step s uses it; k critic updates in one step share it).
+     * <ul>
+     * <li>warm-up (any type, {@code warmupSteps} W > 0): factor × s / W for s &lt;= W;</li>
+     * <li>{@code constant}: 1;</li>
+     * <li>{@code cosine}: m + (1 − m)·½(1 + cos(π p)), p = clamp((s − W) / (steps − W), 0, 1), m = {@code minFactor};</li>
+     * <li>{@code step}: gamma^⌊s / every⌋.</li>
+     * </ul>
+     * {@code linear-warmup} is {@code constant} with W required.
+     */
+    public record ScheduleSpec(String type, long warmupSteps, long steps, double minFactor, long every, double gamma) {
+        public static final List<String> TYPES = List.of("constant", "linear-warmup", "cosine", "step");
+
+        /** The multiplier of lr at the 1-based step {@code s}. */
+        public double factor(long s) {
+            double f = switch (type) {
+                case "cosine" -> {
+                    double p = Math.min(1, Math.max(0, (s - warmupSteps) / (double) (steps - warmupSteps)));
+                    yield minFactor + (1 - minFactor) * 0.5 * (1 + Math.cos(Math.PI * p));
+                }
+                case "step" -> Math.pow(gamma, Math.floorDiv(s, every));
+                default -> 1.0;
+            };
+            if (warmupSteps > 0 && s < warmupSteps) {
+                f *= s / (double) warmupSteps;
+            }
+            return f;
+        }
     }
 
     /** Exactly one of steps and epochs is non-null. */
@@ -162,30 +221,68 @@ public record JobSpec(String name, ModelSpec model, DataSpec data, OptimizerSpec
             // The family reads the rest of the object; no finish() here.
         }
 
-        SpecReader d = r.child("data", true);
-        String dataset = d.string("dataset", null, true);
+        DataKind kind = DataKind.BINARY;
+        List<String> groups = List.of(ParamGroup.DEFAULT);
+        if (fam != null) {
+            try {
+                kind = fam.dataKind(r.raw("model"));
+                groups = fam.paramGroups(r.raw("model"));
+            } catch (RuntimeException ex) {
+                // an object the family refused: its errors are already listed
+            }
+        }
+        SpecReader d = r.child("data", kind != DataKind.NONE);
+        String dataset = d.string("dataset", null, d.isObject());
         String dataDir = d.string("dataDir", null, false);
+        boolean toy = dataset != null && org.genzoo.models.data.Toys.isToy(dataset);
         if (dataset != null && !(dataset.equals("mnist") || dataset.equals("fashion-mnist") || dataset.equals("idx")
-                || dataset.startsWith("idx:") && dataset.length() > 4 || org.genzoo.models.data.Toys.isToy(dataset))) {
+                || dataset.startsWith("idx:") && dataset.length() > 4 || toy)) {
             d.error("dataset", "one of mnist, fashion-mnist, idx:<folder>, idx (with dataDir), toy:<"
                     + String.join("|", org.genzoo.models.data.Toys.NAMES) + ">", d.raw("dataset"));
         } else if ("idx".equals(dataset) && dataDir == null) {
             d.error("dataDir", "a folder (dataset \"idx\" reads its IDX files from dataDir)", null);
+        } else if (toy && kind != DataKind.NONE && !kind.acceptsRealValues()) {
+            d.error("dataset", "a data set of " + kind.describe() + " for model family " + family + " (as /model configures it;"
+                    + " mnist, fashion-mnist and idx:<folder> hold grey levels in [0, 1])",
+                    new com.fasterxml.jackson.databind.node.TextNode(dataset + ", whose 2-D points are real-valued"));
         }
-        boolean binarize = d.bool("binarize", true);
+        Boolean binarizeGiven = d.bool("binarize", null);
+        boolean binarize = binarizeGiven != null ? binarizeGiven : kind.binarizes() && !toy;
+        if (Boolean.TRUE.equals(binarizeGiven)) {
+            if (toy) {
+                d.error("binarize", "false: " + dataset + " holds real-valued points, which cannot be binarized", d.raw("binarize"));
+            } else if (kind != DataKind.NONE && !kind.binarizes()) {
+                d.error("binarize", "false: model family " + family + " (as /model configures it) trains on " + kind.describe()
+                        + ", not on binarized pixels", d.raw("binarize"));
+            }
+        }
         Long dataLimit = d.integer("limit", null, 1, Integer.MAX_VALUE);
         d.finish();
 
-        SpecReader o = r.child("optimizer", false);
-        String type = o.oneOf("type", "adam", false, OPTIMIZERS);
-        double lr = o.number("lr", 1e-3, 0, true, Double.MAX_VALUE, false);
-        double beta1 = below1(o, "beta1", 0.9);
-        double beta2 = below1(o, "beta2", 0.999);
-        double eps = o.number("eps", 1e-8, 0, true, Double.MAX_VALUE, false);
-        double wd = o.number("weightDecay", 0.0, 0, false, Double.MAX_VALUE, false);
-        double momentum = below1(o, "momentum", 0.9);
-        double clip = o.number("clipGradNorm", 0.0, 0, false, Double.MAX_VALUE, false);
-        o.finish();
+        JsonNode on = r.object("optimizer", false);
+        Map<String, OptimizerSpec> optimizers = new java.util.LinkedHashMap<>();
+        boolean keyed = on != null && on.size() > 0;
+        for (java.util.Iterator<String> it = on == null ? java.util.Collections.emptyIterator() : on.fieldNames(); it.hasNext();) {
+            keyed &= groups.contains(it.next());
+        }
+        if (keyed) {
+            for (String g : groups) {
+                String at = SpecReader.pointer("/optimizer", g);
+                if (on.get(g) == null) {
+                    errors.add(new SpecError(at, "an optimizer object for parameter group " + g + " (the model's groups are "
+                            + String.join(", ", groups) + ")", "nothing"));
+                    continue;
+                }
+                optimizers.put(g, readOptimizer(new SpecReader(on.get(g), at, errors)));
+            }
+        } else {
+            OptimizerSpec one = readOptimizer(new SpecReader(on, "/optimizer", errors));
+            for (String g : groups) {
+                optimizers.put(g, one);
+            }
+        }
+        OptimizerSpec firstOptimizer = optimizers.isEmpty() ? readOptimizer(new SpecReader(null, "/optimizer", errors))
+                : optimizers.values().iterator().next();
 
         long batchSize = r.integer("batchSize", 128L, 1, 1 << 20);
 
@@ -194,6 +291,8 @@ public record JobSpec(String name, ModelSpec model, DataSpec data, OptimizerSpec
         Long epochs = b.integer("epochs", null, 1, 1_000_000);
         if (b.isObject() && (b.raw("steps") != null) == (b.raw("epochs") != null)) {
             b.error(null, "exactly one of {\"steps\": N} and {\"epochs\": N}", r.raw("budget"));
+        } else if (kind == DataKind.NONE && b.raw("epochs") != null) {
+            b.error("epochs", "{\"steps\": N}: model family " + family + " trains without data, so it has no epochs", b.raw("epochs"));
         }
         b.finish();
 
@@ -229,12 +328,69 @@ public record JobSpec(String name, ModelSpec model, DataSpec data, OptimizerSpec
         ObjectNode modelNode = ((ObjectNode) root.get("model")).deepCopy();
         ObjectNode metricsNode = metrics == null ? JsonNodeFactory.instance.objectNode() : ((ObjectNode) metrics).deepCopy();
         return new JobSpec(name, new ModelSpec(family, modelNode),
-                new DataSpec(dataset, dataDir, binarize, dataLimit == null ? null : dataLimit.intValue()),
-                new OptimizerSpec(type, lr, beta1, beta2, eps, wd, momentum, clip), (int) batchSize,
+                d.isObject() ? new DataSpec(dataset, dataDir, binarize, dataLimit == null ? null : dataLimit.intValue()) : null,
+                firstOptimizer, (int) batchSize,
                 new Budget(steps, epochs), seed,
                 new EvalSpec(every, split, evalLimit == null ? null : evalLimit.intValue(), metricsNode),
                 new CheckpointSpec(ckEvery, (int) keep), (int) logEvery, output == null ? "runs/" + name : output, device,
-                (int) priority);
+                (int) priority, optimizers);
+    }
+
+    /** One optimizer object (the whole {@code /optimizer}, or one group's). */
+    private static OptimizerSpec readOptimizer(SpecReader o) {
+        String type = o.oneOf("type", "adam", false, OPTIMIZERS);
+        double lr = o.number("lr", 1e-3, 0, true, Double.MAX_VALUE, false);
+        double beta1 = below1(o, "beta1", 0.9);
+        double beta2 = below1(o, "beta2", 0.999);
+        double eps = o.number("eps", 1e-8, 0, true, Double.MAX_VALUE, false);
+        double wd = o.number("weightDecay", 0.0, 0, false, Double.MAX_VALUE, false);
+        double momentum = below1(o, "momentum", 0.9);
+        double clip = o.number("clipGradNorm", 0.0, 0, false, Double.MAX_VALUE, false);
+        double clipWeights = o.number("clipWeights", 0.0, 0, false, Double.MAX_VALUE, false);
+        ScheduleSpec schedule = readSchedule(o.child("schedule", false));
+        o.finish();
+        return new OptimizerSpec(type, lr, beta1, beta2, eps, wd, momentum, clip, schedule, clipWeights);
+    }
+
+    private static ScheduleSpec readSchedule(SpecReader s) {
+        if (!s.isObject()) {
+            return null;
+        }
+        String type = s.oneOf("type", null, true, ScheduleSpec.TYPES);
+        long warmup = s.integer("warmupSteps", 0L, 0, Long.MAX_VALUE / 4);
+        boolean cosine = "cosine".equals(type);
+        boolean step = "step".equals(type);
+        Long steps = s.integer("steps", null, 1, Long.MAX_VALUE / 4);
+        double minFactor = s.number("minFactor", 0.0, 0, false, 1, false);
+        Long every = s.integer("every", null, 1, Long.MAX_VALUE / 4);
+        double gamma = s.number("gamma", 0.1, 0, true, 1, false);
+        for (String f : List.of("steps", "minFactor")) {
+            if (!cosine && s.raw(f) != null && type != null) {
+                s.error(f, "no " + f + ": it belongs to the cosine schedule", s.raw(f));
+            }
+        }
+        for (String f : List.of("every", "gamma")) {
+            if (!step && s.raw(f) != null && type != null) {
+                s.error(f, "no " + f + ": it belongs to the step schedule", s.raw(f));
+            }
+        }
+        if (cosine && steps == null) {
+            s.error("steps", "the number of steps the cosine decays over (an integer > warmupSteps)", s.raw("steps"));
+        } else if (cosine && steps <= warmup) {
+            s.error("steps", "an integer > warmupSteps (" + warmup + ")", s.raw("steps"));
+        }
+        if (step && every == null) {
+            s.error("every", "the steps between decays (an integer >= 1)", s.raw("every"));
+        }
+        if ("linear-warmup".equals(type) && warmup < 1) {
+            s.error("warmupSteps", "an integer >= 1 (the steps the rate ramps up over)", s.raw("warmupSteps"));
+        }
+        s.finish();
+        if (type == null) {
+            return null;
+        }
+        return new ScheduleSpec(type, warmup, cosine && steps != null ? steps : 0, cosine ? minFactor : 0,
+                step && every != null ? every : 0, step ? gamma : 0);
     }
 
     private static double below1(SpecReader o, String field, double def) {
@@ -252,20 +408,19 @@ public record JobSpec(String name, ModelSpec model, DataSpec data, OptimizerSpec
         ObjectNode root = f.objectNode();
         root.put("name", name);
         root.set("model", model.config().deepCopy());
-        ObjectNode d = root.putObject("data");
-        d.put("dataset", data.dataset());
-        d.put("dataDir", data.dataDir());
-        d.put("binarize", data.binarize());
-        d.put("limit", data.limit());
-        ObjectNode o = root.putObject("optimizer");
-        o.put("type", optimizer.type());
-        o.put("lr", optimizer.lr());
-        o.put("beta1", optimizer.beta1());
-        o.put("beta2", optimizer.beta2());
-        o.put("eps", optimizer.eps());
-        o.put("weightDecay", optimizer.weightDecay());
-        o.put("momentum", optimizer.momentum());
-        o.put("clipGradNorm", optimizer.clipGradNorm());
+        if (data != null) {
+            ObjectNode d = root.putObject("data");
+            d.put("dataset", data.dataset());
+            d.put("dataDir", data.dataDir());
+            d.put("binarize", data.binarize());
+            d.put("limit", data.limit());
+        }
+        if (optimizers.values().stream().distinct().count() == 1) {
+            root.set("optimizer", optimizerJson(optimizer));
+        } else {
+            ObjectNode o = root.putObject("optimizer");
+            optimizers.forEach((g, spec) -> o.set(g, optimizerJson(spec)));
+        }
         root.put("batchSize", batchSize);
         ObjectNode b = root.putObject("budget");
         if (budget.steps() != null) {
@@ -287,6 +442,36 @@ public record JobSpec(String name, ModelSpec model, DataSpec data, OptimizerSpec
         root.put("device", device);
         root.put("priority", priority);
         return root;
+    }
+
+    /** One optimizer object; fields added with parameter groups appear only when set, so older specs hash as before. */
+    static ObjectNode optimizerJson(OptimizerSpec optimizer) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("type", optimizer.type());
+        o.put("lr", optimizer.lr());
+        o.put("beta1", optimizer.beta1());
+        o.put("beta2", optimizer.beta2());
+        o.put("eps", optimizer.eps());
+        o.put("weightDecay", optimizer.weightDecay());
+        o.put("momentum", optimizer.momentum());
+        o.put("clipGradNorm", optimizer.clipGradNorm());
+        if (optimizer.clipWeights() > 0) {
+            o.put("clipWeights", optimizer.clipWeights());
+        }
+        ScheduleSpec s = optimizer.schedule();
+        if (s != null) {
+            ObjectNode j = o.putObject("schedule");
+            j.put("type", s.type());
+            j.put("warmupSteps", s.warmupSteps());
+            if (s.type().equals("cosine")) {
+                j.put("steps", s.steps());
+                j.put("minFactor", s.minFactor());
+            } else if (s.type().equals("step")) {
+                j.put("every", s.every());
+                j.put("gamma", s.gamma());
+            }
+        }
+        return o;
     }
 
     /** Pretty JSON of {@link #toJson()}. */
@@ -319,17 +504,17 @@ public record JobSpec(String name, ModelSpec model, DataSpec data, OptimizerSpec
 
     public JobSpec withOutput(String newOutput) {
         return new JobSpec(name, model, data, optimizer, batchSize, budget, seed, eval, checkpoint, logEvery, newOutput, device,
-                priority);
+                priority, optimizers);
     }
 
     public JobSpec withDevice(String newDevice) {
         return new JobSpec(name, model, data, optimizer, batchSize, budget, seed, eval, checkpoint, logEvery, output, newDevice,
-                priority);
+                priority, optimizers);
     }
 
     public JobSpec withBudget(Budget newBudget) {
         return new JobSpec(name, model, data, optimizer, batchSize, newBudget, seed, eval, checkpoint, logEvery, output, device,
-                priority);
+                priority, optimizers);
     }
 
     private static String sha256(JsonNode n) {

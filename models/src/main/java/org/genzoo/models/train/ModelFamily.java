@@ -35,6 +35,30 @@ public interface ModelFamily {
     long estimateDeviceBytes(JsonNode model, int dataDim, int batchSize);
 
     /**
+     * The names of the parameter groups the model object gives (the keys the spec's {@code optimizer}
+     * may use); must match {@link TrainableModel#groups()} of the created model. Called with objects
+     * {@link #validate} may not have accepted. Default: the one group {@link ParamGroup#DEFAULT}.
+     */
+    default List<String> paramGroups(JsonNode model) {
+        return List.of(ParamGroup.DEFAULT);
+    }
+
+    /**
+     * The kind of data the model object trains on; the spec refuses a data set of another kind and
+     * takes the default of {@code /data/binarize} from it ({@link DataKind}). {@link DataKind#NONE}: the
+     * spec needs no data set and none is loaded; the model is created with {@link #dataFreeDim}.
+     * Called with objects {@link #validate} may not have accepted. Default: {@link DataKind#BINARY}.
+     */
+    default DataKind dataKind(JsonNode model) {
+        return DataKind.BINARY;
+    }
+
+    /** The dimension {@link #create} gets for a data-free model object ({@link DataKind#NONE}). */
+    default int dataFreeDim(JsonNode model) {
+        throw new UnsupportedOperationException(name() + " trains on data; it has no data-free dimension");
+    }
+
+    /**
      * Problems with the family-specific {@code /eval/metrics} object ({@code pointer} is its pointer);
      * the default accepts any object.
      */

@@ -80,22 +80,32 @@ public final class RunEvaluator {
         if (!bad.isEmpty()) {
             throw new SpecException(bad);
         }
-        DatasetSplits splits = (o.data() != null ? o.data() : Trainer.DATASETS).load(spec.data());
-        Dataset train = splits.train();
-        if (spec.data().limit() != null) {
-            train = train.subset(spec.data().limit());
-        }
+        Dataset train = null;
+        Dataset test = null;
         String splitName = o.split() != null ? o.split() : spec.eval().split();
-        Dataset test = splits.get(Split.parse(splitName));
-        if (o.limit() != null) {
-            test = test.subset(Math.min(o.limit(), test.size()));
+        boolean dataFree = family.dataKind(spec.model().config()) == DataKind.NONE;
+        int dim;
+        if (dataFree) {
+            dim = family.dataFreeDim(spec.model().config());
+        } else {
+            DatasetSplits splits = (o.data() != null ? o.data() : Trainer.DATASETS).load(spec.data());
+            train = splits.train();
+            if (spec.data().limit() != null) {
+                train = train.subset(spec.data().limit());
+            }
+            test = splits.get(Split.parse(splitName));
+            if (o.limit() != null) {
+                test = test.subset(Math.min(o.limit(), test.size()));
+            }
+            dim = train.dim();
         }
         long t0 = System.nanoTime();
         Map<String, Double> m;
         Path pictures = run.resolve("eval");
         Files.createDirectories(pictures);
-        try (TrainableModel model = family.create(device, spec.model().config(), train.dim(), spec.seed())) {
+        try (TrainableModel model = family.create(device, spec.model().config(), dim, spec.seed())) {
             Checkpoints.restoreWeights(ckpt, model.params());
+            Checkpoints.restoreState(ckpt, model.state());
             m = new TreeMap<>(model.evaluateRun(train, test, o.seed(), metrics, pictures));
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -103,7 +113,7 @@ public final class RunEvaluator {
         j.put("run", run.toAbsolutePath().toString());
         j.put("checkpointStep", ckpt.info().step());
         j.put("split", splitName);
-        j.put("examples", test.size());
+        j.put("examples", test == null ? 0 : test.size());
         j.put("seed", o.seed());
         j.set("options", metrics);
         j.put("device", device.info().name());
@@ -119,7 +129,7 @@ public final class RunEvaluator {
         });
         Path out = run.resolve("eval.json");
         AtomicFiles.writeString(out, JobSpec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(j) + "\n");
-        return new Result(run, ckpt.info().step(), splitName, test.size(), m, seconds, out);
+        return new Result(run, ckpt.info().step(), splitName, test == null ? 0 : test.size(), m, seconds, out);
     }
 
     /** One line per metric, sorted, for a terminal. */

@@ -13,6 +13,11 @@ import org.genzoo.models.data.Dataset;
  * What the trainer needs from any model family. A model owns its parameters and its random
  * streams (an {@link org.genzoo.host.ops.Rng} seeded from the job seed; stream 1 is reserved for
  * the data's binarization).
+ *
+ * <p>The training seam (docs/training-seam.md): a model declares its parameter {@link #groups()}
+ * (each gets its own optimizer, schedule and clipping from the spec), the {@link #phases()} of one
+ * step, and its non-trainable {@link #state()}. A one-group, one-loss model implements only
+ * {@link #loss}; the defaults turn it into one group {@link ParamGroup#DEFAULT} and one backward phase.
  */
 public interface TrainableModel extends AutoCloseable {
     /** The family name as in the spec ("vae", "iwae", "realnvp", ...). */
@@ -26,7 +31,34 @@ public interface TrainableModel extends AutoCloseable {
      * to minimize (the negative objective averaged over the batch). {@code step} is 0-based and
      * drives schedules (KL annealing, capacity). Must not read anything back from the device.
      */
-    Var loss(Tape tape, Tensor batch, long step);
+    default Var loss(Tape tape, Tensor batch, long step) {
+        throw new UnsupportedOperationException(family() + " declares its own phases(); it has no single loss(tape, batch, step)");
+    }
+
+    /**
+     * The parameter groups, each updated by its own optimizer; together they hold every parameter of
+     * {@link #params()} exactly once. Their names must be those {@link ModelFamily#paramGroups} gives for
+     * the spec. Default: one group {@link ParamGroup#DEFAULT} with all parameters.
+     */
+    default List<ParamGroup> groups() {
+        return List.of(ParamGroup.of(params()));
+    }
+
+    /**
+     * The phases of one training step, in order (the trainer asks once, before the first step).
+     * Default: one backward phase "loss" on the default group that records {@link #loss} of the step's batch.
+     */
+    default List<Phase> phases() {
+        return List.of(Phase.backward("loss", ParamGroup.DEFAULT, (tape, ctx) -> loss(tape, ctx.batch(), ctx.step())));
+    }
+
+    /**
+     * Non-trainable state saved in every checkpoint and restored on resume (see {@link ModelState});
+     * the trainer asks once, after creating the model. Default: none.
+     */
+    default ModelState state() {
+        return ModelState.none();
+    }
 
     /**
      * Extra scalars of the last {@link #loss} call, as 1 x 1 tensors still on the device (for
@@ -36,7 +68,10 @@ public interface TrainableModel extends AutoCloseable {
         return Map.of();
     }
 
-    /** Evaluation metrics on a held-out split (e.g. "elbo", "nll_k5000", "active_units"). */
+    /**
+     * Evaluation metrics on a held-out split (e.g. "elbo", "nll_k5000", "active_units"). A data-free
+     * model ({@link DataKind#NONE}) gets {@code split == null}.
+     */
     Map<String, Double> evaluate(Dataset split, long seed);
 
     /**

@@ -171,37 +171,52 @@ public final class Trainer {
         log.line("job " + spec.name() + ": family " + family.name() + ", device " + di.name() + " (" + di.platformName() + ", driver "
                 + di.driverVersion() + "), seed " + spec.seed() + ", spec " + spec.hash().substring(0, 12));
 
-        DatasetSplits splits = options.data().load(spec.data());
-        Dataset train = splits.train();
-        if (spec.data().limit() != null) {
-            train = train.subset(spec.data().limit());
+        DataKind kind = family.dataKind(spec.model().config());
+        Dataset train = null;
+        Dataset evalSplit = null;
+        int dim;
+        if (kind == DataKind.NONE) {
+            dim = family.dataFreeDim(spec.model().config());
+            log.line("model family " + family.name() + " trains without data: " + spec.batchSize() + " draws per step"
+                    + (spec.data() != null ? "; the spec's data set " + spec.data().dataset() + " is not loaded" : ""));
+        } else {
+            DatasetSplits splits = options.data().load(spec.data());
+            train = splits.train();
+            if (spec.data().limit() != null) {
+                train = train.subset(spec.data().limit());
+            }
+            evalSplit = splits.get(Split.parse(spec.eval().split()));
+            if (spec.eval().limit() != null) {
+                evalSplit = evalSplit.subset(spec.eval().limit());
+            }
+            for (String line : splits.describe().split("\n")) {
+                log.line(line);
+            }
+            log.line("training on " + train.size() + " examples of " + train.dim() + " values; evaluating on " + evalSplit.size()
+                    + " " + spec.eval().split() + " examples");
+            if (spec.batchSize() > train.size()) {
+                throw new IllegalArgumentException("/batchSize: " + spec.batchSize() + " is larger than the " + train.size()
+                        + " training examples");
+            }
+            checkDataKind(family, kind, train);
+            dim = train.dim();
         }
-        Dataset evalSplit = splits.get(Split.parse(spec.eval().split()));
-        if (spec.eval().limit() != null) {
-            evalSplit = evalSplit.subset(spec.eval().limit());
-        }
-        for (String line : splits.describe().split("\n")) {
-            log.line(line);
-        }
-        log.line("training on " + train.size() + " examples of " + train.dim() + " values; evaluating on " + evalSplit.size()
-                + " " + spec.eval().split() + " examples");
-        if (spec.batchSize() > train.size()) {
-            throw new IllegalArgumentException("/batchSize: " + spec.batchSize() + " is larger than the " + train.size()
-                    + " training examples");
-        }
-        long need = family.estimateDeviceBytes(spec.model().config(), train.dim(), spec.batchSize())
-                + dataDeviceBytes(train.size(), train.dim());
+        long need = family.estimateDeviceBytes(spec.model().config(), dim, spec.batchSize())
+                + (train == null ? 0 : dataDeviceBytes(train.size(), train.dim()));
         if (need > di.globalMemBytes()) {
             throw new IllegalArgumentException(String.format(Locale.ROOT,
                     "the job needs about %.1f MiB of device memory; %s has %.1f MiB", need / 1048576.0, di.name(),
                     di.globalMemBytes() / 1048576.0));
         }
 
-        try (DeviceDataset data = new DeviceDataset(device, train, spec.batchSize(), spec.seed(), spec.data().binarize());
-                TrainableModel model = family.create(device, spec.model().config(), train.dim(), spec.seed());
-                Optimizer opt = optimizer(spec.optimizer(), model.params());
+        try (DeviceDataset data = train == null ? null
+                : new DeviceDataset(device, train, spec.batchSize(), spec.seed(), spec.data().binarize());
+                TrainableModel model = family.create(device, spec.model().config(), dim, spec.seed());
+                Optimizers opts = new Optimizers(model, family);
                 Tensor window = Tensor.zeros(device, 1, spec.logEvery())) {
-            long total = spec.budget().totalSteps(data.batchesPerEpoch());
+            int batchesPerEpoch = data == null ? 1 : data.batchesPerEpoch();
+            long total = spec.budget().totalSteps(batchesPerEpoch);
+            ModelState state = model.state();
             long step = 0;
             double priorSeconds = 0;
             if (ckpt.isPresent()) {
@@ -212,9 +227,12 @@ public final class Trainer {
                             + " batch size or seed (training hash " + info.trainingHash().substring(0, 12) + ", this spec "
                             + spec.trainingHash().substring(0, 12) + "); start a new output folder instead");
                 }
-                Checkpoints.restore(c, model.params(), opt);
+                Checkpoints.restore(c, model.params(), opts.list, ModelState.none());
                 model.restoreRngCounters(info.rngCounters());
-                data.restore(DeviceDataset.State.fromMap(info.data()));
+                Checkpoints.restoreState(c, state);
+                if (data != null) {
+                    data.restore(DeviceDataset.State.fromMap(info.data()));
+                }
                 step = info.step();
                 resumedFrom = step;
                 priorSeconds = info.extra().getOrDefault("elapsedSeconds", 0.0);
@@ -225,20 +243,20 @@ public final class Trainer {
                     log.line("no checkpoint to resume from; starting at step 0");
                 }
                 metrics = MetricsCsv.create(out.resolve("metrics.csv"));
-                log.line("starting: " + total + " steps of batch " + spec.batchSize() + " (" + data.batchesPerEpoch()
-                        + " per epoch), " + spec.optimizer().type() + " lr " + spec.optimizer().lr() + ", "
-                        + model.params().size() + " parameter tensors");
+                log.line("starting: " + total + " steps of batch " + spec.batchSize() + " (" + (data == null ? "no data"
+                        : data.batchesPerEpoch() + " per epoch") + "), " + opts.describe() + ", " + model.params().size()
+                        + " parameter tensors");
             }
 
-            Loop loop = new Loop(model, opt, data, window, evalSplit, total, step, priorSeconds);
+            Loop loop = new Loop(model, opts, data, window, evalSplit, total, step, priorSeconds, state);
             Status status = loop.run();
             double seconds = priorSeconds + (System.nanoTime() - loop.startNanos) / 1e9;
             writePlots();
             writeReport(status == Status.SUCCEEDED ? "succeeded" : "cancelled", null, started, loop.step, total,
-                    loop.step / (double) data.batchesPerEpoch(), loop.lastLoss, loop.lastCheckpoint, seconds);
+                    loop.epochAt(loop.step), loop.lastLoss, loop.lastCheckpoint, seconds);
             log.line(status.name().toLowerCase(Locale.ROOT) + " at step " + loop.step + " of " + total + String.format(Locale.ROOT,
                     ", loss %.5g, %.1f s", loop.lastLoss, seconds));
-            return new Result(status, loop.step, total, loop.step / (double) data.batchesPerEpoch(), loop.lastLoss,
+            return new Result(status, loop.step, total, loop.epochAt(loop.step), loop.lastLoss,
                     Map.copyOf(lastEval), out, loop.lastCheckpoint, seconds);
         }
     }
@@ -261,17 +279,129 @@ public final class Trainer {
         if (o.clipGradNorm() > 0) {
             opt.clipGradNorm((float) o.clipGradNorm());
         }
+        if (o.clipWeights() > 0) {
+            opt.clipWeights((float) o.clipWeights());
+        }
         return opt;
     }
 
-    private Optimizer optimizer(JobSpec.OptimizerSpec o, List<Param> params) {
-        return optimizer(device, o, params);
+    /**
+     * Refuses grey-level data outside [0, 1] for a family that needs [0, 1] (an idx folder of other
+     * values, say); real-valued toy sets are refused already by the spec.
+     */
+    private void checkDataKind(ModelFamily family, DataKind kind, Dataset train) {
+        if (kind.acceptsRealValues()) {
+            return;
+        }
+        float[] x = train.x();
+        for (int i = 0; i < x.length; i++) {
+            if (!(x[i] >= 0f && x[i] <= 1f)) {
+                throw new IllegalArgumentException("/data/dataset: model family " + family.name() + " needs " + kind.describe()
+                        + ", but " + spec.data().dataset() + " holds " + x[i] + " (example " + i / train.dim() + ")");
+            }
+        }
+    }
+
+    /** One optimizer per parameter group, in the model's group order, checked against the spec and the phases. */
+    private final class Optimizers implements AutoCloseable {
+        final List<ParamGroup> groups;
+        final List<Optimizer> list = new ArrayList<>();
+        final Map<String, Optimizer> byName = new LinkedHashMap<>();
+
+        Optimizers(TrainableModel model, ModelFamily family) {
+            this.groups = model.groups();
+            List<String> names = groups.stream().map(ParamGroup::name).toList();
+            List<String> declared = family.paramGroups(spec.model().config());
+            if (!new java.util.HashSet<>(names).equals(new java.util.HashSet<>(declared)) || names.size() != declared.size()) {
+                throw new IllegalStateException("family " + family.name() + " declares parameter groups " + declared
+                        + " but its model has " + names);
+            }
+            java.util.Set<Param> seen = new java.util.HashSet<>();
+            for (ParamGroup g : groups) {
+                for (Param p : g.params()) {
+                    if (!seen.add(p)) {
+                        throw new IllegalStateException("parameter " + p.name() + " is in more than one group");
+                    }
+                }
+            }
+            if (!seen.equals(new java.util.HashSet<>(model.params()))) {
+                throw new IllegalStateException("the parameter groups " + names + " do not hold exactly the model's parameters");
+            }
+            try {
+                for (ParamGroup g : groups) {
+                    Optimizer o = optimizer(device, spec.optimizer(g.name()), g.params());
+                    list.add(o);
+                    byName.put(g.name(), o);
+                }
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        Optimizer get(String group) {
+            Optimizer o = byName.get(group);
+            if (o == null) {
+                throw new IllegalStateException("a phase names parameter group '" + group + "'; the model's groups are " + byName.keySet());
+            }
+            return o;
+        }
+
+        /** Steps a group's optimizer at the 1-based step {@code s}, with its schedule's rate. */
+        void step(String group, long s) {
+            Optimizer o = get(group);
+            JobSpec.ScheduleSpec sched = spec.optimizer(group).schedule();
+            if (sched != null) {
+                o.setLrScale((float) sched.factor(s));
+            }
+            o.step();
+        }
+
+        List<Checkpoints.GroupInfo> info() {
+            List<Checkpoints.GroupInfo> out = new ArrayList<>();
+            for (int i = 0; i < groups.size(); i++) {
+                String g = groups.get(i).name();
+                out.add(new Checkpoints.GroupInfo(g, spec.optimizer(g).type(), list.get(i).steps()));
+            }
+            return out;
+        }
+
+        String describe() {
+            StringBuilder sb = new StringBuilder();
+            for (ParamGroup g : groups) {
+                JobSpec.OptimizerSpec o = spec.optimizer(g.name());
+                if (sb.length() > 0) {
+                    sb.append("; ");
+                }
+                if (groups.size() > 1) {
+                    sb.append(g.name()).append(": ");
+                }
+                sb.append(o.type()).append(" lr ").append(o.lr());
+                if (o.schedule() != null) {
+                    sb.append(" (").append(o.schedule().type()).append(" schedule)");
+                }
+            }
+            return sb.toString();
+        }
+
+        @Override
+        public void close() {
+            for (Optimizer o : list) {
+                o.close();
+            }
+        }
     }
 
     /** The step loop and its bookkeeping. */
     private final class Loop {
         final TrainableModel model;
-        final Optimizer opt;
+        final Optimizers opts;
+        final ModelState state;
+        final List<Phase> phases;
+        /** Per phase: parameters outside its groups, whose stray gradients its backward must not leave behind. */
+        final List<List<Param>> foreign = new ArrayList<>();
+        /** Per phase (with more than one phase): its last value in the step, 1 x 1 on the device. */
+        final List<Tensor> phaseValues = new ArrayList<>();
         final DeviceDataset data;
         final Tensor window;
         final Dataset evalSplit;
@@ -289,10 +419,38 @@ public final class Trainer {
         long rateSteps;
         double stepsPerSecond = Double.NaN;
 
-        Loop(TrainableModel model, Optimizer opt, DeviceDataset data, Tensor window, Dataset evalSplit, long total, long step,
-                double priorSeconds) {
+        Loop(TrainableModel model, Optimizers opts, DeviceDataset data, Tensor window, Dataset evalSplit, long total, long step,
+                double priorSeconds, ModelState state) {
             this.model = model;
-            this.opt = opt;
+            this.opts = opts;
+            this.state = state;
+            this.phases = List.copyOf(model.phases());
+            if (phases.isEmpty()) {
+                throw new IllegalStateException(model.family() + " declares no training phases");
+            }
+            java.util.Set<String> used = new java.util.HashSet<>();
+            for (Phase ph : phases) {
+                java.util.Set<Param> mine = new java.util.HashSet<>();
+                for (String g : ph.groups()) {
+                    mine.addAll(opts.get(g).params());
+                    used.add(g);
+                }
+                List<Param> others = new ArrayList<>();
+                for (Param p : model.params()) {
+                    if (!mine.contains(p)) {
+                        others.add(p);
+                    }
+                }
+                foreign.add(others);
+                if (phases.size() > 1) {
+                    phaseValues.add(Tensor.zeros(device, 1, 1));
+                }
+            }
+            for (ParamGroup g : opts.groups) {
+                if (!used.contains(g.name())) {
+                    throw new IllegalStateException("parameter group " + g.name() + " of " + model.family() + " is updated by no phase");
+                }
+            }
             this.data = data;
             this.window = window;
             this.evalSplit = evalSplit;
@@ -301,6 +459,116 @@ public final class Trainer {
             this.windowStart = step;
             this.priorSeconds = priorSeconds;
             this.lastCheckpointStep = step;
+        }
+
+        /** Epochs of data consumed after {@code s} steps (0 for a data-free model). */
+        double epochAt(long s) {
+            return data == null ? 0 : s / (double) data.batchesPerEpoch();
+        }
+
+        /** The step's view for its phases: the batch is drawn before the first phase, as a one-loss step always did. */
+        final class Context implements StepContext {
+            final long step;
+            Tensor batch;
+            int repeat;
+
+            Context(long step) {
+                this.step = step;
+                this.batch = data == null ? null : data.nextBatch();
+            }
+
+            @Override
+            public long step() {
+                return step;
+            }
+
+            @Override
+            public int repeat() {
+                return repeat;
+            }
+
+            @Override
+            public int batchSize() {
+                return spec.batchSize();
+            }
+
+            @Override
+            public Tensor batch() {
+                return batch;
+            }
+
+            @Override
+            public Tensor nextBatch() {
+                if (data != null) {
+                    batch = data.nextBatch();
+                }
+                return batch;
+            }
+        }
+
+        /**
+         * Runs every phase of the step with 0-based index {@code step}: each run records (or, without
+         * backward, writes) its groups' gradients, then steps their optimizers. The step's value goes
+         * into the window slot; at a log point the model's terms are read inside the step's last run.
+         */
+        void runPhases(long step, boolean read) {
+            long s = step + 1;
+            int slot = (int) (step - windowStart);
+            Context ctx = new Context(step);
+            int[] repeats = new int[phases.size()];
+            int last = -1;
+            for (int i = 0; i < phases.size(); i++) {
+                repeats[i] = phases.get(i).repeats(step);
+                if (repeats[i] > 0) {
+                    last = i;
+                }
+            }
+            boolean valued = false;
+            for (int i = 0; i < phases.size(); i++) {
+                Phase ph = phases.get(i);
+                for (int r = 0; r < repeats[i]; r++) {
+                    ctx.repeat = r;
+                    boolean finalRun = i == last && r == repeats[i] - 1;
+                    try (Tape tape = ph.hasBackward() ? Tape.record(device) : Tape.noGrad(device)) {
+                        Tensor value;
+                        if (ph.hasBackward()) {
+                            Var loss = ph.backward().loss(tape, ctx);
+                            tape.backward(loss);
+                            value = loss.value();
+                        } else {
+                            value = ph.statistics().run(tape, ctx);
+                        }
+                        if (value != null) {
+                            window.cols(slot, slot + 1).copyFrom(value);
+                            if (!phaseValues.isEmpty()) {
+                                phaseValues.get(i).copyFrom(value);
+                            }
+                            valued = true;
+                        }
+                        if (read && finalRun) {
+                            lastTerms = new LinkedHashMap<>();
+                            for (Map.Entry<String, Tensor> e : new TreeMap<>(model.lastTerms()).entrySet()) {
+                                lastTerms.put(e.getKey(), e.getValue().get(0, 0));
+                            }
+                            for (int j = 0; j < phaseValues.size(); j++) {
+                                lastTerms.put("loss_" + phases.get(j).name(), phaseValues.get(j).get(0, 0));
+                            }
+                        }
+                    }
+                    if (ph.hasBackward()) {
+                        for (Param p : foreign.get(i)) {
+                            p.zeroGrad();
+                        }
+                    }
+                    for (String g : ph.groups()) {
+                        opts.step(g, s);
+                    }
+                }
+            }
+            if (!valued) {
+                throw new IllegalStateException("no phase of step " + s + " of " + model.family() + " returned a value to log; a"
+                        + " phase without a loss must return a monitor value (a 1 x 1 tensor)");
+            }
         }
 
         boolean due(long s, long every) {
@@ -313,6 +581,16 @@ public final class Trainer {
         }
 
         Status run() throws IOException {
+            try {
+                return steps();
+            } finally {
+                for (Tensor t : phaseValues) {
+                    t.close();
+                }
+            }
+        }
+
+        private Status steps() throws IOException {
             long mark = System.nanoTime();
             while (step < total) {
                 if (step == windowStart && options.cancelled().getAsBoolean()) {
@@ -324,20 +602,7 @@ public final class Trainer {
                 }
                 long s = step + 1;
                 boolean read = logPoint(s);
-                Tensor batch = data.nextBatch();
-                try (Tape tape = Tape.record(device)) {
-                    Var loss = model.loss(tape, batch, step);
-                    tape.backward(loss);
-                    int slot = (int) (step - windowStart);
-                    window.cols(slot, slot + 1).copyFrom(loss.value());
-                    if (read) {
-                        lastTerms = new LinkedHashMap<>();
-                        for (Map.Entry<String, Tensor> e : new TreeMap<>(model.lastTerms()).entrySet()) {
-                            lastTerms.put(e.getKey(), e.getValue().get(0, 0));
-                        }
-                    }
-                }
-                opt.step();
+                runPhases(step, read);
                 step = s;
                 if (!read) {
                     continue;
@@ -364,7 +629,7 @@ public final class Trainer {
 
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("step", step);
-                row.put("epoch", String.format(Locale.ROOT, "%.4f", step / (double) data.batchesPerEpoch()));
+                row.put("epoch", String.format(Locale.ROOT, "%.4f", epochAt(step)));
                 row.put("loss", (float) lastLoss);
                 lastTerms.forEach(row::put);
                 row.put("examples_per_s", String.format(Locale.ROOT, "%.1f", exPerSec));
@@ -373,7 +638,7 @@ public final class Trainer {
                     evaluate(row);
                 }
                 metrics.append(row);
-                options.listener().onProgress(new TrainingListener.Progress(step, total, step / (double) data.batchesPerEpoch(),
+                options.listener().onProgress(new TrainingListener.Progress(step, total, epochAt(step),
                         lastLoss, exPerSec, eta));
                 if (due(step, spec.checkpoint().every()) || step == total) {
                     checkpoint();
@@ -415,11 +680,12 @@ public final class Trainer {
             Map<String, Double> extra = new LinkedHashMap<>();
             extra.put("elapsedSeconds", priorSeconds + (System.nanoTime() - startNanos) / 1e9);
             extra.put("loss", lastLoss);
-            Checkpoints.Info info = new Checkpoints.Info(step, data.epoch(), model.rngCounters(), data.state().toMap(), spec.hash(),
-                    spec.trainingHash(), family(), spec.optimizer().type(), opt.steps(), extra);
+            Checkpoints.Info info = new Checkpoints.Info(step, data == null ? 0 : data.epoch(), model.rngCounters(),
+                    data == null ? Map.of() : data.state().toMap(), spec.hash(), spec.trainingHash(), family(), spec.optimizer().type(),
+                    opts.list.get(0).steps(), extra, opts.info(), state.rngCounters());
             Path dir;
             try {
-                dir = Checkpoints.save(out, info, model.params(), opt);
+                dir = Checkpoints.save(out, info, model.params(), opts.list, state);
             } catch (Checkpoints.NonFiniteStateException e) {
                 throw new NonFiniteLossException(step, Float.NaN, e.getMessage());
             }

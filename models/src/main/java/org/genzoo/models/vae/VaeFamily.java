@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.genzoo.host.Device;
+import org.genzoo.models.train.DataKind;
 import org.genzoo.models.train.ModelFamily;
 import org.genzoo.models.train.SpecError;
 import org.genzoo.models.train.SpecReader;
@@ -176,6 +177,12 @@ public final class VaeFamily implements ModelFamily {
         List<SpecError> errors = new ArrayList<>();
         read(model, pointer, 784, 0, errors);
         return errors;
+    }
+
+    /** A Bernoulli likelihood needs binary data in [0, 1] (binarized by default); a Gaussian one real values. */
+    @Override
+    public DataKind dataKind(JsonNode model) {
+        return "gaussian".equals(model.path("likelihood").asText()) ? DataKind.REAL : DataKind.BINARY;
     }
 
     @Override

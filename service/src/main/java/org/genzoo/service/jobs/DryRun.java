@@ -94,11 +94,12 @@ public final class DryRun {
             throw new JobRefusedException("model family '" + spec.model().family() + "' is not available here; known: "
                     + String.join(", ", families.keySet()));
         }
-        int[] shape = trainShape(spec.data(), data);
+        boolean dataFree = family.dataKind(spec.model().config()) == org.genzoo.models.train.DataKind.NONE;
+        int[] shape = dataFree ? new int[] {spec.batchSize(), family.dataFreeDim(spec.model().config())} : trainShape(spec.data(), data);
         int n = shape[0];
         int dim = shape[1];
         long modelBytes = family.estimateDeviceBytes(spec.model().config(), dim, spec.batchSize());
-        long dataBytes = Trainer.dataDeviceBytes(n, dim);
+        long dataBytes = dataFree ? 0 : Trainer.dataDeviceBytes(n, dim);
         List<ClDeviceInfo> candidates = DeviceMatch.filter(spec.device(), devices);
         if (candidates.isEmpty()) {
             String list = devices.isEmpty() ? "none" : String.join("; ", devices.stream().map(ClDeviceInfo::toString).toList());
