@@ -242,20 +242,25 @@ __kernel void gibbs_sample_logits(__global float* P, const int offP, const int l
 }
 
 // ---- gradient statistics -----------------------------------------------------------------------
-// Bias statistics of CD/PCD: db[c] += scale * sum_r (neg[r, c] - pos[r, c]), the rows summed in
-// order. With scale = 1/B this adds the gradient of the negative log-likelihood (model minus data
-// expectation) for a bias. db: 1 x C, pos, neg: R x C. Global (C).
+// Bias statistics of CD/PCD: db[c] += sp * sum_r pos[r, c] + sn * sum_r neg[r, c], the rows of each
+// summed in order. With sp = -1/Rp, sn = 1/Rn this adds the gradient of the negative
+// log-likelihood (model minus data expectation) for a bias. db: 1 x C, pos: Rp x C, neg: Rn x C.
+// Global (C).
 __kernel void gibbs_bias_stats(__global float* db, const int offDb,
-                               __global const float* pos, const int offPos, const int ldPos,
-                               __global const float* neg, const int offNeg, const int ldNeg,
-                               const float scale, const int R, const int C) {
+                               __global const float* pos, const int offPos, const int ldPos, const int Rp, const float sp,
+                               __global const float* neg, const int offNeg, const int ldNeg, const int Rn, const float sn,
+                               const int C) {
     int c = get_global_id(0);
     if (c < C) {
-        float s = 0.0f;
-        for (int r = 0; r < R; r++) {
-            s += neg[offNeg + r * ldNeg + c] - pos[offPos + r * ldPos + c];
+        float a = 0.0f;
+        for (int r = 0; r < Rp; r++) {
+            a += pos[offPos + r * ldPos + c];
         }
-        db[offDb + c] += scale * s;
+        float b = 0.0f;
+        for (int r = 0; r < Rn; r++) {
+            b += neg[offNeg + r * ldNeg + c];
+        }
+        db[offDb + c] += sp * a + sn * b;
     }
 }
 
@@ -397,7 +402,9 @@ __kernel void rbm_enumerate_hidden(__global float* Hs, const int offH, const int
 }
 
 // f[r] = c.h_r + sum_i softplus(Y[r, i]) with Y = Hs W^T + b: log p*(h) with v summed out (Bernoulli
-// visible units). log Z = logsumexp_r f[r] over all 2^H configurations. f: R x 1, Y: R x D,
+// visible units). log Z = logsumexp_r f[r] over all 2^H configurations. With GAUSS (unit-variance
+// Gaussian visible units, v integrated out) f[r] = c.h_r + |Y[r]|^2 / 2, and
+// log Z = logsumexp_r f[r] - |b|^2 / 2 + (D / 2) log(2 pi). f: R x 1, Y: R x D,
 // Hs: R x H, c: 1 x H. Global (R).
 __kernel void rbm_hidden_log_marginal(__global float* f, const int offF, const int ldF,
                                       __global const float* Y, const int offY, const int ldY,
@@ -412,7 +419,12 @@ __kernel void rbm_hidden_log_marginal(__global float* f, const int offF, const i
         }
         float sp = 0.0f;
         for (int i = 0; i < D; i++) {
-            sp += gz_softplus(Y[offY + r * ldY + i]);
+            float y = Y[offY + r * ldY + i];
+#if GAUSS
+            sp += 0.5f * y * y;
+#else
+            sp += gz_softplus(y);
+#endif
         }
         f[offF + r * ldF] = s + sp;
     }

@@ -166,22 +166,25 @@ public final class Gibbs implements AutoCloseable {
             return;
         }
         long seed = rng.seed();
-        Kernel k = device.kernel(FILE, "gibbs_sample_logits").args(p, p.offset(), p.ld(), s, s.offset(), s.ld(), x, x.offset(), x.ld(),
+        Kernel k = device.kernel(FILE, "gibbs_sample_logits", small(Units.BERNOULLI)).args(p, p.offset(), p.ld(), s, s.offset(), s.ld(), x, x.offset(), x.ld(),
                 temp, (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), p.rows(), p.cols());
         device.launch(k, new long[] {p.cols(), p.rows()}, null);
     }
 
-    /** db += scale·Σ_r (neg[r] − pos[r]), rows in order.  db: 1 x C; pos, neg: R x C. */
-    public void biasStats(Tensor db, Tensor pos, Tensor neg, float scale) {
-        pos.requireShape(neg, "biasStats pos vs neg");
-        if (db.rows() != 1 || db.cols() != pos.cols()) {
-            throw new IllegalArgumentException("biasStats: db must be 1 x " + pos.cols() + ", got " + db.shape());
+    /**
+     * db += sp·Σ_r pos[r] + sn·Σ_r neg[r], rows in order (sp = −1/Rp, sn = 1/Rn give the CD gradient of
+     * a bias).  db: 1 x C; pos: Rp x C; neg: Rn x C.
+     */
+    public void biasStats(Tensor db, Tensor pos, float sp, Tensor neg, float sn) {
+        if (db.rows() != 1 || db.cols() != pos.cols() || neg.cols() != pos.cols()) {
+            throw new IllegalArgumentException("biasStats: db " + db.shape() + ", pos " + pos.shape() + ", neg " + neg.shape()
+                    + " (need 1 x C, Rp x C, Rn x C)");
         }
         if (db.cols() == 0) {
             return;
         }
-        Kernel k = device.kernel(FILE, "gibbs_bias_stats").args(db, db.offset(), pos, pos.offset(), pos.ld(), neg, neg.offset(),
-                neg.ld(), scale, pos.rows(), pos.cols());
+        Kernel k = device.kernel(FILE, "gibbs_bias_stats", small(Units.BERNOULLI)).args(db, db.offset(), pos, pos.offset(), pos.ld(), pos.rows(), sp, neg,
+                neg.offset(), neg.ld(), neg.rows(), sn, pos.cols());
         device.launch(k, new long[] {db.cols()}, null);
     }
 
@@ -198,7 +201,7 @@ public final class Gibbs implements AutoCloseable {
         if (r == 0) {
             return;
         }
-        Kernel k = device.kernel(FILE, "rbm_free_energy", Map.of("GAUSS", units == Units.GAUSSIAN ? "1" : "0")).args(f, f.offset(),
+        Kernel k = device.kernel(FILE, "rbm_free_energy", small(units)).args(f, f.offset(),
                 f.ld(), x, x.offset(), x.ld(), v, v.offset(), v.ld(), b, b.offset(), r, v.cols(), x.cols());
         device.launch(k, new long[] {r}, null);
     }
@@ -214,7 +217,7 @@ public final class Gibbs implements AutoCloseable {
         if (r == 0) {
             return;
         }
-        Kernel k = device.kernel(FILE, "rbm_energy").args(e, e.offset(), e.ld(), x, x.offset(), x.ld(), v, v.offset(), v.ld(), h,
+        Kernel k = device.kernel(FILE, "rbm_energy", small(Units.BERNOULLI)).args(e, e.offset(), e.ld(), x, x.offset(), x.ld(), v, v.offset(), v.ld(), h,
                 h.offset(), h.ld(), b, b.offset(), c, c.offset(), r, v.cols(), h.cols());
         device.launch(k, new long[] {r}, null);
     }
@@ -246,7 +249,7 @@ public final class Gibbs implements AutoCloseable {
             return;
         }
         long seed = rng.seed();
-        Kernel k = device.kernel(FILE, "pt_swap").args(v, v.offset(), v.ld(), h, h.offset(), h.ld(), e, e.offset(), e.ld(), temps,
+        Kernel k = device.kernel(FILE, "pt_swap", small(Units.BERNOULLI)).args(v, v.offset(), v.ld(), h, h.offset(), h.ld(), e, e.offset(), e.ld(), temps,
                 temps.offset(), accepted, attempted, accepted.offset(), parity, (int) counter, (int) (counter >>> 32), stream, (int) seed,
                 (int) (seed >>> 32), temperatures, c, v.cols(), h.cols());
         device.launch(k, new long[] {c, (temperatures + 1) / 2}, null);
@@ -265,7 +268,7 @@ public final class Gibbs implements AutoCloseable {
         if (r == 0) {
             return;
         }
-        Kernel k = device.kernel(FILE, "ais_log_weights").args(logw, logw.offset(), logw.ld(), x, x.offset(), x.ld(), s, s.offset(),
+        Kernel k = device.kernel(FILE, "ais_log_weights", small(Units.BERNOULLI)).args(logw, logw.offset(), logw.ld(), x, x.offset(), x.ld(), s, s.offset(),
                 s.ld(), t0, t1, r, x.cols());
         device.launch(k, new long[] {r}, null);
     }
@@ -278,12 +281,17 @@ public final class Gibbs implements AutoCloseable {
         if (h.size() == 0) {
             return;
         }
-        Kernel k = device.kernel(FILE, "rbm_enumerate_hidden").args(h, h.offset(), h.ld(), (int) start, h.rows(), h.cols());
+        Kernel k = device.kernel(FILE, "rbm_enumerate_hidden", small(Units.BERNOULLI)).args(h, h.offset(), h.ld(), (int) start, h.rows(), h.cols());
         device.launch(k, new long[] {h.cols(), h.rows()}, null);
     }
 
     /** f = c·h + Σ_i softplus(y_i) per row, y = hWᵀ + b: log p*(h).  f: R x 1; y: R x D; h: R x H; c: 1 x H. */
     public void hiddenLogMarginal(Tensor f, Tensor y, Tensor h, Tensor c) {
+        hiddenLogMarginal(f, y, h, c, Units.BERNOULLI);
+    }
+
+    /** As above; for Gaussian visible units f = c·h + |y|²/2 (add −|b|²/2 + (D/2)·log 2π to the log-sum-exp). */
+    public void hiddenLogMarginal(Tensor f, Tensor y, Tensor h, Tensor c, Units units) {
         int r = h.rows();
         if (f.rows() != r || f.cols() != 1 || y.rows() != r || c.cols() != h.cols()) {
             throw new IllegalArgumentException("hiddenLogMarginal: f " + f.shape() + ", y " + y.shape() + ", h " + h.shape() + ", c "
@@ -292,7 +300,7 @@ public final class Gibbs implements AutoCloseable {
         if (r == 0) {
             return;
         }
-        Kernel k = device.kernel(FILE, "rbm_hidden_log_marginal").args(f, f.offset(), f.ld(), y, y.offset(), y.ld(), h, h.offset(),
+        Kernel k = device.kernel(FILE, "rbm_hidden_log_marginal", small(units)).args(f, f.offset(), f.ld(), y, y.offset(), y.ld(), h, h.offset(),
                 h.ld(), c, c.offset(), r, y.cols(), h.cols());
         device.launch(k, new long[] {r}, null);
     }
@@ -307,9 +315,14 @@ public final class Gibbs implements AutoCloseable {
             return;
         }
         long seed = rng.seed();
-        Kernel k = device.kernel(FILE, "rbm_flip_one").args(vf, vf.offset(), vf.ld(), idx, idx.offset(), idx.ld(), v, v.offset(), v.ld(),
+        Kernel k = device.kernel(FILE, "rbm_flip_one", small(Units.BERNOULLI)).args(vf, vf.offset(), vf.ld(), idx, idx.offset(), idx.ld(), v, v.offset(), v.ld(),
                 (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), v.rows(), v.cols());
         device.launch(k, new long[] {v.rows()}, null);
+    }
+
+    /** Defines of the kernels other than the half-step (one build per unit kind). */
+    private static Map<String, String> small(Units units) {
+        return Map.of("GAUSS", units == Units.GAUSSIAN ? "1" : "0");
     }
 
     // ---- costs -------------------------------------------------------------------------------

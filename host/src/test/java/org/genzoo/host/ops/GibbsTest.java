@@ -127,22 +127,26 @@ class GibbsTest extends OnDevice {
     }
 
     @Test
-    void biasStatsAccumulatesScaledDifference() {
+    void biasStatsAccumulatesScaledSums() {
         long seed = 43;
-        int r = 93, c = 7;
-        float[] pos = Check.uniform(seed, r * c, 0, 1);
-        float[] neg = Check.uniform(seed + 1, r * c, 0, 1);
+        int rp = 93, rn = 33, c = 7;
+        float[] pos = Check.uniform(seed, rp * c, 0, 1);
+        float[] neg = Check.uniform(seed + 1, rn * c, 0, 1);
         float[] db0 = Check.uniform(seed + 2, c, -1, 1);
-        try (Gibbs g = new Gibbs(dev); Tensor tp = Tensor.of(dev, r, c, pos); Tensor tn = Tensor.of(dev, r, c, neg);
+        try (Gibbs g = new Gibbs(dev); Tensor tp = Tensor.of(dev, rp, c, pos); Tensor tn = Tensor.of(dev, rn, c, neg);
                 Tensor db = Tensor.of(dev, 1, c, db0)) {
-            g.biasStats(db, tp, tn, 1f / r);
+            g.biasStats(db, tp, -1f / rp, tn, 1f / rn);
             double[] ref = new double[c];
             for (int j = 0; j < c; j++) {
-                double s = 0;
-                for (int i = 0; i < r; i++) {
-                    s += neg[i * c + j] - pos[i * c + j];
+                double a = 0;
+                for (int i = 0; i < rp; i++) {
+                    a += pos[i * c + j];
                 }
-                ref[j] = db0[j] + s / r;
+                double b = 0;
+                for (int i = 0; i < rn; i++) {
+                    b += neg[i * c + j];
+                }
+                ref[j] = db0[j] - a / rp + b / rn;
             }
             Check.close(ref, db.toArray(), 1e-6, 1e-5, "biasStats seed " + seed);
         }
