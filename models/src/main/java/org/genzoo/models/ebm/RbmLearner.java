@@ -127,6 +127,11 @@ final class RbmLearner implements AutoCloseable {
         return chainV == null ? null : chainV.rows(0, chains);
     }
 
+    /** The visible states of the chains at temperature index t (PT), or of all chains (PCD). */
+    Tensor chainsAt(int t) {
+        return chainV == null ? null : chainV.rows(t * chains, (t + 1) * chains);
+    }
+
     /**
      * Writes the gradient statistics for {@code v0} (B x D) into the RBM's gradients (which the
      * trainer zeroed) and returns the monitor (owned here). {@code step} is 0-based.

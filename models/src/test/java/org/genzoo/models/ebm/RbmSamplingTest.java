@@ -134,4 +134,94 @@ class RbmSamplingTest extends OnDevice {
             assertEquals(exact, e.logZ(), 0.05, "seed " + seed + ": AIS " + e);
         }
     }
+
+    /** The visible marginal of the tempered joint p_β(v, h) ∝ exp(−β E(v, h)): the RBM with β·(W, b, c). */
+    static double[] exactTempered(Rbm r, double beta) {
+        int d = r.visibleUnits();
+        int h = r.hiddenUnits();
+        double[] w = Check.toDouble(r.weights().value().toArray());
+        double[] b = Check.toDouble(r.visibleBias().value().toArray());
+        double[] c = Check.toDouble(r.hiddenBias().value().toArray());
+        for (double[] a : new double[][] {w, b, c}) {
+            for (int i = 0; i < a.length; i++) {
+                a[i] *= beta;
+            }
+        }
+        double lz = GibbsReference.logZByVisible(w, b, c, d, h);
+        double[] p = new double[1 << d];
+        double[] v = new double[d];
+        for (int s = 0; s < p.length; s++) {
+            for (int q = 0; q < d; q++) {
+                v[q] = (s >> q) & 1;
+            }
+            p[s] = Math.exp(-GibbsReference.freeEnergy(v, 1, d, w, h, b, c, false)[0] - lz);
+        }
+        return p;
+    }
+
+    @Test
+    void parallelTemperingKeepsEveryTemperaturesDistribution() {
+        long seed = 107;
+        int d = 5, h = 3, chains = 200, burn = 50, sweeps = 400;
+        double[] betas = {1, 0.7, 0.4, 0.1};
+        try (Rbm r = tiny(seed, d, h, 2.0); Tensor data = Tensor.zeros(dev, 8, d);
+                RbmLearner l = new RbmLearner(r, RbmLearner.Method.PT, 1, chains, betas, new Rng(seed))) {
+            long[][] counts = new long[betas.length][1 << d];
+            for (int i = 0; i < burn + sweeps; i++) {
+                l.step(data, i);
+                if (i >= burn) {
+                    for (int t = 0; t < betas.length; t++) {
+                        count(l.chainsAt(t).toArray(), chains, d, counts[t]);
+                    }
+                }
+            }
+            for (int t = 0; t < betas.length; t++) {
+                double[] cs = chiSquare(thin(counts[t], 4), exactTempered(r, betas[t]));
+                assertTrue(cs[1] > P_MIN, "seed " + seed + " beta " + betas[t] + ": chi-square " + cs[0] + ", p = " + cs[1]);
+            }
+            // the test has power: the β = 1 chains are far from the β = 0.4 distribution
+            double[] wrong = chiSquare(thin(counts[0], 4), exactTempered(r, 0.4));
+            assertTrue(wrong[1] < P_MIN, "seed " + seed + ": chi-square cannot tell beta 1 from 0.4 (p = " + wrong[1] + ")");
+            for (double rate : l.swapRates()) {
+                assertTrue(rate > 0.05 && rate <= 1, "seed " + seed + ": swap rates " + java.util.Arrays.toString(l.swapRates()));
+            }
+        }
+    }
+
+    @Test
+    void gaussianExactLogZMatchesNumericalIntegration() {
+        long seed = 109;
+        int d = 2, h = 2;
+        try (Rbm r = new Rbm(dev, null, "g", d, h, Gibbs.Units.GAUSSIAN)) {
+            float[] w = Check.uniform(seed, d * h, -1, 1);
+            float[] b = Check.uniform(seed + 1, d, -1, 1);
+            float[] c = Check.uniform(seed + 2, h, -1, 1);
+            r.weights().value().write(w);
+            r.visibleBias().value().write(b);
+            r.hiddenBias().value().write(c);
+            // Z = Σ_h ∫ exp(−|v − b|²/2 + vWh + c·h) dv by the midpoint rule on [−14, 14]² (tails below e^-40)
+            double step = 0.01;
+            double z = 0;
+            for (int s = 0; s < (1 << h); s++) {
+                double ch = 0;
+                double[] wh = new double[d];
+                for (int j = 0; j < h; j++) {
+                    int hj = (s >> j) & 1;
+                    ch += c[j] * hj;
+                    for (int i = 0; i < d; i++) {
+                        wh[i] += w[i * h + j] * hj;
+                    }
+                }
+                double sum = 0;
+                for (double v0 = -14 + step / 2; v0 < 14; v0 += step) {
+                    double e0 = -0.5 * (v0 - b[0]) * (v0 - b[0]) + v0 * wh[0];
+                    for (double v1 = -14 + step / 2; v1 < 14; v1 += step) {
+                        sum += Math.exp(e0 - 0.5 * (v1 - b[1]) * (v1 - b[1]) + v1 * wh[1]);
+                    }
+                }
+                z += Math.exp(ch) * sum * step * step;
+            }
+            assertEquals(Math.log(z), LogZ.exact(r), 1e-4, "seed " + seed);
+        }
+    }
 }
