@@ -57,41 +57,44 @@ public class RbmFamily implements ModelFamily {
                 : "Gaussian-Bernoulli RBM (unit-variance visible units on standardized data), CD-k / PCD / parallel tempering";
     }
 
-    static Config read(JsonNode model, String pointer, List<SpecError> errors, boolean family) {
+    static Config read(JsonNode model, String pointer, List<SpecError> errors) {
         SpecReader r = new SpecReader(model, pointer, errors);
-        if (family) {
-            r.string("family", null, true);
-        }
+        r.string("family", null, true);
         Long hidden = r.integer("hidden", 500L, 1, 1 << 16);
+        Config c = readTraining(r, model, pointer, errors, hidden == null ? 1 : hidden.intValue());
+        r.finish();
+        return errors.isEmpty() ? c : null;
+    }
+
+    /** The training fields shared with the dbn family (method, k, chains, temperatures, minBeta, initScale). */
+    static Config readTraining(SpecReader r, JsonNode model, String pointer, List<SpecError> errors, int hidden) {
         String method = r.oneOf("method", "cd", false, List.of("cd", "pcd", "pt"));
         Long k = r.integer("k", 1L, 1, 10_000);
         Long chains = r.integer("chains", 100L, 1, 1 << 20);
         Long temps = r.integer("temperatures", 10L, 2, 1000);
         Double minBeta = r.number("minBeta", 0.5, 0, true, 1, false);
         Double init = r.number("initScale", 0.01, 0, false, 10, false);
-        if (family) {
-            r.finish();
-        }
-        if (!errors.isEmpty()) {
+        if (method == null || k == null || chains == null || temps == null || minBeta == null || init == null) {
             return null;
         }
-        if (!"pt".equals(method) && model.has("temperatures")) {
-            errors.add(new SpecError(SpecReader.pointer(pointer, "temperatures"), "no temperatures: they are used by \"method\": \"pt\" only",
-                    SpecReader.describe(model.get("temperatures"))));
+        if (!"pt".equals(method) && (model.has("temperatures") || model.has("minBeta"))) {
+            String f = model.has("temperatures") ? "temperatures" : "minBeta";
+            errors.add(new SpecError(SpecReader.pointer(pointer, f), "no " + f + ": it is used by \"method\": \"pt\" only",
+                    SpecReader.describe(model.get(f))));
             return null;
         }
         double[] betas = new double[temps.intValue()];
         for (int i = 0; i < betas.length; i++) {
             betas[i] = 1 - (1 - minBeta) * i / (betas.length - 1);
         }
-        return new Config(hidden.intValue(), RbmLearner.Method.valueOf(method.toUpperCase(java.util.Locale.ROOT)), k.intValue(),
-                chains.intValue(), betas, init.floatValue());
+        return new Config(hidden, RbmLearner.Method.valueOf(method.toUpperCase(java.util.Locale.ROOT)), k.intValue(), chains.intValue(),
+                betas, init.floatValue());
     }
 
     @Override
     public List<SpecError> validate(JsonNode model, String pointer) {
         List<SpecError> errors = new ArrayList<>();
-        read(model, pointer, errors, true);
+        read(model, pointer, errors);
         return errors;
     }
 
@@ -108,7 +111,7 @@ public class RbmFamily implements ModelFamily {
     @Override
     public TrainableModel create(Device device, JsonNode model, int dataDim, long seed) {
         List<SpecError> errors = new ArrayList<>();
-        Config c = read(model, "/model", errors, true);
+        Config c = read(model, "/model", errors);
         if (c == null) {
             throw new IllegalArgumentException("invalid rbm model: " + errors);
         }
@@ -117,7 +120,7 @@ public class RbmFamily implements ModelFamily {
 
     @Override
     public long estimateDeviceBytes(JsonNode model, int dataDim, int batchSize) {
-        Config c = read(model, "/model", new ArrayList<>(), true);
+        Config c = read(model, "/model", new ArrayList<>());
         if (c == null) {
             return 0;
         }
