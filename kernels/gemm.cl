@@ -396,9 +396,11 @@ typedef float8 floatv;
   {                                                                                                   \
     const int nvec_ = (TS) * TSK / VW;                                                                \
     for (int v_ = tid; v_ < nvec_; v_ += NTHREADS) {                                                  \
-      int r_, k_;                                                                                     \
-      if (CONTIG_K) { k_ = (v_ % (TSK / VW)) * VW; r_ = v_ / (TSK / VW); }                             \
-      else          { r_ = (v_ % ((TS) / VW)) * VW; k_ = v_ / ((TS) / VW); }                           \
+      /* quotient and remainder by hand: a '/' and '%' pair makes LLVM emit 'freeze', which      \
+         Oclgrind's uninitialized-value checker cannot interpret */                                   \
+      const int per_ = (CONTIG_K) ? TSK / VW : (TS) / VW;                                             \
+      const int q_ = v_ / per_, e0_ = (v_ - q_ * per_) * VW;                                          \
+      const int r_ = (CONTIG_K) ? q_ : e0_, k_ = (CONTIG_K) ? e0_ : q_;                                \
       const int gr_ = (r0) + r_, gk_ = (k0) + k_;                                                      \
       float t_[VW];                                                                                   \
       if (CONTIG_K) {                                                                                 \
