@@ -63,6 +63,11 @@
 #ifndef LEAKY_SLOPE
 #define LEAKY_SLOPE 0.01f
 #endif
+#ifndef GEMM_GPU
+#define GEMM_GPU 0
+#endif
+
+#if GEMM_GPU == 0 /* ======================== CPU variant: defines ======================== */
 #ifndef MR
 #define MR 8
 #endif
@@ -125,6 +130,8 @@
     t[i_] = shuffle2(x_, y_, TMLO##b); t[i_ + (b)] = shuffle2(x_, y_, TMHI##b); }
 #define TRANSPOSE16(t) { TSTAGE(8) TSTAGE(4) TSTAGE(2) TSTAGE(1) }
 
+#endif /* CPU variant: defines */
+
 /* ---- activation epilogue (ACTF: scalar or vector, ACTV: float16) ---- */
 #if ACT == 3
 inline float sig_f(float x) { const float e = exp(-fabs(x)); const float r = 1.0f / (1.0f + e); return x >= 0.0f ? r : e * r; }
@@ -150,6 +157,7 @@ inline float16 sig_f16(float16 x) { const float16 e = exp(-fabs(x)); const float
 #define ACTV(x) (x)
 #endif
 
+#if GEMM_GPU == 0 /* ======================== CPU variant: kernel gemm ======================== */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void GEMM_NAME(__global float* C, const int offC, const int ldc,
           __global const float* A, const int offA, const int lda,
@@ -324,3 +332,158 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
     }
   }
 }
+#endif /* CPU variant */
+
+#if GEMM_GPU == 1 /* ======================== GPU variant: kernel gemm_tiled ======================== */
+/*
+ * Same arguments and the same result as the CPU kernel, shaped for GPUs (after Nugteren's myGEMM
+ * steps 2-6): a 2-D work-group of RTSN x RTSM work-items computes a TSM x TSN block of C. Per
+ * TSK-slice of K the work-group copies op(A)[TSM x TSK] and op(B)[TSK x TSN] into __local tiles
+ * (coalesced: consecutive work-items read consecutive addresses along each matrix's contiguous
+ * dimension, VW floats at a time when the matrix's offset and leading dimension are multiples of
+ * VW, zero-filled outside the matrix), then every work-item accumulates its WPTM x WPTN register
+ * block (rows tidm + i*RTSM, columns tidn + j*RTSN: strided, so the work-items of a warp read
+ * consecutive local addresses and write consecutive columns of C). Summation order is fixed: the
+ * result does not depend on the launch.
+ *
+ * LAUNCH: local = { TSN / WPTN, TSM / WPTM },
+ *         global = { ceil(N / TSN) * TSN / WPTN, ceil(M / TSM) * TSM / WPTM }.
+ * DEFINES (defaults in brackets): TSM [64], TSN [64] block of C per work-group; TSK [16] K-slice;
+ *   WPTM [4], WPTN [4] register block per work-item; VW [4] vector width of global loads (1, 2, 4
+ *   or 8; divides TSK, TSM and TSN); PAD [1] floats of padding per local-tile row (bank conflicts).
+ * __local use = 4 * TSK * (TSM + TSN + 2 * PAD) bytes (defaults: 8.3 KiB).
+ */
+#ifndef TSM
+#define TSM 64
+#endif
+#ifndef TSN
+#define TSN 64
+#endif
+#ifndef TSK
+#define TSK 16
+#endif
+#ifndef WPTM
+#define WPTM 4
+#endif
+#ifndef WPTN
+#define WPTN 4
+#endif
+#ifndef VW
+#define VW 4
+#endif
+#ifndef PAD
+#define PAD 1
+#endif
+#define RTSM (TSM / WPTM)
+#define RTSN (TSN / WPTN)
+#define NTHREADS (RTSM * RTSN)
+#define LDAS (TSM + PAD)
+#define LDBS (TSN + PAD)
+#if (TSM % WPTM) != 0 || (TSN % WPTN) != 0
+#error "TSM must be a multiple of WPTM and TSN of WPTN"
+#endif
+#if (TSK % VW) != 0 || (TSM % VW) != 0 || (TSN % VW) != 0
+#error "VW must divide TSK, TSM and TSN"
+#endif
+
+#if VW == 1
+typedef float floatv;
+#define VLOADS(p, t) { (t)[0] = *(p); }
+#elif VW == 2
+typedef float2 floatv;
+#define VLOADS(p, t) { vstore2(*(__global const float2*)(p), 0, (t)); }
+#elif VW == 4
+typedef float4 floatv;
+#define VLOADS(p, t) { vstore4(*(__global const float4*)(p), 0, (t)); }
+#elif VW == 8
+typedef float8 floatv;
+#define VLOADS(p, t) { vstore8(*(__global const float8*)(p), 0, (t)); }
+#else
+#error "VW must be 1, 2, 4 or 8"
+#endif
+
+/*
+ * Copies the TS x TSK tile of op(X) starting at (r0, k0) into Xs[k][r] (row length LDX), zero
+ * outside R x K. CONTIG_K: X's contiguous dimension is k (element (r, k) at X[r*ld + k]); else r
+ * (element at X[k*ld + r]). aligned: X's offset and ld are multiples of VW.
+ */
+#define LOAD_TILE(Xs, LDX, X, ld, R, K, r0, k0, TS, CONTIG_K, aligned)                               \
+  {                                                                                                   \
+    const int nvec_ = (TS) * TSK / VW;                                                                \
+    for (int v_ = tid; v_ < nvec_; v_ += NTHREADS) {                                                  \
+      /* quotient and remainder by hand: a '/' and '%' pair makes LLVM emit 'freeze', which      \
+         Oclgrind's uninitialized-value checker cannot interpret */                                   \
+      const int per_ = (CONTIG_K) ? TSK / VW : (TS) / VW;                                             \
+      const int q_ = v_ / per_, e0_ = (v_ - q_ * per_) * VW;                                          \
+      const int r_ = (CONTIG_K) ? q_ : e0_, k_ = (CONTIG_K) ? e0_ : q_;                                \
+      const int gr_ = (r0) + r_, gk_ = (k0) + k_;                                                      \
+      float t_[VW];                                                                                   \
+      if (CONTIG_K) {                                                                                 \
+        if ((aligned) && gr_ < (R) && gk_ + VW <= (K)) VLOADS((X) + (size_t)gr_ * (ld) + gk_, t_)    \
+        else for (int e_ = 0; e_ < VW; e_++)                                                          \
+          t_[e_] = (gr_ < (R) && gk_ + e_ < (K)) ? (X)[(size_t)gr_ * (ld) + gk_ + e_] : 0.0f;         \
+        for (int e_ = 0; e_ < VW; e_++) Xs[(k_ + e_) * (LDX) + r_] = t_[e_];                          \
+      } else {                                                                                        \
+        if ((aligned) && gk_ < (K) && gr_ + VW <= (R)) VLOADS((X) + (size_t)gk_ * (ld) + gr_, t_)    \
+        else for (int e_ = 0; e_ < VW; e_++)                                                          \
+          t_[e_] = (gk_ < (K) && gr_ + e_ < (R)) ? (X)[(size_t)gk_ * (ld) + gr_ + e_] : 0.0f;         \
+        for (int e_ = 0; e_ < VW; e_++) Xs[k_ * (LDX) + r_ + e_] = t_[e_];                            \
+      }                                                                                               \
+    }                                                                                                 \
+  }
+
+__kernel __attribute__((reqd_work_group_size(RTSN, RTSM, 1)))
+void gemm_tiled(__global float* C, const int offC, const int ldc,
+                __global const float* A, const int offA, const int lda,
+                __global const float* B, const int offB, const int ldb,
+                __global const float* bias, const int offBias,
+                const int M, const int N, const int K, const float alpha, const float beta)
+{
+  __local float As[TSK * LDAS];   /* op(A) slice, k-major: As[k][m] */
+  __local float Bs[TSK * LDBS];   /* op(B) slice, k-major: Bs[k][n] */
+
+  const int tidn = get_local_id(0), tidm = get_local_id(1);
+  const int tid = tidm * RTSN + tidn;
+  const int n0 = get_group_id(0) * TSN, m0 = get_group_id(1) * TSM;
+  /* vector loads only where every vector starts on a VW-float boundary (uniform per launch) */
+  const bool alignA = (offA % VW) == 0 && (lda % VW) == 0;
+  const bool alignB = (offB % VW) == 0 && (ldb % VW) == 0;
+  C += offC; A += offA; B += offB; bias += offBias;
+
+  float acc[WPTM][WPTN];
+  _Pragma("unroll") for (int i = 0; i < WPTM; i++) _Pragma("unroll") for (int j = 0; j < WPTN; j++) acc[i][j] = 0.0f;
+
+  for (int k0 = 0; k0 < K; k0 += TSK) {
+    LOAD_TILE(As, LDAS, A, lda, M, K, m0, k0, TSM, TRANS_A == 0, alignA)
+    LOAD_TILE(Bs, LDBS, B, ldb, N, K, n0, k0, TSN, TRANS_B == 1, alignB)
+    barrier(CLK_LOCAL_MEM_FENCE);
+    _Pragma("unroll") for (int k = 0; k < TSK; k++) {
+      float a[WPTM], b[WPTN];
+      _Pragma("unroll") for (int i = 0; i < WPTM; i++) a[i] = As[k * LDAS + tidm + i * RTSM];
+      _Pragma("unroll") for (int j = 0; j < WPTN; j++) b[j] = Bs[k * LDBS + tidn + j * RTSN];
+      _Pragma("unroll") for (int i = 0; i < WPTM; i++)
+        _Pragma("unroll") for (int j = 0; j < WPTN; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+
+  /* epilogue: alpha, beta*C (C not read when beta == 0), bias, activation */
+  _Pragma("unroll") for (int i = 0; i < WPTM; i++) {
+    const int m = m0 + tidm + i * RTSM;
+    if (m < M) {
+      __global float* crow = C + (size_t)m * ldc;
+      _Pragma("unroll") for (int j = 0; j < WPTN; j++) {
+        const int n = n0 + tidn + j * RTSN;
+        if (n < N) {
+          float y = alpha * acc[i][j];
+          if (beta != 0.0f) y = fma(beta, crow[n], y);
+#if HAS_BIAS
+          y += bias[n];
+#endif
+          crow[n] = ACTF(y);
+        }
+      }
+    }
+  }
+}
+#endif /* GPU variant */

@@ -20,6 +20,8 @@ public final class Device implements AutoCloseable {
     private final Object queue;
     private final ProgramCache programs;
     private final BufferPool pool;
+    /** CL_DEVICE_MAX_WORK_ITEM_SIZES; its length is the number of dimensions the device launches. */
+    private final long[] maxWorkItemSizes;
     private final AtomicLong allocatedBytes = new AtomicLong();
     private ByteBuffer staging = ByteBuffer.allocateDirect(1 << 16).order(ByteOrder.nativeOrder());
 
@@ -28,6 +30,7 @@ public final class Device implements AutoCloseable {
     private long launches;
     private final List<Pending> pending = new ArrayList<>();
     private final Map<Class<?>, Object> shared = new java.util.LinkedHashMap<>();
+    private final Map<String, Tuning> tunings = new java.util.HashMap<>();
 
     private record Pending(String kernel, Object event) {
     }
@@ -51,6 +54,7 @@ public final class Device implements AutoCloseable {
             }
         }
         this.queue = q;
+        this.maxWorkItemSizes = api.maxWorkItemSizes(info);
         this.programs = new ProgramCache(api, info, context, cacheDir);
         this.pool = new BufferPool(this);
     }
@@ -74,6 +78,11 @@ public final class Device implements AutoCloseable {
         return info;
     }
 
+    /** The largest local size along each dimension (CL_DEVICE_MAX_WORK_ITEM_SIZES); a copy. */
+    public long[] maxWorkItemSizes() {
+        return maxWorkItemSizes.clone();
+    }
+
     Object queue() {
         return queue;
     }
@@ -93,6 +102,11 @@ public final class Device implements AutoCloseable {
 
     public Kernel kernel(String file, String name) {
         return kernel(file, name, Map.of());
+    }
+
+    /** The tunables of an op family on this device, read once (see {@link Tuning}). */
+    public Tuning tuning(String family) {
+        return tunings.computeIfAbsent(family, f -> Tuning.load(f, info));
     }
 
     /**
@@ -160,12 +174,15 @@ public final class Device implements AutoCloseable {
     /**
      * Enqueues a kernel. {@code local} may be null; when given, each global size is rounded up to a
      * multiple of it (kernels guard their tails). Every {@code sampleEvery}-th launch is profiled
-     * when a timing listener is set.
+     * when a timing listener is set. A configuration over a device limit is refused before anything
+     * is enqueued ({@link LaunchRefusedException}); a failing enqueue names the kernel, its defines
+     * and its sizes.
      */
     public void launch(Kernel k, long[] global, long[] local) {
         long[] g = roundUp(global, local);
+        check(k, g, local);
         boolean sample = timingListener != null && sampleEvery > 0 && (launches++ % sampleEvery == 0);
-        Object ev = api.enqueueKernel(queue, k.handle(), g, local, sample);
+        Object ev = enqueue(k, g, local, sample);
         if (sample) {
             pending.add(new Pending(k.name(), ev));
             if (pending.size() >= 256) {
@@ -176,13 +193,68 @@ public final class Device implements AutoCloseable {
 
     /** Enqueues, waits, and returns the kernel's device time in nanoseconds from its profiling event. */
     public long launchTimed(Kernel k, long[] global, long[] local) {
-        Object ev = api.enqueueKernel(queue, k.handle(), roundUp(global, local), local, true);
+        long[] g = roundUp(global, local);
+        check(k, g, local);
+        Object ev = enqueue(k, g, local, true);
         try {
             api.waitForEvent(ev);
             long[] t = api.eventProfile(ev);
             return t[3] - t[2];
         } finally {
             api.release(ev);
+        }
+    }
+
+    private Object enqueue(Kernel k, long[] g, long[] local, boolean wantEvent) {
+        try {
+            return api.enqueueKernel(queue, k.handle(), g, local, wantEvent);
+        } catch (org.genzoo.host.cl.ClException e) {
+            throw new org.genzoo.host.cl.ClException("clEnqueueNDRangeKernel", e.status(), k.describe() + ", global "
+                    + Kernel.sizes(g) + ", local " + Kernel.sizes(local) + " on " + info.name());
+        }
+    }
+
+    /**
+     * Refuses a launch that the device cannot run: more dimensions than it has, a local size over
+     * CL_DEVICE_MAX_WORK_ITEM_SIZES, a work-group over the kernel's CL_KERNEL_WORK_GROUP_SIZE, or
+     * static plus argument {@code __local} memory over CL_DEVICE_LOCAL_MEM_SIZE.
+     */
+    public void check(Kernel k, long[] global, long[] local) {
+        String what = k.describe() + ", global " + Kernel.sizes(global) + ", local " + Kernel.sizes(local) + " on "
+                + info.name() + ": ";
+        if (global.length < 1 || global.length > maxWorkItemSizes.length) {
+            throw new LaunchRefusedException(what + global.length + " dimensions, the device launches 1 to "
+                    + maxWorkItemSizes.length);
+        }
+        for (long x : global) {
+            if (x < 1) {
+                throw new LaunchRefusedException(what + "every global size must be at least 1");
+            }
+        }
+        if (local != null) {
+            if (local.length != global.length) {
+                throw new LaunchRefusedException(what + "local has " + local.length + " dimensions, global " + global.length);
+            }
+            long items = 1;
+            for (int i = 0; i < local.length; i++) {
+                if (local[i] < 1 || local[i] > maxWorkItemSizes[i]) {
+                    throw new LaunchRefusedException(what + "local size " + local[i] + " in dimension " + i
+                            + " exceeds the device's limit " + maxWorkItemSizes[i] + " (CL_DEVICE_MAX_WORK_ITEM_SIZES "
+                            + java.util.Arrays.toString(maxWorkItemSizes) + ")");
+                }
+                items *= local[i];
+            }
+            long wg = Math.min(k.info().workGroupSize(), info.maxWorkGroupSize());
+            if (items > wg) {
+                throw new LaunchRefusedException(what + "a work-group of " + items + " work-items exceeds the limit " + wg
+                        + " (CL_KERNEL_WORK_GROUP_SIZE " + k.info().workGroupSize() + ", CL_DEVICE_MAX_WORK_GROUP_SIZE "
+                        + info.maxWorkGroupSize() + ")");
+            }
+        }
+        long lm = k.localMemBytes();
+        if (lm > info.localMemBytes()) {
+            throw new LaunchRefusedException(what + lm + " bytes of __local memory exceed the device's "
+                    + info.localMemBytes() + " (CL_DEVICE_LOCAL_MEM_SIZE)");
         }
     }
 

@@ -1,6 +1,11 @@
 package org.genzoo.host;
 
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
 import org.genzoo.host.cl.ClApi;
+import org.genzoo.host.cl.ClDeviceInfo;
+import org.genzoo.host.cl.ClKernelInfo;
 
 /**
  * One kernel of a built program. Set arguments, then launch on a device's queue. Not thread-safe:
@@ -10,11 +15,20 @@ public final class Kernel {
     private final ClApi api;
     private final Object handle;
     private final String name;
+    private final ClDeviceInfo device;
+    private final Map<String, String> defines;
+    /** What the device says about this kernel, asked once before any {@code __local} argument is set. */
+    private final ClKernelInfo info;
+    /** Bytes of the {@code __local} arguments currently set, by argument index. */
+    private final Map<Integer, Long> localArgs = new TreeMap<>();
 
-    Kernel(ClApi api, Object handle, String name) {
+    Kernel(ClApi api, Object handle, String name, ClDeviceInfo device, Map<String, String> defines) {
         this.api = api;
         this.handle = handle;
         this.name = name;
+        this.device = device;
+        this.defines = new TreeMap<>(defines);
+        this.info = api.kernelInfo(handle, device);
     }
 
     /** "file.cl:kernel_name". */
@@ -22,8 +36,34 @@ public final class Kernel {
         return name;
     }
 
+    /** The {@code -D} defines the kernel's program was built with, sorted by name. */
+    public Map<String, String> defines() {
+        return defines;
+    }
+
+    /**
+     * The device's limits for this kernel: the work-group size it can launch with, its preferred
+     * multiple, and its static {@code __local} use (without local arguments).
+     */
+    public ClKernelInfo info() {
+        return info;
+    }
+
+    /** Static {@code __local} bytes plus the {@code __local} arguments set now. */
+    public long localMemBytes() {
+        long sum = info.localMemBytes();
+        for (long b : localArgs.values()) {
+            sum += b;
+        }
+        return sum;
+    }
+
     Object handle() {
         return handle;
+    }
+
+    ClDeviceInfo device() {
+        return device;
     }
 
     /** Size in bytes of a __local argument. */
@@ -42,6 +82,12 @@ public final class Kernel {
     }
 
     public Kernel set(int i, Object v) {
+        if (v instanceof Local l) {
+            api.setArgLocal(handle, i, l.bytes());
+            localArgs.put(i, l.bytes());
+            return this;
+        }
+        localArgs.remove(i);
         if (v instanceof DeviceBuffer b) {
             api.setArgBuffer(handle, i, b.handle());
         } else if (v instanceof Tensorlike t) {
@@ -52,13 +98,20 @@ public final class Kernel {
             api.setArgFloat(handle, i, x);
         } else if (v instanceof Long x) {
             api.setArgLong(handle, i, x);
-        } else if (v instanceof Local l) {
-            api.setArgLocal(handle, i, l.bytes());
         } else {
             throw new IllegalArgumentException(name + ": argument " + i + " has unsupported type "
                     + (v == null ? "null" : v.getClass().getName()));
         }
         return this;
+    }
+
+    /** "file.cl:kernel [A=1, B=2]" for error messages. */
+    String describe() {
+        return name + " " + (defines.isEmpty() ? "(no defines)" : "with defines " + defines);
+    }
+
+    static String sizes(long[] s) {
+        return s == null ? "(driver's choice)" : Arrays.toString(s);
     }
 
     /** Anything backed by one device buffer (tensors) can be passed as a kernel argument. */

@@ -119,7 +119,7 @@ public final class ProgramCache implements AutoCloseable {
                 handle = api.createProgramFromBinary(context, device, Files.readAllBytes(bin));
                 api.buildProgram(handle, device, options);
                 loadedFromDisk++;
-                return new Program(api, handle, file);
+                return new Program(api, handle, file, device, defines);
             } catch (ClException | IOException e) {
                 LOG.log(Level.FINE, "cached binary " + bin + " unusable, rebuilding from source", e);
                 if (handle != null) {
@@ -139,7 +139,7 @@ public final class ProgramCache implements AutoCloseable {
         if (bin != null) {
             store(bin, handle);
         }
-        return new Program(api, handle, file);
+        return new Program(api, handle, file, device, defines);
     }
 
     private String safeLog(Object handle) {

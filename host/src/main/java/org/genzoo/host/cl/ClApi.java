@@ -79,6 +79,16 @@ public interface ClApi {
 
     void finish(Object queue);
 
+    /** CL_DEVICE_MAX_WORK_ITEM_SIZES: the largest local size along each dimension (its length is the number of dimensions). */
+    long[] maxWorkItemSizes(ClDeviceInfo device);
+
+    /**
+     * What the device says about one built kernel (clGetKernelWorkGroupInfo): the largest work-group
+     * it can launch with, its preferred work-group size multiple, and the local and private memory it
+     * uses. Local memory includes the {@code __local} arguments set so far.
+     */
+    ClKernelInfo kernelInfo(Object kernel, ClDeviceInfo device);
+
     /** Releases any handle made by this binding (context, queue, buffer, program, kernel, event). */
     void release(Object handle);
 }

@@ -236,6 +236,38 @@ public final class JoclApi implements ClApi {
     }
 
     @Override
+    public long[] maxWorkItemSizes(ClDeviceInfo device) {
+        cl_device_id dev = (cl_device_id) device.handle();
+        int dims = (int) deviceInt(dev, ClKernelInfo.CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS);
+        long[] v = new long[dims];
+        check("clGetDeviceInfo(CL_DEVICE_MAX_WORK_ITEM_SIZES)", clGetDeviceInfo(dev, ClKernelInfo.CL_DEVICE_MAX_WORK_ITEM_SIZES,
+                (long) Sizeof.size_t * dims, Pointer.to(v), null));
+        return v;
+    }
+
+    @Override
+    public ClKernelInfo kernelInfo(Object kernel, ClDeviceInfo device) {
+        cl_kernel k = (cl_kernel) kernel;
+        cl_device_id dev = (cl_device_id) device.handle();
+        return new ClKernelInfo(kernelSizeT(k, dev, ClKernelInfo.CL_KERNEL_WORK_GROUP_SIZE),
+                kernelSizeT(k, dev, ClKernelInfo.CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE),
+                kernelULong(k, dev, ClKernelInfo.CL_KERNEL_LOCAL_MEM_SIZE),
+                kernelULong(k, dev, ClKernelInfo.CL_KERNEL_PRIVATE_MEM_SIZE));
+    }
+
+    private static long kernelSizeT(cl_kernel k, cl_device_id dev, int param) {
+        long[] v = new long[1];
+        check("clGetKernelWorkGroupInfo", clGetKernelWorkGroupInfo(k, dev, param, Sizeof.size_t, Pointer.to(v), null));
+        return v[0];
+    }
+
+    private static long kernelULong(cl_kernel k, cl_device_id dev, int param) {
+        long[] v = new long[1];
+        check("clGetKernelWorkGroupInfo", clGetKernelWorkGroupInfo(k, dev, param, Sizeof.cl_ulong, Pointer.to(v), null));
+        return v[0];
+    }
+
+    @Override
     public Object createKernel(Object program, String name) {
         int[] err = new int[1];
         cl_kernel k = clCreateKernel((cl_program) program, name, err);

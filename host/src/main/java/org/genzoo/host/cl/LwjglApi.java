@@ -287,6 +287,39 @@ public final class LwjglApi implements ClApi {
     }
 
     @Override
+    public long[] maxWorkItemSizes(ClDeviceInfo device) {
+        long id = dev(device).id();
+        int dims = deviceInt(id, ClKernelInfo.CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS);
+        try (MemoryStack stack = stackPush()) {
+            PointerBuffer v = stack.mallocPointer(dims);
+            check("clGetDeviceInfo(CL_DEVICE_MAX_WORK_ITEM_SIZES)", clGetDeviceInfo(id, ClKernelInfo.CL_DEVICE_MAX_WORK_ITEM_SIZES, v, null));
+            long[] out = new long[dims];
+            for (int i = 0; i < dims; i++) {
+                out[i] = v.get(i);
+            }
+            return out;
+        }
+    }
+
+    @Override
+    public ClKernelInfo kernelInfo(Object kernel, ClDeviceInfo device) {
+        long k = ((Kern) kernel).h();
+        long id = dev(device).id();
+        try (MemoryStack stack = stackPush()) {
+            PointerBuffer p = stack.mallocPointer(1);
+            LongBuffer l = stack.mallocLong(1);
+            check("clGetKernelWorkGroupInfo", clGetKernelWorkGroupInfo(k, id, ClKernelInfo.CL_KERNEL_WORK_GROUP_SIZE, p, null));
+            long wg = p.get(0);
+            check("clGetKernelWorkGroupInfo", clGetKernelWorkGroupInfo(k, id, ClKernelInfo.CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE, p, null));
+            long mult = p.get(0);
+            check("clGetKernelWorkGroupInfo", clGetKernelWorkGroupInfo(k, id, ClKernelInfo.CL_KERNEL_LOCAL_MEM_SIZE, l, null));
+            long local = l.get(0);
+            check("clGetKernelWorkGroupInfo", clGetKernelWorkGroupInfo(k, id, ClKernelInfo.CL_KERNEL_PRIVATE_MEM_SIZE, l, null));
+            return new ClKernelInfo(wg, mult, local, l.get(0));
+        }
+    }
+
+    @Override
     public Object createKernel(Object program, String name) {
         try (MemoryStack stack = stackPush()) {
             IntBuffer err = stack.mallocInt(1);

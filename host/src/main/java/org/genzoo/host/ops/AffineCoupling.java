@@ -3,6 +3,8 @@ package org.genzoo.host.ops;
 import java.util.Map;
 import org.genzoo.host.Device;
 import org.genzoo.host.Kernel;
+import org.genzoo.host.Tuning;
+import org.genzoo.host.WorkGroups;
 import org.genzoo.host.tensor.Tensor;
 
 /**
@@ -17,10 +19,25 @@ import org.genzoo.host.tensor.Tensor;
  */
 public final class AffineCoupling {
     public static final String FILE = "coupling.cl";
-    /** Rows narrower than this run one row per work-item; wider rows get {@link #WIDE_LX} work-items and a tree sum. */
-    static final int WIDE_FROM = 32;
-    static final int WIDE_LX = 64;
-    static final int NARROW_LY = 64;
+
+    /**
+     * This device's launch shape (kernels/tuning/coupling.properties). Rows narrower than WIDE_FROM
+     * run one row per work-item, NARROW_LY rows per work-group; wider rows get WIDE_LX work-items
+     * and a tree sum. The backward runs BACKWARD_WG work-items per 2-D work-group, at most
+     * BACKWARD_LX along a row. Defaults: 32, 64, 64, 64 and 16, capped by the device's work-group
+     * limits.
+     */
+    private record Shape(int wideFrom, int wideLx, int narrowLy, int backwardWg, int backwardLx) {
+        static Shape of(Device d) {
+            Tuning t = d.tuning("coupling");
+            int wg = t.getInt("BACKWARD_WG", WorkGroups.pow2(d, 64, 0));
+            return new Shape(t.getInt("WIDE_FROM", 32),
+                    WorkGroups.requirePow2(t, "WIDE_LX", t.getInt("WIDE_LX", WorkGroups.pow2(d, 64, 0))),
+                    t.getInt("NARROW_LY", WorkGroups.pow2(d, 64, 1)),
+                    WorkGroups.requirePow2(t, "BACKWARD_WG", wg),
+                    Math.min(wg, WorkGroups.requirePow2(t, "BACKWARD_LX", t.getInt("BACKWARD_LX", 16))));
+        }
+    }
 
     private AffineCoupling() {
     }
@@ -61,9 +78,10 @@ public final class AffineCoupling {
         if (b == 0) {
             return;
         }
-        int lx = d >= WIDE_FROM ? WIDE_LX : 1;
-        int ly = lx == 1 ? NARROW_LY : 1;
         Device dev = in.device();
+        Shape shape = dev.shared(Shape.class, Shape::of);
+        int lx = d >= shape.wideFrom() ? shape.wideLx() : 1;
+        int ly = lx == 1 ? shape.narrowLy() : 1;
         Kernel k = dev.kernel(FILE, name, Map.of("LX", Integer.toString(lx), "LY", Integer.toString(ly))).args(
                 out, out.offset(), out.ld(), logdet, logdet.offset(), logdet.ld(), in, in.offset(), in.ld(),
                 h, h.offset(), h.ld(), mask, bound, b, d);
@@ -89,8 +107,9 @@ public final class AffineCoupling {
         Kernel k = dev.kernel(FILE, "affine_coupling_backward").args(din, din.offset(), din.ld(), dh, dh.offset(), dh.ld(),
                 dout, dout.offset(), dout.ld(), dlogdet, dlogdet.offset(), dlogdet.ld(), in, in.offset(), in.ld(),
                 h, h.offset(), h.ld(), mask, bound, beta, direction, b, d);
-        long lx = Math.min(16, ceilPow2(d));
-        long ly = 64 / lx;
+        Shape shape = dev.shared(Shape.class, Shape::of);
+        long lx = WorkGroups.pow2Cap(d, shape.backwardLx());
+        long ly = shape.backwardWg() / lx;
         dev.launch(k, new long[] {ceil(d, lx) * lx, ceil(b, ly) * ly}, new long[] {lx, ly});
     }
 
@@ -128,13 +147,5 @@ public final class AffineCoupling {
 
     private static long ceil(long a, long b) {
         return (a + b - 1) / b;
-    }
-
-    private static long ceilPow2(int v) {
-        long p = 1;
-        while (p < v) {
-            p <<= 1;
-        }
-        return p;
     }
 }

@@ -3,6 +3,8 @@ package org.genzoo.host.ops;
 import org.genzoo.host.Device;
 import org.genzoo.host.DeviceBuffer;
 import org.genzoo.host.Kernel;
+import org.genzoo.host.Tuning;
+import org.genzoo.host.WorkGroups;
 import org.genzoo.host.tensor.Tensor;
 
 /**
@@ -43,8 +45,12 @@ public final class AutoregressiveUpdate {
         Device dev = x.device();
         Kernel k = dev.kernel("made.cl", "made_autoregressive_update").args(x, x.offset(), x.ld(), z, z.offset(), z.ld(),
                 h, h.offset(), h.ld(), degree, step, bound, b, d);
-        long lx = Math.min(16, Integer.highestOneBit(Math.max(1, d - 1)) << 1);
-        long ly = 64 / lx;
+        // UPDATE_WG work-items per work-group, at most UPDATE_LX along a row (kernels/tuning/made.properties).
+        Tuning t = dev.tuning("made");
+        int wg = WorkGroups.requirePow2(t, "UPDATE_WG", t.getInt("UPDATE_WG", WorkGroups.pow2(dev, 64, 0)));
+        int maxLx = Math.min(wg, WorkGroups.requirePow2(t, "UPDATE_LX", t.getInt("UPDATE_LX", 16)));
+        long lx = WorkGroups.pow2Cap(d, maxLx);
+        long ly = wg / lx;
         dev.launch(k, new long[] {ceil(d, lx) * lx, ceil(b, ly) * ly}, new long[] {lx, ly});
     }
 

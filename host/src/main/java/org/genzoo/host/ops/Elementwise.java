@@ -3,6 +3,8 @@ package org.genzoo.host.ops;
 import java.util.Map;
 import org.genzoo.host.Device;
 import org.genzoo.host.Kernel;
+import org.genzoo.host.Tuning;
+import org.genzoo.host.WorkGroups;
 import org.genzoo.host.tensor.Tensor;
 
 /**
@@ -21,8 +23,18 @@ import org.genzoo.host.tensor.Tensor;
  */
 public final class Elementwise {
     private static final String FILE = "elementwise.cl";
-    /** Work-items per work-group (a power of two), shaped to the tensor by {@link #local}. */
-    private static final int WG = 256;
+
+    /**
+     * This device's launch shape (kernels/tuning/elementwise.properties): WG work-items per 2-D
+     * work-group (a power of two), shaped to each tensor by {@link #local}. Default: 256 or the
+     * device's largest power-of-two work-group below it.
+     */
+    private record Shape(int wg) {
+        static Shape of(Device d) {
+            Tuning t = Tuning.load("elementwise", d.info());
+            return new Shape(WorkGroups.requirePow2(t, "WG", t.getInt("WG", WorkGroups.pow2(d, 256, 0))));
+        }
+    }
 
     private Elementwise() {
     }
@@ -115,7 +127,7 @@ public final class Elementwise {
         Device d = y.device();
         Kernel k = d.kernel(FILE, kernel).args(y, y.offset(), y.ld(), a, a.offset(), a.ld(), b, b.offset(), b.ld(),
                 beta, y.rows(), y.cols());
-        d.launch(k, global(y), local(y.rows(), y.cols()));
+        d.launch(k, global(y), local(d, y.rows(), y.cols()));
     }
 
     /** y = s * x.  y, x: R x C. */
@@ -138,7 +150,7 @@ public final class Elementwise {
         Device d = y.device();
         Kernel k = d.kernel(FILE, "axpby").args(y, y.offset(), y.ld(), x, x.offset(), x.ld(), alpha, beta, y.rows(),
                 y.cols());
-        d.launch(k, global(y), local(y.rows(), y.cols()));
+        d.launch(k, global(y), local(d, y.rows(), y.cols()));
     }
 
     /** y[r, c] = x[r, c] + b[c] (bias add).  y, x: R x C; b: 1 x C. */
@@ -154,7 +166,7 @@ public final class Elementwise {
         Device d = y.device();
         Kernel k = d.kernel(FILE, "add_row").args(y, y.offset(), y.ld(), x, x.offset(), x.ld(), b, b.offset(),
                 y.rows(), y.cols());
-        d.launch(k, global(y), local(y.rows(), y.cols()));
+        d.launch(k, global(y), local(d, y.rows(), y.cols()));
     }
 
     /**
@@ -183,7 +195,7 @@ public final class Elementwise {
         Device d = y.device();
         Kernel k = d.kernel(FILE, "unary_forward", Map.of("OP", f.define)).args(y, y.offset(), y.ld(), x, x.offset(),
                 x.ld(), p, y.rows(), y.cols());
-        d.launch(k, global(y), local(y.rows(), y.cols()));
+        d.launch(k, global(y), local(d, y.rows(), y.cols()));
     }
 
     /**
@@ -202,7 +214,7 @@ public final class Elementwise {
         Device d = dx.device();
         Kernel k = d.kernel(FILE, "unary_backward", Map.of("OP", f.define)).args(dx, dx.offset(), dx.ld(), dy,
                 dy.offset(), dy.ld(), saved, saved.offset(), saved.ld(), p, beta, dx.rows(), dx.cols());
-        d.launch(k, global(dx), local(dx.rows(), dx.cols()));
+        d.launch(k, global(dx), local(d, dx.rows(), dx.cols()));
     }
 
     public static void relu(Tensor y, Tensor x) {
@@ -334,19 +346,14 @@ public final class Elementwise {
         return new long[] {t.cols(), t.rows()};
     }
 
-    /** A 2-D work-group of at most WG items, powers of two, no wider or taller than the tensor needs. */
-    static long[] local(int R, int C) {
-        int lx = pow2Cap(C, WG);
-        int ly = pow2Cap(R, WG / lx);
-        return new long[] {lx, ly};
+    /** A 2-D work-group of at most this device's WG items, powers of two, no wider or taller than the tensor needs. */
+    static long[] local(Device d, int R, int C) {
+        return WorkGroups.local2d(d.shared(Shape.class, Shape::of).wg(), R, C);
     }
 
     /** The smallest power of two >= n, but at most {@code cap} (a power of two). */
     static int pow2Cap(int n, int cap) {
-        if (n >= cap) {
-            return cap;
-        }
-        return n <= 1 ? 1 : Integer.highestOneBit(n - 1) << 1;
+        return WorkGroups.pow2Cap(n, cap);
     }
 
     static void sameDevice(Tensor first, Tensor... others) {

@@ -30,7 +30,7 @@ public final class Gather {
         }
         Kernel k = device.kernel("tensor.cl", "gather_rows").args(y, y.offset(), y.ld(), x, x.offset(), x.ld(), idx, idxOff,
                 y.rows(), y.cols());
-        device.launch(k, new long[] {y.cols(), y.rows()}, new long[] {16, 16});
+        device.launch(k, new long[] {y.cols(), y.rows()}, Tensor.localFor(device, y.rows(), y.cols()));
     }
 
     public static OpCost rowsCost(int rows, int cols) {

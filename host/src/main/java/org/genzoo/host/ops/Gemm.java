@@ -1,16 +1,27 @@
 package org.genzoo.host.ops;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.genzoo.host.Device;
 import org.genzoo.host.Kernel;
 import org.genzoo.host.Tuning;
+import org.genzoo.host.WorkGroups;
 import org.genzoo.host.tensor.Tensor;
 
 /**
  * C = act(alpha·op(A)·op(B) + beta·C + bias) on row-major tensors (kernels/gemm.cl). op(X) is X or
- * Xᵀ. Each (transA, transB, act, bias) combination is its own specialized build; tile sizes come
- * from the device's tuning file (kernels/tuning/gemm.properties). With beta = 0, C is not read.
+ * Xᵀ. Each (transA, transB, act, bias) combination is its own specialized build. With beta = 0, C
+ * is not read.
+ *
+ * <p>One instance per device picks its {@link Variant}, its tile defines and its launch shape once:
+ * from {@code $GENZOO_TUNING_DIR/gemm.properties} (written by {@code genzoo bench tune gemm}), else
+ * the packaged {@code kernels/tuning/gemm.properties}, else {@link #defaults} derived from the
+ * device's type, local memory and work-group limits. Keys: VARIANT (cpu or gpu) and the kernel's
+ * defines of that variant.
  */
 public final class Gemm implements AutoCloseable {
     /** Fused epilogue activations; the code is the kernel's ACT define. */
@@ -24,26 +35,163 @@ public final class Gemm implements AutoCloseable {
         }
     }
 
-    /** Block of C one work-group computes, when the tuning file names none. */
-    static final int DEFAULT_MC = 256;
-    static final int DEFAULT_NC = 256;
+    /** The kernels of gemm.cl, same arguments and results, selected by the GEMM_GPU define. */
+    public enum Variant {
+        /** One work-item per work-group runs a BLIS-style packed float16 micro-kernel (PoCL's CPU device). */
+        CPU("gemm", "0", List.of("MC", "NC", "KC", "MR", "NV")),
+        /** 2-D work-groups, local-memory tiles, register blocks, vector loads (GPUs). */
+        GPU("gemm_tiled", "1", List.of("TSM", "TSN", "TSK", "WPTM", "WPTN", "VW", "PAD"));
+
+        private final String kernel;
+        private final String define;
+        private final List<String> keys;
+
+        Variant(String kernel, String define, List<String> keys) {
+            this.kernel = kernel;
+            this.define = define;
+            this.keys = keys;
+        }
+
+        /** The kernel's name in gemm.cl. */
+        public String kernel() {
+            return kernel;
+        }
+
+        /** The tunable defines of this variant. */
+        public List<String> keys() {
+            return keys;
+        }
+
+        public static Variant of(String name) {
+            for (Variant v : values()) {
+                if (v.name().equalsIgnoreCase(name.strip())) {
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException("unknown gemm variant '" + name + "': choose cpu or gpu");
+        }
+    }
 
     private final Device device;
+    private final Variant variant;
+    /** The variant's tile defines (every key of {@link Variant#keys()}), plus GEMM_GPU. */
     private final Map<String, String> tuning;
-    private final int mc;
-    private final int nc;
+    private final int[] tile;
     private final Tensor noBias;
 
+    /** The GEMM for this device, tuned from its tuning files or its limits. */
     public Gemm(Device device) {
+        this(device, device.tuning("gemm"));
+    }
+
+    /** The GEMM for this device with the given tuning (files already read). */
+    public Gemm(Device device, Tuning t) {
+        this(device, Variant.of(t.get("VARIANT", defaultVariant(device).name())), withoutVariant(t.values()));
+    }
+
+    /**
+     * The GEMM with an explicit variant and defines (the tuner's candidates); keys of the variant
+     * missing from {@code defines} take the device defaults. Unknown keys are refused.
+     */
+    public Gemm(Device device, Variant variant, Map<String, String> defines) {
         this.device = device;
-        Map<String, String> t = new HashMap<>(Tuning.defines("gemm", device.info()));
-        // The launch grid depends on the block sizes, so the host always passes the ones it uses.
-        t.putIfAbsent("MC", Integer.toString(DEFAULT_MC));
-        t.putIfAbsent("NC", Integer.toString(DEFAULT_NC));
+        this.variant = variant;
+        Map<String, String> t = new LinkedHashMap<>(defaults(variant, device));
+        for (Map.Entry<String, String> e : defines.entrySet()) {
+            if (!variant.keys.contains(e.getKey())) {
+                throw new IllegalArgumentException("gemm tuning: " + e.getKey() + " is not a define of the " + variant
+                        + " variant (its defines: " + variant.keys + ")");
+            }
+            try {
+                Integer.parseInt(e.getValue());
+            } catch (NumberFormatException ex) {
+                throw new IllegalArgumentException("gemm tuning: " + e.getKey() + "=" + e.getValue() + " is not an integer");
+            }
+            t.put(e.getKey(), e.getValue());
+        }
+        t.put("GEMM_GPU", variant.define);
         this.tuning = Map.copyOf(t);
-        this.mc = Integer.parseInt(tuning.get("MC"));
-        this.nc = Integer.parseInt(tuning.get("NC"));
+        this.tile = variant == Variant.CPU ? new int[] {num("MC"), num("NC")}
+                : new int[] {num("TSM"), num("TSN"), num("WPTM"), num("WPTN")};
+        if (variant == Variant.GPU && (tile[0] % tile[2] != 0 || tile[1] % tile[3] != 0)) {
+            throw new IllegalArgumentException("gemm tuning " + tuning + ": TSM must be a multiple of WPTM and TSN of WPTN");
+        }
         this.noBias = Tensor.zeros(device, 1, 1);
+    }
+
+    private int num(String key) {
+        return Integer.parseInt(tuning.get(key));
+    }
+
+    private static Map<String, String> withoutVariant(Map<String, String> values) {
+        Map<String, String> m = new HashMap<>(values);
+        m.remove("VARIANT");
+        return m;
+    }
+
+    /** CPU devices run the CPU variant; GPUs and accelerators the tiled one. */
+    public static Variant defaultVariant(Device d) {
+        return d.info().type().toLowerCase(Locale.ROOT).contains("cpu") ? Variant.CPU : Variant.GPU;
+    }
+
+    /**
+     * Defines derived from the device's limits when no tuning file names them. CPU: 256-blocks (the
+     * PoCL measurements), halved until the three local blocks fit the device's local memory. GPU: a
+     * work-group of up to 256 work-items (a square of two powers of two within the device's
+     * work-group and work-item limits), each computing 4 x 4 values of C, TSK = 16 with VW = 4
+     * loads, TSK halved until both tiles fit local memory.
+     */
+    public static Map<String, String> defaults(Variant v, Device d) {
+        long localMem = d.info().localMemBytes();
+        Map<String, String> m = new LinkedHashMap<>();
+        if (v == Variant.CPU) {
+            int mc = 256;
+            int nc = 256;
+            int kc = 256;
+            while (4L * ((long) kc * nc + (long) mc * kc + (long) mc * nc) > localMem && (kc > 16 || mc > 16 || nc > 32)) {
+                if (kc >= Math.max(mc, nc) && kc > 16) {
+                    kc /= 2;
+                } else if (mc >= nc && mc > 16) {
+                    mc /= 2;
+                } else if (nc > 32) {
+                    nc /= 2;
+                } else {
+                    kc /= 2;
+                }
+            }
+            m.put("MC", Integer.toString(mc));
+            m.put("NC", Integer.toString(nc));
+            m.put("KC", Integer.toString(kc));
+            m.put("MR", "8");
+            m.put("NV", "2");
+        } else {
+            int rtsn = WorkGroups.pow2(d, 16, 0);
+            int rtsm = WorkGroups.pow2(d, Math.min(16, (int) Math.min(Integer.MAX_VALUE, d.info().maxWorkGroupSize() / rtsn)), 1);
+            int wpt = 4;
+            int tsk = 16;
+            int vw = 4;
+            int pad = 1;
+            while (tsk > vw && 4L * tsk * (rtsm * wpt + rtsn * wpt + 2L * pad) > localMem) {
+                tsk /= 2;
+            }
+            m.put("TSM", Integer.toString(rtsm * wpt));
+            m.put("TSN", Integer.toString(rtsn * wpt));
+            m.put("TSK", Integer.toString(tsk));
+            m.put("WPTM", Integer.toString(wpt));
+            m.put("WPTN", Integer.toString(wpt));
+            m.put("VW", Integer.toString(vw));
+            m.put("PAD", Integer.toString(pad));
+        }
+        return m;
+    }
+
+    public Variant variant() {
+        return variant;
+    }
+
+    /** The tile defines every build of this instance uses (GEMM_GPU and the variant's keys). */
+    public Map<String, String> defines() {
+        return tuning;
     }
 
     /** C = op(A)·op(B). */
@@ -57,6 +205,26 @@ public final class Gemm implements AutoCloseable {
      */
     public void gemm(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor bias,
             Act act) {
+        Kernel kern = prepare(c, a, transA, b, transB, alpha, beta, bias, act);
+        if (kern != null) {
+            long[][] shape = launchShape(c.rows(), c.cols());
+            device.launch(kern, shape[0], shape[1]);
+        }
+    }
+
+    /** {@link #gemm}, waited for; returns the kernel's device time in nanoseconds (0 when M or N is 0). */
+    public long gemmTimed(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor bias,
+            Act act) {
+        Kernel kern = prepare(c, a, transA, b, transB, alpha, beta, bias, act);
+        if (kern == null) {
+            return 0;
+        }
+        long[][] shape = launchShape(c.rows(), c.cols());
+        return device.launchTimed(kern, shape[0], shape[1]);
+    }
+
+    private Kernel prepare(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor bias,
+            Act act) {
         int m = transA ? a.cols() : a.rows();
         int k = transA ? a.rows() : a.cols();
         int kb = transB ? b.cols() : b.rows();
@@ -69,7 +237,7 @@ public final class Gemm implements AutoCloseable {
             throw new IllegalArgumentException("gemm: bias must be 1 x " + n + ", got " + bias.shape());
         }
         if (m == 0 || n == 0) {
-            return;
+            return null;
         }
         Map<String, String> defs = new HashMap<>(tuning);
         defs.put("TRANS_A", transA ? "1" : "0");
@@ -77,20 +245,29 @@ public final class Gemm implements AutoCloseable {
         defs.put("ACT", Integer.toString(act.code));
         defs.put("HAS_BIAS", bias == null ? "0" : "1");
         Tensor bv = bias == null ? noBias : bias;
-        Kernel kern = device.kernel("gemm.cl", "gemm", defs).args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b, b.offset(),
-                b.ld(), bv, bv.offset(), m, n, k, alpha, beta);
-        device.launch(kern, global(m, n), new long[] {1, 1});
+        return device.kernel("gemm.cl", variant.kernel, defs).args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b,
+                b.offset(), b.ld(), bv, bv.offset(), m, n, k, alpha, beta);
+    }
+
+    /** {global, local} of one launch for an M x N output. */
+    long[][] launchShape(int m, int n) {
+        if (variant == Variant.CPU) {
+            return new long[][] {global(m, n), {1, 1}};
+        }
+        long rtsm = tile[0] / tile[2];
+        long rtsn = tile[1] / tile[3];
+        return new long[][] {{ceil(n, tile[1]) * rtsn, ceil(m, tile[0]) * rtsm}, {rtsn, rtsm}};
     }
 
     /**
-     * Launch geometry: one work-group (of one work-item) per MC x NC block of C. The kernel splits
-     * M and N evenly over whatever grid it gets (in steps of 8 rows and 32 columns), so the grid
-     * only affects speed: an odd number of work-groups is made even when the shape allows, so two
-     * compute units share the work instead of one idling.
+     * CPU launch geometry: one work-group (of one work-item) per MC x NC block of C. The kernel
+     * splits M and N evenly over whatever grid it gets (in steps of 8 rows and 32 columns), so the
+     * grid only affects speed: an odd number of work-groups is made even when the shape allows, so
+     * two compute units share the work instead of one idling.
      */
     long[] global(int m, int n) {
-        long gn = (n + nc - 1) / nc;
-        long gm = (m + mc - 1) / mc;
+        long gn = ceil(n, tile[1]);
+        long gm = ceil(m, tile[0]);
         if (device.info().computeUnits() > 1 && (gn * gm) % 2 == 1) {
             if (m > gm * 8) {
                 gm++;
@@ -99,6 +276,70 @@ public final class Gemm implements AutoCloseable {
             }
         }
         return new long[] {gn, gm};
+    }
+
+    private static long ceil(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    /**
+     * The configurations {@code genzoo bench tune gemm} tries for a variant on a device: every
+     * combination of the variant's declared ranges that fits the device's local memory and
+     * work-group limits. {@code quick} keeps a handful (for a simulator).
+     */
+    public static List<Map<String, String>> searchSpace(Variant v, Device d, boolean quick) {
+        List<Map<String, String>> out = new ArrayList<>();
+        long localMem = d.info().localMemBytes();
+        long maxWg = d.info().maxWorkGroupSize();
+        long[] items = d.maxWorkItemSizes();
+        if (v == Variant.CPU) {
+            int[] blocks = quick ? new int[] {64, 256} : new int[] {64, 128, 256, 512};
+            int[] kcs = quick ? new int[] {128, 256} : new int[] {64, 128, 256, 512};
+            int[] mrs = quick ? new int[] {8} : new int[] {4, 8};
+            int[] nvs = quick ? new int[] {2} : new int[] {1, 2};
+            for (int mc : blocks) {
+                for (int nc : blocks) {
+                    for (int kc : kcs) {
+                        for (int mr : mrs) {
+                            for (int nv : nvs) {
+                                if (mc % 16 != 0 || mc % mr != 0 || nc % (16 * nv) != 0
+                                        || 4L * ((long) kc * nc + (long) mc * kc + (long) mc * nc) > localMem) {
+                                    continue;
+                                }
+                                out.add(Map.of("MC", "" + mc, "NC", "" + nc, "KC", "" + kc, "MR", "" + mr, "NV", "" + nv));
+                            }
+                        }
+                    }
+                }
+            }
+            return out;
+        }
+        int[] ts = quick ? new int[] {16, 32} : new int[] {32, 64, 128};
+        int[] tsks = quick ? new int[] {8, 16} : new int[] {8, 16, 32};
+        int[] wpts = quick ? new int[] {2, 4} : new int[] {2, 4, 8};
+        int[] vws = quick ? new int[] {1, 4} : new int[] {1, 2, 4};
+        for (int tsm : ts) {
+            for (int tsn : ts) {
+                for (int tsk : tsks) {
+                    for (int wptm : wpts) {
+                        for (int wptn : wpts) {
+                            for (int vw : vws) {
+                                long rtsm = tsm / wptm;
+                                long rtsn = tsn / wptn;
+                                if (tsm % wptm != 0 || tsn % wptn != 0 || tsk % vw != 0 || tsm % vw != 0 || tsn % vw != 0
+                                        || rtsm * rtsn > maxWg || rtsn > items[0] || rtsm > items[1] || rtsm * rtsn < 16
+                                        || 4L * tsk * (tsm + tsn + 2) > localMem) {
+                                    continue;
+                                }
+                                out.add(Map.of("TSM", "" + tsm, "TSN", "" + tsn, "TSK", "" + tsk, "WPTM", "" + wptm, "WPTN",
+                                        "" + wptn, "VW", "" + vw, "PAD", "1"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     public static OpCost cost(int m, int n, int k, boolean readC) {

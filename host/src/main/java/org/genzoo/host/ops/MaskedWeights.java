@@ -1,7 +1,8 @@
 package org.genzoo.host.ops;
 
 import org.genzoo.host.Device;
-import org.genzoo.host.Kernel;
+import org.genzoo.host.Tuning;
+import org.genzoo.host.WorkGroups;
 import org.genzoo.host.tensor.Tensor;
 
 /**
@@ -15,18 +16,23 @@ public final class MaskedWeights {
         this.device = device;
     }
 
+    /** 1-D work-group of the mask kernels: MASK_WG in kernels/tuning/made.properties, else up to 64 by the device's limit. */
+    private long[] local() {
+        Tuning t = device.tuning("made");
+        return new long[] {t.getInt("MASK_WG", WorkGroups.pow2(device, 64, 0))};
+    }
+
     public void forward(Tensor we, Tensor w, Tensor mask) {
         check(we, w, mask);
         int n = w.size();
-        device.launch(device.kernel("made.cl", "mask_weights").args(we, w, mask, n), new long[] {n}, new long[] {64});
+        device.launch(device.kernel("made.cl", "mask_weights").args(we, w, mask, n), new long[] {n}, local());
     }
 
     /** dW = beta*dW + dWe ⊙ M; beta 0 assigns without reading dW. */
     public void backward(Tensor dw, Tensor dwe, Tensor mask, float beta) {
         check(dwe, dw, mask);
         int n = dw.size();
-        device.launch(device.kernel("made.cl", "mask_weights_backward").args(dw, dwe, mask, beta, n), new long[] {n},
-                new long[] {64});
+        device.launch(device.kernel("made.cl", "mask_weights_backward").args(dw, dwe, mask, beta, n), new long[] {n}, local());
     }
 
     private static void check(Tensor a, Tensor b, Tensor m) {

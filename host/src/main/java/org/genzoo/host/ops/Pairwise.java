@@ -5,6 +5,7 @@ import java.util.Map;
 import org.genzoo.host.Device;
 import org.genzoo.host.Kernel;
 import org.genzoo.host.Tuning;
+import org.genzoo.host.WorkGroups;
 import org.genzoo.host.tensor.Tensor;
 
 /**
@@ -19,24 +20,31 @@ import org.genzoo.host.tensor.Tensor;
  */
 public final class Pairwise {
     public static final String FILE = "eval.cl";
+    /** The usual tile edge, used for the cost estimate (the launch uses the device's tiles). */
     static final int DEFAULT_TN = 16;
-    static final int DEFAULT_TM = 16;
-    static final int DEFAULT_TL = 16;
     /** Flops of one (n, m, l) term: subtract, square, scale, two adds, halve, and the 4 of the Kahan update. */
     static final double TERM_FLOPS = 10;
 
     private Pairwise() {
     }
 
-    /** The tile sizes for one device, looked up once and shared. */
+    /**
+     * The tile sizes for one device, looked up once and shared: TN x TM work-items per work-group
+     * and TL latent columns staged at a time. Defaults: 16 each, the edges halved until TN·TM fits
+     * the device's work-group limit.
+     */
     private record Tiles(int tn, int tm, int tl, Map<String, String> defines) {
         static Tiles of(Device device) {
-            Map<String, String> t = new HashMap<>(Tuning.defines("eval", device.info()));
-            t.putIfAbsent("TN", Integer.toString(DEFAULT_TN));
-            t.putIfAbsent("TM", Integer.toString(DEFAULT_TM));
-            t.putIfAbsent("TL", Integer.toString(DEFAULT_TL));
-            return new Tiles(Integer.parseInt(t.get("TN")), Integer.parseInt(t.get("TM")), Integer.parseInt(t.get("TL")),
-                    Map.copyOf(t));
+            Tuning tuning = device.tuning("eval");
+            int edge = Math.min(16, Integer.highestOneBit((int) Math.max(1, Math.sqrt(WorkGroups.pow2(device, 256, 0)))));
+            int tn = tuning.getInt("TN", edge);
+            int tm = tuning.getInt("TM", edge);
+            int tl = tuning.getInt("TL", 16);
+            Map<String, String> t = new HashMap<>(tuning.values());
+            t.put("TN", Integer.toString(tn));
+            t.put("TM", Integer.toString(tm));
+            t.put("TL", Integer.toString(tl));
+            return new Tiles(tn, tm, tl, Map.copyOf(t));
         }
     }
 

@@ -222,7 +222,7 @@ public final class Reduce {
         int ysr = sr == 0 ? 0 : ys.ld();
         Kernel k = d.kernel(FILE, "reduce_backward", op.defines()).args(dx, dx.offset(), dx.ld(), dy, dy.offset(), sr,
                 sc, xs, xs.offset(), xs.ld(), ys, ys.offset(), ysr, sc, (float) n, beta, dx.rows(), dx.cols());
-        d.launch(k, Elementwise.global(dx), Elementwise.local(dx.rows(), dx.cols()));
+        d.launch(k, Elementwise.global(dx), Elementwise.local(d, dx.rows(), dx.cols()));
     }
 
     // ---------------------------------------------------------------------------------------------

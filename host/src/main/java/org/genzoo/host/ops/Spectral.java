@@ -4,6 +4,8 @@ import java.util.Map;
 import org.genzoo.host.Device;
 import org.genzoo.host.DeviceBuffer;
 import org.genzoo.host.Kernel;
+import org.genzoo.host.Tuning;
+import org.genzoo.host.WorkGroups;
 import org.genzoo.host.tensor.Tensor;
 
 /**
@@ -21,15 +23,29 @@ import org.genzoo.host.tensor.Tensor;
  */
 public final class Spectral {
     private static final String FILE = "spectral.cl";
-    /** Work-items of the one-work-group reductions (norm, σ, the backward's dot product). */
-    private static final int WG = 256;
-    /** Work-group edge of the 1-D and 2-D elementwise launches. */
-    private static final int WG1 = 64;
-    private static final int WG2 = 16;
-    /** Dot products: at most this many work-groups in the first pass, each folding at least DOT_PER_GROUP elements. */
+    /** Dot products: at most this many work-groups in the first pass, each folding at least 16 * WG elements. */
     private static final int DOT_GROUPS = 64;
-    private static final int DOT_PER_GROUP = 16 * WG;
-    private static final Map<String, String> DEFINES = Map.of("WG", Integer.toString(WG));
+
+    /**
+     * This device's launch shape (kernels/tuning/spectral.properties): WG work-items in the
+     * one-work-group reductions (norm, σ, the backward's dot product; also the kernel's WG define),
+     * WG1 in the 1-D launches, a WG2 x WG2 work-group for the 2-D ones. Defaults 256, 64 and 16,
+     * capped by the device's work-group limits.
+     */
+    private record Shape(int wg, long[] wg1, long[] wg2, Map<String, String> defines) {
+        static Shape of(Device d) {
+            Tuning t = d.tuning("spectral");
+            int wg = WorkGroups.requirePow2(t, "WG", t.getInt("WG", WorkGroups.pow2(d, 256, 0)));
+            int wg1 = t.getInt("WG1", WorkGroups.pow2(d, 64, 0));
+            int edge = Integer.highestOneBit((int) Math.max(1, Math.sqrt(WorkGroups.pow2(d, 256, 0))));
+            int wg2 = t.getInt("WG2", Math.min(16, edge));
+            return new Shape(wg, new long[] {wg1}, new long[] {wg2, wg2}, Map.of("WG", Integer.toString(wg)));
+        }
+    }
+
+    private static Shape shape(Device d) {
+        return d.shared(Shape.class, Shape::of);
+    }
 
     private Spectral() {
     }
@@ -50,11 +66,11 @@ public final class Spectral {
         int n = w.cols();
         Device d = w.device();
         for (int it = 0; it < iterations; it++) {
-            d.launch(d.kernel(FILE, "spectral_matvec_t", DEFINES).args(v, v.offset(), w, w.offset(), u, u.offset(), m, n),
-                    new long[] {n}, new long[] {WG1});
+            d.launch(d.kernel(FILE, "spectral_matvec_t", shape(d).defines()).args(v, v.offset(), w, w.offset(), u, u.offset(), m, n),
+                    new long[] {n}, shape(d).wg1());
             normalize(v);
-            d.launch(d.kernel(FILE, "spectral_matvec", DEFINES).args(u, u.offset(), w, w.offset(), v, v.offset(), m, n),
-                    new long[] {m}, new long[] {WG1});
+            d.launch(d.kernel(FILE, "spectral_matvec", shape(d).defines()).args(u, u.offset(), w, w.offset(), v, v.offset(), m, n),
+                    new long[] {m}, shape(d).wg1());
             normalize(u);
         }
     }
@@ -65,8 +81,9 @@ public final class Spectral {
             throw new IllegalArgumentException("normalize: x must be a contiguous vector, got " + x.shape());
         }
         Device d = x.device();
-        d.launch(d.kernel(FILE, "spectral_normalize", DEFINES).args(x, x.offset(), x.size(),
-                new Kernel.Local((long) WG * Float.BYTES)), new long[] {WG}, new long[] {WG});
+        int wg = shape(d).wg();
+        d.launch(d.kernel(FILE, "spectral_normalize", shape(d).defines()).args(x, x.offset(), x.size(),
+                new Kernel.Local((long) wg * Float.BYTES)), new long[] {wg}, new long[] {wg});
     }
 
     /** sigma = uᵀ W v (W v into pooled scratch, then a two-pass dot product).  sigma: 1 x 1; u: M; W: M x N; v: N. */
@@ -79,8 +96,8 @@ public final class Spectral {
         Device d = w.device();
         int m = w.rows();
         try (DeviceBuffer wv = d.pool().acquireFloats(m)) {
-            d.launch(d.kernel(FILE, "spectral_matvec", DEFINES).args(wv, 0, w, w.offset(), v, v.offset(), m, w.cols()),
-                    new long[] {m}, new long[] {WG1});
+            d.launch(d.kernel(FILE, "spectral_matvec", shape(d).defines()).args(wv, 0, w, w.offset(), v, v.offset(), m, w.cols()),
+                    new long[] {m}, shape(d).wg1());
             dot(sigma, u, u.offset(), wv, 0, m);
         }
     }
@@ -88,14 +105,16 @@ public final class Spectral {
     /** out[0] = Σ_k a[offA + k] b[offB + k], k &lt; n, in two deterministic passes; a, b: tensors or device buffers. */
     private static void dot(Tensor out, Object a, int offA, Object b, int offB, int n) {
         Device d = out.device();
-        int groups = (int) Math.max(1, Math.min(DOT_GROUPS, ((long) n + DOT_PER_GROUP - 1) / DOT_PER_GROUP));
+        long perGroup = 16L * shape(d).wg();
+        int groups = (int) Math.max(1, Math.min(DOT_GROUPS, ((long) n + perGroup - 1) / perGroup));
         int chunk = (int) (((long) n + groups - 1) / groups);
-        Kernel.Local lm = new Kernel.Local((long) WG * Float.BYTES);
+        int wg = shape(d).wg();
+        Kernel.Local lm = new Kernel.Local((long) wg * Float.BYTES);
         try (DeviceBuffer part = d.pool().acquireFloats(groups)) {
-            d.launch(d.kernel(FILE, "spectral_dot_partial", DEFINES).args(part, a, offA, b, offB, n, chunk, lm),
-                    new long[] {(long) groups * WG}, new long[] {WG});
-            d.launch(d.kernel(FILE, "spectral_dot_final", DEFINES).args(out, out.offset(), part, groups, lm), new long[] {WG},
-                    new long[] {WG});
+            d.launch(d.kernel(FILE, "spectral_dot_partial", shape(d).defines()).args(part, a, offA, b, offB, n, chunk, lm),
+                    new long[] {(long) groups * wg}, new long[] {wg});
+            d.launch(d.kernel(FILE, "spectral_dot_final", shape(d).defines()).args(out, out.offset(), part, groups, lm), new long[] {wg},
+                    new long[] {wg});
         }
     }
 
@@ -107,9 +126,9 @@ public final class Spectral {
         checkScalar(dsigma, "sigma backward: dsigma");
         Elementwise.sameDevice(dw, dsigma, u, v);
         Device d = dw.device();
-        d.launch(d.kernel(FILE, "spectral_sigma_backward", DEFINES).args(dw, dw.offset(), dsigma, dsigma.offset(), u,
+        d.launch(d.kernel(FILE, "spectral_sigma_backward", shape(d).defines()).args(dw, dw.offset(), dsigma, dsigma.offset(), u,
                 u.offset(), v, v.offset(), beta, dw.rows(), dw.cols()), new long[] {dw.cols(), dw.rows()},
-                new long[] {WG2, WG2});
+                shape(d).wg2());
     }
 
     /** W_sn = W / max(1, σ / c).  wsn, W: M x N; sigma: 1 x 1 (read on the device); 0 &lt; c. */
@@ -122,8 +141,8 @@ public final class Spectral {
         Elementwise.sameDevice(wsn, w, sigma);
         int n = w.size();
         Device d = w.device();
-        d.launch(d.kernel(FILE, "spectral_soft_normalize", DEFINES).args(wsn, wsn.offset(), w, w.offset(), sigma,
-                sigma.offset(), c, n), new long[] {n}, new long[] {WG1});
+        d.launch(d.kernel(FILE, "spectral_soft_normalize", shape(d).defines()).args(wsn, wsn.offset(), w, w.offset(), sigma,
+                sigma.offset(), c, n), new long[] {n}, shape(d).wg1());
     }
 
     /**
@@ -148,9 +167,9 @@ public final class Spectral {
         int n = w.cols();
         Device d = w.device();
         dot(scratch, dwsn, dwsn.offset(), w, w.offset(), m * n);
-        d.launch(d.kernel(FILE, "spectral_soft_normalize_backward", DEFINES).args(dw, dw.offset(), dwsn, dwsn.offset(),
+        d.launch(d.kernel(FILE, "spectral_soft_normalize_backward", shape(d).defines()).args(dw, dw.offset(), dwsn, dwsn.offset(),
                 scratch, scratch.offset(), sigma, sigma.offset(), u, u.offset(), v, v.offset(), c, beta, m, n),
-                new long[] {n, m}, new long[] {WG2, WG2});
+                new long[] {n, m}, shape(d).wg2());
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ package org.genzoo.host.tensor;
 import org.genzoo.host.Device;
 import org.genzoo.host.DeviceBuffer;
 import org.genzoo.host.Kernel;
+import org.genzoo.host.Tuning;
+import org.genzoo.host.WorkGroups;
 
 /**
  * A float32 matrix on a device, row-major: element (r, c) lives at {@code buffer[offset + r*ld + c]}.
@@ -11,9 +13,6 @@ import org.genzoo.host.Kernel;
  * owns nothing. Vectors are 1 x N (or N x 1) tensors. Batch x features is the usual layout.
  */
 public final class Tensor implements AutoCloseable, Kernel.Tensorlike {
-    /** Work-group edge for the housekeeping kernels. */
-    private static final long WG = 16;
-
     private final Device device;
     private final DeviceBuffer buffer;
     private final int offset;
@@ -138,12 +137,23 @@ public final class Tensor implements AutoCloseable, Kernel.Tensorlike {
         }
     }
 
+    /** The housekeeping kernels' work-group: WG items (kernels/tuning/tensor.properties, else the device's limit up to 256). */
+    private long[] local() {
+        return localFor(device, rows, cols);
+    }
+
+    /** A 2-D work-group for a rows x cols launch of the tensor.cl kernels on {@code d}. */
+    public static long[] localFor(Device d, int rows, int cols) {
+        Tuning t = d.tuning("tensor");
+        return WorkGroups.local2d(WorkGroups.requirePow2(t, "WG", t.getInt("WG", WorkGroups.pow2(d, 256, 0))), rows, cols);
+    }
+
     public void fill(float value) {
         if (size() == 0) {
             return;
         }
         Kernel k = device.kernel("tensor.cl", "fill").args(this, offset, ld, value, rows, cols);
-        device.launch(k, new long[] {cols, rows}, new long[] {WG, WG});
+        device.launch(k, new long[] {cols, rows}, local());
     }
 
     /** this = src (same shape, any strides). */
@@ -153,7 +163,7 @@ public final class Tensor implements AutoCloseable, Kernel.Tensorlike {
             return;
         }
         Kernel k = device.kernel("tensor.cl", "copy2d").args(this, offset, ld, src, src.offset, src.ld, rows, cols);
-        device.launch(k, new long[] {cols, rows}, new long[] {WG, WG});
+        device.launch(k, new long[] {cols, rows}, local());
     }
 
     /** Writes row-major host data into this tensor (blocking). */

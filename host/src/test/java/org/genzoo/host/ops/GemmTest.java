@@ -3,12 +3,14 @@ package org.genzoo.host.ops;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
 import org.genzoo.host.testing.OnDevice;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -19,26 +21,82 @@ class GemmTest extends OnDevice {
     /** Epilogue functions in float (tanh, exp, log1p) are within a few ulp of double. */
     private static final double RTOL = 1e-5;
 
-    private static Gemm gemm() {
-        return dev.shared(Gemm.class, Gemm::new);
+    /**
+     * Every variant runs every test: the CPU kernel with this device's tuning, the GPU kernel with
+     * its defaults and with a second configuration (non-square register blocks, VW = 2, TSK = 8)
+     * that moves every tile boundary.
+     */
+    static final List<String> CONFIGS = List.of("cpu", "gpu", "gpu-alt");
+    private static final Map<String, Gemm> INSTANCES = new HashMap<>();
+
+    static Gemm gemm(String config) {
+        return INSTANCES.computeIfAbsent(config, c -> switch (c) {
+            case "cpu" -> new Gemm(dev, Gemm.Variant.CPU, Gemm.defaultVariant(dev) == Gemm.Variant.CPU
+                    ? withoutVariant(dev.tuning("gemm").values()) : Map.of());
+            case "gpu" -> new Gemm(dev, Gemm.Variant.GPU, Map.of());
+            case "gpu-alt" -> new Gemm(dev, Gemm.Variant.GPU, Map.of("TSM", "32", "TSN", "16", "TSK", "8", "WPTM", "2",
+                    "WPTN", "4", "VW", "2"));
+            default -> throw new IllegalArgumentException(c);
+        });
     }
 
-    /** Sizes that break every tile: 1, 7, 93, 144, 1000 and one 4096-long dimension. */
+    private static Map<String, String> withoutVariant(Map<String, String> m) {
+        Map<String, String> out = new HashMap<>(m);
+        out.remove("VARIANT");
+        return out;
+    }
+
+    @AfterAll
+    static void closeInstances() {
+        INSTANCES.values().forEach(Gemm::close);
+        INSTANCES.clear();
+    }
+
+    static Stream<String> configs() {
+        return CONFIGS.stream();
+    }
+
+    /** Sizes that break every tile: 1, 7, 93, 144, 1000 and one 4096-long dimension; K = 1, M = 1, N = 1. */
     static Stream<Arguments> shapes() {
         List<Arguments> out = new ArrayList<>();
         int[][] mnk = {{1, 1, 1}, {7, 7, 7}, {93, 144, 7}, {144, 93, 1000}, {1000, 7, 93}, {7, 1000, 144}, {4096, 7, 93},
-                {7, 93, 4096}, {65, 129, 257}, {128, 400, 784}};
-        for (int[] s : mnk) {
-            for (int t = 0; t < 4; t++) {
-                out.add(Arguments.of(s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0));
+                {7, 93, 4096}, {65, 129, 257}, {128, 400, 784}, {33, 93, 1}, {1, 93, 33}, {93, 1, 33}};
+        for (String config : CONFIGS) {
+            for (int[] s : mnk) {
+                for (int t = 0; t < 4; t++) {
+                    out.add(Arguments.of(config, s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0));
+                }
             }
         }
         return out.stream();
     }
 
-    @ParameterizedTest(name = "M={0} N={1} K={2} transA={3} transB={4}")
+    /**
+     * The odd sizes 1, 7, 33, 93 in every role, small enough for a simulator (Oclgrind runs this
+     * method with its race, uninitialized-read and bounds checks: {@code -Dtest='GemmTest#oddShapes'}).
+     */
+    static Stream<Arguments> oddShapes() {
+        List<Arguments> out = new ArrayList<>();
+        int[][] mnk = {{1, 1, 1}, {7, 33, 93}, {93, 7, 33}, {33, 93, 7}, {33, 33, 1}, {1, 93, 33}, {93, 1, 7}};
+        for (String config : CONFIGS) {
+            for (int[] s : mnk) {
+                for (int t = 0; t < 4; t++) {
+                    out.add(Arguments.of(config, s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} M={1} N={2} K={3} transA={4} transB={5}")
+    @MethodSource("oddShapes")
+    void oddShapes(String config, int m, int n, int k, boolean ta, boolean tb) {
+        matchesReference(config, m, n, k, ta, tb);
+    }
+
+    @ParameterizedTest(name = "{0} M={1} N={2} K={3} transA={4} transB={5}")
     @MethodSource("shapes")
-    void matchesReference(int m, int n, int k, boolean ta, boolean tb) {
+    void matchesReference(String config, int m, int n, int k, boolean ta, boolean tb) {
         long seed = 1000L * m + 31L * n + k + (ta ? 7 : 0) + (tb ? 13 : 0);
         float[] a = Check.uniform(seed, m * k, -1, 1);
         float[] b = Check.uniform(seed + 1, k * n, -1, 1);
@@ -46,14 +104,15 @@ class GemmTest extends OnDevice {
              Tensor tb_ = tb ? Tensor.of(dev, n, k, b) : Tensor.of(dev, k, n, b);
              Tensor c = Tensor.empty(dev, m, n)) {
             c.fill(Float.NaN); // beta = 0 must not read C
-            gemm().mm(c, ta_, ta, tb_, tb);
+            gemm(config).mm(c, ta_, ta, tb_, tb);
             double[] want = GemmReference.gemm(a, ta, b, tb, null, null, m, n, k, 1, 0, Gemm.Act.NONE);
-            Check.close(want, c.toArray(), ATOL_PER_K * k + 1e-6, 0, "gemm seed " + seed);
+            Check.close(want, c.toArray(), ATOL_PER_K * k + 1e-6, 0, "gemm " + config + " seed " + seed);
         }
     }
 
-    @Test
-    void epilogueBiasBetaAndActivations() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void epilogueBiasBetaAndActivations(String config) {
         int m = 37;
         int n = 45;
         int k = 29;
@@ -65,28 +124,30 @@ class GemmTest extends OnDevice {
         for (Gemm.Act act : Gemm.Act.values()) {
             try (Tensor ta = Tensor.of(dev, m, k, a); Tensor tb = Tensor.of(dev, n, k, b); Tensor c = Tensor.of(dev, m, n, c0);
                  Tensor tbias = Tensor.of(dev, 1, n, bias)) {
-                gemm().gemm(c, ta, false, tb, true, 1.5f, 0.5f, tbias, act);
+                gemm(config).gemm(c, ta, false, tb, true, 1.5f, 0.5f, tbias, act);
                 double[] want = GemmReference.gemm(a, false, b, true, c0, bias, m, n, k, 1.5, 0.5, act);
-                Check.close(want, c.toArray(), ATOL_PER_K * k * 4 + 1e-6, RTOL, "gemm epilogue " + act + " seed " + seed);
+                Check.close(want, c.toArray(), ATOL_PER_K * k * 4 + 1e-6, RTOL, "gemm " + config + " epilogue " + act + " seed " + seed);
             }
         }
     }
 
-    @Test
-    void extremeActivationInputsStayFinite() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void extremeActivationInputsStayFinite(String config) {
         // op(A)·op(B) = 400 and -400 through sigmoid and softplus.
         float[] a = {400f, -400f};
         float[] b = {1f};
         try (Tensor ta = Tensor.of(dev, 2, 1, a); Tensor tb = Tensor.of(dev, 1, 1, b); Tensor c = Tensor.empty(dev, 2, 1)) {
-            gemm().gemm(c, ta, false, tb, false, 1f, 0f, null, Gemm.Act.SIGMOID);
+            gemm(config).gemm(c, ta, false, tb, false, 1f, 0f, null, Gemm.Act.SIGMOID);
             assertArrayEquals(new float[] {1f, 0f}, c.toArray(), 1e-30f);
-            gemm().gemm(c, ta, false, tb, false, 1f, 0f, null, Gemm.Act.SOFTPLUS);
+            gemm(config).gemm(c, ta, false, tb, false, 1f, 0f, null, Gemm.Act.SOFTPLUS);
             assertArrayEquals(new float[] {400f, 0f}, c.toArray(), 1e-30f);
         }
     }
 
-    @Test
-    void viewsWithLeadingDimensionsAndTailGuard() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void viewsWithLeadingDimensionsAndTailGuard(String config) {
         // A is columns [3, 3+K) of a wider matrix, C is columns [2, 2+N) of a wider output: the
         // surrounding columns must keep their sentinel values.
         int m = 93;
@@ -97,10 +158,10 @@ class GemmTest extends OnDevice {
         float[] b = Check.uniform(seed + 1, k * n, -1, 1);
         try (Tensor aw = Tensor.of(dev, m, k + 5, wideA); Tensor tb = Tensor.of(dev, k, n, b); Tensor cw = Tensor.empty(dev, m, n + 4)) {
             cw.fill(-7f);
-            gemm().mm(cw.cols(2, 2 + n), aw.cols(3, 3 + k), false, tb, false);
+            gemm(config).mm(cw.cols(2, 2 + n), aw.cols(3, 3 + k), false, tb, false);
             float[] a = aw.cols(3, 3 + k).toArray();
             double[] want = GemmReference.gemm(a, false, b, false, null, null, m, n, k, 1, 0, Gemm.Act.NONE);
-            Check.close(want, cw.cols(2, 2 + n).toArray(), ATOL_PER_K * k + 1e-6, 0, "gemm views seed " + seed);
+            Check.close(want, cw.cols(2, 2 + n).toArray(), ATOL_PER_K * k + 1e-6, 0, "gemm " + config + " views seed " + seed);
             float[] all = cw.toArray();
             for (int r = 0; r < m; r++) {
                 for (int cc : new int[] {0, 1, n + 2, n + 3}) {
@@ -110,23 +171,25 @@ class GemmTest extends OnDevice {
         }
     }
 
-    @Test
-    void bitwiseReproducible() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void bitwiseReproducible(String config) {
         long seed = 5;
         float[] a = Check.uniform(seed, 300 * 200, -1, 1);
         float[] b = Check.uniform(seed + 1, 200 * 150, -1, 1);
         try (Tensor ta = Tensor.of(dev, 300, 200, a); Tensor tb = Tensor.of(dev, 200, 150, b); Tensor c1 = Tensor.empty(dev, 300, 150);
              Tensor c2 = Tensor.empty(dev, 300, 150)) {
-            gemm().mm(c1, ta, false, tb, false);
-            gemm().mm(c2, ta, false, tb, false);
+            gemm(config).mm(c1, ta, false, tb, false);
+            gemm(config).mm(c2, ta, false, tb, false);
             assertArrayEquals(c1.toArray(), c2.toArray());
         }
     }
 
-    @Test
-    void shapeMismatchIsRefused() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void shapeMismatchIsRefused(String config) {
         try (Tensor a = Tensor.empty(dev, 3, 4); Tensor b = Tensor.empty(dev, 5, 6); Tensor c = Tensor.empty(dev, 3, 6)) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> gemm().mm(c, a, false, b, false));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> gemm(config).mm(c, a, false, b, false));
             assertTrue(e.getMessage().contains("do not chain"), e.getMessage());
         }
     }

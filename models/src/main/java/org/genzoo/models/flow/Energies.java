@@ -3,6 +3,7 @@ package org.genzoo.models.flow;
 import java.util.List;
 import java.util.Locale;
 import org.genzoo.host.Device;
+import org.genzoo.host.WorkGroups;
 import org.genzoo.host.autograd.CustomOp;
 import org.genzoo.host.autograd.Tape;
 import org.genzoo.host.autograd.Var;
@@ -82,9 +83,11 @@ public enum Energies {
         int b = z.rows();
         Tensor u = t.alloc(b, 1);
         Tensor zv = z.value();
+        // One row per work-item: WG in kernels/tuning/energies.properties, else up to 64 by the device's limit.
+        long[] local = {d.tuning("energies").getInt("WG", WorkGroups.pow2(d, 64, 0))};
         if (b > 0) {
             d.launch(d.kernel("energies.cl", "energy_forward").args(u, u.offset(), u.ld(), zv, zv.offset(), zv.ld(), b, which),
-                    new long[] {b}, new long[] {64});
+                    new long[] {b}, local);
         }
         Var out = CustomOp.result(u, z.requiresGrad());
         CustomOp.onBackward(() -> {
@@ -93,7 +96,7 @@ public enum Energies {
                 Tensor dz = z.grad();
                 Tensor du = out.grad();
                 d.launch(d.kernel("energies.cl", "energy_backward").args(dz, dz.offset(), dz.ld(), du, du.offset(), du.ld(), zv,
-                        zv.offset(), zv.ld(), beta, b, which), new long[] {b}, new long[] {64});
+                        zv.offset(), zv.ld(), beta, b, which), new long[] {b}, local);
             }
         });
         return out;
