@@ -17,10 +17,10 @@ import org.genzoo.host.tensor.Tensor;
  *
  * <p>One instance per device: it picks the half-step variant once, from
  * {@code kernels/tuning/gibbs.properties} ({@code VARIANT=gemm|rows}, {@code WG} for rows) or,
- * when the file names none, from the device: {@code gemm} (the packed CPU product of gemm.cl with
- * the sampling in its epilogue) on a CPU whose local memory holds gemm's tiles, else {@code rows}
- * (one work-group per output row, coalesced stores), whose work-group is the device's maximum
- * capped at 256.
+ * when the file names none, from the device's GEMM: {@code gemm} (the packed CPU product of gemm.cl
+ * with the sampling in its epilogue, built with the gemm tuning's tiles) where the GEMM runs its CPU
+ * variant, else {@code rows} (one work-group per output row, coalesced stores), whose work-group is
+ * the device's maximum capped at 256.
  */
 public final class Gibbs implements AutoCloseable {
     public static final String FILE = "gibbs.cl";
@@ -53,32 +53,17 @@ public final class Gibbs implements AutoCloseable {
     public Gibbs(Device device, Variant force) {
         this.device = device;
         this.gemm = new Gemm(device);
-        Map<String, String> t = new HashMap<>(Tuning.defines("gibbs", device.info()));
-        String v = t.remove("VARIANT");
-        String wg = t.remove("WG");
-        Map<String, String> g = new HashMap<>(Tuning.defines("gemm", device.info()));
-        g.putIfAbsent("MC", Integer.toString(Gemm.DEFAULT_MC));
-        g.putIfAbsent("NC", Integer.toString(Gemm.DEFAULT_NC));
-        g.putAll(t);
-        this.defines = Map.copyOf(g);
-        if (force != null) {
-            this.variant = force;
-        } else if (v != null) {
-            this.variant = Variant.valueOf(v.toUpperCase(Locale.ROOT));
-        } else {
-            this.variant = "cpu".equals(device.info().type()) && device.info().localMemBytes() >= gemmLocalBytes(g) ? Variant.GEMM
-                    : Variant.ROWS;
+        Tuning t = device.tuning("gibbs");
+        Variant byDevice = gemm.variant() == Gemm.Variant.CPU ? Variant.GEMM : Variant.ROWS;
+        this.variant = force != null ? force : Variant.valueOf(t.get("VARIANT", byDevice.name()).toUpperCase(Locale.ROOT));
+        if (variant == Variant.GEMM && gemm.variant() != Gemm.Variant.CPU) {
+            throw new IllegalArgumentException("gibbs: the gemm variant fuses into gemm.cl's CPU kernel, but this device's gemm tuning"
+                    + " selects the " + gemm.variant() + " variant; use VARIANT=rows in kernels/tuning/gibbs.properties");
         }
-        this.rowsWg = wg != null ? Integer.parseInt(wg) : (int) Math.min(256, Math.max(1, device.info().maxWorkGroupSize()));
+        // the CPU variant is gemm.cl's kernel: it builds with exactly the gemm tuning's tile defines
+        this.defines = variant == Variant.GEMM ? gemm.defines() : Map.of();
+        this.rowsWg = t.getInt("WG", (int) Math.min(256, Math.max(1, device.info().maxWorkGroupSize())));
         this.dummy = Tensor.zeros(device, 1, 1);
-    }
-
-    /** Local memory gemm.cl's tiles take with these defines: 4 (KC·NC + MC·KC + MC·NC) bytes. */
-    static long gemmLocalBytes(Map<String, String> d) {
-        long mc = Long.parseLong(d.getOrDefault("MC", "256"));
-        long nc = Long.parseLong(d.getOrDefault("NC", "256"));
-        long kc = Long.parseLong(d.getOrDefault("KC", "256"));
-        return 4 * (kc * nc + mc * kc + mc * nc);
     }
 
     public Variant variant() {
