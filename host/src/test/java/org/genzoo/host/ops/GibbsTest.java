@@ -43,7 +43,7 @@ class GibbsTest extends OnDevice {
         }
     }
 
-    private void check(Gibbs g, long seed, int r, int k, int n, boolean transW, boolean rowTemps, boolean base, Gibbs.Units units,
+    void check(Gibbs g, long seed, int r, int k, int n, boolean transW, boolean rowTemps, boolean base, Gibbs.Units units,
             Gibbs.Variant variant) {
         String what = variant + " seed " + seed + " R=" + r + " K=" + k + " N=" + n + (transW ? " transW" : "") + (rowTemps ? " rowTemps" : "")
                 + (base ? " base" : "") + " " + units;
