@@ -84,6 +84,21 @@
 #define KC 256
 #endif
 #define NR (16 * NV)
+/* Epilogue hooks for files that #include this one to fuse more work into the store (gibbs.cl
+ * draws Bernoulli samples there): GEMM_NAME names the kernel, GEMM_EXTRA_ARGS appends arguments,
+ * GEMM_STORE16(x, crow, m, n) stores 16 finished values of row m from column n, GEMM_STORE1 one. */
+#ifndef GEMM_NAME
+#define GEMM_NAME gemm
+#endif
+#ifndef GEMM_EXTRA_ARGS
+#define GEMM_EXTRA_ARGS
+#endif
+#ifndef GEMM_STORE16
+#define GEMM_STORE16(x, crow, m, n) vstore16((x), 0, (crow) + (n))
+#endif
+#ifndef GEMM_STORE1
+#define GEMM_STORE1(y, crow, m, n) ((crow)[(n)] = (y))
+#endif
 /* packed-A layout: groups of APW rows, k-major inside a group (APW = 16 when MR divides 16) */
 #if (16 % MR) == 0
 #define APW 16
@@ -144,11 +159,11 @@ inline float16 sig_f16(float16 x) { const float16 e = exp(-fabs(x)); const float
 
 #if GEMM_GPU == 0 /* ======================== CPU variant: kernel gemm ======================== */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
-void gemm(__global float* C, const int offC, const int ldc,
+void GEMM_NAME(__global float* C, const int offC, const int ldc,
           __global const float* A, const int offA, const int lda,
           __global const float* B, const int offB, const int ldb,
           __global const float* bias, const int offBias,
-          const int M, const int N, const int K, const float alpha, const float beta)
+          const int M, const int N, const int K, const float alpha, const float beta GEMM_EXTRA_ARGS)
 {
   __local float16 Bp16[KC * NC / 16];   /* packed op(B) slice: [NC/NR panels][KC][NR]   */
   __local float16 Ap16[MC * KC / 16];   /* packed op(A) slice: [MC/APW groups][KC][APW] */
@@ -295,7 +310,7 @@ void gemm(__global float* C, const int offC, const int ldc,
                       x += vload16(0, bias + n);
 #endif
                       x = ACTV(x);
-                      vstore16(x, 0, crow + n);
+                      GEMM_STORE16(x, crow, m, n);
                     } else if (n < nEnd) {
                       float t[16]; vstore16(x, 0, t);
                       for (int e = 0; e < 16 && n + e < nEnd; e++) {
@@ -304,7 +319,7 @@ void gemm(__global float* C, const int offC, const int ldc,
 #if HAS_BIAS
                         y += bias[n + e];
 #endif
-                        crow[n + e] = ACTF(y);
+                        GEMM_STORE1(ACTF(y), crow, m, n + e);
                       }
                     }
                   }
@@ -396,9 +411,11 @@ typedef float8 floatv;
   {                                                                                                   \
     const int nvec_ = (TS) * TSK / VW;                                                                \
     for (int v_ = tid; v_ < nvec_; v_ += NTHREADS) {                                                  \
-      int r_, k_;                                                                                     \
-      if (CONTIG_K) { k_ = (v_ % (TSK / VW)) * VW; r_ = v_ / (TSK / VW); }                             \
-      else          { r_ = (v_ % ((TS) / VW)) * VW; k_ = v_ / ((TS) / VW); }                           \
+      /* quotient and remainder by hand: a '/' and '%' pair makes LLVM emit 'freeze', which      \
+         Oclgrind's uninitialized-value checker cannot interpret */                                   \
+      const int per_ = (CONTIG_K) ? TSK / VW : (TS) / VW;                                             \
+      const int q_ = v_ / per_, e0_ = (v_ - q_ * per_) * VW;                                          \
+      const int r_ = (CONTIG_K) ? q_ : e0_, k_ = (CONTIG_K) ? e0_ : q_;                                \
       const int gr_ = (r0) + r_, gk_ = (k0) + k_;                                                      \
       float t_[VW];                                                                                   \
       if (CONTIG_K) {                                                                                 \

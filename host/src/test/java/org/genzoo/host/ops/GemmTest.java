@@ -71,6 +71,29 @@ class GemmTest extends OnDevice {
         return out.stream();
     }
 
+    /**
+     * The odd sizes 1, 7, 33, 93 in every role, small enough for a simulator (Oclgrind runs this
+     * method with its race, uninitialized-read and bounds checks: {@code -Dtest='GemmTest#oddShapes'}).
+     */
+    static Stream<Arguments> oddShapes() {
+        List<Arguments> out = new ArrayList<>();
+        int[][] mnk = {{1, 1, 1}, {7, 33, 93}, {93, 7, 33}, {33, 93, 7}, {33, 33, 1}, {1, 93, 33}, {93, 1, 7}};
+        for (String config : CONFIGS) {
+            for (int[] s : mnk) {
+                for (int t = 0; t < 4; t++) {
+                    out.add(Arguments.of(config, s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} M={1} N={2} K={3} transA={4} transB={5}")
+    @MethodSource("oddShapes")
+    void oddShapes(String config, int m, int n, int k, boolean ta, boolean tb) {
+        matchesReference(config, m, n, k, ta, tb);
+    }
+
     @ParameterizedTest(name = "{0} M={1} N={2} K={3} transA={4} transB={5}")
     @MethodSource("shapes")
     void matchesReference(String config, int m, int n, int k, boolean ta, boolean tb) {

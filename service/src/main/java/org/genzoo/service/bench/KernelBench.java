@@ -60,6 +60,7 @@ public final class KernelBench implements Callable<Integer> {
         list.addAll(OpCases.all());
         list.addAll(SpectralCases.all());
         list.addAll(FlowCases.all());
+        list.addAll(GibbsCases.all());
         return list;
     }
 

@@ -47,14 +47,15 @@ import picocli.CommandLine.Model.CommandSpec;
  * the flow configurations of issue #5 the same way (through the "flow" family's loss, Adam), with
  * their own PyTorch peer (flow_torch.py).
  */
-@Command(name = "train", mixinStandardHelpOptions = true, description = "VAE, RealNVP, MAF or GAN training throughput (examples/s), optionally beside PyTorch.")
+@Command(name = "train", mixinStandardHelpOptions = true, description = "VAE, RealNVP, MAF, GAN or RBM training throughput (examples/s), optionally beside PyTorch.")
 public final class TrainBench implements Callable<Integer> {
     @Mixin
     DeviceOptions deviceOptions;
 
     @Option(names = "--model", defaultValue = "vae", description = "vae (default), realnvp (8 couplings, 2-256-256-4 nets, "
-            + "2-D moons, batch 512 unless --batch), maf (5 MADEs with 1,024 hidden units on dequantized MNIST, batch 128) or "
-            + "gan, sngan, wgan-gp (2-D, G 2-128-128-2, D 2-128-128-1, batch 256; see GanBench).")
+            + "2-D moons, batch 512 unless --batch), maf (5 MADEs with 1,024 hidden units on dequantized MNIST, batch 128), "
+            + "gan, sngan, wgan-gp (2-D, G 2-128-128-2, D 2-128-128-1, batch 256; see GanBench) or rbm "
+            + "(784-500, batch 100, CD-1/CD-10/PCD-1 beside PyTorch and scikit-learn with --peer; see RbmBench).")
     String model;
 
     @Option(names = "--batch", description = "Batch size (default 128; 512 for realnvp).")
@@ -83,14 +84,18 @@ public final class TrainBench implements Callable<Integer> {
     @Option(names = "--json")
     boolean json;
 
+    @Mixin
+    RbmBench.Options rbmOptions;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        batch = batchOption != null ? batchOption : model.equals("realnvp") ? 512 : GanBench.MODELS.contains(model) ? 256 : 128;
-        if (!List.of("vae", "realnvp", "maf").contains(model) && !GanBench.MODELS.contains(model)) {
-            throw new IllegalArgumentException("--model must be vae, realnvp, maf, gan, sngan or wgan-gp, got " + model);
+        batch = batchOption != null ? batchOption : model.equals("realnvp") ? 512 : GanBench.MODELS.contains(model) ? 256
+                : model.equals("rbm") ? 100 : 128;
+        if (!List.of("vae", "realnvp", "maf", "rbm").contains(model) && !GanBench.MODELS.contains(model)) {
+            throw new IllegalArgumentException("--model must be vae, realnvp, maf, gan, sngan, wgan-gp or rbm, got " + model);
         }
         if (steps < 1 || warmup < 0 || batch < 1) {
             throw new IllegalArgumentException("--steps and --batch must be positive and --warmup not negative");
@@ -105,6 +110,15 @@ public final class TrainBench implements Callable<Integer> {
                 result.put("peer", GanBench.torch(model, batch, steps, warmup));
             }
             return report(out, result);
+        }
+        if (model.equals("rbm")) {
+            Map<String, Object> r = new RbmBench(rbmOptions).run(deviceOptions, batch, steps, warmup, dataset, peer);
+            if (json) {
+                out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(r));
+            } else {
+                RbmBench.print(out, r);
+            }
+            return ExitCodes.OK;
         }
         if (!model.equals("vae")) {
             return flow(out, result);

@@ -40,6 +40,12 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--surgery-limit", paramLabel = "N", description = "Training examples for ELBO surgery (O(N²)); 0 skips it. Default 10000.")
     Integer surgeryLimit;
 
+    @Option(names = "--ais-temperatures", paramLabel = "N", description = "AIS temperatures for log Z of energy-based models (default: the spec's aisTemperatures, else 14500; 0 skips AIS).")
+    Integer aisTemperatures;
+
+    @Option(names = "--ais-chains", paramLabel = "M", description = "AIS chains for energy-based models (default: the spec's aisChains, else 100).")
+    Integer aisChains;
+
     @Option(names = "--step", paramLabel = "STEP", description = "Evaluate this checkpoint step instead of the newest.")
     Long step;
 
@@ -63,6 +69,16 @@ public final class EvalCommand implements Callable<Integer> {
         }
         if (surgeryLimit != null) {
             metrics.put("surgeryLimit", surgeryLimit);
+        }
+        if ((aisTemperatures != null && aisTemperatures < 0) || (aisChains != null && aisChains < 1)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--ais-temperatures takes 0 (skip) or 3 or more, --ais-chains 1 or more; got " + aisTemperatures + ", " + aisChains);
+        }
+        if (aisTemperatures != null) {
+            metrics.put("aisTemperatures", aisTemperatures);
+        }
+        if (aisChains != null) {
+            metrics.put("aisChains", aisChains);
         }
         try (Device device = Device.open(deviceOptions.binding, deviceOptions.device)) {
             RunEvaluator.Result r = RunEvaluator.evaluate(device, run,

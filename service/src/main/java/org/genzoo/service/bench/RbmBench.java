@@ -1,0 +1,202 @@
+package org.genzoo.service.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.genzoo.host.Device;
+import org.genzoo.host.tensor.Tensor;
+import org.genzoo.models.data.Dataset;
+import org.genzoo.models.data.Datasets;
+import org.genzoo.models.ebm.RbmBenchStep;
+import org.genzoo.models.eval.ImportanceSampling;
+import org.genzoo.service.cli.DeviceOptions;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code genzoo bench train --model rbm}: RBM training throughput (examples/s) for CD-k and PCD-k
+ * configurations on the same binarized MNIST batches, optionally beside PyTorch (same step,
+ * {@code torch.set_num_threads(--torch-threads)}) and scikit-learn's BernoulliRBM (PCD-1 only), all
+ * in one run. The data is binarized once and handed to the peers as a file, so every side trains on
+ * the same examples in the same order.
+ */
+public final class RbmBench {
+    /** The rbm options TrainBench mixes in. */
+    public static final class Options {
+        @Option(names = "--rbm-hidden", defaultValue = "500", description = "RBM hidden units (default ${DEFAULT-VALUE}).")
+        int hidden;
+
+        @Option(names = "--rbm-configs", defaultValue = "cd1,cd10,pcd1",
+                description = "RBM training configurations, method and k (default ${DEFAULT-VALUE}).")
+        String configs;
+
+        @Option(names = "--torch-threads", defaultValue = "1", description = "torch.set_num_threads of the PyTorch peer (default ${DEFAULT-VALUE}).")
+        int torchThreads;
+    }
+
+    record Config(String method, int k) {
+        String label() {
+            return method.toUpperCase(Locale.ROOT) + "-" + k;
+        }
+    }
+
+    private final Options o;
+
+    public RbmBench(Options o) {
+        this.o = o;
+    }
+
+    static List<Config> parse(String s) {
+        List<Config> out = new ArrayList<>();
+        for (String part : s.split(",")) {
+            String p = part.strip().toLowerCase(Locale.ROOT);
+            String m = p.startsWith("pcd") ? "pcd" : p.startsWith("cd") ? "cd" : null;
+            if (m == null) {
+                throw new IllegalArgumentException("--rbm-configs: each entry is cd<k> or pcd<k> (cd1, cd10, pcd1), got '" + part + "'");
+            }
+            try {
+                int k = Integer.parseInt(p.substring(m.length()));
+                if (k < 1) {
+                    throw new NumberFormatException();
+                }
+                out.add(new Config(m, k));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--rbm-configs: k must be a positive integer in '" + part + "'");
+            }
+        }
+        return out;
+    }
+
+    /** Runs every configuration (and the peers); returns the result map TrainBench reports. */
+    public Map<String, Object> run(DeviceOptions dopt, int batch, int steps, int warmup, String dataset, boolean peer)
+            throws IOException, InterruptedException {
+        List<Config> configs = parse(o.configs);
+        Dataset train = Datasets.load(dataset, null).train();
+        int n = train.size();
+        int d = train.dim();
+        if (n < batch) {
+            throw new IllegalArgumentException("--batch " + batch + " is larger than the training set (" + n + ")");
+        }
+        Map<String, Object> result = new LinkedHashMap<>();
+        float[] bin;
+        List<Map<String, Object>> rows = new ArrayList<>();
+        try (Device dev = Device.open(dopt.binding, dopt.device)) {
+            result.put("device", dev.info().name());
+            result.put("model", String.format(Locale.ROOT, "RBM %d-%d, batch %d, SGD lr 0.05 momentum 0.5 wd 1e-4, %s", d, o.hidden, batch,
+                    dataset));
+            try (Tensor grey = Tensor.of(dev, n, d, train.x()); Tensor data = ImportanceSampling.fixedBinarization(grey, 1)) {
+                bin = data.toArray();
+                for (Config c : configs) {
+                    try (RbmBenchStep s = new RbmBenchStep(dev, d, o.hidden, c.method(), c.k(), batch, 1)) {
+                        int batches = n / batch;
+                        for (int i = 0; i < warmup; i++) {
+                            s.step(data.rows((i % batches) * batch, (i % batches + 1) * batch));
+                        }
+                        dev.finish();
+                        long t0 = System.nanoTime();
+                        for (int i = 0; i < steps; i++) {
+                            s.step(data.rows((i % batches) * batch, (i % batches + 1) * batch));
+                        }
+                        dev.finish();
+                        double sec = (System.nanoTime() - t0) / 1e9;
+                        Map<String, Object> row = new LinkedHashMap<>();
+                        row.put("config", c.label());
+                        row.put("msPerStep", 1e3 * sec / steps);
+                        row.put("examplesPerSecond", batch * steps / sec);
+                        row.put("reconError", s.monitor());
+                        rows.add(row);
+                    }
+                }
+            }
+        }
+        result.put("genzoo", rows);
+        if (peer) {
+            Path file = Files.createTempFile("genzoo-rbm-data", ".f32");
+            try {
+                ByteBuffer buf = ByteBuffer.allocate(bin.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+                buf.asFloatBuffer().put(bin);
+                Files.write(file, buf.array());
+                List<Object> torch = new ArrayList<>();
+                for (Config c : configs) {
+                    torch.add(runPeer("torch", file, n, d, batch, c, steps, warmup));
+                }
+                result.put("pytorch", torch);
+                result.put("sklearn", runPeer("sklearn", file, n, d, batch, new Config("pcd", 1), steps, warmup));
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        }
+        return result;
+    }
+
+    private Object runPeer(String which, Path data, int n, int d, int batch, Config c, int steps, int warmup)
+            throws IOException, InterruptedException {
+        Path script = Files.createTempFile("genzoo-rbm-peer", ".py");
+        try (InputStream in = RbmBench.class.getResourceAsStream("rbm_peer.py")) {
+            if (in == null) {
+                return "bundled rbm_peer.py missing";
+            }
+            Files.write(script, in.readAllBytes());
+        }
+        try {
+            List<String> cmd = List.of("/usr/bin/python3", script.toString(), which, data.toString(), Integer.toString(n), Integer.toString(d),
+                    Integer.toString(o.hidden), Integer.toString(batch), Integer.toString(c.k()), c.method(), Integer.toString(steps),
+                    Integer.toString(warmup), Integer.toString(o.torchThreads));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!p.waitFor(20, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                return which + " peer failed (install python3-torch and python3-sklearn for /usr/bin/python3): " + text;
+            }
+            List<String> lines = text.lines().toList();
+            JsonNode j = new ObjectMapper().readTree(lines.get(lines.size() - 1));
+            if (j instanceof com.fasterxml.jackson.databind.node.ObjectNode on && which.equals("torch")) {
+                on.put("config", c.label());
+            }
+            return j;
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+
+    /** The side-by-side table. */
+    @SuppressWarnings("unchecked")
+    static void print(PrintWriter out, Map<String, Object> r) {
+        out.printf(Locale.ROOT, "%s on %s%n", r.get("model"), r.get("device"));
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) r.get("genzoo");
+        List<Object> torch = (List<Object>) r.get("pytorch");
+        for (int i = 0; i < rows.size(); i++) {
+            Map<String, Object> g = rows.get(i);
+            double gz = (double) g.get("examplesPerSecond");
+            out.printf(Locale.ROOT, "  %-7s genzoo %8.0f examples/s (%.2f ms/step)", g.get("config"), gz, (double) g.get("msPerStep"));
+            if (torch != null && torch.get(i) instanceof JsonNode t && t.has("examplesPerSecond")) {
+                double pt = t.get("examplesPerSecond").asDouble();
+                out.printf(Locale.ROOT, " | %s %8.0f examples/s -> %.2fx", t.get("peer").asText(), pt, gz / pt);
+            } else if (torch != null) {
+                out.print(" | " + torch.get(i));
+            }
+            out.println();
+        }
+        Object sk = r.get("sklearn");
+        if (sk instanceof JsonNode s && s.has("examplesPerSecond")) {
+            double ps = s.get("examplesPerSecond").asDouble();
+            out.printf(Locale.ROOT, "  %s %8.0f examples/s", s.get("peer").asText(), ps);
+            rows.stream().filter(g -> "PCD-1".equals(g.get("config"))).findFirst().ifPresent(
+                    g -> out.printf(Locale.ROOT, " -> genzoo PCD-1 %.2fx", (double) g.get("examplesPerSecond") / ps));
+            out.println();
+        } else if (sk != null) {
+            out.println("  " + sk);
+        }
+    }
+}
