@@ -71,7 +71,8 @@ public final class Trainer {
     public static final DataLoader DATASETS = d -> Datasets.load(d.dataset(), d.dataDir() == null ? null : Path.of(d.dataDir()));
 
     /**
-     * @param resume    continue from the latest checkpoint in the output folder (a fresh start when there is none)
+     * @param resume    continue from the latest checkpoint in the output folder; a folder without one is refused
+     *                  (IllegalArgumentException naming it), so a mistyped folder never starts a run from scratch
      * @param cancelled polled at every log point; true stops the run with a checkpoint and status CANCELLED
      */
     public record Options(boolean resume, BooleanSupplier cancelled, TrainingListener listener, DataLoader data,
@@ -132,6 +133,11 @@ public final class Trainer {
     }
 
     public Result run() throws IOException {
+        if (options.resume() && Checkpoints.list(out).isEmpty()) {
+            throw new IllegalArgumentException("nothing to resume in " + out + ": " + (Files.isDirectory(out)
+                    ? "the folder holds no checkpoint" : "there is no such folder")
+                    + "; check the folder (--output DIR or the spec's output), or drop --resume to start a new run");
+        }
         Files.createDirectories(out);
         Instant started = Instant.now();
         List<String> skipped = new ArrayList<>();
@@ -222,7 +228,7 @@ public final class Trainer {
                 log.line("resumed from " + out.relativize(c.dir()) + " at step " + step + " of " + total);
             } else {
                 if (options.resume()) {
-                    log.line("no checkpoint to resume from; starting at step 0");
+                    log.line("no usable checkpoint to resume from (skipped above); starting at step 0");
                 }
                 metrics = MetricsCsv.create(out.resolve("metrics.csv"));
                 log.line("starting: " + total + " steps of batch " + spec.batchSize() + " (" + data.batchesPerEpoch()
@@ -366,7 +372,8 @@ public final class Trainer {
                 row.put("step", step);
                 row.put("epoch", String.format(Locale.ROOT, "%.4f", step / (double) data.batchesPerEpoch()));
                 row.put("loss", (float) lastLoss);
-                lastTerms.forEach(row::put);
+                // A model's own "loss" term is its last batch's; the column keeps the window mean its label promises.
+                lastTerms.forEach(row::putIfAbsent);
                 row.put("examples_per_s", String.format(Locale.ROOT, "%.1f", exPerSec));
                 boolean evalNow = due(step, spec.eval().every()) || step == total;
                 if (evalNow) {
