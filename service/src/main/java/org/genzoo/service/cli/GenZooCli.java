@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         description = "Train deep generative models on any OpenCL device.",
         subcommands = {DevicesCommand.class, BenchCommand.class, TrainCommand.class, EvalCommand.class, ServeCommand.class,
                 SubmitCommand.class, JobsCommand.class, StatusCommand.class, CancelCommand.class, LogsCommand.class,
-                ArtifactsCommand.class})
+                ArtifactsCommand.class, ExportCommand.class})
 public final class GenZooCli implements Runnable {
 
     @CommandLine.Spec
