@@ -120,6 +120,7 @@ public final class Trainer {
     private MetricsCsv metrics;
     private final Map<String, Double> lastEval = new TreeMap<>();
     private long resumedFrom = -1;
+    private ObjectNode dataReport;
 
     public Trainer(Device device, JobSpec spec, Options options) {
         this.device = device;
@@ -186,9 +187,14 @@ public final class Trainer {
         if (spec.eval().limit() != null) {
             evalSplit = evalSplit.subset(spec.eval().limit());
         }
+        String alias = Datasets.aliasNote(spec.data().dataset());
+        if (alias != null) {
+            log.line(alias);
+        }
         for (String line : splits.describe().split("\n")) {
             log.line(line);
         }
+        dataReport = dataReport(splits, train, evalSplit, alias);
         log.line("training on " + train.size() + " examples of " + train.dim() + " values; evaluating on " + evalSplit.size()
                 + " " + spec.eval().split() + " examples");
         if (spec.batchSize() > train.size()) {
@@ -247,6 +253,24 @@ public final class Trainer {
             return new Result(status, loop.step, total, loop.step / (double) data.batchesPerEpoch(), loop.lastLoss,
                     Map.copyOf(lastEval), out, loop.lastCheckpoint, seconds);
         }
+    }
+
+    /** report.json's "data": the data set as named and as loaded, its split sizes, and what the run used. */
+    private ObjectNode dataReport(DatasetSplits splits, Dataset train, Dataset evalSplit, String alias) {
+        ObjectNode d = JsonNodeFactory.instance.objectNode();
+        d.put("dataset", spec.data().dataset());
+        d.put("name", splits.name());
+        d.put("source", splits.source());
+        ObjectNode sizes = d.putObject("splits");
+        for (Split s : Split.values()) {
+            sizes.put(s.label(), splits.get(s).size());
+        }
+        d.put("trainExamples", train.size());
+        d.put("evalExamples", evalSplit.size());
+        if (alias != null) {
+            d.put("note", alias);
+        }
+        return d;
     }
 
     /** Device memory of a training set of n examples of dim floats: the images plus the shuffled index buffer. */
@@ -496,6 +520,9 @@ public final class Trainer {
         ev.put("split", spec.eval().split());
         lastEval.forEach((k, v) -> ev.put(k, v));
         r.put("seed", spec.seed());
+        if (dataReport != null) {
+            r.set("data", dataReport);
+        }
         r.put("resumedFromStep", resumedFrom >= 0 ? resumedFrom : null);
         r.put("lastCheckpoint", lastCheckpoint == null ? null : out.relativize(lastCheckpoint).toString());
         ObjectNode t = r.putObject("timing");

@@ -162,6 +162,13 @@ class TrainerLoggingTest {
             }
         }
         assertTrue(distinct > 0, "the batches' losses differ from their window means, so the test can tell them apart");
+
+        // report.json names the data set and its split sizes.
+        JsonNode report = JobSpec.mapper().readTree(out.resolve("report.json").toFile());
+        assertEquals("grey4x4", report.at("/data/name").asText());
+        assertEquals(64, report.at("/data/splits/train").asInt());
+        assertEquals(64, report.at("/data/splits/validation").asInt());
+        assertEquals(64, report.at("/data/splits/test").asInt());
     }
 
     @Test

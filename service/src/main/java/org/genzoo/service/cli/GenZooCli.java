@@ -2,6 +2,7 @@ package org.genzoo.service.cli;
 
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.genzoo.host.NativeEnv;
 import org.genzoo.service.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -35,8 +36,27 @@ public final class GenZooCli implements Runnable {
         return cl;
     }
 
+    /**
+     * What the {@code genzoo} launcher sets before starting Java, set here too so that
+     * {@code java -jar genzoo.jar} behaves the same: PoCL's worker threads pinned to cores
+     * (POCL_AFFINITY=1 unless the environment sets it). Returns a warning line, or null.
+     */
+    static String prepareEnvironment() {
+        try {
+            NativeEnv.applyPoclDefaults();
+            return null;
+        } catch (RuntimeException | LinkageError e) {
+            return "genzoo: warning: could not set " + NativeEnv.POCL_AFFINITY + "=1 (" + e.getMessage()
+                    + "); export it before starting Java for steady PoCL timings";
+        }
+    }
+
     public static void main(String[] args) {
         Logger.getLogger("").setLevel(Level.WARNING);
+        String warning = prepareEnvironment();
+        if (warning != null) {
+            System.err.println(warning);
+        }
         System.exit(commandLine().execute(args));
     }
 }
