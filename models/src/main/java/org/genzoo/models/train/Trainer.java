@@ -481,26 +481,48 @@ public final class Trainer {
         List<LinePlot.Series> train = new ArrayList<>();
         List<LinePlot.Series> terms = new ArrayList<>();
         List<LinePlot.Series> eval = new ArrayList<>();
-        for (String c : metrics.columns()) {
-            if (c.equals("step") || c.equals("epoch") || c.equals("examples_per_s")) {
+        List<String> columns = metrics.columns();
+        for (String c : columns) {
+            if (c.equals("step") || c.equals("epoch") || c.equals("examples_per_s")
+                    || c.endsWith("_stderr") && columns.contains(c.substring(0, c.length() - 7))) {
                 continue;
             }
             double[][] s = metrics.series(c);
             if (s[0].length == 0) {
                 continue;
             }
-            (c.startsWith("eval_") ? eval : c.equals("loss") ? train : terms).add(new LinePlot.Series(c, s[0], s[1]));
+            if (c.startsWith("eval_")) {
+                // A metric with a standard error gets it as error bars in its own panel.
+                double[] err = columns.contains(c + "_stderr") ? stderrAt(s[0], metrics.series(c + "_stderr")) : null;
+                eval.add(new LinePlot.Series(c.substring(5), s[0], s[1], err));
+            } else {
+                (c.equals("loss") ? train : terms).add(new LinePlot.Series(c, s[0], s[1]));
+            }
         }
         if (!train.isEmpty()) {
             LinePlot.write(out.resolve("loss.png"), spec.name() + ": training loss (" + spec.model().family() + ")", "step",
                     "loss (mean over " + spec.logEvery() + " steps)", train);
         }
         if (!terms.isEmpty()) {
-            LinePlot.write(out.resolve("terms.png"), spec.name() + ": loss terms at log points", "step", "value", terms);
+            LinePlot.writePanels(out.resolve("terms.png"), spec.name() + ": loss terms at log points (last batch)", "step", terms);
         }
         if (!eval.isEmpty()) {
-            LinePlot.write(out.resolve("eval.png"), spec.name() + ": evaluation on " + spec.eval().split(), "step", "metric", eval);
+            LinePlot.writePanels(out.resolve("eval.png"), spec.name() + ": evaluation on " + spec.eval().split(), "step", eval);
         }
+    }
+
+    /** The standard errors at the steps {@code x} (NaN where none was written). */
+    private static double[] stderrAt(double[] x, double[][] se) {
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = Double.NaN;
+            for (int j = 0; j < se[0].length; j++) {
+                if (se[0][j] == x[i]) {
+                    out[i] = se[1][j];
+                }
+            }
+        }
+        return out;
     }
 
     private void writeReport(String status, String error, Instant started, long step, long total, double epoch, double loss,

@@ -163,6 +163,10 @@ class TrainerLoggingTest {
         }
         assertTrue(distinct > 0, "the batches' losses differ from their window means, so the test can tell them apart");
 
+        // eval.png: one panel per metric (the logistic family reports nll only, without "bits"), on its own axes.
+        java.awt.image.BufferedImage eval = javax.imageio.ImageIO.read(out.resolve("eval.png").toFile());
+        assertEquals(420, eval.getWidth(), "one panel");
+
         // report.json names the data set and its split sizes.
         JsonNode report = JobSpec.mapper().readTree(out.resolve("report.json").toFile());
         assertEquals("grey4x4", report.at("/data/name").asText());
