@@ -292,11 +292,11 @@ public final class LinePlot {
         return t.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
-    /** [lo, hi] over finite values at the given percentiles; never empty. */
+    /** [lo, hi] over finite values at the given percentiles (y: error bands included); never empty. */
     static double[] range(List<Series> series, boolean x, double pLo, double pHi) {
         int n = 0;
         for (Series s : series) {
-            n += s.x().length;
+            n += 3 * s.x().length;
         }
         double[] v = new double[n];
         int k = 0;
@@ -305,6 +305,12 @@ public final class LinePlot {
                 double a = x ? s.x()[i] : s.y()[i];
                 if (Double.isFinite(s.x()[i]) && Double.isFinite(s.y()[i])) {
                     v[k++] = a;
+                    if (!x && s.err() != null && Double.isFinite(s.err()[i])) {
+                        v[k++] = a + s.err()[i];
+                        if (a - s.err()[i] > 0 || a <= 0) {
+                            v[k++] = a - s.err()[i];
+                        }
+                    }
                 }
             }
         }

@@ -26,6 +26,7 @@ public final class GenZooCli implements Runnable {
     /** Builds the command line with error handling that prints one clear line, not a stack trace. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new GenZooCli());
+        cl.getSubcommands().get("train").getCommandSpec().usageMessage().footer(TrainCommand.familiesFooter());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("genzoo: " + ex.getMessage());
             if (System.getenv("GENZOO_DEBUG") != null) {

@@ -15,6 +15,8 @@ import org.genzoo.host.Device;
 import org.genzoo.models.data.DatasetSplits;
 import org.genzoo.models.data.Datasets;
 import org.genzoo.models.train.JobSpec;
+import org.genzoo.models.train.ModelFamilies;
+import org.genzoo.models.train.ModelFamily;
 import org.genzoo.models.train.SpecError;
 import org.genzoo.models.train.SpecException;
 import org.genzoo.models.train.Trainer;
@@ -50,6 +52,40 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    /**
+     * The help footer: the model families this build can train, read from the registry
+     * ({@link ModelFamilies}), so a family added to the class path appears by itself.
+     */
+    static String[] familiesFooter() {
+        java.util.List<String> lines = new java.util.ArrayList<>();
+        lines.add("");
+        lines.add("Model families (\"model\": {\"family\": ...}), fields in docs/spec.md:");
+        for (ModelFamily f : ModelFamilies.all().values()) {
+            wrap(lines, String.format(Locale.ROOT, "  %-7s ", f.name()), f.description());
+        }
+        lines.add("Data sets (\"data\": {\"dataset\": ...}):");
+        wrap(lines, "  ", String.join(", ", org.genzoo.models.data.Datasets.NAMES) + "; \"mnist\" is an alias of mnist-10k"
+                + " (10,000 digits, not the full MNIST).");
+        return lines.toArray(String[]::new);
+    }
+
+    /** {@code text} after {@code head}, wrapped to 79 columns with continuation lines indented under it. */
+    static void wrap(java.util.List<String> lines, String head, String text) {
+        StringBuilder line = new StringBuilder(head);
+        String indent = " ".repeat(head.length());
+        for (String word : text.split(" ")) {
+            if (line.length() > indent.length() && line.length() + 1 + word.length() > 79) {
+                lines.add(line.toString());
+                line = new StringBuilder(indent);
+            }
+            if (line.length() > indent.length()) {
+                line.append(' ');
+            }
+            line.append(word);
+        }
+        lines.add(line.toString());
+    }
 
     @Override
     public Integer call() throws Exception {

@@ -108,6 +108,21 @@ class NewUserErrorsTest {
     }
 
     @Test
+    void trainHelpListsTheFamiliesOfTheRegistry() {
+        Run r = run("train", "--help");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("Model families"), r.out());
+        for (org.genzoo.models.train.ModelFamily f : org.genzoo.models.train.ModelFamilies.all().values()) {
+            String first = f.description().split(" ")[0];
+            assertTrue(r.out().contains("  " + f.name() + " ") && r.out().contains(first), f.name() + " in:\n" + r.out());
+        }
+        assertTrue(r.out().contains("mnist-10k"), r.out());
+        for (String line : r.out().split("\n")) {
+            assertTrue(line.length() <= 80, "fits a terminal: " + line);
+        }
+    }
+
+    @Test
     void benchKernelsOnlyThatMatchesNothingSaysSoAndFails() {
         Run r = run("bench", "kernels", "--only", "no-such-kernel-xyz");
         assertEquals(ExitCodes.USAGE, r.code(), r.err());
