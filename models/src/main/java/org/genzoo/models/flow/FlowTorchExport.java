@@ -20,8 +20,9 @@ import org.genzoo.models.train.TorchExport;
  *            log-scale bound S are in the architecture: s = S·tanh(raw/S), z = m·x + (1 − m)·(x·exp(s) + t)
  * permute    no parameters; the order (z[j] = x[perm[j]]) is in the architecture
  * </pre>
- * Layers without a PyTorch counterpart here yet (MADE/MAF/IAF, LU, planar, radial, i-ResNet) and
- * dequantized image flows are refused with their pointer.
+ * With {@code dequantize} the architecture carries it and {@code logitAlpha}, and the Python side
+ * has the pixel-space density (log_prob_pixels, bits_per_dim). Layers without a PyTorch
+ * counterpart here yet (MADE/MAF/IAF, LU, planar, radial, i-ResNet) are refused with their pointer.
  */
 public final class FlowTorchExport implements TorchExport {
     static final List<String> EXPORTED = List.of("actnorm", "coupling", "permute");
@@ -37,9 +38,6 @@ public final class FlowTorchExport implements TorchExport {
         FlowFamily.Config c = FlowFamily.read(model, "/model", errors);
         if (c == null) {
             throw new IllegalArgumentException("the run's model object is invalid: " + errors);
-        }
-        if (c.dequantize()) {
-            throw new IllegalArgumentException("/model/dequantize: dequantized image flows have no PyTorch export yet");
         }
         int given = model.path("layers").size();
         int dim = -1;
@@ -65,6 +63,8 @@ public final class FlowTorchExport implements TorchExport {
         a.put("family", family());
         a.put("dataDim", dim);
         a.put("objective", c.objective());
+        a.put("dequantize", c.dequantize());
+        a.put("logitAlpha", c.logitAlpha());
         ArrayNode layers = a.putArray("layers");
         for (int i = 0; i < c.layers().size(); i++) {
             JsonNode l = c.layers().get(i);

@@ -5,6 +5,7 @@
     model = genzoo_model.load()          # reads model.safetensors next to this file
     model.elbo(x)                        # VAE: per-example ELBO in nats (x: B x D float32 in [0, 1])
     model.log_prob(x)                    # flow: per-example log-density in nats
+    model.bits_per_dim(x)                # flow with "dequantize": bits/dim of the dequantized pixels
 
 The architecture comes from the "architecture" entry of the safetensors metadata (the spec's model
 object is under "model"); the weights load with load_state_dict(strict=True). Needs only torch:
@@ -175,6 +176,8 @@ class GenZooFlow(nn.Module):
     def __init__(self, a):
         super().__init__()
         self.dim = a["dataDim"]
+        self.dequantize = a.get("dequantize", False)
+        self.alpha = a.get("logitAlpha", 1e-6)
         layers = []
         for l in a["layers"]:
             if l["type"] == "actnorm":
@@ -208,7 +211,33 @@ class GenZooFlow(nn.Module):
         return -0.5 * (z ** 2 + LOG_2PI).sum(1) + logdet
 
     def sample(self, n, temperature=1.0):
+        """n draws in the flow's space (logit space for a dequantized image flow; see sample_pixels)."""
         return self.inverse(torch.randn(n, self.dim) * temperature)[0]
+
+    # Dequantized image flows ("dequantize": true): pixels x = v/255 in [0, 1], v in 0..255.
+
+    def preprocess(self, x, u=None):
+        """(w, log|dw/d(v+u)|): y = (255x + u)/256, p = a + (1 - 2a)y, w = logit p; u ~ U[0, 1) when None."""
+        if u is None:
+            u = torch.rand_like(x)
+        y = (255.0 * x + u) / 256.0
+        p = self.alpha + (1.0 - 2.0 * self.alpha) * y
+        lp, lq = torch.log(p), torch.log1p(-p)
+        ld = -(lp + lq).sum(1) + x.shape[1] * (math.log(1.0 - 2.0 * self.alpha) - math.log(256.0))
+        return lp - lq, ld
+
+    def log_prob_pixels(self, x, u=None):
+        """log-density of the dequantized pixel values v + u in [0, 256)^D, nats per image (GenZoo's training loss, negated)."""
+        w, ld = self.preprocess(x, u)
+        return self.log_prob(w) + ld
+
+    def bits_per_dim(self, x, u=None):
+        return -self.log_prob_pixels(x, u) / (x.shape[1] * math.log(2.0))
+
+    def sample_pixels(self, n, temperature=1.0):
+        """n images in [0, 1]."""
+        p = torch.sigmoid(self.sample(n, temperature))
+        return ((p - self.alpha) / (1.0 - 2.0 * self.alpha)).clamp(0.0, 1.0)
 
 
 FAMILIES = {"vae": GenZooVAE, "flow": GenZooFlow}

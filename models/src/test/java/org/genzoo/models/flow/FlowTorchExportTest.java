@@ -134,6 +134,94 @@ class FlowTorchExportTest {
         System.out.printf("flow export: worst |log p torch - log p genzoo| = %.3g nats over %d examples%n", worst, B);
     }
 
+    /**
+     * Dequantized images: the pixel-space log-density sums D = 16 logit-Jacobian terms of up to ~14
+     * nats each, computed in float32 by PyTorch and in double by the reference here; 1e-3 nats
+     * absolute plus 1e-5 relative covers float32 rounding of those sums.
+     */
+    static final double PIXEL_ATOL = 1e-3;
+
+    static final String PIXEL_SCRIPT = """
+            import json, sys, torch
+            sys.path.insert(0, sys.argv[1])
+            import genzoo_model
+            m = genzoo_model.load()
+            b, _ = genzoo_model.read_safetensors(sys.argv[2])
+            with torch.no_grad():
+                lp = m.log_prob_pixels(b["x"], b["u"])
+                bpd = m.bits_per_dim(b["x"], b["u"])
+                s = m.sample_pixels(5)
+            print(json.dumps({"logp": lp.tolist(), "bpd": bpd.tolist(), "sampleMin": s.min().item(), "sampleMax": s.max().item()}))
+            """;
+
+    @Test
+    void dequantizedImageFlowsGiveThePixelSpaceDensity() throws Exception {
+        TorchPython.requireTorch();
+        int d = 16;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(77);
+        float[] all = new float[600 * d];
+        for (int i = 0; i < all.length; i++) {
+            int col = i % d;
+            all[i] = Math.min(255, Math.max(0, (int) Math.round(16 * col + 20 * r.nextGaussian()))) / 255f;
+        }
+        org.genzoo.models.data.Dataset train = new org.genzoo.models.data.Dataset("grey", 4, 4,
+                java.util.Arrays.copyOf(all, 512 * d), null);
+        org.genzoo.models.data.Dataset held = new org.genzoo.models.data.Dataset("held", 4, 4,
+                java.util.Arrays.copyOfRange(all, 512 * d, 600 * d), null);
+        Trainer.DataLoader loader = x -> new org.genzoo.models.data.DatasetSplits("grey", "synthetic",
+                new org.genzoo.models.data.DatasetSplits.Part(org.genzoo.models.data.Split.TRAIN, train, "all"),
+                new org.genzoo.models.data.DatasetSplits.Part(org.genzoo.models.data.Split.VALIDATION, held, "all"),
+                new org.genzoo.models.data.DatasetSplits.Part(org.genzoo.models.data.Split.TEST, held, "all"));
+        Path run = tmp.resolve("deq");
+        String model = """
+                {"family": "flow", "repeat": 2, "dequantize": true, "layers": [{"type": "actnorm"},
+                 {"type": "coupling", "mask": "checkerboard", "hidden": [32]}]}""";
+        JobSpec spec = JobSpec.parse("""
+                {"name": "deq", "model": %s, "data": {"dataset": "idx:/unused", "binarize": false}, "batchSize": 64,
+                 "optimizer": {"type": "adam", "lr": 0.003}, "budget": {"steps": 100}, "seed": 9, "logEvery": 50,
+                 "eval": {"every": 0}, "checkpoint": {"every": 1000}, "output": "%s"}
+                """.formatted(model, run.toString().replace("\\", "/")));
+        new Trainer(device, spec, Trainer.Options.defaults().withData(loader)).run();
+        Path dir = tmp.resolve("deq-export");
+        TorchExporter.export(run, dir, null, false);
+
+        int b = 33;
+        float[] x = java.util.Arrays.copyOf(held.x(), b * d);
+        float[] u = new float[b * d];
+        for (int i = 0; i < u.length; i++) {
+            u[i] = (float) r.nextDouble();
+        }
+        // The reference preprocessing (FlowModel), in double: w = logit(a + (1 - 2a)(255x + u)/256) and its log-Jacobian.
+        double a = 1e-6;
+        float[] w = new float[b * d];
+        double[] ld = new double[b];
+        for (int i = 0; i < b; i++) {
+            ld[i] = d * (Math.log(1 - 2 * a) - Math.log(256));
+            for (int j = 0; j < d; j++) {
+                double y = (255.0 * x[i * d + j] + u[i * d + j]) / 256.0;
+                double p = a + (1 - 2 * a) * y;
+                w[i * d + j] = (float) (Math.log(p) - Math.log1p(-p));
+                ld[i] -= Math.log(p) + Math.log1p(-p);
+            }
+        }
+        float[] flowLp;
+        try (TrainableModel m = new FlowFamily().create(device, spec.model().config(), d, spec.seed());
+                Tape t = Tape.noGrad(device); Tensor wt = Tensor.of(device, b, d, w)) {
+            Checkpoints.restoreWeights(Checkpoints.latest(run, new ArrayList<>()).orElseThrow(), m.params());
+            flowLp = ((FlowModel) m).flow().logProb(t.constant(wt)).value().toArray();
+        }
+        Safetensors.write(tmp.resolve("pixels.safetensors"), List.of(new Safetensors.Entry("x", new int[] {b, d}, x),
+                new Safetensors.Entry("u", new int[] {b, d}, u)), Map.of());
+        JsonNode py = TorchPython.run(tmp, PIXEL_SCRIPT, dir.toString(), tmp.resolve("pixels.safetensors").toString());
+        for (int i = 0; i < b; i++) {
+            double want = flowLp[i] + ld[i];
+            double got = py.get("logp").get(i).asDouble();
+            assertEquals(want, got, PIXEL_ATOL + RTOL * Math.abs(want), "pixel log p of image " + i);
+            assertEquals(-want / (d * Math.log(2)), py.get("bpd").get(i).asDouble(), (PIXEL_ATOL + RTOL * Math.abs(want)) / (d * Math.log(2)));
+        }
+        assertTrue(py.get("sampleMin").asDouble() >= 0 && py.get("sampleMax").asDouble() <= 1, py.toString());
+    }
+
     @Test
     void layersWithoutAPyTorchCounterpartAreRefusedWithTheirPointer() throws Exception {
         Path run = train("lu", "{\"family\": \"flow\", \"layers\": [{\"type\": \"actnorm\"}, {\"type\": \"lu\"}]}");

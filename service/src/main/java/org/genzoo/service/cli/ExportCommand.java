@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
         description = {"Export a run's checkpoint for PyTorch: DIR/model.safetensors (weights under torch.nn names, the spec's"
                 + " model object in the metadata) and DIR/genzoo_model.py, which builds the matching torch.nn modules and loads them:",
                 "  python3 -c 'import sys; sys.path.insert(0, \"DIR\"); import genzoo_model; m = genzoo_model.load()'",
-                "Families: vae (standard-normal prior), flow (actnorm, coupling, permute layers)."})
+                "Exported: vae (standard-normal prior), flow (actnorm, coupling, permute layers; dequantized or not)."})
 public final class ExportCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "RUN", description = "The run folder `genzoo train` printed (holds spec.json and checkpoints/).")
     Path run;
