@@ -97,6 +97,12 @@ public final class DatasetSplits {
         return sb.toString();
     }
 
+    /** One line: "mnist-10k: train 8,000, validation 1,000, test 1,000 examples of 784 values". */
+    public String sizes() {
+        return String.format(java.util.Locale.ROOT, "%s: train %,d, validation %,d, test %,d examples of %,d values", name,
+                train().size(), validation().size(), test().size(), train().dim());
+    }
+
     @Override
     public String toString() {
         return "DatasetSplits(" + name + ", train " + train().size() + ", validation " + validation().size() + ", test "

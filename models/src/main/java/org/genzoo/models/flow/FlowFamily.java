@@ -41,7 +41,8 @@ public final class FlowFamily implements ModelFamily {
 
     @Override
     public String description() {
-        return "normalizing flow: RealNVP coupling, MAF/IAF, LU, ActNorm, permutations (and F2's planar, radial, i-ResNet)";
+        return "normalizing flow: RealNVP coupling, MADE/MAF/IAF, LU, ActNorm, permutations, planar, radial, i-ResNet;"
+                + " maximum likelihood or reverse KL to a 2-D energy";
     }
 
     /** The model object's settings after validation. */

@@ -18,6 +18,7 @@ import org.genzoo.host.ops.Reduce;
 import org.genzoo.host.ops.Rng;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.models.data.Dataset;
+import org.genzoo.models.eval.DensityPanels;
 import org.genzoo.models.eval.ImageGrid;
 import org.genzoo.models.train.ModelState;
 import org.genzoo.models.train.TrainableModel;
@@ -164,7 +165,7 @@ final class FlowModel implements TrainableModel {
     public void writePictures(Path dir, String tag) {
         try {
             if (flow.dim() == 2) {
-                ImageGrid.writePng(picture2d(), dir.resolve("density-" + tag + ".png"));
+                ImageGrid.writePng(picture2d(tag), dir.resolve("density-" + tag + ".png"));
                 return;
             }
             int side = (int) Math.round(Math.sqrt(flow.dim()));
@@ -194,8 +195,8 @@ final class FlowModel implements TrainableModel {
         }
     }
 
-    /** Three panels: model density on a grid, histogram of the last evaluated split, 2,000 samples. */
-    private BufferedImage picture2d() {
+    /** Three titled panels with axes: model density on a grid, histogram of the last evaluated split, 2,000 samples. */
+    private BufferedImage picture2d(String tag) {
         int g = GRID;
         float[] px = new float[3 * g * g];
         float[] grid = new float[g * g * 2];
@@ -228,7 +229,14 @@ final class FlowModel implements TrainableModel {
             s = t.toArray();
         }
         histogram(s, px, 2 * g * g);
-        return ImageGrid.render(px, 3, g, g, 3, new ImageGrid.Style(4, 2, 0.5f));
+        return DensityPanels.render(px, g, PLOT_RANGE, List.of("model density p(x)", lastSplit == null ? "data: none evaluated yet"
+                : "data: " + lastSplit.size() + " of " + lastSplit.name(), "2,000 samples of the model"),
+                "flow density, " + figureTag(tag), "x1", "x2");
+    }
+
+    /** "step 500" for the trainer's "step-00000500" tags, else the tag. */
+    static String figureTag(String tag) {
+        return tag.matches("step-\\d+") ? "step " + Long.parseLong(tag.substring(5)) : tag;
     }
 
     /** A normalized 2-D histogram of points (x, y pairs) on the plot grid into px[offset, offset + GRID²). */

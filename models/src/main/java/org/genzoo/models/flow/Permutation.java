@@ -53,6 +53,11 @@ public final class Permutation implements FlowLayer {
 
     /** A uniformly random permutation (Fisher-Yates) from {@code rng}. */
     public static Permutation random(Device device, int dim, SplittableRandom rng) {
+        return new Permutation(device, randomOrder(dim, rng));
+    }
+
+    /** The order {@link #random} uses: Fisher-Yates from {@code rng}. */
+    static int[] randomOrder(int dim, SplittableRandom rng) {
         int[] perm = new int[dim];
         for (int j = 0; j < dim; j++) {
             perm[j] = j;
@@ -63,7 +68,7 @@ public final class Permutation implements FlowLayer {
             perm[j] = perm[k];
             perm[k] = tmp;
         }
-        return new Permutation(device, perm);
+        return perm;
     }
 
     /** The permutation, closing this layer (for callers that only want the seeded index order). */

@@ -15,6 +15,7 @@ import org.genzoo.host.autograd.Var;
 import org.genzoo.host.ops.Rng;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.models.data.Dataset;
+import org.genzoo.models.eval.DensityPanels;
 import org.genzoo.models.eval.ImageGrid;
 import org.genzoo.models.train.ParamGroup;
 import org.genzoo.models.train.Phase;
@@ -143,14 +144,14 @@ final class ReverseKlModel implements TrainableModel {
     @Override
     public void writePictures(Path dir, String tag) {
         try {
-            ImageGrid.writePng(picture(), dir.resolve("energy-" + energy.specName() + "-" + tag + ".png"));
+            ImageGrid.writePng(picture(tag), dir.resolve("energy-" + energy.specName() + "-" + tag + ".png"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    /** Two panels: the target exp(−U) on a grid, and a histogram of 20,000 samples of the flow. */
-    private BufferedImage picture() {
+    /** Two titled panels with axes: the target exp(−U) on a grid, and a histogram of 20,000 samples of the flow. */
+    private BufferedImage picture(String tag) {
         int g = GRID;
         float[] px = new float[2 * g * g];
         double max = 0;
@@ -171,7 +172,10 @@ final class ReverseKlModel implements TrainableModel {
             s = t.toArray();
         }
         FlowModel.histogram(s, px, g * g);
-        return ImageGrid.render(px, 2, g, g, 2, new ImageGrid.Style(4, 2, 0.5f));
+        String u = energy.specName().toUpperCase(java.util.Locale.ROOT);
+        return DensityPanels.render(px, g, PLOT_RANGE, List.of("target exp(-" + u + "(z)), unnormalized",
+                String.format(java.util.Locale.ROOT, "%,d samples of the flow", EVAL_DRAWS)),
+                "reverse KL to " + u + ", " + FlowModel.figureTag(tag), "z1", "z2");
     }
 
     @Override

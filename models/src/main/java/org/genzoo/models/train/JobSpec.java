@@ -28,7 +28,7 @@ import java.util.Map;
  *   "name": "quickstart",                 // [A-Za-z0-9._-], 1..64 characters
  *   "model": {"family": "vae", ...},      // the family validates the rest (see ModelFamily)
  *   "data": {                             // optional for a data-free family (DataKind.NONE); then never loaded
- *     "dataset": "mnist",                 // "mnist" | "fashion-mnist" | "idx:&lt;folder&gt;" | "idx" (with dataDir) | "toy:&lt;name&gt;"
+ *     "dataset": "mnist-10k",             // "mnist-10k" (alias "mnist") | "fashion-mnist" | "idx:&lt;folder&gt;" | "idx" (with dataDir) | "toy:&lt;name&gt;"
  *     "dataDir": null,                    // overrides the data folder
  *     "binarize": true,                   // dynamic binarization; default from the family's DataKind
  *     "limit": null                       // use only the first N training examples
@@ -237,9 +237,9 @@ public record JobSpec(String name, ModelSpec model, DataSpec data, OptimizerSpec
         String dataset = d.string("dataset", null, d.isObject());
         String dataDir = d.string("dataDir", null, false);
         boolean toy = dataset != null && org.genzoo.models.data.Toys.isToy(dataset);
-        if (dataset != null && !(dataset.equals("mnist") || dataset.equals("fashion-mnist") || dataset.equals("idx")
-                || dataset.startsWith("idx:") && dataset.length() > 4 || toy)) {
-            d.error("dataset", "one of mnist, fashion-mnist, idx:<folder>, idx (with dataDir), toy:<"
+        if (dataset != null && !(dataset.equals("mnist-10k") || dataset.equals("mnist") || dataset.equals("fashion-mnist")
+                || dataset.equals("idx") || dataset.startsWith("idx:") && dataset.length() > 4 || toy)) {
+            d.error("dataset", "one of mnist-10k (alias mnist), fashion-mnist, idx:<folder>, idx (with dataDir), toy:<"
                     + String.join("|", org.genzoo.models.data.Toys.NAMES) + ">", d.raw("dataset"));
         } else if ("idx".equals(dataset) && dataDir == null) {
             d.error("dataDir", "a folder (dataset \"idx\" reads its IDX files from dataDir)", null);

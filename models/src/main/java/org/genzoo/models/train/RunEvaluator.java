@@ -43,31 +43,8 @@ public final class RunEvaluator {
 
     public static Result evaluate(Device device, Path run, Options o) throws IOException {
         Path specFile = run.resolve("spec.json");
-        JobSpec spec;
-        try {
-            spec = JobSpec.parse(specFile);
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(run + " is not a run folder: it has no spec.json (give the folder `genzoo train` printed)");
-        }
-        Checkpoints.Loaded ckpt;
-        if (o.step() != null) {
-            Path dir = Checkpoints.dirFor(run, o.step());
-            if (!Files.isRegularFile(dir.resolve(Checkpoints.META))) {
-                throw new IllegalArgumentException(run + " has no checkpoint at step " + o.step() + "; it has steps "
-                        + Checkpoints.list(run).stream().map(p -> p.getFileName().toString().replaceFirst("^step-0*(?=\\d)", ""))
-                                .toList());
-            }
-            ckpt = Checkpoints.load(dir);
-        } else {
-            List<String> skipped = new ArrayList<>();
-            ckpt = Checkpoints.latest(run, skipped).orElseThrow(() -> new IllegalArgumentException(run
-                    + " holds no loadable checkpoint" + (skipped.isEmpty() ? "" : " (" + String.join("; ", skipped) + ")")
-                    + "; train it first"));
-        }
-        if (!ckpt.info().trainingHash().equals(spec.trainingHash())) {
-            throw new IllegalArgumentException(ckpt.dir() + " was written under another spec than " + specFile
-                    + " (training hash differs); evaluate the folder the checkpoint came from");
-        }
+        JobSpec spec = readSpec(run);
+        Checkpoints.Loaded ckpt = loadCheckpoint(run, spec, o.step());
         ModelFamily family = ModelFamilies.all().get(spec.model().family());
         if (family == null) {
             throw new IllegalArgumentException("unknown model family '" + spec.model().family() + "' in " + specFile);
@@ -130,6 +107,42 @@ public final class RunEvaluator {
         Path out = run.resolve("eval.json");
         AtomicFiles.writeString(out, JobSpec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(j) + "\n");
         return new Result(run, ckpt.info().step(), splitName, test == null ? 0 : test.size(), m, seconds, out);
+    }
+
+    /** The run's spec.json, or an error saying the folder is not a run. */
+    public static JobSpec readSpec(Path run) throws IOException {
+        try {
+            return JobSpec.parse(run.resolve("spec.json"));
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException(run + " is not a run folder: it has no spec.json (give the folder `genzoo train` printed)");
+        }
+    }
+
+    /**
+     * The checkpoint at {@code step} (null: the newest that loads cleanly), checked against the spec's
+     * training hash; errors name the steps the run has.
+     */
+    public static Checkpoints.Loaded loadCheckpoint(Path run, JobSpec spec, Long step) throws IOException {
+        Checkpoints.Loaded ckpt;
+        if (step != null) {
+            Path dir = Checkpoints.dirFor(run, step);
+            if (!Files.isRegularFile(dir.resolve(Checkpoints.META))) {
+                throw new IllegalArgumentException(run + " has no checkpoint at step " + step + "; it has steps "
+                        + Checkpoints.list(run).stream().map(p -> p.getFileName().toString().replaceFirst("^step-0*(?=\\d)", ""))
+                                .toList());
+            }
+            ckpt = Checkpoints.load(dir);
+        } else {
+            List<String> skipped = new ArrayList<>();
+            ckpt = Checkpoints.latest(run, skipped).orElseThrow(() -> new IllegalArgumentException(run
+                    + " holds no loadable checkpoint" + (skipped.isEmpty() ? "" : " (" + String.join("; ", skipped) + ")")
+                    + "; train it first"));
+        }
+        if (!ckpt.info().trainingHash().equals(spec.trainingHash())) {
+            throw new IllegalArgumentException(ckpt.dir() + " was written under another spec than " + run.resolve("spec.json")
+                    + " (training hash differs); use the folder the checkpoint came from");
+        }
+        return ckpt;
     }
 
     /** One line per metric, sorted, for a terminal. */

@@ -72,7 +72,8 @@ public final class Trainer {
     public static final DataLoader DATASETS = d -> Datasets.load(d.dataset(), d.dataDir() == null ? null : Path.of(d.dataDir()));
 
     /**
-     * @param resume    continue from the latest checkpoint in the output folder (a fresh start when there is none)
+     * @param resume    continue from the latest checkpoint in the output folder; a folder without one is refused
+     *                  (IllegalArgumentException naming it), so a mistyped folder never starts a run from scratch
      * @param cancelled polled at every log point; true stops the run with a checkpoint and status CANCELLED
      */
     public record Options(boolean resume, BooleanSupplier cancelled, TrainingListener listener, DataLoader data,
@@ -120,6 +121,7 @@ public final class Trainer {
     private MetricsCsv metrics;
     private final Map<String, Double> lastEval = new TreeMap<>();
     private long resumedFrom = -1;
+    private ObjectNode dataReport;
 
     public Trainer(Device device, JobSpec spec, Options options) {
         this.device = device;
@@ -133,6 +135,11 @@ public final class Trainer {
     }
 
     public Result run() throws IOException {
+        if (options.resume() && Checkpoints.list(out).isEmpty()) {
+            throw new IllegalArgumentException("nothing to resume in " + out + ": " + (Files.isDirectory(out)
+                    ? "the folder holds no checkpoint" : "there is no such folder")
+                    + "; check the folder (--output DIR or the spec's output), or drop --resume to start a new run");
+        }
         Files.createDirectories(out);
         Instant started = Instant.now();
         List<String> skipped = new ArrayList<>();
@@ -190,9 +197,14 @@ public final class Trainer {
             if (spec.eval().limit() != null) {
                 evalSplit = evalSplit.subset(spec.eval().limit());
             }
+            String alias = Datasets.aliasNote(spec.data().dataset());
+            if (alias != null) {
+                log.line(alias);
+            }
             for (String line : splits.describe().split("\n")) {
                 log.line(line);
             }
+            dataReport = dataReport(splits, train, evalSplit, alias);
             log.line("training on " + train.size() + " examples of " + train.dim() + " values; evaluating on " + evalSplit.size()
                     + " " + spec.eval().split() + " examples");
             if (spec.batchSize() > train.size()) {
@@ -247,7 +259,7 @@ public final class Trainer {
                 log.line("resumed from " + out.relativize(c.dir()) + " at step " + step + " of " + total);
             } else {
                 if (options.resume()) {
-                    log.line("no checkpoint to resume from; starting at step 0");
+                    log.line("no usable checkpoint to resume from (skipped above); starting at step 0");
                 }
                 metrics = MetricsCsv.create(out.resolve("metrics.csv"));
                 log.line("starting: " + total + " steps of batch " + spec.batchSize() + " (" + (data == null ? "no data"
@@ -266,6 +278,24 @@ public final class Trainer {
             return new Result(status, loop.step, total, loop.epochAt(loop.step), loop.lastLoss,
                     Map.copyOf(lastEval), out, loop.lastCheckpoint, seconds);
         }
+    }
+
+    /** report.json's "data": the data set as named and as loaded, its split sizes, and what the run used. */
+    private ObjectNode dataReport(DatasetSplits splits, Dataset train, Dataset evalSplit, String alias) {
+        ObjectNode d = JsonNodeFactory.instance.objectNode();
+        d.put("dataset", spec.data().dataset());
+        d.put("name", splits.name());
+        d.put("source", splits.source());
+        ObjectNode sizes = d.putObject("splits");
+        for (Split s : Split.values()) {
+            sizes.put(s.label(), splits.get(s).size());
+        }
+        d.put("trainExamples", train.size());
+        d.put("evalExamples", evalSplit.size());
+        if (alias != null) {
+            d.put("note", alias);
+        }
+        return d;
     }
 
     /** Device memory of a training set of n examples of dim floats: the images plus the shuffled index buffer. */
@@ -638,7 +668,8 @@ public final class Trainer {
                 row.put("step", step);
                 row.put("epoch", String.format(Locale.ROOT, "%.4f", epochAt(step)));
                 row.put("loss", (float) lastLoss);
-                lastTerms.forEach(row::put);
+                // A model's own "loss" term is its last batch's; the column keeps the window mean its label promises.
+                lastTerms.forEach(row::putIfAbsent);
                 row.put("examples_per_s", String.format(Locale.ROOT, "%.1f", exPerSec));
                 boolean evalNow = due(step, spec.eval().every()) || step == total;
                 if (evalNow) {
@@ -723,26 +754,48 @@ public final class Trainer {
         List<LinePlot.Series> train = new ArrayList<>();
         List<LinePlot.Series> terms = new ArrayList<>();
         List<LinePlot.Series> eval = new ArrayList<>();
-        for (String c : metrics.columns()) {
-            if (c.equals("step") || c.equals("epoch") || c.equals("examples_per_s")) {
+        List<String> columns = metrics.columns();
+        for (String c : columns) {
+            if (c.equals("step") || c.equals("epoch") || c.equals("examples_per_s")
+                    || c.endsWith("_stderr") && columns.contains(c.substring(0, c.length() - 7))) {
                 continue;
             }
             double[][] s = metrics.series(c);
             if (s[0].length == 0) {
                 continue;
             }
-            (c.startsWith("eval_") ? eval : c.equals("loss") || c.startsWith("loss_") ? train : terms).add(new LinePlot.Series(c, s[0], s[1]));
+            if (c.startsWith("eval_")) {
+                // A metric with a standard error gets it as error bars in its own panel.
+                double[] err = columns.contains(c + "_stderr") ? stderrAt(s[0], metrics.series(c + "_stderr")) : null;
+                eval.add(new LinePlot.Series(c.substring(5), s[0], s[1], err));
+            } else {
+                (c.equals("loss") || c.startsWith("loss_") ? train : terms).add(new LinePlot.Series(c, s[0], s[1]));
+            }
         }
         if (!train.isEmpty()) {
             LinePlot.write(out.resolve("loss.png"), spec.name() + ": training loss (" + spec.model().family() + ")", "step",
                     "loss (mean over " + spec.logEvery() + " steps)", train);
         }
         if (!terms.isEmpty()) {
-            LinePlot.write(out.resolve("terms.png"), spec.name() + ": loss terms at log points", "step", "value", terms);
+            LinePlot.writePanels(out.resolve("terms.png"), spec.name() + ": loss terms at log points (last batch)", "step", terms);
         }
         if (!eval.isEmpty()) {
-            LinePlot.write(out.resolve("eval.png"), spec.name() + ": evaluation on " + spec.eval().split(), "step", "metric", eval);
+            LinePlot.writePanels(out.resolve("eval.png"), spec.name() + ": evaluation on " + spec.eval().split(), "step", eval);
         }
+    }
+
+    /** The standard errors at the steps {@code x} (NaN where none was written). */
+    private static double[] stderrAt(double[] x, double[][] se) {
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = Double.NaN;
+            for (int j = 0; j < se[0].length; j++) {
+                if (se[0][j] == x[i]) {
+                    out[i] = se[1][j];
+                }
+            }
+        }
+        return out;
     }
 
     private void writeReport(String status, String error, Instant started, long step, long total, double epoch, double loss,
@@ -762,6 +815,9 @@ public final class Trainer {
         ev.put("split", spec.eval().split());
         lastEval.forEach((k, v) -> ev.put(k, v));
         r.put("seed", spec.seed());
+        if (dataReport != null) {
+            r.set("data", dataReport);
+        }
         r.put("resumedFromStep", resumedFrom >= 0 ? resumedFrom : null);
         r.put("lastCheckpoint", lastCheckpoint == null ? null : out.relativize(lastCheckpoint).toString());
         ObjectNode t = r.putObject("timing");

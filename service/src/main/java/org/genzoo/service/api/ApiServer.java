@@ -403,7 +403,7 @@ public final class ApiServer implements AutoCloseable {
 
     private void artifact(Context ctx) throws IOException {
         Job j = job(ctx.pathParam("id"));
-        Path file = Artifacts.resolve(jobs.artifactDir(j.id()), ctx.pathParam("name"));
+        Path file = Artifacts.resolve(jobs.artifactDir(j.id()), ctx.pathParam("name"), j.id());
         ctx.contentType(Artifacts.contentType(file.getFileName().toString()));
         ctx.header("Content-Length", Long.toString(Files.size(file)));
         ctx.result(Files.newInputStream(file));

@@ -66,6 +66,15 @@ public final class Artifacts {
      * @throws ApiException 400 for a name that is malformed or would leave the folder, 404 when there is no such file
      */
     public static Path resolve(Path dir, String name) throws IOException {
+        return resolve(dir, name, String.valueOf(dir.getFileName()));
+    }
+
+    /**
+     * As {@link #resolve(Path, String)}, with the job's id for the messages.
+     *
+     * @throws ApiException 400 for a name that is malformed or would leave the folder, 404 when there is no such file
+     */
+    public static Path resolve(Path dir, String name, String jobId) throws IOException {
         String why = badName(name);
         if (why != null) {
             throw new ApiException(400, "bad artifact name: " + why + "; names are relative to the job's folder, such as"
@@ -77,14 +86,15 @@ public final class Artifacts {
             throw new ApiException(400, "bad artifact name: it leaves the job's folder");
         }
         if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            throw new ApiException(404, "no artifact " + name + " (list them at /api/jobs/{id}/artifacts)");
+            throw new ApiException(404, "no artifact " + name + " in job " + jobId + " (list them at /api/jobs/" + jobId + "/artifacts)");
         }
         Path real = p.toRealPath();
         if (!real.startsWith(base.toRealPath())) {
             throw new ApiException(400, "bad artifact name: it is a link that leads out of the job's folder");
         }
         if (!Files.isRegularFile(real)) {
-            throw new ApiException(404, "artifact " + name + " is a folder; list files at /api/jobs/{id}/artifacts");
+            throw new ApiException(404, "artifact " + name + " of job " + jobId + " is a folder; list files at /api/jobs/" + jobId
+                    + "/artifacts");
         }
         return real;
     }

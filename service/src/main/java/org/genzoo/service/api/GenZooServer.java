@@ -85,6 +85,12 @@ public final class GenZooServer implements AutoCloseable {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("valid", true);
         m.put("device", p.device() == null ? null : p.device().name());
+        m.put("dataset", p.dataName());
+        Map<String, Object> splits = new LinkedHashMap<>();
+        splits.put("train", p.splitSizes()[0]);
+        splits.put("validation", p.splitSizes()[1]);
+        splits.put("test", p.splitSizes()[2]);
+        m.put("splits", splits);
         m.put("trainExamples", p.trainExamples());
         m.put("dataDim", p.dataDim());
         m.put("modelBytes", p.modelBytes());

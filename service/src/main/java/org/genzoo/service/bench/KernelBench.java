@@ -70,7 +70,16 @@ public final class KernelBench implements Callable<Integer> {
             throw new IllegalArgumentException("--reps must be at least 1, got " + reps);
         }
         PrintWriter out = spec.commandLine().getOut();
-        Pattern filter = only == null ? null : Pattern.compile(only);
+        List<BenchCase> chosen = select(cases(), only);
+        if (chosen.isEmpty()) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("genzoo: --only '" + only + "' matches no case (a regular expression searched in the case names); the cases are:");
+            for (String n : new java.util.LinkedHashSet<>(cases().stream().map(BenchCase::name).toList())) {
+                err.println("  " + n);
+            }
+            err.flush();
+            return ExitCodes.USAGE;
+        }
         List<Map<String, Object>> rows = new ArrayList<>();
         try (Device dev = Device.open(deviceOptions.binding, deviceOptions.device)) {
             Peaks peaks = Peaks.measure(dev);
@@ -80,10 +89,7 @@ public final class KernelBench implements Callable<Integer> {
                 out.flush();
             }
             long[] sum = new long[1];
-            for (BenchCase c : cases()) {
-                if (filter != null && !filter.matcher(c.name()).find()) {
-                    continue;
-                }
+            for (BenchCase c : chosen) {
                 c.setup(dev);
                 try {
                     dev.setKernelTiming(null, 0);
@@ -131,6 +137,20 @@ public final class KernelBench implements Callable<Integer> {
         }
         out.flush();
         return ExitCodes.OK;
+    }
+
+    /** The cases whose names {@code only} finds (all when null); a malformed expression is a usage error. */
+    static List<BenchCase> select(List<BenchCase> all, String only) {
+        if (only == null) {
+            return all;
+        }
+        Pattern filter;
+        try {
+            filter = Pattern.compile(only);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new IllegalArgumentException("--only '" + only + "' is not a regular expression: " + e.getDescription());
+        }
+        return all.stream().filter(c -> filter.matcher(c.name()).find()).toList();
     }
 
     private static double median(long[] t) {

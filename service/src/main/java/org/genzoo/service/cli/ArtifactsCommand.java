@@ -48,6 +48,15 @@ public final class ArtifactsCommand extends ClientCommand {
             return ExitCodes.OK;
         }
         ApiClient.Response r = c.get("/api/jobs/" + ApiClient.encode(id) + "/artifacts/" + ApiClient.encodeName(get));
+        if (r.status() == 404 && !json() && r.error().contains("artifact " + get)) {
+            // The server names its route; on the command line the way to list them is this command.
+            String why = r.error();
+            int cut = why.indexOf(" (list them at");
+            err().println("genzoo: " + (cut < 0 ? why.replaceFirst("; list files at .*$", "") : why.substring(0, cut))
+                    + "; list them with: genzoo artifacts " + id);
+            err().flush();
+            return ExitCodes.BAD_INPUT;
+        }
         if (!r.ok()) {
             return refused(r);
         }

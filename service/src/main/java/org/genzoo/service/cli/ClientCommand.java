@@ -67,12 +67,16 @@ abstract class ClientCommand implements Callable<Integer> {
             out().println(r.text().strip());
             out().flush();
         }
-        err().println("genzoo: " + r.error());
+        String error = r.error();
+        err().println("genzoo: " + error);
         try {
             JsonNode n = r.json();
             if (n != null && n.has("errors")) {
                 for (JsonNode e : n.get("errors")) {
                     String p = e.path("pointer").asText();
+                    if (p.isEmpty() && e.path("received").asText().equals(error)) {
+                        continue; // a refusal of the whole job repeats its message here: print it once
+                    }
                     err().println("  " + (p.isEmpty() ? "(document)" : p) + ": expected " + e.path("expected").asText() + ", got "
                             + e.path("received").asText());
                 }

@@ -23,7 +23,10 @@ public final class DevicesCommand implements Callable<Integer> {
     @Option(names = "--binding", description = "OpenCL binding: jocl (default) or lwjgl; else GENZOO_BINDING.")
     String binding;
 
-    @Option(names = "--json", description = "Print JSON for scripts.")
+    @Option(names = "--output", paramLabel = "FORMAT", description = "text (default) or json (for scripts), as in the other commands.")
+    ClientCommand.Format output = ClientCommand.Format.text;
+
+    @Option(names = "--json", description = "Same as --output json.")
     boolean json;
 
     @Spec
@@ -60,7 +63,7 @@ public final class DevicesCommand implements Callable<Integer> {
         for (ClDeviceInfo d : devices) {
             rows.add(row(d));
         }
-        if (json) {
+        if (json || output == ClientCommand.Format.json) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("binding", api.name());
             doc.put("devices", rows);

@@ -1,5 +1,6 @@
 package org.genzoo.service.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -11,7 +12,11 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.genzoo.host.Device;
+import org.genzoo.models.data.DatasetSplits;
+import org.genzoo.models.data.Datasets;
 import org.genzoo.models.train.JobSpec;
+import org.genzoo.models.train.ModelFamilies;
+import org.genzoo.models.train.ModelFamily;
 import org.genzoo.models.train.SpecError;
 import org.genzoo.models.train.SpecException;
 import org.genzoo.models.train.Trainer;
@@ -48,15 +53,59 @@ public final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /**
+     * The help footer: the model families this build can train, read from the registry
+     * ({@link ModelFamilies}), so a family added to the class path appears by itself.
+     */
+    static String[] familiesFooter() {
+        java.util.List<String> lines = new java.util.ArrayList<>();
+        lines.add("");
+        lines.add("Model families (\"model\": {\"family\": ...}), fields in docs/spec.md:");
+        for (ModelFamily f : ModelFamilies.all().values()) {
+            wrap(lines, String.format(Locale.ROOT, "  %-7s ", f.name()), f.description());
+        }
+        lines.add("Data sets (\"data\": {\"dataset\": ...}):");
+        wrap(lines, "  ", String.join(", ", org.genzoo.models.data.Datasets.NAMES) + "; \"mnist\" is an alias of mnist-10k"
+                + " (10,000 digits, not the full MNIST).");
+        return lines.toArray(String[]::new);
+    }
+
+    /** {@code text} after {@code head}, wrapped to 79 columns with continuation lines indented under it. */
+    static void wrap(java.util.List<String> lines, String head, String text) {
+        StringBuilder line = new StringBuilder(head);
+        String indent = " ".repeat(head.length());
+        for (String word : text.split(" ")) {
+            if (line.length() > indent.length() && line.length() + 1 + word.length() > 79) {
+                lines.add(line.toString());
+                line = new StringBuilder(indent);
+            }
+            if (line.length() > indent.length()) {
+                line.append(' ');
+            }
+            line.append(word);
+        }
+        lines.add(line.toString());
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
         JobSpec job;
+        if (Files.isDirectory(specFile)) {
+            err.println("genzoo: " + specFile + " is a directory; train takes a job spec file (JSON or YAML), such as"
+                    + " examples/quickstart.json" + (Files.isRegularFile(specFile.resolve("spec.json"))
+                            ? ", or this run's own " + specFile.resolve("spec.json") + " with --resume to continue it" : ""));
+            err.flush();
+            return ExitCodes.BAD_INPUT;
+        }
         try {
             job = JobSpecs.parse(Files.readString(specFile));
         } catch (NoSuchFileException e) {
             err.println("genzoo: no such spec file: " + specFile);
+            return ExitCodes.BAD_INPUT;
+        } catch (java.nio.charset.MalformedInputException e) {
+            err.println("genzoo: " + specFile + " is not UTF-8 text; train takes a job spec file (JSON or YAML)");
             return ExitCodes.BAD_INPUT;
         } catch (SpecException e) {
             err.println("genzoo: " + specFile + ": invalid job spec, " + e.errors().size()
@@ -73,10 +122,29 @@ public final class TrainCommand implements Callable<Integer> {
         String selector = deviceOptions.device != null ? deviceOptions.device
                 : "auto".equalsIgnoreCase(job.device()) ? null : job.device();
 
+        // The data first: a data set that cannot be read is bad input, found before a device is opened or a run folder made.
+        DatasetSplits splits;
+        try {
+            splits = Trainer.DATASETS.load(job.data());
+        } catch (IOException | RuntimeException e) {
+            err.println("genzoo: " + specFile + ": cannot read data set '" + job.data().dataset() + "' (/data/dataset): "
+                    + e.getMessage());
+            err.flush();
+            return ExitCodes.BAD_INPUT;
+        }
+        String alias = Datasets.aliasNote(job.data().dataset());
+        if (alias != null) {
+            err.println("genzoo: note: " + alias);
+        }
+        err.println("genzoo: data " + splits.sizes() + (job.data().limit() != null && job.data().limit() < splits.train().size()
+                ? String.format(Locale.ROOT, "; training on the first %,d (data.limit)", job.data().limit()) : ""));
+        err.flush();
+
         Bar bar = new Bar(err, System.console() != null);
         CountDownLatch done = new CountDownLatch(1);
         Thread main = Thread.currentThread();
-        Trainer.Options options = Trainer.Options.defaults().withListener(bar).withCancelled(() -> bar.cancelRequested);
+        Trainer.Options options = Trainer.Options.defaults().withListener(bar).withCancelled(() -> bar.cancelRequested)
+                .withData(d -> splits);
         Thread hook = new Thread(() -> {
             bar.cancelRequested = true;
             try {

@@ -6,9 +6,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.genzoo.host.cl.ClDeviceInfo;
-import org.genzoo.models.data.Dataset;
-import org.genzoo.models.data.FashionMnist;
-import org.genzoo.models.data.NpmMnist;
+import org.genzoo.models.data.DatasetSplits;
+import org.genzoo.models.data.Datasets;
 import org.genzoo.models.train.JobSpec;
 import org.genzoo.models.train.ModelFamilies;
 import org.genzoo.models.train.ModelFamily;
@@ -36,9 +35,11 @@ public final class DryRun {
      * @param modelBytes    the family's estimate
      * @param dataBytes     the training set on the device
      * @param problem       null when the job can run; else why not, with the numbers
+     * @param dataName      the data set's name (an alias resolved: "mnist" is "mnist-10k")
+     * @param splitSizes    {train, validation, test} examples of the data set, before {@code data.limit}
      */
     public record Plan(JobSpec spec, ClDeviceInfo device, int trainExamples, int dataDim, long modelBytes, long dataBytes,
-            String problem) {
+            String problem, String dataName, int[] splitSizes) {
         public long totalBytes() {
             return modelBytes + dataBytes;
         }
@@ -60,7 +61,12 @@ public final class DryRun {
             List<String> out = new ArrayList<>();
             out.add("spec: " + spec.name() + " (" + spec.model().family() + "), valid");
             out.add("device: " + (device == null ? "none matches '" + spec.device() + "'" : device.toString()));
-            out.add(String.format(Locale.ROOT, "data: %,d training examples of %,d values", trainExamples, dataDim));
+            String alias = Datasets.aliasNote(spec.data().dataset());
+            if (alias != null) {
+                out.add("note: " + alias);
+            }
+            out.add(String.format(Locale.ROOT, "data: %s: train %,d, validation %,d, test %,d; training on %,d examples of %,d values",
+                    dataName, splitSizes[0], splitSizes[1], splitSizes[2], trainExamples, dataDim));
             out.add(String.format(Locale.ROOT, "device memory: about %s (model %s + data %s)%s", mib(totalBytes()), mib(modelBytes),
                     mib(dataBytes), device == null ? "" : " of " + mib(device.globalMemBytes())));
             out.add(problem == null ? "fits: yes" : "refused: " + problem);
@@ -98,22 +104,24 @@ public final class DryRun {
         int[] shape = dataFree ? new int[] {spec.batchSize(), family.dataFreeDim(spec.model().config())} : trainShape(spec.data(), data);
         int n = shape[0];
         int dim = shape[1];
+        String dataName = Datasets.canonical(spec.data().dataset());
+        int[] splits = {shape[2], shape[3], shape[4]};
         long modelBytes = family.estimateDeviceBytes(spec.model().config(), dim, spec.batchSize());
         long dataBytes = dataFree ? 0 : Trainer.dataDeviceBytes(n, dim);
         List<ClDeviceInfo> candidates = DeviceMatch.filter(spec.device(), devices);
         if (candidates.isEmpty()) {
             String list = devices.isEmpty() ? "none" : String.join("; ", devices.stream().map(ClDeviceInfo::toString).toList());
             return new Plan(spec, null, n, dim, modelBytes, dataBytes, "no device here matches the selector '" + spec.device()
-                    + "' (/device); available: " + list);
+                    + "' (/device); available: " + list, dataName, splits);
         }
         if (spec.batchSize() > n) {
             return new Plan(spec, candidates.get(0), n, dim, modelBytes, dataBytes, "/batchSize " + spec.batchSize()
-                    + " is larger than the " + n + " training examples");
+                    + " is larger than the " + n + " training examples", dataName, splits);
         }
         ClDeviceInfo largest = candidates.get(0);
         for (ClDeviceInfo d : candidates) {
             if (modelBytes + dataBytes <= d.globalMemBytes() && 4L * n * dim <= d.maxAllocBytes()) {
-                return new Plan(spec, d, n, dim, modelBytes, dataBytes, null);
+                return new Plan(spec, d, n, dim, modelBytes, dataBytes, null, dataName, splits);
             }
             if (d.globalMemBytes() > largest.globalMemBytes()) {
                 largest = d;
@@ -127,33 +135,33 @@ public final class DryRun {
             why = String.format(Locale.ROOT, "the training set needs one buffer of %s; %s allows at most %s per buffer"
                     + " (use data.limit)", mib(4L * n * dim), largest.name(), mib(largest.maxAllocBytes()));
         }
-        return new Plan(spec, largest, n, dim, modelBytes, dataBytes, why);
+        return new Plan(spec, largest, n, dim, modelBytes, dataBytes, why, dataName, splits);
     }
 
-    /** {examples, values per example} of the training split after {@code limit}. */
+    /**
+     * {examples, values per example} of the training split after {@code limit}, then the data set's
+     * {train, validation, test} sizes before it.
+     */
     static int[] trainShape(JobSpec.DataSpec d, Trainer.DataLoader loader) throws IOException {
-        int n;
         int dim;
-        if (loader == Trainer.DATASETS && d.dataset().equals(NpmMnist.NAME)) {
-            n = NpmMnist.TRAIN;
-            dim = NpmMnist.SIDE * NpmMnist.SIDE;
-        } else if (loader == Trainer.DATASETS && d.dataset().equals(FashionMnist.NAME)) {
-            n = FashionMnist.TRAIN;
+        int[] sizes = loader == Trainer.DATASETS ? Datasets.knownSplitSizes(d.dataset()) : null;
+        if (sizes != null) {
             dim = 28 * 28;
         } else {
-            Dataset train;
+            DatasetSplits splits;
             try {
-                train = loader.load(d).train();
+                splits = loader.load(d);
             } catch (IOException | RuntimeException e) {
                 throw new JobRefusedException("/data/dataset: cannot read '" + d.dataset() + "': " + e.getMessage());
             }
-            n = train.size();
-            dim = train.dim();
+            sizes = new int[] {splits.train().size(), splits.validation().size(), splits.test().size()};
+            dim = splits.train().dim();
         }
+        int n = sizes[0];
         if (d.limit() != null) {
             n = Math.min(n, d.limit());
         }
-        return new int[] {n, dim};
+        return new int[] {n, dim, sizes[0], sizes[1], sizes[2]};
     }
 
     static String mib(long bytes) {
