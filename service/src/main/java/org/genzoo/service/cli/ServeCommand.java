@@ -99,7 +99,14 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }, "genzoo-serve-stop");
         Runtime.getRuntime().addShutdownHook(hook);
-        try {
+        // Ctrl-C and SIGTERM stop the service without starting the JVM's shutdown (see StopSignals), so the
+        // running jobs write their checkpoints and go back to the queue while everything still works.
+        StopSignals signals = StopSignals.install(sig -> {
+            err.println("genzoo: " + sig + " received");
+            err.flush();
+            stop();
+        });
+        try (signals) {
             List<String> devs = new ArrayList<>();
             for (ClDeviceInfo d : server.jobs().devices()) {
                 devs.add(d.name());

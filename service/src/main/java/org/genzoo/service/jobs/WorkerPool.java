@@ -229,7 +229,7 @@ public final class WorkerPool implements AutoCloseable {
                 }
                 Events listener = new Events(job, r, spec.batchSize(), dev, JobRunner.resumeStep(Path.of(spec.output())));
                 Trainer.Options opts = Trainer.Options.defaults().withFamilies(s.families()).withData(s.data())
-                        .withListener(listener).withCancelled(() -> r.cancel || r.lost || stopping);
+                        .withListener(listener).withCancelled(() -> r.cancel || r.lost).withInterrupted(() -> stopping);
                 out = JobRunner.run(device, spec, null, opts);
                 device.pool().trim(); // the job's buffers go back to the driver before its end is announced
                 if (out.nonFinite()) {
@@ -257,11 +257,15 @@ public final class WorkerPool implements AutoCloseable {
                 type = "log";
                 event = Map.of("line", "worker " + name + " lost attempt " + job.attempt()
                         + " (its lease expired or the job was taken over); it stopped without recording an outcome");
-            } else if (out.state() == JobState.CANCELLED && !r.cancel && stopping) {
+            } else if (out.interrupted() || stopping && !r.cancel && out.state() == JobState.FAILED && !out.nonFinite()) {
+                // A stop always requeues: the job checkpointed at its last log point and resumes on the next start.
+                // (A failure while stopping is retried then too: it may be the stop's doing.)
+                recordStep(job, out);
                 recorded = s.store().requeue(job.id(), job.attempt()) ? JobState.QUEUED : null;
                 type = "state";
                 event = state(JobState.QUEUED, job, "the service stopped; the job resumes from its checkpoint when it starts again");
             } else {
+                recordStep(job, out);
                 recorded = s.store().finish(job.id(), job.attempt(), out.state(), out.error()) ? out.state() : null;
                 type = "state";
                 event = state(out.state(), job, out.error());
@@ -281,6 +285,13 @@ public final class WorkerPool implements AutoCloseable {
             }
             s.metrics().jobFinished(job.family(), dev, recorded, took);
             publish(job.id(), type, event);
+        }
+
+        /** The step the run ended at goes to the store (progress is written at most once a second while it runs). */
+        void recordStep(Job job, JobRunner.Outcome out) {
+            if (out.result() != null) {
+                s.store().progress(job.id(), job.attempt(), out.result().steps(), out.result().totalSteps());
+            }
         }
 
         Map<String, Object> state(JobState st, Job job, String error) {
