@@ -109,7 +109,7 @@ class BadInputTest {
                 String spec = """
                         {"name": "cancel-race", "model": {"family": "vae", "latent": 2, "hidden": [16]},
                          "data": {"dataset": "mnist", "limit": 256}, "batchSize": 32, "budget": {"steps": 100000},
-                         "logEvery": 5, "eval": {"every": 0, "limit": 32}, "checkpoint": {"every": 0}}""";
+                         "logEvery": 5, "eval": {"every": 0, "limit": 32}}""";
                 HttpResponse<String> sub = http.post("/api/jobs", spec, "application/json");
                 assertEquals(201, sub.statusCode(), sub.body());
                 String id = Http.json(sub).get("id").asText();
