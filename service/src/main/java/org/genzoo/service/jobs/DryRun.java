@@ -35,10 +35,11 @@ public final class DryRun {
      * @param dataDim       values per example
      * @param modelBytes    the family's estimate
      * @param dataBytes     the training set on the device
+     * @param hostBytes     host memory (RSS) the job's process is estimated to peak at: see {@link #hostBytes}
      * @param problem       null when the job can run; else why not, with the numbers
      */
     public record Plan(JobSpec spec, ClDeviceInfo device, int trainExamples, int dataDim, long modelBytes, long dataBytes,
-            String problem) {
+            long hostBytes, String problem) {
         public long totalBytes() {
             return modelBytes + dataBytes;
         }
@@ -63,6 +64,8 @@ public final class DryRun {
             out.add(String.format(Locale.ROOT, "data: %,d training examples of %,d values", trainExamples, dataDim));
             out.add(String.format(Locale.ROOT, "device memory: about %s (model %s + data %s)%s", mib(totalBytes()), mib(modelBytes),
                     mib(dataBytes), device == null ? "" : " of " + mib(device.globalMemBytes())));
+            out.add(String.format(Locale.ROOT, "host memory: about %s at peak%s", mib(hostBytes),
+                    device != null && sharesHostMemory(device) ? " (this device's memory is host memory)" : ""));
             out.add(problem == null ? "fits: yes" : "refused: " + problem);
             return out;
         }
@@ -99,20 +102,28 @@ public final class DryRun {
         int dim = shape[1];
         long modelBytes = family.estimateDeviceBytes(spec.model().config(), dim, spec.batchSize());
         long dataBytes = Trainer.dataDeviceBytes(n, dim);
+        long hostBytes = hostBytes(modelBytes, dataBytes, (long) shape[2] * dim);
+        long hostTotal = hostMemoryBytes();
         List<ClDeviceInfo> candidates = DeviceMatch.filter(spec.device(), devices);
         if (candidates.isEmpty()) {
             String list = devices.isEmpty() ? "none" : String.join("; ", devices.stream().map(ClDeviceInfo::toString).toList());
-            return new Plan(spec, null, n, dim, modelBytes, dataBytes, "no device here matches the selector '" + spec.device()
+            return new Plan(spec, null, n, dim, modelBytes, dataBytes, hostBytes, "no device here matches the selector '" + spec.device()
                     + "' (/device); available: " + list);
         }
         if (spec.batchSize() > n) {
-            return new Plan(spec, candidates.get(0), n, dim, modelBytes, dataBytes, "/batchSize " + spec.batchSize()
+            return new Plan(spec, candidates.get(0), n, dim, modelBytes, dataBytes, hostBytes, "/batchSize " + spec.batchSize()
                     + " is larger than the " + n + " training examples");
         }
         ClDeviceInfo largest = candidates.get(0);
+        if (hostBytes > hostTotal) {
+            return new Plan(spec, candidates.get(0), n, dim, modelBytes, dataBytes, hostBytes, String.format(Locale.ROOT,
+                    "the job needs about %s of host memory at its peak (device %s, data set and checkpoint copies, runtime);"
+                            + " this machine has %s: make the model smaller or use data.limit", mib(hostBytes),
+                    mib(modelBytes + dataBytes), mib(hostTotal)));
+        }
         for (ClDeviceInfo d : candidates) {
             if (modelBytes + dataBytes <= d.globalMemBytes() && 4L * n * dim <= d.maxAllocBytes()) {
-                return new Plan(spec, d, n, dim, modelBytes, dataBytes, null);
+                return new Plan(spec, d, n, dim, modelBytes, dataBytes, hostBytes, null);
             }
             if (d.globalMemBytes() > largest.globalMemBytes()) {
                 largest = d;
@@ -126,33 +137,73 @@ public final class DryRun {
             why = String.format(Locale.ROOT, "the training set needs one buffer of %s; %s allows at most %s per buffer"
                     + " (use data.limit)", mib(4L * n * dim), largest.name(), mib(largest.maxAllocBytes()));
         }
-        return new Plan(spec, largest, n, dim, modelBytes, dataBytes, why);
+        return new Plan(spec, largest, n, dim, modelBytes, dataBytes, hostBytes, why);
     }
 
-    /** {examples, values per example} of the training split after {@code limit}. */
+    /**
+     * Host memory of the process that runs the job, at its peak: the JVM with the OpenCL runtime and
+     * its kernel compiler ({@link #HOST_BASE_BYTES}); the device memory, which on a CPU device (PoCL)
+     * is host memory, and on a GPU is staged through host memory for uploads and checkpoints (the
+     * estimate counts it in both cases); the data set as the JVM holds it, every split as float32
+     * ({@link #HEAP_FACTOR} for the loader's transient copies and the heap's headroom); and the
+     * checkpoint writer's copies of parameters and optimizer state, bounded by the model's device
+     * estimate. Calibrated against measured peak RSS of the examples (scripts/host-memory.py).
+     */
+    public static long hostBytes(long modelBytes, long dataBytes, long datasetValues) {
+        return HOST_BASE_BYTES + modelBytes + dataBytes + (long) (HEAP_FACTOR * 4 * datasetValues) + modelBytes;
+    }
+
+    /** The JVM, PoCL and LLVM with the kernels compiled, before a job's data (measured peak RSS of a tiny job). */
+    static final long HOST_BASE_BYTES = 320L << 20;
+    /** Java heap per byte of the data set's float32 copy: the copy, the loader's transient arrays, GC headroom. */
+    static final double HEAP_FACTOR = 2.0;
+
+    /** Physical memory of this machine (the container's limit where one is set). */
+    public static long hostMemoryBytes() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+            return sun.getTotalMemorySize();
+        }
+        return Runtime.getRuntime().maxMemory();
+    }
+
+    /** True for a device whose memory is the host's (a CPU device such as PoCL's). */
+    static boolean sharesHostMemory(ClDeviceInfo d) {
+        return d.type() != null && d.type().toUpperCase(Locale.ROOT).contains("CPU");
+    }
+
+    /** {examples, values per example, examples of every split} of the training split after {@code limit}. */
     static int[] trainShape(JobSpec.DataSpec d, Trainer.DataLoader loader) throws IOException {
         int n;
         int dim;
+        int all;
         if (loader == Trainer.DATASETS && d.dataset().equals(NpmMnist.NAME)) {
             n = NpmMnist.TRAIN;
             dim = NpmMnist.SIDE * NpmMnist.SIDE;
+            all = NpmMnist.SIZE;
         } else if (loader == Trainer.DATASETS && d.dataset().equals(FashionMnist.NAME)) {
             n = FashionMnist.TRAIN;
             dim = 28 * 28;
+            all = FashionMnist.TRAIN + FashionMnist.VALIDATION + FashionMnist.TEST;
         } else {
-            Dataset train;
+            org.genzoo.models.data.DatasetSplits splits;
             try {
-                train = loader.load(d).train();
+                splits = loader.load(d);
             } catch (IOException | RuntimeException e) {
                 throw new JobRefusedException("/data/dataset: cannot read '" + d.dataset() + "': " + e.getMessage());
             }
+            Dataset train = splits.train();
             n = train.size();
             dim = train.dim();
+            all = 0;
+            for (org.genzoo.models.data.Split sp : org.genzoo.models.data.Split.values()) {
+                all += splits.get(sp).size();
+            }
         }
         if (d.limit() != null) {
             n = Math.min(n, d.limit());
         }
-        return new int[] {n, dim};
+        return new int[] {n, dim, all};
     }
 
     static String mib(long bytes) {

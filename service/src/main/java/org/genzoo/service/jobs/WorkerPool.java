@@ -251,6 +251,9 @@ public final class WorkerPool implements AutoCloseable {
                 running.remove(job.id());
                 current = null;
                 device.pool().trim();
+                // The job's Java heap (its data set, checkpoint copies) goes back to the OS too: G1 uncommits
+                // free heap at a full collection. Once per job, after its end, so its cost is not on a step.
+                System.gc();
             }
         }
 

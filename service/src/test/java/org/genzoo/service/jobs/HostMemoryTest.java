@@ -1,0 +1,85 @@
+package org.genzoo.service.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import org.genzoo.host.TestDevices;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Host memory of a real job in a serving process: the dry run's host estimate covers the measured
+ * rise of the process's resident memory, and the memory goes back when the job ends (device buffers
+ * released to the driver, the Java heap collected and uncommitted).
+ */
+class HostMemoryTest {
+    /** Hidden width: large enough that the job's memory (about 300 MiB) stands out of the JVM's own. */
+    static final int WIDTH = 2000;
+    /** After the job, at most this share of the job's rise in resident memory may remain. */
+    static final double KEPT_AFTER_END = 0.25;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void needsDevice() {
+        TestDevices.all();
+    }
+
+    /** Resident and peak resident memory of this process, in bytes (Linux /proc). */
+    static long[] rss() throws Exception {
+        long rss = -1;
+        long hwm = -1;
+        for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (l.startsWith("VmRSS:")) {
+                rss = Long.parseLong(l.replaceAll("\\D", "")) * 1024;
+            } else if (l.startsWith("VmHWM:")) {
+                hwm = Long.parseLong(l.replaceAll("\\D", "")) * 1024;
+            }
+        }
+        return new long[] {rss, hwm};
+    }
+
+    /** Resets the peak (VmHWM) to the current resident size (Linux: write 5 to clear_refs). */
+    static void resetPeak() throws Exception {
+        Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+    }
+
+    @Test
+    void theEstimateCoversTheJobAndTheMemoryGoesBackAfterIt() throws Exception {
+        String spec = String.format(Locale.ROOT, """
+                {"name": "wide", "model": {"family": "vae", "latent": 20, "hidden": [%d, %d]},
+                 "data": {"dataset": "mnist", "limit": 2000}, "batchSize": 64, "budget": {"steps": 20}, "logEvery": 10,
+                 "eval": {"every": 0, "limit": 64}, "checkpoint": {"every": 20}, "device": "cpu"}""", WIDTH, WIDTH);
+        try (LocalJobService svc = LocalJobService.start(JobFixtures.config(tmp.resolve("data")).withLease(Duration.ofSeconds(30)))) {
+            DryRun.Plan plan = svc.dryRun(spec);
+            System.gc();
+            Thread.sleep(200);
+            long before = rss()[0];
+            resetPeak();
+            JobFixtures.Recorder rec = new JobFixtures.Recorder();
+            String id;
+            try (AutoCloseable sub = svc.subscribeAll(rec)) {
+                id = svc.submit(spec, null).job().id();
+                rec.await(JobFixtures.state(id, JobState.SUCCEEDED), Duration.ofSeconds(300), "SUCCEEDED");
+            }
+            long peak = rss()[1];
+            Thread.sleep(500);
+            long after = rss()[0];
+            long rise = peak - before;
+            System.out.printf(Locale.ROOT, "host memory of a %d-wide VAE job: resident %.0f MiB before, peak %.0f MiB (+%.0f), %.0f MiB"
+                    + " after it ended (+%.0f kept); dry-run estimate for the job's process %.0f MiB (device %.0f MiB,"
+                    + " of which the job adds %.0f MiB beyond the runtime's base of %.0f MiB)%n", WIDTH, before / 1048576.0,
+                    peak / 1048576.0, rise / 1048576.0, after / 1048576.0, (after - before) / 1048576.0, plan.hostBytes() / 1048576.0,
+                    plan.totalBytes() / 1048576.0, (plan.hostBytes() - DryRun.HOST_BASE_BYTES) / 1048576.0,
+                    DryRun.HOST_BASE_BYTES / 1048576.0);
+            assertTrue(plan.hostBytes() - DryRun.HOST_BASE_BYTES >= rise, "the estimate covers the job's rise in resident memory");
+            assertTrue(after - before <= KEPT_AFTER_END * rise, "memory went back: kept " + (after - before) / 1048576 + " MiB of "
+                    + rise / 1048576 + " MiB");
+        }
+    }
+}
