@@ -115,15 +115,12 @@ public final class DryRun {
                     + " is larger than the " + n + " training examples");
         }
         ClDeviceInfo largest = candidates.get(0);
-        if (hostBytes > hostTotal) {
-            return new Plan(spec, candidates.get(0), n, dim, modelBytes, dataBytes, hostBytes, String.format(Locale.ROOT,
-                    "the job needs about %s of host memory at its peak (device %s, data set and checkpoint copies, runtime);"
-                            + " this machine has %s: make the model smaller or use data.limit", mib(hostBytes),
-                    mib(modelBytes + dataBytes), mib(hostTotal)));
-        }
         for (ClDeviceInfo d : candidates) {
             if (modelBytes + dataBytes <= d.globalMemBytes() && 4L * n * dim <= d.maxAllocBytes()) {
-                return new Plan(spec, d, n, dim, modelBytes, dataBytes, hostBytes, null);
+                String host = hostBytes <= hostTotal ? null : String.format(Locale.ROOT, "the job needs about %s of host memory at"
+                        + " its peak (device memory %s, the data set and checkpoint copies, the runtime); this machine has %s:"
+                        + " make the model smaller or use data.limit", mib(hostBytes), mib(modelBytes + dataBytes), mib(hostTotal));
+                return new Plan(spec, d, n, dim, modelBytes, dataBytes, hostBytes, host);
             }
             if (d.globalMemBytes() > largest.globalMemBytes()) {
                 largest = d;

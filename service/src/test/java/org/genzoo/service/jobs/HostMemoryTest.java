@@ -50,6 +50,37 @@ class HostMemoryTest {
     }
 
     @Test
+    void aJobThatFitsTheDeviceButNotTheMachineIsRefused() throws Exception {
+        long machine = DryRun.hostMemoryBytes();
+        // A model whose device estimate is under the machine's memory but whose process would not be.
+        int width = 4096;
+        String spec = String.format(Locale.ROOT, """
+                {"name": "too-wide", "model": {"family": "vae", "latent": 20, "hidden": [%d, %d]},
+                 "data": {"dataset": "mnist", "limit": 512}, "batchSize": 64, "budget": {"steps": 10}, "device": "cpu"}""", width, width);
+        DryRun.Plan base = DryRun.check(spec, JobSpecsTest.devices());
+        assertTrue(base.fits(), base.problem());
+        long perWidthSquared = base.modelBytes() / ((long) width * width);
+        int tooWide = (int) Math.sqrt((double) machine / 2 / Math.max(1, perWidthSquared) * 1.2);
+        java.util.List<org.genzoo.host.cl.ClDeviceInfo> huge = JobSpecsTest.devices().stream()
+                .map(d -> withGlobalMemory(d, Long.MAX_VALUE / 4)).toList();
+        DryRun.Plan p = DryRun.check(spec.replace(width + ", " + width, tooWide + ", " + tooWide), huge);
+        System.out.println("width " + tooWide + ": " + p.problem());
+        assertTrue(p.hostBytes() > machine && p.totalBytes() < p.device().globalMemBytes(), p.describe().toString());
+        assertTrue(p.problem() != null && p.problem().contains("host memory") && p.problem().contains(DryRun.mib(machine)), p.problem());
+    }
+
+    /**
+     * The description of {@code d} with {@code bytes} of global memory and per buffer, as a GPU larger than
+     * the host would report: the dry run's input, so that the host limit is the one reached (PoCL here
+     * reports less device memory than the host has, so its own limit would refuse first).
+     */
+    static org.genzoo.host.cl.ClDeviceInfo withGlobalMemory(org.genzoo.host.cl.ClDeviceInfo d, long bytes) {
+        return new org.genzoo.host.cl.ClDeviceInfo(d.platformIndex(), d.deviceIndex(), d.platformName(), d.platformVersion(), d.name(),
+                d.vendor(), d.type(), d.driverVersion(), d.deviceVersion(), d.openclCVersion(), d.computeUnits(), d.maxClockMhz(),
+                bytes, d.localMemBytes(), d.maxWorkGroupSize(), bytes, d.fp64(), d.handle());
+    }
+
+    @Test
     void theEstimateCoversTheJobAndTheMemoryGoesBackAfterIt() throws Exception {
         String spec = String.format(Locale.ROOT, """
                 {"name": "wide", "model": {"family": "vae", "latent": 20, "hidden": [%d, %d]},
