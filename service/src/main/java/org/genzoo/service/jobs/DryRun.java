@@ -102,7 +102,10 @@ public final class DryRun {
         int dim = shape[1];
         long modelBytes = family.estimateDeviceBytes(spec.model().config(), dim, spec.batchSize());
         long dataBytes = Trainer.dataDeviceBytes(n, dim);
-        long hostBytes = hostBytes(modelBytes, dataBytes, (long) shape[2] * dim);
+        // The family's estimate is linear in the batch: what does not grow with it is per parameter.
+        long perExample = family.estimateDeviceBytes(spec.model().config(), dim, spec.batchSize() + 1) - modelBytes;
+        long parameterBytes = Math.max(0, modelBytes - perExample * spec.batchSize());
+        long hostBytes = hostBytes(modelBytes, parameterBytes, dataBytes, (long) shape[2] * dim);
         long hostTotal = hostMemoryBytes();
         List<ClDeviceInfo> candidates = DeviceMatch.filter(spec.device(), devices);
         if (candidates.isEmpty()) {
@@ -139,21 +142,26 @@ public final class DryRun {
 
     /**
      * Host memory of the process that runs the job, at its peak: the JVM with the OpenCL runtime and
-     * its kernel compiler ({@link #HOST_BASE_BYTES}); the device memory, which on a CPU device (PoCL)
-     * is host memory, and on a GPU is staged through host memory for uploads and checkpoints (the
-     * estimate counts it in both cases); the data set as the JVM holds it, every split as float32
-     * ({@link #HEAP_FACTOR} for the loader's transient copies and the heap's headroom); and the
-     * checkpoint writer's copies of parameters and optimizer state, bounded by the model's device
-     * estimate. Calibrated against measured peak RSS of the examples (scripts/host-memory.py).
+     * its kernel compiler ({@link #HOST_BASE_BYTES}); the device memory (on a CPU device such as PoCL's
+     * it is host memory; on a GPU it is counted too, as an upper bound of what the host stages); the
+     * data set as the JVM holds it, every split as float32; and the checkpoint writer's copies in the
+     * Java heap of the parameters and the optimizer's moments, {@link #CHECKPOINT_SHARE} of the
+     * family's per-parameter device bytes (value, gradient and two moments: three of four are read
+     * back). Not counted: evaluation and picture working sets beyond a training batch (IWAE with
+     * thousands of samples, density grids of 2-D flows), which the families do not estimate yet.
+     * Measured against peak RSS of the examples by scripts/host-memory.py (docs/service.md).
+     *
+     * @param parameterBytes the part of {@code modelBytes} that does not grow with the batch
+     * @param datasetValues  values in every split of the data set, as loaded
      */
-    public static long hostBytes(long modelBytes, long dataBytes, long datasetValues) {
-        return HOST_BASE_BYTES + modelBytes + dataBytes + (long) (HEAP_FACTOR * 4 * datasetValues) + modelBytes;
+    public static long hostBytes(long modelBytes, long parameterBytes, long dataBytes, long datasetValues) {
+        return HOST_BASE_BYTES + modelBytes + dataBytes + 4L * datasetValues + (long) (CHECKPOINT_SHARE * parameterBytes);
     }
 
-    /** The JVM, PoCL and LLVM with the kernels compiled, before a job's data (measured peak RSS of a tiny job). */
+    /** The JVM, PoCL and LLVM with the kernels compiled, before a job's data: peak RSS of the 2-D toy examples, 320-342 MiB. */
     static final long HOST_BASE_BYTES = 320L << 20;
-    /** Java heap per byte of the data set's float32 copy: the copy, the loader's transient arrays, GC headroom. */
-    static final double HEAP_FACTOR = 2.0;
+    /** Share of the per-parameter device bytes a checkpoint copies into the heap: 3 of (value, gradient, 2 moments). */
+    static final double CHECKPOINT_SHARE = 0.75;
 
     /** Physical memory of this machine (the container's limit where one is set). */
     public static long hostMemoryBytes() {
