@@ -381,9 +381,10 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /**
-     * The body as JSON text. JSON and YAML (by Content-Type; without one, a body that starts with
-     * "{" is JSON and anything else YAML) are parsed here, under nesting and number-length limits, so
-     * that the job service sees only well-formed JSON; unreadable bodies are 400 at pointer "".
+     * The body as JSON text. JSON and YAML, by Content-Type only (any other type, or none, is 415: a web
+     * page of another site may send text/plain and forms without asking), are parsed here, under
+     * nesting and number-length limits and with nothing after the document, so that the job service
+     * sees only well-formed JSON; unreadable bodies are 400 at pointer "".
      */
     private String specJson(Context ctx) throws IOException {
         String type = Optional.ofNullable(ctx.contentType()).orElse("").toLowerCase(Locale.ROOT);
