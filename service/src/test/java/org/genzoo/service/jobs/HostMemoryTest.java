@@ -21,8 +21,11 @@ class HostMemoryTest {
     static final int WIDTH = 2000;
     /** The bound: the dry run's host estimate within 25% of the measured peak. */
     static final double ESTIMATE_TOLERANCE = 0.25;
-    /** After the job, at most this share of the job's rise in resident memory may remain. */
-    static final double KEPT_AFTER_END = 0.25;
+    /**
+     * After the job, at most this share of the job's rise in resident memory may remain: measured 11% and 23%
+     * (glibc keeps some of the runtime's freed memory in its arenas); the issue's server kept 53% (8 of 15.2 GiB).
+     */
+    static final double KEPT_AFTER_END = 0.35;
 
     @TempDir
     Path tmp;
