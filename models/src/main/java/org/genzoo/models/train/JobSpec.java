@@ -341,13 +341,13 @@ public record JobSpec(String name, ModelSpec model, DataSpec data, OptimizerSpec
     /** One optimizer object (the whole {@code /optimizer}, or one group's). */
     private static OptimizerSpec readOptimizer(SpecReader o) {
         String type = o.oneOf("type", "adam", false, OPTIMIZERS);
-        double lr = o.number("lr", 1e-3, 0, true, Double.MAX_VALUE, false);
+        double lr = float32(o, "lr", o.number("lr", 1e-3, 0, true, Double.MAX_VALUE, false), 1e-3);
         double beta1 = below1(o, "beta1", 0.9);
         double beta2 = below1(o, "beta2", 0.999);
-        double eps = o.number("eps", 1e-8, 0, true, Double.MAX_VALUE, false);
-        double wd = o.number("weightDecay", 0.0, 0, false, Double.MAX_VALUE, false);
+        double eps = float32(o, "eps", o.number("eps", 1e-8, 0, true, Double.MAX_VALUE, false), 1e-8);
+        double wd = float32(o, "weightDecay", o.number("weightDecay", 0.0, 0, false, Double.MAX_VALUE, false), 0.0);
         double momentum = below1(o, "momentum", 0.9);
-        double clip = o.number("clipGradNorm", 0.0, 0, false, Double.MAX_VALUE, false);
+        double clip = float32(o, "clipGradNorm", o.number("clipGradNorm", 0.0, 0, false, Double.MAX_VALUE, false), 0.0);
         double clipWeights = o.number("clipWeights", 0.0, 0, false, Double.MAX_VALUE, false);
         ScheduleSpec schedule = readSchedule(o.child("schedule", false));
         o.finish();
@@ -395,10 +395,24 @@ public record JobSpec(String name, ModelSpec model, DataSpec data, OptimizerSpec
                 step && every != null ? every : 0, step ? gamma : 0);
     }
 
+    /**
+     * The optimizer runs in float32 with denormals flushed to zero: a positive value must stay a positive
+     * normal float32 (at least 1.17549435E-38, at most 3.4028235E38), or the worker would refuse it at start
+     * (a zero learning rate) or train on infinity. Zero stays zero.
+     */
+    private static double float32(SpecReader o, String field, double v, double def) {
+        if (v != 0 && (v < Float.MIN_NORMAL || v > Float.MAX_VALUE)) {
+            o.error(field, "0 or a number from " + Float.MIN_NORMAL + " to " + Float.MAX_VALUE + " (the optimizer runs in float32)",
+                    o.raw(field));
+            return def;
+        }
+        return v;
+    }
+
     private static double below1(SpecReader o, String field, double def) {
         Double v = o.number(field, def, 0, false, 1, false);
-        if (v >= 1) {
-            o.error(field, "a number >= 0 and < 1", o.raw(field));
+        if (v >= 1 || (float) (double) v >= 1f) {
+            o.error(field, "a number >= 0 and < 1 (at most 0.99999994: the optimizer runs in float32)", o.raw(field));
             return def;
         }
         return v;

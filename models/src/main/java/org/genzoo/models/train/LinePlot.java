@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * Line plots as PNG with java.awt (headless): axes with ticks and numbers, axis labels, a title, and
@@ -56,8 +57,12 @@ public final class LinePlot {
 
     static void writePng(Path file, BufferedImage img) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        if (!ImageIO.write(img, "png", bytes)) {
-            throw new IOException("no PNG writer available");
+        // An in-memory image stream: ImageIO's default for an OutputStream is a file cache whose first use
+        // registers a JVM shutdown hook, which throws when a plot is drawn while the process is stopping.
+        try (MemoryCacheImageOutputStream png = new MemoryCacheImageOutputStream(bytes)) {
+            if (!ImageIO.write(img, "png", png)) {
+                throw new IOException("no PNG writer available");
+            }
         }
         AtomicFiles.writeBytes(file, bytes.toByteArray());
     }

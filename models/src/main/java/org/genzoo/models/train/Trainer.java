@@ -75,36 +75,48 @@ public final class Trainer {
      * @param resume    continue from the latest checkpoint in the output folder; a folder without one is refused
      *                  (IllegalArgumentException naming it), so a mistyped folder never starts a run from scratch
      * @param cancelled polled at every log point; true stops the run with a checkpoint and status CANCELLED
+     * @param interrupted polled at the same points, first: true (the process is stopping: Ctrl-C, SIGTERM, a
+     *                    service shutting down) stops the run with a checkpoint and status INTERRUPTED, to be resumed
      */
     public record Options(boolean resume, BooleanSupplier cancelled, TrainingListener listener, DataLoader data,
-            Map<String, ModelFamily> families) {
+            Map<String, ModelFamily> families, BooleanSupplier interrupted) {
+        public Options(boolean resume, BooleanSupplier cancelled, TrainingListener listener, DataLoader data,
+                Map<String, ModelFamily> families) {
+            this(resume, cancelled, listener, data, families, () -> false);
+        }
+
         public static Options defaults() {
             return new Options(false, () -> false, TrainingListener.NONE, DATASETS, null);
         }
 
+        public Options withInterrupted(BooleanSupplier i) {
+            return new Options(resume, cancelled, listener, data, families, i);
+        }
+
         public Options withResume(boolean r) {
-            return new Options(r, cancelled, listener, data, families);
+            return new Options(r, cancelled, listener, data, families, interrupted);
         }
 
         public Options withCancelled(BooleanSupplier c) {
-            return new Options(resume, c, listener, data, families);
+            return new Options(resume, c, listener, data, families, interrupted);
         }
 
         public Options withListener(TrainingListener l) {
-            return new Options(resume, cancelled, l, data, families);
+            return new Options(resume, cancelled, l, data, families, interrupted);
         }
 
         public Options withData(DataLoader d) {
-            return new Options(resume, cancelled, listener, d, families);
+            return new Options(resume, cancelled, listener, d, families, interrupted);
         }
 
         public Options withFamilies(Map<String, ModelFamily> f) {
-            return new Options(resume, cancelled, listener, data, f);
+            return new Options(resume, cancelled, listener, data, f, interrupted);
         }
     }
 
+    /** INTERRUPTED: stopped by {@link Options#interrupted()} with a checkpoint; a resume continues bitwise. */
     public enum Status {
-        SUCCEEDED, CANCELLED
+        SUCCEEDED, CANCELLED, INTERRUPTED
     }
 
     /** How a run ended (failures are exceptions, with report.json written first). */
@@ -268,10 +280,13 @@ public final class Trainer {
             }
 
             Loop loop = new Loop(model, opts, data, window, evalSplit, total, step, priorSeconds, state);
+            if (ckpt.isPresent()) {
+                loop.resumedFrom(ckpt.get());
+            }
             Status status = loop.run();
             double seconds = priorSeconds + (System.nanoTime() - loop.startNanos) / 1e9;
             writePlots();
-            writeReport(status == Status.SUCCEEDED ? "succeeded" : "cancelled", null, started, loop.step, total,
+            writeReport(status.name().toLowerCase(Locale.ROOT), null, started, loop.step, total,
                     loop.epochAt(loop.step), loop.lastLoss, loop.lastCheckpoint, seconds);
             log.line(status.name().toLowerCase(Locale.ROOT) + " at step " + loop.step + " of " + total + String.format(Locale.ROOT,
                     ", loss %.5g, %.1f s", loop.lastLoss, seconds));
@@ -495,7 +510,31 @@ public final class Trainer {
             this.step = step;
             this.windowStart = step;
             this.priorSeconds = priorSeconds;
-            this.lastCheckpointStep = step;
+        }
+
+        /**
+         * State the checkpoint holds beyond the tensors: its loss and, when it is the final step (a
+         * process stopped between the final checkpoint and the report), the final evaluation row
+         * already in metrics.csv, so that the report is complete and no row is written twice.
+         */
+        void resumedFrom(Checkpoints.Loaded c) {
+            lastCheckpointStep = step;
+            lastCheckpoint = c.dir();
+            lastLoss = c.info().extra().getOrDefault("loss", Double.NaN);
+            if (step != total) {
+                return;
+            }
+            for (Map<String, String> row : metrics.rows()) {
+                if (!String.valueOf(step).equals(row.get("step"))) {
+                    continue;
+                }
+                row.forEach((k, v) -> {
+                    if (k.startsWith("eval_") && v != null && !v.isEmpty()) {
+                        lastEval.put(k.substring(5), Double.parseDouble(v));
+                        lastEvalStep = step;
+                    }
+                });
+            }
         }
 
         /** Epochs of data consumed after {@code s} steps (0 for a data-free model). */
@@ -630,12 +669,16 @@ public final class Trainer {
         private Status steps() throws IOException {
             long mark = System.nanoTime();
             while (step < total) {
-                if (step == windowStart && options.cancelled().getAsBoolean()) {
-                    log.line("cancelled at step " + step);
-                    if (lastCheckpointStep != step) {
-                        checkpoint();
+                if (step == windowStart) {
+                    boolean interrupt = options.interrupted().getAsBoolean();
+                    if (interrupt || options.cancelled().getAsBoolean()) {
+                        log.line(interrupt ? "interrupted at step " + step + " (the process is stopping); a resume continues from here"
+                                : "cancelled at step " + step);
+                        if (lastCheckpointStep != step) {
+                            checkpoint();
+                        }
+                        return interrupt ? Status.INTERRUPTED : Status.CANCELLED;
                     }
-                    return Status.CANCELLED;
                 }
                 long s = step + 1;
                 boolean read = logPoint(s);

@@ -57,8 +57,11 @@ public final class ApiServer implements AutoCloseable {
     public static final String OPENAPI_RESOURCE = "/org/genzoo/service/openapi.yaml";
     public static final String DASHBOARD_RESOURCE = "/org/genzoo/service/web/index.html";
     public static final String JOB_SCHEMA_RESOURCE = "/org/genzoo/service/job-schema.json";
-    /** Longest Idempotency-Key accepted. */
-    public static final int MAX_KEY = 200;
+    /** Longest Idempotency-Key accepted: the job service's limit. */
+    public static final int MAX_KEY = org.genzoo.service.jobs.LocalJobService.MAX_KEY_LENGTH;
+    /** Sent with every answer: no MIME sniffing, no framing, no referrer. */
+    static final Map<String, String> SECURITY_HEADERS = Map.of("X-Content-Type-Options", "nosniff", "X-Frame-Options", "DENY",
+            "Referrer-Policy", "no-referrer", "Cross-Origin-Resource-Policy", "same-origin");
     private static final String START_ATTR = "genzoo.start";
     /** Parsing limits for request bodies: a spec nests 4 levels deep and holds short numbers. */
     private static final StreamReadConstraints LIMITS = StreamReadConstraints.builder().maxNestingDepth(64)
@@ -78,6 +81,7 @@ public final class ApiServer implements AutoCloseable {
     private final HttpMetrics httpMetrics;
     private final EventStream events;
     private final SpecCheck dryRun;
+    private final String csp;
     private Javalin app;
 
     /** What {@code POST /api/jobs?dryRun=true} runs on a spec that parsed: returns the report or throws a SpecException. */
@@ -101,9 +105,10 @@ public final class ApiServer implements AutoCloseable {
         this.mapper = mapper();
         this.yaml = YAMLMapper.builder(YAMLFactory.builder()
                 .streamReadConstraints(LIMITS).build()).enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-                .build();
+                .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
         this.httpMetrics = new HttpMetrics(registry, templates);
-        this.events = new EventStream(jobs, mapper);
+        this.events = new EventStream(jobs, mapper, config.maxStreams(), config.maxStreamsPerClient());
+        this.csp = contentSecurityPolicy();
     }
 
     /** The JSON mapper of the API: pretty-printed output, strict input (duplicate keys refused, nesting capped). */
@@ -111,7 +116,8 @@ public final class ApiServer implements AutoCloseable {
         return JsonMapper.builder(new com.fasterxml.jackson.core.JsonFactoryBuilder()
                         .streamReadConstraints(LIMITS).build())
                 .enable(SerializationFeature.INDENT_OUTPUT)
-                .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
+                .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
     }
 
     static Map<String, Object> parseOnly(String specJson) {
@@ -143,6 +149,14 @@ public final class ApiServer implements AutoCloseable {
         app.after(this::after);
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.getMessage(), e.errors()));
         app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), e.getMessage(), List.of()));
+        app.exception(org.genzoo.service.jobs.JobStoreException.class, (e, ctx) -> {
+            LOG.warn("request {} {}: job store fault: {}", ctx.method(), ctx.path(), e.getMessage());
+            ctx.header("Retry-After", "30");
+            error(ctx, e.storageFull() ? 507 : 503, e.storageFull()
+                    ? "the job store's disk is full, so nothing can be recorded now; free space in the data folder and retry"
+                    + " (nothing already stored was lost)"
+                    : "the job store cannot be used now (" + e.getMessage() + "); retry later", List.of());
+        });
         app.exception(Exception.class, (e, ctx) -> {
             LOG.error("request {} {} failed", ctx.method(), ctx.endpointHandlerPath(), e);
             error(ctx, 500, "internal error: " + e.getClass().getSimpleName() + ": " + e.getMessage(), List.of());
@@ -154,7 +168,10 @@ public final class ApiServer implements AutoCloseable {
         });
         app.error(405, ctx -> error(ctx, 405, "method " + ctx.method() + " is not allowed on " + ctx.path(), List.of()));
 
-        app.get("/", ctx -> resource(ctx, DASHBOARD_RESOURCE, "text/html; charset=utf-8"));
+        app.get("/", ctx -> {
+            ctx.header("Content-Security-Policy", csp);
+            resource(ctx, DASHBOARD_RESOURCE, "text/html; charset=utf-8");
+        });
         app.get("/openapi.yaml", ctx -> resource(ctx, OPENAPI_RESOURCE, "application/yaml"));
         app.get("/health/live", ctx -> ctx.json(Map.of("status", "UP")));
         app.get("/health/ready", this::ready);
@@ -163,11 +180,11 @@ public final class ApiServer implements AutoCloseable {
         app.get("/api/devices", ctx -> ctx.json(Map.of("devices", devices.devices())));
         app.post("/api/jobs", this::submit);
         app.get("/api/jobs", this::list);
-        app.get("/api/jobs/{id}", ctx -> ctx.json(JobJson.of(job(ctx.pathParam("id")), mapper)));
+        app.get("/api/jobs/{id}", ctx -> ctx.json(JobJson.of(job(pathParam(ctx, "id")), mapper)));
         app.post("/api/jobs/{id}/cancel", this::cancel);
-        app.get("/api/jobs/{id}/events", ctx -> events.handle(ctx, job(ctx.pathParam("id")).id()));
+        app.get("/api/jobs/{id}/events", ctx -> events.handle(ctx, job(pathParam(ctx, "id")).id()));
         app.get("/api/jobs/{id}/artifacts", ctx -> {
-            Job j = job(ctx.pathParam("id"));
+            Job j = job(pathParam(ctx, "id"));
             ctx.json(Map.of("jobId", j.id(), "artifacts", Artifacts.list(jobs.artifactDir(j.id()))));
         });
         app.get("/api/jobs/{id}/artifacts/<name>", this::artifact);
@@ -210,6 +227,29 @@ public final class ApiServer implements AutoCloseable {
 
     private void before(Context ctx) {
         ctx.attribute(START_ATTR, System.nanoTime());
+        SECURITY_HEADERS.forEach(ctx::header);
+        try {
+            java.net.URLDecoder.decode(ctx.path(), StandardCharsets.UTF_8); // what Javalin does to path parameters, later
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, "the path holds a malformed %-escape; encode path parts as UTF-8 %XX bytes");
+        }
+        String host = ctx.header("Host");
+        if (!config.hostAllowed(host)) {
+            throw new ApiException(403, "this server does not answer to the host name in the Host header (" + host + "): a page"
+                    + " whose DNS name points here may not read it. Use the bound address or localhost, or start the server"
+                    + " with --allow-host NAME");
+        }
+        String origin = ctx.header("Origin");
+        if (origin != null && !origin.equalsIgnoreCase("http://" + host) && !origin.equalsIgnoreCase("https://" + host)) {
+            throw new ApiException(403, "cross-origin request refused: Origin " + origin + " is not this server's own"
+                    + " (http://" + host + "); web pages of other sites may not use this API");
+        }
+        String site = ctx.header("Sec-Fetch-Site");
+        boolean safe = ctx.method().name().equals("GET") || ctx.method().name().equals("HEAD") || ctx.method().name().equals("OPTIONS");
+        if (!safe && site != null && !site.equals("same-origin") && !site.equals("none")) {
+            throw new ApiException(403, "cross-site request refused (Sec-Fetch-Site: " + site + "): web pages of other sites may"
+                    + " not change anything here");
+        }
         if (config.token() != null && !OPEN_PATHS.contains(ctx.path()) && !config.token().matches(ctx.header("Authorization"))) {
             ctx.header("WWW-Authenticate", "Bearer realm=\"genzoo\"");
             throw new ApiException(401, ctx.header("Authorization") == null
@@ -268,7 +308,8 @@ public final class ApiServer implements AutoCloseable {
         boolean store = false;
         String storeProblem = null;
         try {
-            store = jobs.storeReachable();
+            storeProblem = jobs.storageProblem();
+            store = storeProblem == null;
         } catch (RuntimeException e) {
             storeProblem = e.getMessage();
         }
@@ -291,8 +332,8 @@ public final class ApiServer implements AutoCloseable {
                     List.of(new SpecError("", "an Idempotency-Key of 1 to " + MAX_KEY + " printable characters",
                             "a header of " + key.length() + " characters")));
         }
+        boolean dry = dryRun(ctx);
         String json = specJson(ctx);
-        boolean dry = "true".equalsIgnoreCase(ctx.queryParam("dryRun"));
         try {
             if (dry) {
                 ctx.json(dryRun.check(json));
@@ -317,21 +358,45 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
+    /** {@code ?dryRun=true|false} (absent: false); any other value is refused rather than read as false. */
+    private static boolean dryRun(Context ctx) {
+        List<String> v = ctx.queryParams("dryRun");
+        if (v.isEmpty()) {
+            return false;
+        }
+        if (v.size() == 1 && (v.get(0).equalsIgnoreCase("true") || v.get(0).equalsIgnoreCase("false"))) {
+            return v.get(0).equalsIgnoreCase("true");
+        }
+        throw new ApiException(400, "dryRun must be true or false, got " + (v.size() == 1 ? "\"" + v.get(0) + "\"" : v.size() + " values")
+                + "; nothing was submitted", List.of(new SpecError("", "?dryRun=true or ?dryRun=false", "dryRun=" + String.join(",", v))));
+    }
+
+    /** A path parameter, decoded; a malformed %-escape (such as %u0041) is bad input, not a server fault. */
+    private static String pathParam(Context ctx, String name) {
+        try {
+            return ctx.pathParam(name);
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, "the path holds a malformed %-escape; encode path parts as UTF-8 %XX bytes");
+        }
+    }
+
     /**
-     * The body as JSON text. JSON and YAML (by Content-Type; without one, a body that starts with
-     * "{" is JSON and anything else YAML) are parsed here, under nesting and number-length limits, so
-     * that the job service sees only well-formed JSON; unreadable bodies are 400 at pointer "".
+     * The body as JSON text. JSON and YAML, by Content-Type only (any other type, or none, is 415: a web
+     * page of another site may send text/plain and forms without asking), are parsed here, under
+     * nesting and number-length limits and with nothing after the document, so that the job service
+     * sees only well-formed JSON; unreadable bodies are 400 at pointer "".
      */
     private String specJson(Context ctx) throws IOException {
         String type = Optional.ofNullable(ctx.contentType()).orElse("").toLowerCase(Locale.ROOT);
         int semi = type.indexOf(';');
         String base = (semi < 0 ? type : type.substring(0, semi)).strip();
-        Boolean isYaml = switch (base) {
+        boolean isYaml = switch (base) {
             case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml" -> true;
-            case "application/json", "text/json" -> false;
-            case "", "text/plain", "application/x-www-form-urlencoded" -> null;
-            default -> throw ApiException.body(415, "unsupported Content-Type " + base
-                    + ": send the spec as application/json or application/yaml", "a JSON or YAML body", base);
+            case "application/json" -> false;
+            // Not text/plain, forms or no type at all: a web page of another site can send those without asking.
+            default -> throw ApiException.body(415, (base.isEmpty() ? "no Content-Type" : "unsupported Content-Type " + base)
+                    + ": send the spec as application/json or application/yaml", "Content-Type application/json or application/yaml",
+                    base.isEmpty() ? "none" : base);
         };
         byte[] body = readBody(ctx);
         String text = new String(body, StandardCharsets.UTF_8);
@@ -339,7 +404,7 @@ public final class ApiServer implements AutoCloseable {
             throw ApiException.body(400, "the body is empty: send a job spec", "a job spec (a JSON object or YAML mapping)",
                     "an empty document");
         }
-        boolean yamlBody = isYaml != null ? isYaml : !text.stripLeading().startsWith("{");
+        boolean yamlBody = isYaml;
         JsonNode node;
         try {
             node = (yamlBody ? yaml : mapper).readTree(text);
@@ -367,6 +432,11 @@ public final class ApiServer implements AutoCloseable {
         byte[] b;
         try (InputStream in = ctx.req().getInputStream()) {
             b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+        } catch (IOException | RuntimeException e) {
+            // Jetty's BadMessageException (a bad chunk size, a body shorter than its Content-Length) or a reset
+            throw ApiException.body(400, "the request body could not be read: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage().lines().findFirst().orElse("")),
+                    "a well-formed body (valid chunked encoding, or exactly Content-Length bytes)", "a malformed body");
         }
         if (b.length > max) {
             throw ApiException.body(413, "the request body exceeds the limit of " + max + " bytes",
@@ -392,18 +462,25 @@ public final class ApiServer implements AutoCloseable {
         ctx.json(Map.of("jobs", out));
     }
 
+    /**
+     * 200 only when this request cancelled a queued job; 202 when a running job will stop; 409 when the
+     * job had finished, also when it finished (by itself or by an earlier cancel) while this request ran.
+     */
     private void cancel(Context ctx) {
-        Job before = job(ctx.pathParam("id"));
+        Job before = job(pathParam(ctx, "id"));
         if (before.state().terminal()) {
             throw new ApiException(409, "job " + before.id() + " has already finished (" + before.state() + "); nothing to cancel");
         }
         Job after = jobs.cancel(before.id()).orElseThrow(() -> new ApiException(404, "no job " + before.id()));
+        if (after.state().terminal() && before.state() != JobState.QUEUED) {
+            throw new ApiException(409, "job " + after.id() + " has already finished (" + after.state() + "); nothing to cancel");
+        }
         ctx.status(after.state().terminal() ? 200 : 202).json(JobJson.of(after, mapper));
     }
 
     private void artifact(Context ctx) throws IOException {
-        Job j = job(ctx.pathParam("id"));
-        Path file = Artifacts.resolve(jobs.artifactDir(j.id()), ctx.pathParam("name"), j.id());
+        Job j = job(pathParam(ctx, "id"));
+        Path file = Artifacts.resolve(jobs.artifactDir(j.id()), pathParam(ctx, "name"), j.id());
         ctx.contentType(Artifacts.contentType(file.getFileName().toString()));
         ctx.header("Content-Length", Long.toString(Files.size(file)));
         ctx.result(Files.newInputStream(file));
@@ -440,6 +517,35 @@ public final class ApiServer implements AutoCloseable {
             m.put("errors", list);
         }
         ctx.status(status).json(m);
+    }
+
+    /**
+     * The dashboard's Content-Security-Policy: its one inline script by hash, styles inline, everything
+     * else from this server only, never framed.
+     */
+    private static String contentSecurityPolicy() {
+        String script = "'none'";
+        try (InputStream in = ApiServer.class.getResourceAsStream(DASHBOARD_RESOURCE)) {
+            if (in != null) {
+                String html = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                int a = html.indexOf("<script>");
+                int b = html.indexOf("</script>", a);
+                if (a >= 0 && b > a) {
+                    byte[] h = java.security.MessageDigest.getInstance("SHA-256")
+                            .digest(html.substring(a + "<script>".length(), b).getBytes(StandardCharsets.UTF_8));
+                    script = "'sha256-" + java.util.Base64.getEncoder().encodeToString(h) + "'";
+                }
+            }
+        } catch (IOException | java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("reading the dashboard to hash its script", e);
+        }
+        return "default-src 'none'; script-src " + script + "; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:;"
+                + " connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    }
+
+    /** Event streams open now. */
+    public int openEventStreams() {
+        return events.openStreams();
     }
 
     /** The registry scraped at /metrics. */

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.genzoo.service.jobs.JobRunner;
 
 /**
  * A job's artifact folder as the API shows it: names relative to the folder with "/" between
@@ -35,8 +36,8 @@ public final class Artifacts {
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.sorted(Comparator.comparing(q -> dir.relativize(q).toString())).toList()) {
                 BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                if (!a.isRegularFile()) {
-                    continue;
+                if (!a.isRegularFile() || JobRunner.isTempFile(p.getFileName().toString())) {
+                    continue; // links, folders, and the temp files of a write a crash interrupted
                 }
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("name", name(dir, p));
@@ -85,7 +86,7 @@ public final class Artifacts {
         if (!p.startsWith(base) || p.equals(base)) {
             throw new ApiException(400, "bad artifact name: it leaves the job's folder");
         }
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS) || JobRunner.isTempFile(p.getFileName().toString())) {
             throw new ApiException(404, "no artifact " + name + " in job " + jobId + " (list them at /api/jobs/" + jobId + "/artifacts)");
         }
         Path real = p.toRealPath();

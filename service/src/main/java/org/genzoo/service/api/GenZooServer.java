@@ -96,6 +96,8 @@ public final class GenZooServer implements AutoCloseable {
         m.put("modelBytes", p.modelBytes());
         m.put("dataBytes", p.dataBytes());
         m.put("totalBytes", p.totalBytes());
+        m.put("hostBytes", p.hostBytes());
+        m.put("hostMemoryBytes", DryRun.hostMemoryBytes());
         m.put("summary", p.describe());
         m.put("spec", p.spec().toJson());
         return m;

@@ -5,7 +5,8 @@ import org.genzoo.host.cl.ClUnavailableException;
 /**
  * Exit codes of the genzoo command: 0 ok, 1 failure (a job FAILED, a request the server could not do),
  * 2 usage, 3 no OpenCL, 4 bad input (an invalid spec, an unknown job or artifact), 5 the job was
- * CANCELLED, 6 the server cannot be reached or is not ready, 7 the server refused the token.
+ * CANCELLED, 6 the server cannot be reached or is not ready, 7 the server refused the token, 130 stopped
+ * by Ctrl-C or SIGTERM ({@code train}: with a checkpoint to resume from).
  */
 public final class ExitCodes {
     private ExitCodes() {
@@ -19,6 +20,8 @@ public final class ExitCodes {
     public static final int CANCELLED = 5;
     public static final int UNREACHABLE = 6;
     public static final int UNAUTHORIZED = 7;
+    /** {@code genzoo train} stopped by Ctrl-C or SIGTERM after writing a checkpoint: the shell's code for Ctrl-C. */
+    public static final int INTERRUPTED = 130;
 
     public static int of(Exception e) {
         if (e instanceof ClUnavailableException) {

@@ -46,6 +46,17 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-body-bytes", paramLabel = "BYTES", description = "Largest request body (default ${DEFAULT-VALUE}).")
     long maxBody = ApiConfig.DEFAULT_MAX_BODY_BYTES;
 
+    @Option(names = "--allow-host", paramLabel = "NAME", split = ",", description = "A host name clients may use in the Host"
+            + " header besides the bound address, localhost and IP literals (repeatable; * allows any). Guards against DNS rebinding.")
+    java.util.List<String> allowHosts = new ArrayList<>();
+
+    @Option(names = "--max-event-streams", paramLabel = "N", description = "Open event streams in all (default ${DEFAULT-VALUE}); more get 503.")
+    int maxStreams = ApiConfig.DEFAULT_MAX_STREAMS;
+
+    @Option(names = "--max-event-streams-per-client", paramLabel = "N", description = "Open event streams per client address"
+            + " (default ${DEFAULT-VALUE}); more get 429.")
+    int maxStreamsPerClient = ApiConfig.DEFAULT_MAX_STREAMS_PER_CLIENT;
+
     @Option(names = "--kernel-sampling", paramLabel = "N", description = "Profile one kernel launch in N for genzoo.kernel.duration (default ${DEFAULT-VALUE}; 0 = off).")
     int kernelSampling = KernelTimer.DEFAULT_EVERY;
 
@@ -73,7 +84,7 @@ public final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         BearerToken token = BearerToken.resolve(tokenFile, System.getenv(BearerToken.ENV));
-        ApiConfig http = new ApiConfig(host, port, token, maxBody);
+        ApiConfig http = new ApiConfig(host, port, token, maxBody, java.util.Set.copyOf(allowHosts), maxStreams, maxStreamsPerClient);
         http.checkExposure();
         if (workers != null && workers < 1) {
             throw new IllegalArgumentException("--workers must be at least 1, got " + workers);
@@ -99,7 +110,14 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }, "genzoo-serve-stop");
         Runtime.getRuntime().addShutdownHook(hook);
-        try {
+        // Ctrl-C and SIGTERM stop the service without starting the JVM's shutdown (see StopSignals), so the
+        // running jobs write their checkpoints and go back to the queue while everything still works.
+        StopSignals signals = StopSignals.install(sig -> {
+            err.println("genzoo: " + sig + " received");
+            err.flush();
+            stop();
+        });
+        try (signals) {
             List<String> devs = new ArrayList<>();
             for (ClDeviceInfo d : server.jobs().devices()) {
                 devs.add(d.name());

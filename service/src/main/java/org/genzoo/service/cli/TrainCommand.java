@@ -34,7 +34,9 @@ import picocli.CommandLine.Spec;
  * {@code genzoo train <spec.json>}: runs one job in this process, through the job service's
  * {@link JobRunner} (what a worker runs), without a server or a store. Progress goes to stderr (one
  * rewritten line on a terminal, else a line every 5%); the artifact folder is printed at the end.
- * Ctrl-C stops at the next log point with a checkpoint, so {@code --resume} continues bitwise.
+ * Ctrl-C or SIGTERM stops at the next log point with a checkpoint: report.json says
+ * {@code "status": "interrupted"} with the step reached, the {@code --resume} command that continues
+ * bitwise is printed, and the exit code is {@link ExitCodes#INTERRUPTED}.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, description = "Train a model from a JSON job spec (see docs/spec.md).")
 public final class TrainCommand implements Callable<Integer> {
@@ -143,8 +145,16 @@ public final class TrainCommand implements Callable<Integer> {
         Bar bar = new Bar(err, System.console() != null);
         CountDownLatch done = new CountDownLatch(1);
         Thread main = Thread.currentThread();
-        Trainer.Options options = Trainer.Options.defaults().withListener(bar).withCancelled(() -> bar.cancelRequested)
+        Trainer.Options options = Trainer.Options.defaults().withListener(bar).withInterrupted(() -> bar.cancelRequested)
                 .withData(d -> splits);
+        // Ctrl-C and SIGTERM stop at the next log point without starting the JVM's shutdown (see StopSignals);
+        // the hook covers the other ways a JVM is asked to stop (SIGHUP, System.exit elsewhere).
+        StopSignals signals = StopSignals.install(sig -> {
+            bar.cancelRequested = true;
+            err.println();
+            err.println("genzoo: " + sig + ": stopping at the next log point with a checkpoint (again to quit at once)");
+            err.flush();
+        });
         Thread hook = new Thread(() -> {
             bar.cancelRequested = true;
             try {
@@ -154,7 +164,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
         }, "genzoo-train-cancel");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (Device device = Device.open(deviceOptions.binding, selector)) {
+        try (signals; Device device = Device.open(deviceOptions.binding, selector)) {
             err.println("genzoo: training " + job.name() + " (" + job.model().family() + ") on " + device.info().name()
                     + " -> " + job.output());
             err.flush();
@@ -172,9 +182,10 @@ public final class TrainCommand implements Callable<Integer> {
                 new TreeMap<>(r.eval()).forEach((k, v) -> sb.append(String.format(Locale.ROOT, " %s %.5g", k, v)));
                 err.println(sb);
             }
-            if (r.status() == Trainer.Status.CANCELLED) {
-                err.println("genzoo: continue with: genzoo train " + specFile + " --resume"
-                        + (output != null ? " --output " + output : ""));
+            if (r.status() != Trainer.Status.SUCCEEDED) {
+                err.println("genzoo: " + (r.lastCheckpoint() != null ? "checkpoint " + r.lastCheckpoint() + "; " : "")
+                        + "continue with: genzoo train " + shellWord(specFile.toString()) + " --resume"
+                        + (output != null ? " --output " + shellWord(output.toString()) : ""));
             }
             err.flush();
             Path dir = r.output().toAbsolutePath();
@@ -188,7 +199,11 @@ public final class TrainCommand implements Callable<Integer> {
                 out.println("  " + r.lastCheckpoint().toAbsolutePath());
             }
             out.flush();
-            return r.status() == Trainer.Status.SUCCEEDED ? ExitCodes.OK : ExitCodes.FAILURE;
+            return switch (r.status()) {
+                case SUCCEEDED -> ExitCodes.OK;
+                case INTERRUPTED -> ExitCodes.INTERRUPTED;
+                case CANCELLED -> ExitCodes.CANCELLED;
+            };
         } finally {
             bar.finish();
             done.countDown();
@@ -198,6 +213,11 @@ public final class TrainCommand implements Callable<Integer> {
                 // already shutting down: the hook is running and waits on `done`
             }
         }
+    }
+
+    /** {@code s} as one shell word (quoted when it holds anything but safe characters). */
+    static String shellWord(String s) {
+        return s.matches("[A-Za-z0-9_./:=@%+-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
     }
 
     /** The progress line on stderr. */

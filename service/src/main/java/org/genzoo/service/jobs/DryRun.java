@@ -39,7 +39,7 @@ public final class DryRun {
      * @param splitSizes    {train, validation, test} examples of the data set, before {@code data.limit}
      */
     public record Plan(JobSpec spec, ClDeviceInfo device, int trainExamples, int dataDim, long modelBytes, long dataBytes,
-            String problem, String dataName, int[] splitSizes) {
+            long hostBytes, String problem, String dataName, int[] splitSizes) {
         public long totalBytes() {
             return modelBytes + dataBytes;
         }
@@ -61,7 +61,7 @@ public final class DryRun {
             List<String> out = new ArrayList<>();
             out.add("spec: " + spec.name() + " (" + spec.model().family() + "), valid");
             out.add("device: " + (device == null ? "none matches '" + spec.device() + "'" : device.toString()));
-            String alias = Datasets.aliasNote(spec.data().dataset());
+            String alias = spec.data() == null ? null : Datasets.aliasNote(spec.data().dataset());
             if (alias != null) {
                 out.add("note: " + alias);
             }
@@ -69,6 +69,8 @@ public final class DryRun {
                     dataName, splitSizes[0], splitSizes[1], splitSizes[2], trainExamples, dataDim));
             out.add(String.format(Locale.ROOT, "device memory: about %s (model %s + data %s)%s", mib(totalBytes()), mib(modelBytes),
                     mib(dataBytes), device == null ? "" : " of " + mib(device.globalMemBytes())));
+            out.add(String.format(Locale.ROOT, "host memory: about %s at peak%s", mib(hostBytes),
+                    device != null && sharesHostMemory(device) ? " (this device's memory is host memory)" : ""));
             out.add(problem == null ? "fits: yes" : "refused: " + problem);
             return out;
         }
@@ -101,27 +103,36 @@ public final class DryRun {
                     + String.join(", ", families.keySet()));
         }
         boolean dataFree = family.dataKind(spec.model().config()) == org.genzoo.models.train.DataKind.NONE;
-        int[] shape = dataFree ? new int[] {spec.batchSize(), family.dataFreeDim(spec.model().config())} : trainShape(spec.data(), data);
+        int[] shape = dataFree ? new int[] {spec.batchSize(), family.dataFreeDim(spec.model().config()), 0, 0, 0}
+                : trainShape(spec.data(), data);
         int n = shape[0];
         int dim = shape[1];
-        String dataName = Datasets.canonical(spec.data().dataset());
+        String dataName = dataFree || spec.data() == null ? "none (the family draws its own samples)" : Datasets.canonical(spec.data().dataset());
         int[] splits = {shape[2], shape[3], shape[4]};
         long modelBytes = family.estimateDeviceBytes(spec.model().config(), dim, spec.batchSize());
         long dataBytes = dataFree ? 0 : Trainer.dataDeviceBytes(n, dim);
+        // The family's estimate is linear in the batch: what does not grow with it is per parameter.
+        long perExample = family.estimateDeviceBytes(spec.model().config(), dim, spec.batchSize() + 1) - modelBytes;
+        long parameterBytes = Math.max(0, modelBytes - perExample * spec.batchSize());
+        long hostBytes = hostBytes(modelBytes, parameterBytes, dataBytes, dataFree ? 0 : (long) (splits[0] + splits[1] + splits[2]) * dim);
+        long hostTotal = hostMemoryBytes();
         List<ClDeviceInfo> candidates = DeviceMatch.filter(spec.device(), devices);
         if (candidates.isEmpty()) {
             String list = devices.isEmpty() ? "none" : String.join("; ", devices.stream().map(ClDeviceInfo::toString).toList());
-            return new Plan(spec, null, n, dim, modelBytes, dataBytes, "no device here matches the selector '" + spec.device()
+            return new Plan(spec, null, n, dim, modelBytes, dataBytes, hostBytes, "no device here matches the selector '" + spec.device()
                     + "' (/device); available: " + list, dataName, splits);
         }
         if (spec.batchSize() > n) {
-            return new Plan(spec, candidates.get(0), n, dim, modelBytes, dataBytes, "/batchSize " + spec.batchSize()
+            return new Plan(spec, candidates.get(0), n, dim, modelBytes, dataBytes, hostBytes, "/batchSize " + spec.batchSize()
                     + " is larger than the " + n + " training examples", dataName, splits);
         }
         ClDeviceInfo largest = candidates.get(0);
         for (ClDeviceInfo d : candidates) {
             if (modelBytes + dataBytes <= d.globalMemBytes() && 4L * n * dim <= d.maxAllocBytes()) {
-                return new Plan(spec, d, n, dim, modelBytes, dataBytes, null, dataName, splits);
+                String host = hostBytes <= hostTotal ? null : String.format(Locale.ROOT, "the job needs about %s of host memory at"
+                        + " its peak (device memory %s, the data set and checkpoint copies, the runtime); this machine has %s:"
+                        + " make the model smaller or use data.limit", mib(hostBytes), mib(modelBytes + dataBytes), mib(hostTotal));
+                return new Plan(spec, d, n, dim, modelBytes, dataBytes, hostBytes, host, dataName, splits);
             }
             if (d.globalMemBytes() > largest.globalMemBytes()) {
                 largest = d;
@@ -135,7 +146,44 @@ public final class DryRun {
             why = String.format(Locale.ROOT, "the training set needs one buffer of %s; %s allows at most %s per buffer"
                     + " (use data.limit)", mib(4L * n * dim), largest.name(), mib(largest.maxAllocBytes()));
         }
-        return new Plan(spec, largest, n, dim, modelBytes, dataBytes, why, dataName, splits);
+        return new Plan(spec, largest, n, dim, modelBytes, dataBytes, hostBytes, why, dataName, splits);
+    }
+
+    /**
+     * Host memory of the process that runs the job, at its peak: the JVM with the OpenCL runtime and
+     * its kernel compiler ({@link #HOST_BASE_BYTES}); the device memory (on a CPU device such as PoCL's
+     * it is host memory; on a GPU it is counted too, as an upper bound of what the host stages); the
+     * data set as the JVM holds it, every split as float32; and the checkpoint writer's copies in the
+     * Java heap of the parameters and the optimizer's moments, {@link #CHECKPOINT_SHARE} of the
+     * family's per-parameter device bytes (value, gradient and two moments: three of four are read
+     * back). Not counted: evaluation and picture working sets beyond a training batch (IWAE with
+     * thousands of samples, density grids of 2-D flows), which the families do not estimate yet.
+     * Measured against peak RSS of the examples by scripts/host-memory.py (docs/service.md).
+     *
+     * @param parameterBytes the part of {@code modelBytes} that does not grow with the batch
+     * @param datasetValues  values in every split of the data set, as loaded
+     */
+    public static long hostBytes(long modelBytes, long parameterBytes, long dataBytes, long datasetValues) {
+        return HOST_BASE_BYTES + modelBytes + dataBytes + 4L * datasetValues + (long) (CHECKPOINT_SHARE * parameterBytes);
+    }
+
+    /** The JVM, PoCL and LLVM with the kernels compiled, before a job's data: peak RSS of the 2-D toy examples, 320-342 MiB. */
+    static final long HOST_BASE_BYTES = 320L << 20;
+    /** Share of the per-parameter device bytes a checkpoint copies into the heap: 3 of (value, gradient, 2 moments). */
+    static final double CHECKPOINT_SHARE = 0.75;
+
+    /** Physical memory of this machine (the container's limit where one is set). */
+    public static long hostMemoryBytes() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+            return sun.getTotalMemorySize();
+        }
+        return Runtime.getRuntime().maxMemory();
+    }
+
+    /** True for a device whose memory is the host's (a CPU device such as PoCL's). */
+    static boolean sharesHostMemory(ClDeviceInfo d) {
+        return d.type() != null && d.type().toUpperCase(Locale.ROOT).contains("CPU");
     }
 
     /**

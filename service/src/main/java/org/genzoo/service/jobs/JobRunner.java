@@ -1,8 +1,12 @@
 package org.genzoo.service.jobs;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
+import org.genzoo.models.train.AtomicFiles;
 import org.genzoo.host.Device;
 import org.genzoo.models.train.Checkpoints;
 import org.genzoo.models.train.JobSpec;
@@ -23,7 +27,7 @@ public final class JobRunner {
     /**
      * How a run ended.
      *
-     * @param state      SUCCEEDED, CANCELLED or FAILED
+     * @param state      SUCCEEDED, CANCELLED (also when interrupted, see {@link #interrupted()}) or FAILED
      * @param result     the trainer's result (null when FAILED)
      * @param failure    what failed (null unless FAILED)
      * @param failedStep the 1-based step whose loss was NaN or infinite, else -1
@@ -42,6 +46,41 @@ public final class JobRunner {
         public boolean nonFinite() {
             return failedStep > 0;
         }
+
+        /** The run stopped because its process is stopping (state CANCELLED, a checkpoint written): resume it, do not record a cancel. */
+        public boolean interrupted() {
+            return result != null && result.status() == Trainer.Status.INTERRUPTED;
+        }
+    }
+
+    /**
+     * True for the temp files the trainer writes before renaming them into place: {@code name.tmp-<random>}
+     * ({@link AtomicFiles}) and {@code name<random>.tmp} (sample grids). A crash can leave them behind;
+     * they are never artifacts.
+     */
+    public static boolean isTempFile(String fileName) {
+        return fileName.contains(AtomicFiles.TEMP_MARK) || TEMP_GRID.matcher(fileName).matches();
+    }
+
+    private static final java.util.regex.Pattern TEMP_GRID = java.util.regex.Pattern.compile(".+\\.png-?\\d+\\.tmp");
+
+    /**
+     * Deletes the temp files a stopped or crashed run left in {@code output} (and its subfolders); called
+     * before a run starts there, when no other run writes the folder. Returns how many were deleted.
+     */
+    public static int removeOrphanedTemps(Path output) throws IOException {
+        if (!Files.isDirectory(output)) {
+            return 0;
+        }
+        List<Path> temps;
+        try (Stream<Path> s = Files.walk(output)) {
+            temps = s.filter(p -> isTempFile(p.getFileName().toString()) && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS))
+                    .toList();
+        }
+        for (Path t : temps) {
+            Files.deleteIfExists(t);
+        }
+        return temps.size();
     }
 
     /** True when {@code output} holds at least one committed checkpoint. */
@@ -75,6 +114,7 @@ public final class JobRunner {
     public static Outcome run(Device device, JobSpec spec, Boolean resume, Trainer.Options options) {
         boolean doResume;
         try {
+            removeOrphanedTemps(Path.of(spec.output()));
             doResume = resume != null ? resume : hasCheckpoint(Path.of(spec.output()));
         } catch (IOException e) {
             return new Outcome(JobState.FAILED, null, e, -1, false);

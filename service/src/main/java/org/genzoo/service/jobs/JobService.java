@@ -67,6 +67,14 @@ public interface JobService extends AutoCloseable {
     /** True when the store answers. */
     boolean storeReachable();
 
+    /**
+     * Null when jobs can be recorded now: the store answers and takes a write, and the job folders take
+     * a write; else what is wrong, in words a person understands (readiness reports it and goes DOWN).
+     */
+    default String storageProblem() {
+        return storeReachable() ? null : "the job store does not answer";
+    }
+
     @Override
     void close();
 }

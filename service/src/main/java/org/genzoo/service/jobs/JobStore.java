@@ -88,6 +88,11 @@ public interface JobStore extends AutoCloseable {
     /** True when the store answers a trivial query. */
     boolean reachable();
 
+    /** True when the store takes a write now (a full disk answers reads but not writes). */
+    default boolean writable() {
+        return reachable();
+    }
+
     @Override
     void close();
 }

@@ -319,6 +319,36 @@ public final class LocalJobService implements JobService {
         return !closed && store.reachable();
     }
 
+    /** Bytes the readiness probe writes (and deletes) in the jobs folder: one file system block. */
+    static final int PROBE_BYTES = 4096;
+
+    @Override
+    public String storageProblem() {
+        if (closed) {
+            return "the service is stopping";
+        }
+        if (!store.reachable()) {
+            return "the job store does not answer";
+        }
+        if (!store.writable()) {
+            return "the job store cannot be written (is the disk of " + config.dataDir() + " full?)";
+        }
+        Path probe = config.dataDir().resolve("jobs").resolve(".ready-probe");
+        try {
+            Files.createDirectories(probe.getParent());
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(probe, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+                ch.write(java.nio.ByteBuffer.allocate(PROBE_BYTES));
+                ch.force(false);
+            } finally {
+                Files.deleteIfExists(probe);
+            }
+        } catch (IOException e) {
+            return "job files cannot be written in " + probe.getParent() + ": " + e.getMessage();
+        }
+        return null;
+    }
+
     /**
      * Stops the workers (running jobs checkpoint and go back to the queue), closes the devices and the
      * store, and releases the data folder.

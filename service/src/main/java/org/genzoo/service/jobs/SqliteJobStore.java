@@ -452,6 +452,19 @@ public final class SqliteJobStore implements JobStore {
         }
     }
 
+    /** A real write in its own transaction (the schema version, set to itself): SQLITE_FULL when the disk is full. */
+    @Override
+    public boolean writable() {
+        try {
+            return tx("write probe", () -> {
+                exec("PRAGMA user_version = " + SCHEMA_VERSION);
+                return true;
+            });
+        } catch (JobStoreException e) {
+            return false;
+        }
+    }
+
     @Override
     public void close() {
         synchronized (lock) {

@@ -38,6 +38,10 @@ public final class WorkerPool implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WorkerPool.class.getName());
     /** Progress events at most this often per job (the last step of a run always goes out). */
     static final long PROGRESS_EVENT_NANOS = 100_000_000L;
+    /** A job whose files hit a storage fault (disk full, I/O error) is retried up to this attempt, then fails. */
+    static final long MAX_STORAGE_ATTEMPTS = 20;
+    /** After a storage fault a worker waits this long before it claims again (the fault is usually still there). */
+    static final long STORAGE_BACKOFF_MILLIS = 2000;
     /** Progress writes to the store at most this often per job. */
     static final long PROGRESS_WRITE_NANOS = 1_000_000_000L;
 
@@ -202,14 +206,22 @@ public final class WorkerPool implements AutoCloseable {
                     continue;
                 }
                 try {
-                    runJob(job.get());
+                    if (runJob(job.get())) {
+                        synchronized (signal) {
+                            signal.wait(STORAGE_BACKOFF_MILLIS);
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
                 } catch (RuntimeException e) {
                     LOG.log(System.Logger.Level.ERROR, name + ": job " + job.get().id() + " broke its worker loop", e);
                 }
             }
         }
 
-        void runJob(Job job) {
+        /** Runs one job; true when it was requeued after a storage fault (the worker should wait before claiming). */
+        boolean runJob(Job job) {
             Running r = new Running(job.id(), job.attempt());
             running.put(job.id(), r);
             current = r;
@@ -224,22 +236,24 @@ public final class WorkerPool implements AutoCloseable {
                     spec = JobSpecs.parse(job.specJson(), s.families()).withOutput(job.outputDir());
                 } catch (IllegalArgumentException e) {
                     out = new JobRunner.Outcome(JobState.FAILED, null, e, -1, false);
-                    finish(job, r, out, t0, dev);
-                    return;
+                    return finish(job, r, out, t0, dev);
                 }
                 Events listener = new Events(job, r, spec.batchSize(), dev, JobRunner.resumeStep(Path.of(spec.output())));
                 Trainer.Options opts = Trainer.Options.defaults().withFamilies(s.families()).withData(s.data())
-                        .withListener(listener).withCancelled(() -> r.cancel || r.lost || stopping);
+                        .withListener(listener).withCancelled(() -> r.cancel || r.lost).withInterrupted(() -> stopping);
                 out = JobRunner.run(device, spec, null, opts);
                 device.pool().trim(); // the job's buffers go back to the driver before its end is announced
                 if (out.nonFinite()) {
                     s.metrics().nonFiniteLoss(job.family(), dev);
                 }
-                finish(job, r, out, t0, dev);
+                return finish(job, r, out, t0, dev);
             } finally {
                 running.remove(job.id());
                 current = null;
                 device.pool().trim();
+                // The job's Java heap (its data set, checkpoint copies) goes back to the OS too: G1 uncommits
+                // free heap at a full collection. Once per job, after its end, so its cost is not on a step.
+                System.gc();
             }
         }
 
@@ -247,7 +261,8 @@ public final class WorkerPool implements AutoCloseable {
          * Records the outcome (fenced by the attempt), reports it to the metrics, then announces it: a
          * subscriber that sees the final state also sees the meters already updated.
          */
-        void finish(Job job, Running r, JobRunner.Outcome out, long t0, String dev) {
+        boolean finish(Job job, Running r, JobRunner.Outcome out, long t0, String dev) {
+            boolean storageFault = false;
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
             JobState recorded;
             String type;
@@ -257,11 +272,26 @@ public final class WorkerPool implements AutoCloseable {
                 type = "log";
                 event = Map.of("line", "worker " + name + " lost attempt " + job.attempt()
                         + " (its lease expired or the job was taken over); it stopped without recording an outcome");
-            } else if (out.state() == JobState.CANCELLED && !r.cancel && stopping) {
+            } else if (out.interrupted() || stopping && !r.cancel && out.state() == JobState.FAILED && !out.nonFinite()) {
+                // A stop always requeues: the job checkpointed at its last log point and resumes on the next start.
+                // (A failure while stopping is retried then too: it may be the stop's doing.)
+                recordStep(job, out);
                 recorded = s.store().requeue(job.id(), job.attempt()) ? JobState.QUEUED : null;
                 type = "state";
                 event = state(JobState.QUEUED, job, "the service stopped; the job resumes from its checkpoint when it starts again");
+            } else if (!r.cancel && out.state() == JobState.FAILED && storageFault(out.failure())
+                    && job.attempt() < MAX_STORAGE_ATTEMPTS) {
+                // A write to the job's files failed for want of space or an I/O error: not the job's fault.
+                storageFault = true;
+                LOG.log(System.Logger.Level.WARNING, name + ": job " + job.id() + " hit a storage fault (" + out.error()
+                        + "); requeued to resume from its last checkpoint");
+                recorded = s.store().requeue(job.id(), job.attempt()) ? JobState.QUEUED : null;
+                type = "state";
+                event = state(JobState.QUEUED, job, null);
+                event.put("reason", "a write to the job's files failed (" + out.error() + "); it resumes from its last checkpoint"
+                        + " when storage works again");
             } else {
+                recordStep(job, out);
                 recorded = s.store().finish(job.id(), job.attempt(), out.state(), out.error()) ? out.state() : null;
                 type = "state";
                 event = state(out.state(), job, out.error());
@@ -281,6 +311,35 @@ public final class WorkerPool implements AutoCloseable {
             }
             s.metrics().jobFinished(job.family(), dev, recorded, took);
             publish(job.id(), type, event);
+            return storageFault;
+        }
+
+        /** A full disk or an I/O error anywhere in the failure's causes. */
+        boolean storageFault(Exception e) {
+            if (e == null) {
+                return false;
+            }
+            if (JobStoreException.isStorageFull(e)) {
+                return true;
+            }
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof java.io.IOException && String.valueOf(c.getMessage()).contains("Input/output error")) {
+                    return true;
+                }
+                for (Throwable sup : c.getSuppressed()) {
+                    if (JobStoreException.isStorageFull(sup)) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+
+        /** The step the run ended at goes to the store (progress is written at most once a second while it runs). */
+        void recordStep(Job job, JobRunner.Outcome out) {
+            if (out.result() != null) {
+                s.store().progress(job.id(), job.attempt(), out.result().steps(), out.result().totalSteps());
+            }
         }
 
         Map<String, Object> state(JobState st, Job job, String error) {

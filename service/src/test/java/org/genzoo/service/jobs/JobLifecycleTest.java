@@ -78,6 +78,10 @@ class JobLifecycleTest {
             long at = Checkpoints.load(ck.get(0)).info().step();
             assertEquals(0, at % 5, "stopped at a log point: " + at);
             assertTrue(at >= 20 && at < 1_000_000);
+            // The store's step after a cancel is the step of the log line and of that checkpoint (issue 16).
+            assertEquals(at, j.step(), "the store's step");
+            String log = Files.readString(Path.of(j.outputDir()).resolve("train.log"));
+            assertTrue(log.contains("cancelled at step " + at + "\n") && !log.contains("interrupted"), log);
 
             // A queued job is cancelled at once; an unknown id is empty; a finished job stays as it was.
             assertEquals(Optional.empty(), svc.cancel("j-424242"));
