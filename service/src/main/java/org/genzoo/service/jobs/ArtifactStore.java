@@ -1,0 +1,37 @@
+package org.genzoo.service.jobs;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * Where a fleet keeps each job's artifacts (checkpoints, metrics, log, samples, report) so that any
+ * node can resume a job and any node's API can serve its files. A worker never trains inside the
+ * shared store: it runs each attempt in a private local folder, {@link #fetch}es the newest
+ * checkpoint into it before the run, and {@link #publish}es what it wrote after each checkpoint and
+ * at the end. The worker calls {@link #publish} only inside the job store's fenced transaction
+ * ({@link PostgresJobStore#fence}), so a worker that lost its job changes nothing here.
+ *
+ * <p>{@link MountedArtifactStore} is a mounted filesystem path shared by the nodes (NFS, CephFS, a
+ * bind mount on one machine); an S3-compatible store would implement the same three methods.
+ */
+public interface ArtifactStore {
+    /**
+     * Copies into the empty folder {@code local} what a resumed attempt needs: the newest committed
+     * checkpoint, {@code metrics.csv} and {@code train.log}. Returns the step of the checkpoint copied,
+     * or 0 when the job has none (the attempt starts from step 0).
+     */
+    long fetch(String jobId, Path local) throws IOException;
+
+    /**
+     * Makes the files of {@code local} the job's shared artifacts: new and changed files are written
+     * whole and replaced atomically, each checkpoint's {@code checkpoint.json} last (it commits the
+     * checkpoint), and checkpoints pruned locally are removed.
+     */
+    void publish(String jobId, Path local) throws IOException;
+
+    /** A local folder holding the job's shared artifacts, for the API to serve. */
+    Path jobFolder(String jobId);
+
+    /** Where the store is, for messages. */
+    String describe();
+}
