@@ -1,0 +1,83 @@
+package org.genzoo.service.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import org.genzoo.host.TestDevices;
+import org.genzoo.service.jobs.FleetJobService;
+import org.genzoo.service.jobs.PgCluster;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code genzoo serve --store postgresql://...} in process: an API node with one CPU worker and a
+ * second node (workers only) on the same real PostgreSQL queue and artifact folder. A job submitted
+ * over HTTP runs on one of them; {@code /api/workers} shows both nodes' workers; the job's artifacts
+ * are served from the shared folder.
+ */
+class FleetServerTest {
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void needsDevice() {
+        TestDevices.all();
+    }
+
+    FleetJobService.Config node(String url, String name) {
+        return FleetJobService.Config.of(url, tmp.resolve("shared")).with(null, List.of("cpu"), FleetJobService.DEFAULT_LEASE,
+                Duration.ofSeconds(5), 3, name, tmp.resolve("scratch-" + name));
+    }
+
+    @Test
+    void everyNodesWorkersAndJobsAreVisibleFromTheApiNode() throws Exception {
+        String url = PgCluster.get().newDatabase();
+        try (FleetServer api = FleetServer.start(node(url, "node-a"), new ApiConfig("127.0.0.1", 0, null,
+                ApiConfig.DEFAULT_MAX_BODY_BYTES), 0); FleetJobService other = FleetJobService.start(node(url, "node-b"))) {
+            Http http = new Http(api.baseUrl(), null);
+            String spec = """
+                    {"name": "fleet-api", "model": {"family": "vae", "latent": 2, "hidden": [16]},
+                     "data": {"dataset": "mnist", "limit": 64}, "batchSize": 32, "budget": {"steps": 20}, "seed": 3,
+                     "logEvery": 10, "eval": {"every": 0, "limit": 16}, "checkpoint": {"every": 10, "keep": 0}, "device": "cpu"}
+                    """;
+            HttpResponse<String> posted = http.post("/api/jobs", spec, "application/json");
+            assertEquals(201, posted.statusCode(), posted.body());
+            String id = Http.json(posted).path("id").asText();
+            JsonNode job = null;
+            long end = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (System.nanoTime() < end) {
+                job = Http.json(http.get("/api/jobs/" + id));
+                if (job.path("state").asText().equals("SUCCEEDED") || job.path("state").asText().equals("FAILED")) {
+                    break;
+                }
+                Thread.sleep(200);
+            }
+            assertEquals("SUCCEEDED", job.path("state").asText(), job.toString());
+
+            JsonNode workers = Http.json(http.get("/api/workers")).path("workers");
+            TreeSet<String> nodes = new TreeSet<>();
+            for (JsonNode w : workers) {
+                nodes.add(w.path("node").asText());
+                assertEquals("cpu", w.path("deviceType").asText().toLowerCase(java.util.Locale.ROOT), w.toString());
+                assertTrue(w.path("lastHeartbeat").isTextual() && w.path("secondsSinceHeartbeat").asDouble() < 30, w.toString());
+            }
+            assertEquals(new TreeSet<>(List.of("node-a", "node-b")), nodes, workers.toString());
+
+            List<String> names = new ArrayList<>();
+            for (JsonNode f : Http.json(http.get("/api/jobs/" + id + "/artifacts")).path("artifacts")) {
+                names.add(f.path("name").asText());
+            }
+            assertTrue(names.contains("report.json") && names.contains("checkpoints/step-000000000020/checkpoint.json"), names.toString());
+            assertEquals(200, http.get("/api/jobs/" + id + "/artifacts/report.json").statusCode());
+            assertEquals(200, http.get("/health/ready").statusCode());
+        }
+    }
+}
