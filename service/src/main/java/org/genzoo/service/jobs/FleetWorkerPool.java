@@ -29,9 +29,9 @@ import org.genzoo.models.train.TrainingListener;
  * <ul>
  * <li>An attempt starts by {@link ArtifactStore#fetch fetching} the job's newest checkpoint, so a job
  *     whose worker died resumes where its last published checkpoint left it, bitwise.
- * <li>After each checkpoint and at the end the attempt {@link ArtifactStore#publish publishes} its
- *     folder inside {@link PostgresJobStore#fence}: only while the store still says this attempt holds
- *     the job. A refused publish (or heartbeat, or progress write) means the job was taken over: the
+ * <li>After each checkpoint and at the end the attempt {@link ArtifactStore#stage stages} its folder
+ *     (the copy, outside any transaction) and commits it inside {@link PostgresJobStore#fence}: only
+ *     while the store still says this attempt holds the job. A refused publish (or heartbeat, or progress write) means the job was taken over: the
  *     worker stops at the next log point, records nothing and publishes nothing.
  * <li>A timer renews the leases of running jobs and the workers' rows every third of the lease and
  *     reaps expired leases every third of it too (every node does; the store makes that safe).
@@ -269,24 +269,42 @@ public final class FleetWorkerPool implements AutoCloseable {
          */
         boolean publishFenced(Job job, Running r, Path local) {
             long deadline = System.nanoTime() + s.lease().toNanos();
-            while (true) {
-                if (r.lost) {
-                    return false;
+            if (r.lost) {
+                return false;
+            }
+            ArtifactStore.Publication staged;
+            try {
+                staged = s.artifacts().stage(job.id(), local); // the slow copy, outside any transaction
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("staging the artifacts of " + job.id() + " in " + s.artifacts().describe(), e);
+            }
+            boolean held = false;
+            try {
+                while (!r.lost) {
+                    try {
+                        held = s.store().fence(job.id(), job.attempt(), s.lease(), staged::commit);
+                        if (!held) {
+                            r.lost = true;
+                        }
+                        return held;
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException("publishing the artifacts of " + job.id() + " to " + s.artifacts().describe(), e);
+                    } catch (JobStoreException e) {
+                        if (System.nanoTime() > deadline) {
+                            r.lost = true; // the lease has run out by now: leave the job to the reaper and whoever claims it next
+                            return false;
+                        }
+                        pause();
+                    }
                 }
-                try {
-                    boolean held = s.store().fence(job.id(), job.attempt(), s.lease(), () -> s.artifacts().publish(job.id(), local));
-                    if (!held) {
-                        r.lost = true;
+                return false;
+            } finally {
+                if (!held) {
+                    try {
+                        staged.abandon();
+                    } catch (IOException e) {
+                        LOG.log(System.Logger.Level.WARNING, name + ": could not remove staged files of " + job.id() + ": " + e.getMessage());
                     }
-                    return held;
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException("publishing the artifacts of " + job.id() + " to " + s.artifacts().describe(), e);
-                } catch (JobStoreException e) {
-                    if (System.nanoTime() > deadline) {
-                        r.lost = true; // the lease has run out by now: leave the job to the reaper and whoever claims it next
-                        return false;
-                    }
-                    pause();
                 }
             }
         }

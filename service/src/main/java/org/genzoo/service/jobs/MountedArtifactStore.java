@@ -20,13 +20,15 @@ import org.genzoo.models.train.Checkpoints;
 
 /**
  * An {@link ArtifactStore} on a filesystem path that every node mounts: job folders are
- * {@code <root>/jobs/<id>/}, laid out as a local run's output folder. Every file is written to a
- * temp name in its folder, fsynced and renamed over the old one, so a reader (or a node that died
- * half-way through a publish) always sees whole files; a checkpoint counts only once its
- * {@code checkpoint.json} is there, and that file is published after the rest of its folder.
+ * {@code <root>/jobs/<id>/}, laid out as a local run's output folder. A publication copies new and
+ * changed files to {@code <root>/staging/<id>-p<pid>-<n>/} and fsyncs them; its commit renames them
+ * into the job's folder (same filesystem, so each rename is atomic), so a reader (or a node that
+ * died half-way) always sees whole files; a checkpoint counts only once its {@code checkpoint.json}
+ * is there, and that file is renamed after the rest of its folder.
  */
 public final class MountedArtifactStore implements ArtifactStore {
     private static final String TEMP_SUFFIX = ".genzoo-tmp";
+    private static final java.util.concurrent.atomic.AtomicLong STAGES = new java.util.concurrent.atomic.AtomicLong();
     private final Path root;
 
     public MountedArtifactStore(Path root) throws IOException {
@@ -76,9 +78,9 @@ public final class MountedArtifactStore implements ArtifactStore {
     }
 
     @Override
-    public void publish(String jobId, Path local) throws IOException {
+    public Publication stage(String jobId, Path local) throws IOException {
         Path shared = jobFolder(jobId);
-        Files.createDirectories(shared);
+        Path staging = root.resolve("staging").resolve(jobId + "-p" + ProcessHandle.current().pid() + "-" + STAGES.incrementAndGet());
         List<Path> files = new ArrayList<>();
         Files.walkFileTree(local, new SimpleFileVisitor<>() {
             @Override
@@ -91,27 +93,64 @@ public final class MountedArtifactStore implements ArtifactStore {
         });
         // checkpoint.json files last: a checkpoint appears in the shared folder only once the rest of it is there.
         files.sort(Comparator.comparing((Path f) -> f.getFileName().toString().equals(Checkpoints.META)).thenComparing(Path::toString));
-        for (Path f : files) {
-            Path dst = shared.resolve(local.relativize(f).toString());
-            if (Files.isRegularFile(dst) && Files.size(dst) == Files.size(f) && Files.mismatch(dst, f) == -1L) {
-                continue;
-            }
-            copyAtomically(f, dst);
-        }
-        // Checkpoints the run pruned locally (checkpoint.keep) go from the shared folder too, commit marker first.
-        Path sharedCk = Checkpoints.root(shared);
-        if (Files.isDirectory(sharedCk)) {
-            Set<String> keep = new HashSet<>();
-            for (Path p : Checkpoints.list(local)) {
-                keep.add(p.getFileName().toString());
-            }
-            for (Path p : Checkpoints.list(shared)) {
-                if (!keep.contains(p.getFileName().toString())) {
-                    Files.deleteIfExists(p.resolve(Checkpoints.META));
-                    deleteTree(p);
+        List<String> moves = new ArrayList<>();
+        try {
+            for (Path f : files) {
+                String rel = local.relativize(f).toString();
+                Path dst = shared.resolve(rel);
+                if (Files.isRegularFile(dst) && Files.size(dst) == Files.size(f) && Files.mismatch(dst, f) == -1L) {
+                    continue;
                 }
+                Path staged = staging.resolve(rel);
+                Files.createDirectories(staged.getParent());
+                Files.copy(f, staged, StandardCopyOption.REPLACE_EXISTING);
+                try (FileChannel ch = FileChannel.open(staged, StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                }
+                moves.add(rel);
             }
+        } catch (IOException | RuntimeException e) {
+            try {
+                deleteTree(staging);
+            } catch (IOException d) {
+                e.addSuppressed(d);
+            }
+            throw e;
         }
+        Set<String> keep = new HashSet<>();
+        for (Path p : Checkpoints.list(local)) {
+            keep.add(p.getFileName().toString());
+        }
+        return new Publication() {
+            @Override
+            public void commit() throws IOException {
+                for (String rel : moves) {
+                    Path dst = shared.resolve(rel);
+                    Files.createDirectories(dst.getParent());
+                    try {
+                        Files.move(staging.resolve(rel), dst, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                    } catch (AtomicMoveNotSupportedException e) {
+                        throw new IOException("the artifact store " + root + " cannot rename files atomically; use one POSIX filesystem"
+                                + " for the whole folder", e);
+                    }
+                }
+                // Checkpoints the run pruned locally (checkpoint.keep) go from the shared folder too, commit marker first.
+                if (Files.isDirectory(Checkpoints.root(shared))) {
+                    for (Path p : Checkpoints.list(shared)) {
+                        if (!keep.contains(p.getFileName().toString())) {
+                            Files.deleteIfExists(p.resolve(Checkpoints.META));
+                            deleteTree(p);
+                        }
+                    }
+                }
+                deleteTree(staging);
+            }
+
+            @Override
+            public void abandon() throws IOException {
+                deleteTree(staging);
+            }
+        };
     }
 
     /** {@code src} to a temp file beside {@code dst}, fsynced, renamed over {@code dst}. */
