@@ -81,6 +81,7 @@ public final class FleetJobService implements JobService {
     private final FleetWorkerPool pool;
     private final List<ClDeviceInfo> devices;
     private final Map<String, ModelFamily> families;
+    private final Path scratch;
     private final Map<String, List<Consumer<JobEvent>>> subscribers = new ConcurrentHashMap<>();
     private final List<Consumer<JobEvent>> everything = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
@@ -91,6 +92,7 @@ public final class FleetJobService implements JobService {
         this.store = store;
         this.artifacts = artifacts;
         this.families = families;
+        this.scratch = scratch;
         this.pool = opened.isEmpty() ? null : new FleetWorkerPool(new FleetWorkerPool.Settings(store, artifacts, scratch, opened,
                 config.lease(), config.poll(), config.node(), config.metrics(), families, config.data(), this::publish));
         this.devices = opened.stream().map(Device::info).toList();
@@ -282,6 +284,14 @@ public final class FleetJobService implements JobService {
             }
         } finally {
             store.close();
+            if (config.scratch() == null) {
+                try {
+                    MountedArtifactStore.deleteTree(scratch); // the default scratch folder is this process's own
+                } catch (IOException e) {
+                    System.getLogger(FleetJobService.class.getName()).log(System.Logger.Level.WARNING,
+                            "could not remove the scratch folder " + scratch + ": " + e.getMessage());
+                }
+            }
         }
     }
 }

@@ -1,7 +1,9 @@
 package org.genzoo.service.jobs;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -274,6 +276,14 @@ public final class FleetWorkerPool implements AutoCloseable {
             }
             ArtifactStore.Publication staged;
             try {
+                // The trainer wrote spec.json with the scratch folder as its output; the shared copy names the job's folder.
+                Path specFile = local.resolve("spec.json");
+                String shared = JobSpecs.parse(job.specJson(), s.families()).withOutput(job.outputDir()).toJsonString() + "\n";
+                if (Files.isRegularFile(specFile) && !Files.readString(specFile).equals(shared)) {
+                    Path tmp = local.resolve("spec.json.genzoo-tmp");
+                    Files.writeString(tmp, shared);
+                    Files.move(tmp, specFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                }
                 staged = s.artifacts().stage(job.id(), local); // the slow copy, outside any transaction
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException("staging the artifacts of " + job.id() + " in " + s.artifacts().describe(), e);

@@ -254,6 +254,8 @@ class FleetProcessTest {
             assertEquals(JobState.SUCCEEDED, done.state());
             assertEquals(2, done.attempt());
             assertBitwiseLikeTheReference(shared);
+            assertEquals(shared.toString(), JobSpecs.parse(Files.readString(shared.resolve("spec.json"))).output(),
+                    "the shared spec.json names the job's shared folder, not a worker's scratch folder");
         }
     }
 
@@ -350,9 +352,17 @@ class FleetProcessTest {
                 // Top priority: were the device filter to let them through, they would be claimed first.
                 gpuJobs.add(sub.submit(shortSpec(10_000 + i, "gpu").replace("\"seed\"", "\"priority\": 1000, \"seed\""), null).job().id());
             }
+            // Submitted from 4 threads (as several clients would), all queued before any worker starts.
+            java.util.concurrent.ExecutorService submitters = java.util.concurrent.Executors.newFixedThreadPool(4);
+            List<java.util.concurrent.Future<JobService.Submitted>> fs = new ArrayList<>();
             for (int i = 0; i < jobs; i++) {
-                sub.submit(shortSpec(i, "cpu"), null);
+                String spec = shortSpec(i, "cpu");
+                fs.add(submitters.submit(() -> sub.submit(spec, null)));
             }
+            for (java.util.concurrent.Future<JobService.Submitted> f : fs) {
+                assertTrue(f.get().created());
+            }
+            submitters.shutdown();
             long t0 = System.nanoTime();
             List<Child> workers = new ArrayList<>();
             for (int w = 0; w < 3; w++) {
