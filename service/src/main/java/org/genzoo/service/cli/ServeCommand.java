@@ -81,7 +81,7 @@ public final class ServeCommand implements Callable<Integer> {
         ApiConfig http = new ApiConfig(host, port, token, maxBody);
         http.checkExposure();
         if (workers != null && workers < (fleet.fleet() ? 0 : 1)) {
-            throw new IllegalArgumentException("--workers must be at least 1, got " + workers);
+            throw new IllegalArgumentException("--workers must be at least " + (fleet.fleet() ? "0 (API only)" : "1") + ", got " + workers);
         }
         if (fleet.fleet()) {
             return serveFleet(err, http, token != null);
