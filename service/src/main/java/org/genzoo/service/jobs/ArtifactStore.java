@@ -36,7 +36,8 @@ public interface ArtifactStore {
         /**
          * Moves the staged files into the job's folder (atomic renames, each checkpoint's
          * {@code checkpoint.json} last) and removes checkpoints the run pruned. Quick: the worker runs
-         * it inside the fenced transaction.
+         * it inside the fenced transaction. Safe to call again after a call whose transaction failed
+         * (the database restarted under it): files already moved are skipped.
          */
         void commit() throws IOException;
 

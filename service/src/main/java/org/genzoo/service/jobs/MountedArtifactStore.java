@@ -125,6 +125,9 @@ public final class MountedArtifactStore implements ArtifactStore {
             @Override
             public void commit() throws IOException {
                 for (String rel : moves) {
+                    if (!Files.exists(staging.resolve(rel))) {
+                        continue; // renamed by an earlier try of this commit, whose transaction then failed (the database restarted)
+                    }
                     Path dst = shared.resolve(rel);
                     Files.createDirectories(dst.getParent());
                     try {
