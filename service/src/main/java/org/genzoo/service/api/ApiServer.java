@@ -178,6 +178,7 @@ public final class ApiServer implements AutoCloseable {
         app.get("/metrics", ctx -> ctx.contentType(PROMETHEUS_TEXT).result(registry.scrape()));
         app.get("/api/schema/job", ctx -> resource(ctx, JOB_SCHEMA_RESOURCE, "application/schema+json"));
         app.get("/api/devices", ctx -> ctx.json(Map.of("devices", devices.devices())));
+        app.get("/api/workers", ctx -> ctx.json(Map.of("workers", devices.workers())));
         app.post("/api/jobs", this::submit);
         app.get("/api/jobs", this::list);
         app.get("/api/jobs/{id}", ctx -> ctx.json(JobJson.of(job(pathParam(ctx, "id")), mapper)));

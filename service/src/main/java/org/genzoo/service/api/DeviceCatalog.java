@@ -16,6 +16,29 @@ public interface DeviceCatalog {
     /** One JSON object per device; each has a boolean "usable" and, when false, a "problem". */
     List<Map<String, Object>> devices();
 
+    /**
+     * The workers serving the queue ({@code GET /api/workers}): node, name, device, deviceType, jobId
+     * (null when idle), attempt, lastHeartbeat. The default lists this process's workers from the
+     * {@code worker} and {@code jobId} of its device rows; a fleet lists every node's from the store.
+     */
+    default List<Map<String, Object>> workers() {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Map<String, Object> d : devices()) {
+            if (d.get("worker") == null) {
+                continue;
+            }
+            Map<String, Object> w = new LinkedHashMap<>();
+            w.put("node", org.genzoo.service.jobs.FleetJobService.hostName());
+            w.put("name", d.get("worker"));
+            w.put("device", d.get("device"));
+            w.put("deviceType", d.get("type"));
+            w.put("jobId", d.get("jobId"));
+            w.put("lastHeartbeat", null);
+            out.add(w);
+        }
+        return out;
+    }
+
     default boolean anyUsable() {
         return devices().stream().anyMatch(d -> Boolean.TRUE.equals(d.get("usable")));
     }

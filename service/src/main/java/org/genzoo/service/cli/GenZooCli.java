@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 /** The {@code genzoo} command. */
 @Command(name = "genzoo", mixinStandardHelpOptions = true, version = "genzoo 0.1.0",
         description = "Train deep generative models on any OpenCL device.",
-        subcommands = {DevicesCommand.class, BenchCommand.class, TrainCommand.class, EvalCommand.class, ServeCommand.class,
+        subcommands = {DevicesCommand.class, BenchCommand.class, TrainCommand.class, EvalCommand.class, ServeCommand.class, WorkerCommand.class,
                 SubmitCommand.class, JobsCommand.class, StatusCommand.class, CancelCommand.class, LogsCommand.class,
                 ArtifactsCommand.class, ExportCommand.class})
 public final class GenZooCli implements Runnable {

@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import org.genzoo.host.cl.ClDeviceInfo;
 import org.genzoo.service.api.ApiConfig;
 import org.genzoo.service.api.BearerToken;
+import org.genzoo.service.api.FleetServer;
 import org.genzoo.service.api.GenZooServer;
 import org.genzoo.service.jobs.LocalJobService;
 import org.genzoo.service.metrics.KernelTimer;
@@ -37,7 +38,8 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--data-dir", paramLabel = "DIR", description = "Job store and artifacts; else GENZOO_DATA_DIR, else ~/.local/share/genzoo.")
     Path dataDir;
 
-    @Option(names = "--workers", paramLabel = "N", description = "Run N workers on the --device device (default: one worker per device).")
+    @Option(names = "--workers", paramLabel = "N", description = "Run N workers on the --device device (default: one worker per device;"
+            + " with --store, 0 runs the API only).")
     Integer workers;
 
     @Option(names = "--token-file", paramLabel = "FILE", description = "File whose first line is the bearer token; else GENZOO_TOKEN.")
@@ -63,6 +65,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     DeviceOptions deviceOptions;
 
+    @Mixin
+    FleetOptions fleet;
+
     @Spec
     CommandSpec spec;
 
@@ -86,8 +91,11 @@ public final class ServeCommand implements Callable<Integer> {
         BearerToken token = BearerToken.resolve(tokenFile, System.getenv(BearerToken.ENV));
         ApiConfig http = new ApiConfig(host, port, token, maxBody, java.util.Set.copyOf(allowHosts), maxStreams, maxStreamsPerClient);
         http.checkExposure();
-        if (workers != null && workers < 1) {
-            throw new IllegalArgumentException("--workers must be at least 1, got " + workers);
+        if (workers != null && workers < (fleet.fleet() ? 0 : 1)) {
+            throw new IllegalArgumentException("--workers must be at least " + (fleet.fleet() ? "0 (API only)" : "1") + ", got " + workers);
+        }
+        if (fleet.fleet()) {
+            return serveFleet(err, http, token != null);
         }
         LocalJobService.Config cfg = LocalJobService.Config.defaults().withBinding(deviceOptions.binding);
         if (dataDir != null) {
@@ -135,6 +143,43 @@ public final class ServeCommand implements Callable<Integer> {
             err.flush();
         } finally {
             running = null;
+            try {
+                server.close();
+            } finally {
+                closed.countDown();
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook itself is what stopped us
+            }
+        }
+        return ExitCodes.OK;
+    }
+
+    /** {@code --store postgresql://...}: this node of a fleet behind the API (--workers 0: API only). */
+    private Integer serveFleet(PrintWriter err, ApiConfig http, boolean tokenRequired) throws Exception {
+        String selector = deviceOptions.device != null ? deviceOptions.device : System.getenv("GENZOO_DEVICE");
+        FleetServer server = FleetServer.start(fleet.config(deviceOptions.binding, selector, workers), http, kernelSampling);
+        Thread hook = new Thread(() -> {
+            stop();
+            try {
+                closed.await(120, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "genzoo-serve-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            err.println("genzoo: listening on " + host + ":" + server.api().port() + "; dashboard " + server.baseUrl()
+                    + "/, API at /api, metrics at /metrics" + (tokenRequired ? "; bearer token required" : ""));
+            WorkerCommand.printBanner(err, server.jobs());
+            err.println("genzoo: Ctrl-C stops (running jobs checkpoint and go back to the queue)");
+            err.flush();
+            stop.await();
+            err.println("genzoo: stopping");
+            err.flush();
+        } finally {
             try {
                 server.close();
             } finally {

@@ -30,9 +30,14 @@ public interface JobStore extends AutoCloseable {
      * @param totalSteps    the budget in steps when known from the spec alone, else 0
      * @param bodyHash      what decides whether a replayed key carries "the same body"
      * @param idempotencyKey null or the client's key
+     * @param requiredBytes  the dry run's device-memory estimate (0 when unknown); stores that keep it skip offers with less free memory
      */
     record NewJob(String name, String family, String specJson, int priority, long totalSteps, String bodyHash,
-            String idempotencyKey) {
+            String idempotencyKey, long requiredBytes) {
+        public NewJob(String name, String family, String specJson, int priority, long totalSteps, String bodyHash,
+                String idempotencyKey) {
+            this(name, family, specJson, priority, totalSteps, bodyHash, idempotencyKey, 0);
+        }
     }
 
     /** What a heartbeat learns. */
@@ -54,6 +59,16 @@ public interface JobStore extends AutoCloseable {
 
     /** Claims the next eligible QUEUED job for {@code worker}, leased for {@code lease}; empty when none. */
     Optional<Job> claimNext(String worker, Duration lease, Predicate<Job> eligible);
+
+    /**
+     * Claims like {@link #claimNext(String, Duration, Predicate)} among the jobs that {@code offer}'s
+     * device can run: its selector accepts the device, and (where the store knows a job's memory
+     * estimate) the estimate fits in the offer's free memory. The default filters by selector only;
+     * {@link PostgresJobStore} filters both in SQL.
+     */
+    default Optional<Job> claimNext(String worker, Duration lease, DeviceOffer offer) {
+        return claimNext(worker, lease, offer::accepts);
+    }
 
     /** Renews the lease of a RUNNING job held with {@code attempt}. */
     Lease heartbeat(String id, long attempt, Duration lease);

@@ -38,8 +38,8 @@ import org.sqlite.SQLiteConfig;
  */
 public final class SqliteJobStore implements JobStore {
     public static final String DB_FILE = "genzoo.db";
-    /** Bumped when the table layout changes; an unknown newer version is refused. */
-    static final int SCHEMA_VERSION = 1;
+    /** The layout version this binary writes (see {@link Migrations#SQLITE}); a newer one is refused. */
+    static final int SCHEMA_VERSION = Migrations.latest(Migrations.SQLITE);
     private static final String COLUMNS = "id, name, family, spec_json, state, priority, attempt, worker, step, total_steps,"
             + " error, cancel_requested, output_dir, submitted_at, started_at, finished_at, idempotency_key";
 
@@ -88,47 +88,10 @@ public final class SqliteJobStore implements JobStore {
         }
     }
 
+    /** Applies the {@link Migrations#SQLITE} steps this file lacks; a newer layout is refused. */
     private void migrate() throws SQLException {
         synchronized (lock) {
-            exec("BEGIN IMMEDIATE");
-            try (Statement s = conn.createStatement()) {
-                int version;
-                try (ResultSet rs = s.executeQuery("PRAGMA user_version")) {
-                    version = rs.next() ? rs.getInt(1) : 0;
-                }
-                if (version > SCHEMA_VERSION) {
-                    throw new SQLException("the job store was written by a newer GenZoo (schema " + version + ", this one knows "
-                            + SCHEMA_VERSION + ")");
-                }
-                s.executeUpdate("""
-                        CREATE TABLE IF NOT EXISTS jobs (
-                          seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                          id TEXT NOT NULL UNIQUE,
-                          name TEXT NOT NULL,
-                          family TEXT NOT NULL,
-                          spec_json TEXT NOT NULL,
-                          body_hash TEXT NOT NULL,
-                          state TEXT NOT NULL CHECK (state IN ('QUEUED','RUNNING','SUCCEEDED','FAILED','CANCELLED')),
-                          priority INTEGER NOT NULL,
-                          attempt INTEGER NOT NULL DEFAULT 0,
-                          worker TEXT,
-                          lease_until INTEGER,
-                          step INTEGER NOT NULL DEFAULT 0,
-                          total_steps INTEGER NOT NULL DEFAULT 0,
-                          error TEXT,
-                          cancel_requested INTEGER NOT NULL DEFAULT 0,
-                          output_dir TEXT NOT NULL,
-                          submitted_at INTEGER NOT NULL,
-                          started_at INTEGER,
-                          finished_at INTEGER,
-                          idempotency_key TEXT UNIQUE)""");
-                s.executeUpdate("CREATE INDEX IF NOT EXISTS jobs_claim ON jobs (state, priority DESC, submitted_at, seq)");
-                s.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
-                exec("COMMIT");
-            } catch (SQLException e) {
-                rollback(e);
-                throw e;
-            }
+            Migrations.applySqlite(conn, Migrations.SQLITE);
         }
     }
 
