@@ -23,7 +23,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code genzoo bench compare a.json b.json ...}: results of `bench kernels --out` and `bench train
  * --out` from different machines (or commits) side by side: one Markdown document (provenance
  * of every input, then a kernel table and a training table) and one PNG bar chart per kind, with
- * every bar relative to the first input that has the row.
+ * every bar relative to the first input that has the row. The kernel table also gives each
+ * case's share of its own device's measured peak.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = "Markdown table and PNG bar chart from benchmark JSON files (bench kernels/train --out).")
@@ -34,6 +35,9 @@ public final class CompareBench implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, defaultValue = "bench-compare", description = "Output prefix: PREFIX.md, PREFIX-kernels.png, "
             + "PREFIX-train.png (default ${DEFAULT-VALUE}).")
     String prefix;
+
+    @Option(names = "--no-png", description = "Markdown only (for a Java runtime without java.desktop).")
+    boolean noPng;
 
     @Spec
     CommandSpec spec;
@@ -55,14 +59,18 @@ public final class CompareBench implements Callable<Integer> {
         sb.append("# Benchmark comparison\n\n").append(provenanceTable(inputs));
         List<Path> written = new ArrayList<>();
         if (!kernels.isEmpty()) {
-            Path png = Path.of(prefix + "-kernels.png");
+            Path png = noPng ? null : Path.of(prefix + "-kernels.png");
             sb.append("\n## Kernels\n\n").append(kernelTable(kernels, png));
-            written.add(png);
+            if (png != null) {
+                written.add(png);
+            }
         }
         if (!train.isEmpty()) {
-            Path png = Path.of(prefix + "-train.png");
+            Path png = noPng ? null : Path.of(prefix + "-train.png");
             sb.append("\n## Training steps\n\n").append(trainTable(train, png));
-            written.add(png);
+            if (png != null) {
+                written.add(png);
+            }
         }
         Files.writeString(md, sb.toString());
         written.add(0, md);
@@ -170,8 +178,10 @@ public final class CompareBench implements Callable<Integer> {
             }
             sb.append(' ').append(String.join(" / ", ratios)).append(" |\n");
         }
-        BarChart.write(png, new BarChart.Data("Kernel throughput relative to " + inputs.get(0).label(), "throughput / first input's",
-                rows, inputs.stream().map(Input::label).toList(), values, labels));
+        if (png != null) {
+            BarChart.write(png, new BarChart.Data("Kernel throughput relative to " + inputs.get(0).label(), "throughput / first input's",
+                    rows, inputs.stream().map(Input::label).toList(), values, labels));
+        }
         return sb.toString();
     }
 
@@ -196,8 +206,10 @@ public final class CompareBench implements Callable<Integer> {
             vals.add(new double[] {ours, theirs});
             labs.add(new String[] {String.format(Locale.ROOT, "%.0f ex/s", ours), String.format(Locale.ROOT, "%.0f ex/s", theirs)});
         }
-        BarChart.write(png, new BarChart.Data("Training throughput (examples/s)", "examples per second", rows, List.of("GenZoo", "peer (PyTorch)"),
-                vals.toArray(new double[0][]), labs.toArray(new String[0][])));
+        if (png != null) {
+            BarChart.write(png, new BarChart.Data("Training throughput (examples/s)", "examples per second", rows,
+                    List.of("GenZoo", "peer (PyTorch)"), vals.toArray(new double[0][]), labs.toArray(new String[0][])));
+        }
         return sb.toString();
     }
 

@@ -85,7 +85,12 @@ public final class KernelBench implements Callable<Integer> {
                 out.flush();
             }
             long[] sum = new long[1];
-            for (BenchCase c : cases()) {
+            List<BenchCase> all = cases();
+            if (dev.info().type().contains("gpu")) {
+                // The size at which a GPU GEMM is compared with PyTorch's FP32 matmul (scripts/gpu-bench.sh).
+                all.add(4, new GemmCase("square", 4096, 4096, 4096, false, false));
+            }
+            for (BenchCase c : all) {
                 if (filter != null && !filter.matcher(c.name()).find()) {
                     continue;
                 }
