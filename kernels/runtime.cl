@@ -8,20 +8,59 @@ __kernel void empty(__global float* unused) {
 #ifndef PEAK_ITERS
 #define PEAK_ITERS 4096
 #endif
+// Vector width of one chain (1, 2, 4, 8 or 16) and independent chains per work-item (1..16).
+#ifndef FMA_VEC
+#define FMA_VEC 16
+#endif
+#ifndef FMA_CHAINS
+#define FMA_CHAINS 8
+#endif
 
-// FMA throughput probe: 8 independent float16 FMA chains per work-item (enough to hide FMA
-// latency on wide SIMD units), PEAK_ITERS iterations. FLOPs = global * PEAK_ITERS * 8 * 16 * 2.
-// The result is stored so the compiler cannot drop the loop.
+#if FMA_VEC == 1
+typedef float fvec;
+#define FVEC_SUM(v) (v)
+#elif FMA_VEC == 2
+typedef float2 fvec;
+#define FVEC_SUM(v) ((v).s0 + (v).s1)
+#elif FMA_VEC == 4
+typedef float4 fvec;
+#define FVEC_SUM(v) ((v).s0 + (v).s1 + (v).s2 + (v).s3)
+#elif FMA_VEC == 8
+typedef float8 fvec;
+#define FVEC_SUM(v) ((v).s0 + (v).s1 + (v).s2 + (v).s3 + (v).s4 + (v).s5 + (v).s6 + (v).s7)
+#elif FMA_VEC == 16
+typedef float16 fvec;
+#define FVEC_SUM(v) ((v).s0 + (v).s1 + (v).s2 + (v).s3 + (v).s4 + (v).s5 + (v).s6 + (v).s7 \
+                   + (v).s8 + (v).s9 + (v).sa + (v).sb + (v).sc + (v).sd + (v).se + (v).sf)
+#else
+#error "FMA_VEC must be 1, 2, 4, 8 or 16"
+#endif
+
+// FMA throughput probe: FMA_CHAINS independent chains of FMA_VEC-wide FMAs per work-item
+// (independent chains hide the FMA latency; wide vectors or many work-items fill the SIMD
+// lanes), PEAK_ITERS iterations. Chain c of work-item g starts at g*1e-9 + c*1e-3 in every lane.
+// FLOPs = global * PEAK_ITERS * FMA_CHAINS * FMA_VEC * 2. The host tries several (vector,
+// chains, work-group) shapes and keeps the fastest, since a CPU compiler that vectorizes across
+// work-items and a GPU want different ones. The sum is stored so the loop cannot be dropped.
 __kernel void fma_peak(__global float* out, const float a, const float b) {
-    float16 x0 = (float16)(get_global_id(0) * 1e-9f), x1 = x0 + 1e-3f, x2 = x0 + 2e-3f, x3 = x0 + 3e-3f;
-    float16 x4 = x0 + 4e-3f, x5 = x0 + 5e-3f, x6 = x0 + 6e-3f, x7 = x0 + 7e-3f;
-    for (int i = 0; i < PEAK_ITERS; i++) {
-        x0 = fma(x0, a, b); x1 = fma(x1, a, b); x2 = fma(x2, a, b); x3 = fma(x3, a, b);
-        x4 = fma(x4, a, b); x5 = fma(x5, a, b); x6 = fma(x6, a, b); x7 = fma(x7, a, b);
+    fvec x[FMA_CHAINS];
+    const float x0 = get_global_id(0) * 1e-9f;
+#pragma unroll
+    for (int c = 0; c < FMA_CHAINS; c++) {
+        x[c] = (fvec)(x0 + c * 1e-3f);
     }
-    float16 s = x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7;
-    out[get_global_id(0)] = s.s0 + s.s1 + s.s2 + s.s3 + s.s4 + s.s5 + s.s6 + s.s7
-                          + s.s8 + s.s9 + s.sa + s.sb + s.sc + s.sd + s.se + s.sf;
+    for (int i = 0; i < PEAK_ITERS; i++) {
+#pragma unroll
+        for (int c = 0; c < FMA_CHAINS; c++) {
+            x[c] = fma(x[c], (fvec)a, (fvec)b);
+        }
+    }
+    fvec s = x[0];
+#pragma unroll
+    for (int c = 1; c < FMA_CHAINS; c++) {
+        s += x[c];
+    }
+    out[get_global_id(0)] = FVEC_SUM(s);
 }
 
 // Streaming bandwidth probe: y = x for n float4s. Bytes = 2 * 16 * n.

@@ -13,6 +13,7 @@ import org.genzoo.host.Device;
 import org.genzoo.host.ops.Elementwise.Unary;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
+import org.genzoo.host.testing.SimGpu;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -39,8 +40,8 @@ class ElementwiseTest extends OnDevice {
     private static final float P = 0.3f;
 
     /** Shapes that break every tiling: 1, 7, 93, 144, 1000, 4096 as rows or cols. */
-    private static final int[][] SHAPES = {{1, 1}, {7, 93}, {93, 7}, {144, 1000}, {1000, 144}, {1, 4096}, {4096, 1},
-            {7, 4096}};
+    private static final int[][] SHAPES = SimGpu.shapes(new int[][] {{1, 1}, {7, 93}, {93, 7}, {144, 1000}, {1000, 144},
+            {1, 4096}, {4096, 1}, {7, 4096}});
 
     // ---------------------------------------------------------------------------------------------
     // Helpers

@@ -7,6 +7,7 @@ import org.genzoo.host.testing.OnDevice;
 import org.genzoo.host.ops.RngTest.Guarded;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
+import org.genzoo.host.testing.SimGpu;
 import org.junit.jupiter.api.Test;
 
 class LossesTest extends OnDevice {
@@ -27,7 +28,7 @@ class LossesTest extends OnDevice {
     /** Central differences cost R * C^2 reference terms; above this they are skipped (the analytic reference still runs). */
     static final long FD_MAX_WORK = 3_000_000;
 
-    static final int[][] SHAPES = {{1, 1}, {7, 93}, {93, 7}, {33, 37}, {3, 1000}, {144, 1000}, {1000, 7}};
+    static final int[][] SHAPES = SimGpu.shapes(new int[][] {{1, 1}, {7, 93}, {93, 7}, {33, 37}, {3, 1000}, {144, 1000}, {1000, 7}});
 
     // ---- Bernoulli -----------------------------------------------------------------------------
 

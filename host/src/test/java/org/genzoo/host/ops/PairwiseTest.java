@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import org.genzoo.host.ops.RngTest.Guarded;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
+import org.genzoo.host.testing.SimGpu;
 import org.genzoo.host.testing.OnDevice;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +22,7 @@ class PairwiseTest extends OnDevice {
     /** Rounding of log 2π and of small terms near zero. */
     static final double SUM_ATOL = 1e-5;
 
-    static final int[] SIZES = {1, 7, 93, 144};
+    static final int[] SIZES = SimGpu.sizes(new int[] {1, 7, 93, 144});
     static final int[] LATENTS = {1, 2, 20};
 
     /** log N(z_n; mu_m, diag exp(lv_m)) and Σ_l |term| for every pair, in double.  Each N x M. */

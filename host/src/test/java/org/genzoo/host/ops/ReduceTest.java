@@ -13,6 +13,7 @@ import org.genzoo.host.ops.ElementwiseTest.Guarded;
 import org.genzoo.host.ops.Reduce.Op;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
+import org.genzoo.host.testing.SimGpu;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -42,10 +43,11 @@ class ReduceTest extends OnDevice {
     private static final double FD_STEP = 1e-4;
     
     /** 1, 7, 93, 144, 1000, 4096 as rows or cols, plus long rows and tall columns (the device's tuned variants). */
-    private static final int[][] SHAPES = {{1, 1}, {7, 93}, {93, 7}, {144, 1000}, {1000, 144}, {4096, 7}, {7, 4096},
-            {1, 100000}, {100000, 3}, {3, 100000}, {100000, 1}};
+    private static final int[][] SHAPES = SimGpu.shapes(new int[][] {{1, 1}, {7, 93}, {93, 7}, {144, 1000}, {1000, 144},
+            {4096, 7}, {7, 4096}, {1, 100000}, {100000, 3}, {3, 100000}, {100000, 1}});
     /** Odd sizes for every other variant (1, 7, 33, 93 and lines past a vector, a work-group and a chunk). */
-    private static final int[][] VARIANT_SHAPES = {{1, 1}, {7, 93}, {93, 7}, {33, 1000}, {1000, 33}, {1, 4099}, {4099, 1}};
+    private static final int[][] VARIANT_SHAPES = SimGpu.shapes(new int[][] {{1, 1}, {7, 93}, {93, 7}, {33, 1000}, {1000, 33}, {1, 4099},
+            {4099, 1}});
 
     /** Runs {@code body} once per variant of {@link Reduce#variants}, with that variant in use; the tuned one first. */
     private static void forEachVariant(Consumer<Reduce.Config> body) {
@@ -228,7 +230,7 @@ class ReduceTest extends OnDevice {
     @Test
     void sumAllMatchesReferenceForContiguousAndViews() {
         long seed = 40;
-        int[][] shapes = {{1, 1}, {1000, 1000}, {1, 100000}, {100000, 3}, {93, 144}};
+        int[][] shapes = SimGpu.shapes(new int[][] {{1, 1}, {1000, 1000}, {1, 100000}, {100000, 3}, {93, 144}});
         for (int[] s : shapes) {
             int R = s[0];
             int C = s[1];
@@ -248,8 +250,9 @@ class ReduceTest extends OnDevice {
     /** Same input, same device, same variant: bitwise the same output, every op and direction, and sumAll. */
     @Test
     void reductionsAreBitwiseDeterministic() {
-        forEachVariant(cfg -> reductionsAreBitwiseDeterministic(cfg.equals(Reduce.Config.tuned(dev))
-                ? new int[][] {{1, 100000}, {100000, 3}, {1000, 1000}} : new int[][] {{33, 1000}, {1, 4099}}));
+        forEachVariant(cfg -> reductionsAreBitwiseDeterministic(SimGpu.active() ? new int[][] {{1, 93}, {93, 3}, {33, 33}}
+                : cfg.equals(Reduce.Config.tuned(dev)) ? new int[][] {{1, 100000}, {100000, 3}, {1000, 1000}}
+                : new int[][] {{33, 1000}, {1, 4099}}));
     }
 
     private void reductionsAreBitwiseDeterministic(int[][] shapes) {
@@ -291,7 +294,7 @@ class ReduceTest extends OnDevice {
     @EnumSource(value = Op.class, names = {"MAX"}, mode = EnumSource.Mode.EXCLUDE)
     void backwardMatchesFiniteDifferences(Op op) {
         long seed = 60 + op.ordinal();
-        int[][] shapes = {{1, 1}, {7, 93}, {93, 7}, {1, 257}, {144, 1}};
+        int[][] shapes = SimGpu.shapes(new int[][] {{1, 1}, {7, 93}, {93, 7}, {1, 257}, {144, 1}});
         double rtol = op == Op.LOGSUMEXP ? RTOL_SOFTMAX : RTOL_BROADCAST;
         for (int[] s : shapes) {
             int R = s[0];

@@ -9,6 +9,8 @@ import org.genzoo.host.testing.OnDevice;
 import org.genzoo.host.Device;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
+import org.genzoo.host.testing.SimGpu;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 class RngTest extends OnDevice {
@@ -32,7 +34,7 @@ class RngTest extends OnDevice {
     static final int STAT_ROWS = 1000;
     static final int STAT_COLS = 1000;
 
-    static final int[][] SHAPES = {{1, 1}, {7, 93}, {93, 7}, {144, 1000}, {1000, 1}};
+    static final int[][] SHAPES = SimGpu.shapes(new int[][] {{1, 1}, {7, 93}, {93, 7}, {144, 1000}, {1000, 1}});
 
     // ---- the generator itself ----------------------------------------------------------------
 
@@ -256,6 +258,7 @@ class RngTest extends OnDevice {
     // ---- statistics on 10^6 draws ------------------------------------------------------------
 
     @Test
+    @Tag("large") // 10^6 draws: statistics, not kernel coverage (the bitwise tests cover the kernels on the simulated GPU)
     void uniformMomentsAndKolmogorovSmirnov() {
         long seed = 41;
         double[] u = draw(seed, 0, 0, false);
@@ -269,6 +272,7 @@ class RngTest extends OnDevice {
     }
 
     @Test
+    @Tag("large") // 10^6 draws: statistics, not kernel coverage (the bitwise tests cover the kernels on the simulated GPU)
     void normalMomentsAndKolmogorovSmirnov() {
         long seed = 43;
         double[] z = draw(seed, 0, 0, true);
@@ -285,6 +289,7 @@ class RngTest extends OnDevice {
     }
 
     @Test
+    @Tag("large") // 10^6 draws: statistics, not kernel coverage (the bitwise tests cover the kernels on the simulated GPU)
     void bernoulliFrequency() {
         long seed = 47;
         double p = 0.3;
@@ -303,6 +308,7 @@ class RngTest extends OnDevice {
     }
 
     @Test
+    @Tag("large") // 10^6 draws: statistics, not kernel coverage (the bitwise tests cover the kernels on the simulated GPU)
     void streamsAndConsecutiveCallsAreIndependent() {
         long seed = 53;
         double[] a = draw(seed, 0, 7, false);

@@ -36,8 +36,14 @@ public final class KernelBench implements Callable<Integer> {
     @Option(names = "--reps", defaultValue = "9", description = "Timed runs per case (default ${DEFAULT-VALUE}).")
     int reps;
 
-    @Option(names = "--json", description = "Print JSON.")
+    @Option(names = "--json", description = "Print JSON (with provenance: device, driver, binding, JVM, commit, defines, date).")
     boolean json;
+
+    @Option(names = "--out", description = "Also write the JSON to this file (input for `genzoo bench compare`).")
+    java.nio.file.Path outFile;
+
+    @Option(names = "--quick", description = "Token peak probes (for simulators such as Oclgrind, where only correctness matters).")
+    boolean quick;
 
     @Spec
     CommandSpec spec;
@@ -82,13 +88,18 @@ public final class KernelBench implements Callable<Integer> {
         }
         List<Map<String, Object>> rows = new ArrayList<>();
         try (Device dev = Device.open(deviceOptions.binding, deviceOptions.device)) {
-            Peaks peaks = Peaks.measure(dev);
+            Peaks peaks = Peaks.measure(dev, quick);
             if (!json) {
-                out.printf(Locale.ROOT, "device: %s (%s binding)%nmeasured peaks: FMA %.0f GFLOP/s (float16 FMA chains), stream copy %.1f GB/s%n",
-                        dev.info().name(), dev.api().name(), peaks.gflops(), peaks.gbps());
+                out.printf(Locale.ROOT, "device: %s (%s binding)%nmeasured peaks: FMA %.0f GFLOP/s (%s), stream copy %.1f GB/s (%s)%n",
+                        dev.info().name(), dev.api().name(), peaks.gflops(), peaks.fmaHow(), peaks.gbps(), peaks.bandwidthHow());
                 out.flush();
             }
             long[] sum = new long[1];
+            if (dev.info().type().contains("gpu") && (only == null || Pattern.compile(only).matcher("gemm NN M=4096 N=4096 K=4096 (square)").find())) {
+                // The size at which a GPU GEMM is compared with PyTorch's FP32 matmul (scripts/gpu-bench.sh).
+                chosen = new ArrayList<>(chosen);
+                chosen.add(0, new GemmCase("square", 4096, 4096, 4096, false, false));
+            }
             for (BenchCase c : chosen) {
                 c.setup(dev);
                 try {
@@ -125,14 +136,24 @@ public final class KernelBench implements Callable<Integer> {
                     c.close();
                 }
             }
-            if (json) {
+            if (json || outFile != null) {
                 Map<String, Object> doc = new LinkedHashMap<>();
+                doc.put("kind", "kernels");
+                doc.put("provenance", Provenance.of(dev));
                 doc.put("device", dev.info().name());
                 doc.put("binding", dev.api().name());
                 doc.put("peakGflops", peaks.gflops());
+                doc.put("peakHow", peaks.fmaHow());
                 doc.put("peakGBps", peaks.gbps());
+                doc.put("bandwidthHow", peaks.bandwidthHow());
                 doc.put("cases", rows);
-                out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(doc));
+                String text = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(doc);
+                if (json) {
+                    out.println(text);
+                }
+                if (outFile != null) {
+                    java.nio.file.Files.writeString(outFile, text + "\n");
+                }
             }
         }
         out.flush();

@@ -81,11 +81,21 @@ public final class TrainBench implements Callable<Integer> {
     @Option(names = "--peer", description = "Also run the PyTorch CPU peer (/usr/bin/python3 with torch).")
     boolean peer;
 
-    @Option(names = "--json")
+    @Option(names = "--peer-device", defaultValue = "cpu", description = "Where the PyTorch peer runs: cpu (default) or cuda.")
+    String peerDevice;
+
+    @Option(names = "--peer-threads", defaultValue = "1", description = "torch.set_num_threads for a CPU peer (default ${DEFAULT-VALUE}: "
+            + "PyTorch's best on small machines, with a multi-threaded OpenBLAS underneath).")
+    int peerThreads;
+
+    @Option(names = "--json", description = "Print JSON (with provenance: device, driver, binding, JVM, commit, defines, date).")
     boolean json;
 
     @Mixin
     RbmBench.Options rbmOptions;
+
+    @Option(names = "--out", description = "Also write the JSON to this file (input for `genzoo bench compare`).")
+    Path outFile;
 
     @Spec
     CommandSpec spec;
@@ -99,6 +109,10 @@ public final class TrainBench implements Callable<Integer> {
         }
         if (steps < 1 || warmup < 0 || batch < 1) {
             throw new IllegalArgumentException("--steps and --batch must be positive and --warmup not negative");
+        }
+        if (!List.of("cpu", "cuda").contains(peerDevice) || peerThreads < 1) {
+            throw new IllegalArgumentException("--peer-device must be cpu or cuda and --peer-threads positive, got " + peerDevice + ", "
+                    + peerThreads);
         }
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> result = new LinkedHashMap<>();
@@ -142,6 +156,8 @@ public final class TrainBench implements Callable<Integer> {
             dev.finish();
             double sec = (System.nanoTime() - t0) / 1e9;
             float loss = lastLoss(vae);
+            result.put("kind", "train");
+            result.put("provenance", Provenance.of(dev));
             result.put("device", dev.info().name());
             result.put("model", String.format(Locale.ROOT, "VAE %d-%d-%d-%d-%d Bernoulli, batch %d, Adam", splits.train().dim(), hidden,
                     latent, hidden, splits.train().dim(), batch));
@@ -158,8 +174,12 @@ public final class TrainBench implements Callable<Integer> {
     }
 
     private int report(PrintWriter out, Map<String, Object> result) throws IOException {
+        String text = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(result);
+        if (outFile != null) {
+            Files.writeString(outFile, text + "\n");
+        }
         if (json) {
-            out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(result));
+            out.println(text);
         } else {
             out.printf(Locale.ROOT, "%s on %s%n  genzoo: %.2f ms/step, %.0f examples/s (loss %.2f after %d steps)%n", result.get("model"),
                     result.get("device"), (Double) result.get("msPerStep"), (Double) result.get("examplesPerSecond"),
@@ -223,6 +243,8 @@ public final class TrainBench implements Callable<Integer> {
             }
             dev.finish();
             double sec = (System.nanoTime() - t0) / 1e9;
+            result.put("kind", "train");
+            result.put("provenance", Provenance.of(dev));
             result.put("device", dev.info().name());
             result.put("model", model.equals("realnvp")
                     ? String.format(Locale.ROOT, "RealNVP 8 couplings, 2-256-256-4 nets, 2-D moons, batch %d, Adam", batch)
@@ -295,7 +317,10 @@ public final class TrainBench implements Callable<Integer> {
                             Integer.toString(latent), Integer.toString(steps), Integer.toString(warmup))
                     : List.of("/usr/bin/python3", script.toString(), model, Integer.toString(batch), Integer.toString(steps),
                             Integer.toString(warmup));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            pb.environment().put("GENZOO_PEER_DEVICE", peerDevice);
+            pb.environment().put("GENZOO_PEER_THREADS", Integer.toString(peerThreads));
+            Process p = pb.start();
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
                 return "PyTorch peer failed (install python3-torch for /usr/bin/python3): " + text;

@@ -6,10 +6,15 @@ realnvp: 8 affine couplings on 2-D data, alternating masks (x0 passes / x1 passe
 maf: 5 MADE layers 784-1024-1568 (one hidden layer, ReLU, degree masks, natural/reverse order
   alternating), s = 3 tanh(raw / 3), z = x e^s + t, standard normal base; batch B of logit-space
   data (random pixels, dequantized and logit-transformed like GenZoo's batches).
-Loss: -mean log p(x); Adam(lr=1e-3). 2 threads, denormals flushed, as GenZoo's comparison states.
+Loss: -mean log p(x); Adam(lr=1e-3). 
 Prints one JSON line.
+Peer configuration: GENZOO_PEER_DEVICE (cpu, the default, or cuda) and GENZOO_PEER_THREADS
+(default 1: on a CPU, torch's own threads at 1 with a multi-threaded OpenBLAS underneath is PyTorch's
+best configuration on small cores; 2 oversubscribes a 2-core machine). Denormals flushed. On CUDA,
+TF32 is off so the arithmetic is FP32 like GenZoo's, and the clock is read after a synchronize.
 """
 import json
+import os
 import math
 import sys
 import time
@@ -19,9 +24,31 @@ import torch.nn.functional as F
 
 MODEL = sys.argv[1]
 B, STEPS, WARMUP = (int(a) for a in sys.argv[2:5])
-torch.set_num_threads(2)
+DEVICE = os.environ.get("GENZOO_PEER_DEVICE", "cpu")
+THREADS = int(os.environ.get("GENZOO_PEER_THREADS", "1"))
+torch.set_num_threads(THREADS)
 torch.set_flush_denormal(True)
+torch.backends.cuda.matmul.allow_tf32 = False
+torch.backends.cudnn.allow_tf32 = False
 torch.manual_seed(0)
+
+
+def blas():
+    """The BLAS library torch's CPU matmuls reach (Debian's torch goes through libblas.so.3)."""
+    for link in ("/etc/alternatives/libblas.so.3-x86_64-linux-gnu", "/etc/alternatives/libblas.so.3-aarch64-linux-gnu"):
+        if os.path.exists(link):
+            return os.path.realpath(link)
+    return "see torch.__config__.show()"
+
+
+def sync():
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
+
+
+def config():
+    return {"device": DEVICE if DEVICE == "cpu" else torch.cuda.get_device_name(0), "threads": THREADS,
+            "blas": blas() if DEVICE == "cpu" else "cuBLAS, TF32 off", "flushDenormal": True}
 LOG2PI = math.log(2 * math.pi)
 
 
@@ -88,11 +115,13 @@ else:
     p = 1e-6 + (1 - 2e-6) * y
     data = torch.log(p) - torch.log1p(-p)
 
+layers.to(DEVICE)
+data = data.to(DEVICE)
 opt = torch.optim.Adam(layers.parameters(), lr=1e-3)
 
 
 def step(x):
-    logdet = torch.zeros(x.shape[0])
+    logdet = torch.zeros(x.shape[0], device=x.device)
     for layer in layers:
         x, ld = layer(x)
         logdet = logdet + ld
@@ -106,10 +135,12 @@ def step(x):
 
 for i in range(WARMUP):
     step(data[(i % 60) * B:(i % 60 + 1) * B])
+sync()
 t0 = time.perf_counter()
 for i in range(STEPS):
     loss = step(data[(i % 60) * B:(i % 60 + 1) * B])
 loss.item()
+sync()
 dt = time.perf_counter() - t0
-print(json.dumps({"peer": "pytorch " + torch.__version__, "msPerStep": 1e3 * dt / STEPS,
-                  "examplesPerSecond": B * STEPS / dt}))
+print(json.dumps({"peer": "pytorch " + torch.__version__ + " " + DEVICE, "msPerStep": 1e3 * dt / STEPS,
+                  "examplesPerSecond": B * STEPS / dt, "peerConfig": config()}))

@@ -1,10 +1,14 @@
 """PyTorch peer for `genzoo bench train --peer`: the same VAE step on the CPU.
 
 VAE 784-H-L-H-784 with ReLU hidden layers, Bernoulli decoder (logits), analytic KL to N(0, I),
-Adam(lr=1e-3), batch B, on binarized data of MNIST's ink density. Threads and denormal flushing
-are set as GenZoo's comparison states: 2 threads, denormals flushed. Prints one JSON line.
+Adam(lr=1e-3), batch B, on binarized data of MNIST's ink density. Prints one JSON line.
+Peer configuration: GENZOO_PEER_DEVICE (cpu, the default, or cuda) and GENZOO_PEER_THREADS
+(default 1: on a CPU, torch's own threads at 1 with a multi-threaded OpenBLAS underneath is PyTorch's
+best configuration on small cores; 2 oversubscribes a 2-core machine). Denormals flushed. On CUDA,
+TF32 is off so the arithmetic is FP32 like GenZoo's, and the clock is read after a synchronize.
 """
 import json
+import os
 import sys
 import time
 
@@ -12,17 +16,41 @@ import torch
 import torch.nn.functional as F
 
 B, H, L, STEPS, WARMUP = (int(a) for a in sys.argv[1:6])
-torch.set_num_threads(2)
+DEVICE = os.environ.get("GENZOO_PEER_DEVICE", "cpu")
+THREADS = int(os.environ.get("GENZOO_PEER_THREADS", "1"))
+torch.set_num_threads(THREADS)
 torch.set_flush_denormal(True)
+torch.backends.cuda.matmul.allow_tf32 = False
+torch.backends.cudnn.allow_tf32 = False
 torch.manual_seed(0)
+
+
+def blas():
+    """The BLAS library torch's CPU matmuls reach (Debian's torch goes through libblas.so.3)."""
+    for link in ("/etc/alternatives/libblas.so.3-x86_64-linux-gnu", "/etc/alternatives/libblas.so.3-aarch64-linux-gnu"):
+        if os.path.exists(link):
+            return os.path.realpath(link)
+    return "see torch.__config__.show()"
+
+
+def sync():
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
+
+
+def config():
+    return {"device": DEVICE if DEVICE == "cpu" else torch.cuda.get_device_name(0), "threads": THREADS,
+            "blas": blas() if DEVICE == "cpu" else "cuBLAS, TF32 off", "flushDenormal": True}
 
 enc1 = torch.nn.Linear(784, H)
 enc2 = torch.nn.Linear(H, 2 * L)
 dec1 = torch.nn.Linear(L, H)
 dec2 = torch.nn.Linear(H, 784)
+for m in (enc1, enc2, dec1, dec2):
+    m.to(DEVICE)
 params = [p for m in (enc1, enc2, dec1, dec2) for p in m.parameters()]
 opt = torch.optim.Adam(params, lr=1e-3)
-data = (torch.rand(60 * B, 784) < 0.13).float()
+data = (torch.rand(60 * B, 784) < 0.13).float().to(DEVICE)
 
 
 def step(x):
@@ -41,10 +69,12 @@ def step(x):
 
 for i in range(WARMUP):
     step(data[(i % 60) * B:(i % 60 + 1) * B])
+sync()
 t0 = time.perf_counter()
 for i in range(STEPS):
     loss = step(data[(i % 60) * B:(i % 60 + 1) * B])
 loss.item()
+sync()
 dt = time.perf_counter() - t0
-print(json.dumps({"peer": "pytorch " + torch.__version__, "msPerStep": 1e3 * dt / STEPS,
-                  "examplesPerSecond": B * STEPS / dt}))
+print(json.dumps({"peer": "pytorch " + torch.__version__ + " " + DEVICE, "msPerStep": 1e3 * dt / STEPS,
+                  "examplesPerSecond": B * STEPS / dt, "peerConfig": config()}))

@@ -1,0 +1,112 @@
+package org.genzoo.models.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.genzoo.host.Device;
+import org.genzoo.host.TestDevices;
+import org.genzoo.host.testing.SimGpu;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * A few training steps of every model family (and of each objective and layer kind a family has),
+ * through the real Trainer with tiny shapes: on the default device in the ordinary pass, and on
+ * Oclgrind in the simulated-GPU pass (the models module's "simgpu" execution), where any data
+ * race, uninitialized read or out-of-bounds access fails the test (OclgrindLogCheck). Every
+ * registered family must have at least one spec here.
+ */
+class OneStepPerFamilyTest {
+    /** Steps per run: enough for a log point, a checkpoint and the final evaluation to run. */
+    static final int STEPS = 2;
+
+    static final Map<String, String> MODELS = new LinkedHashMap<>();
+
+    static {
+        MODELS.put("vae", "{\"family\": \"vae\", \"latent\": 3, \"hidden\": [8]}");
+        MODELS.put("vae-iwae-mog", "{\"family\": \"vae\", \"latent\": 3, \"hidden\": [8], \"objective\": \"iwae\", \"samples\": 3, "
+                + "\"prior\": \"mog\", \"components\": 3}");
+        MODELS.put("vae-vamp-iaf", "{\"family\": \"vae\", \"latent\": 3, \"hidden\": [8], \"prior\": \"vamp\", \"components\": 3, "
+                + "\"posteriorFlow\": {\"type\": \"iaf\", \"layers\": 1, \"hidden\": [6]}}");
+        MODELS.put("hvae", "{\"family\": \"hvae\", \"latent1\": 4, \"latent2\": 2, \"hidden1\": [8], \"hidden2\": [8]}");
+        MODELS.put("flow-realnvp", "{\"family\": \"flow\", \"repeat\": 2, \"layers\": [{\"type\": \"coupling\", \"hidden\": [8]}, "
+                + "{\"type\": \"actnorm\"}, {\"type\": \"lu\"}]}");
+        MODELS.put("flow-maf", "{\"family\": \"flow\", \"repeat\": 2, \"layers\": [{\"type\": \"maf\", \"hidden\": [8]}]}");
+        MODELS.put("flow-iresnet", "{\"family\": \"flow\", \"repeat\": 1, \"layers\": [{\"type\": \"iresnet\", \"hidden\": [8], "
+                + "\"seriesTerms\": 2}]}");
+        MODELS.put("flow-reverse-kl", "{\"family\": \"flow\", \"objective\": \"reverse-kl\", \"energy\": \"u2\", \"repeat\": 2, "
+                + "\"layers\": [{\"type\": \"planar\"}, {\"type\": \"radial\"}]}");
+    }
+
+    /** Which data each spec trains on: binarized digits for latent-variable models, a 2-D toy for flows. */
+    static String data(String name) {
+        return name.startsWith("flow") ? "{\"dataset\": \"toy:moons\", \"binarize\": false, \"limit\": 64}"
+                : "{\"dataset\": \"mnist\", \"binarize\": true, \"limit\": 64}";
+    }
+
+    static Device device;
+
+    @TempDir
+    static Path tmp;
+
+    @BeforeAll
+    static void open() {
+        device = TestDevices.openDefault();
+        if (SimGpu.active()) {
+            assertTrue(device.info().name().contains("Oclgrind"), "the simulated-GPU pass runs on Oclgrind, got " + device.info().name());
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        if (device != null) {
+            device.close();
+        }
+    }
+
+    static Stream<Arguments> specs() {
+        return MODELS.keySet().stream().map(Arguments::of);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("specs")
+    void trainsAFewSteps(String name) throws Exception {
+        String json = """
+                {"name": "%s", "model": %s, "data": %s, "batchSize": 8, "budget": {"steps": %d}, "seed": 3, "logEvery": 1,
+                 "eval": {"every": 0, "limit": 16, "metrics": {}}, "checkpoint": {"every": %d}, "output": "%s"}
+                """.formatted(name, MODELS.get(name), data(name), STEPS, STEPS, tmp.resolve(name).toString().replace("\\", "/"));
+        JobSpec spec = JobSpec.parse(json);
+        Trainer.Result r = new Trainer(device, spec, Trainer.Options.defaults()).run();
+        assertEquals(Trainer.Status.SUCCEEDED, r.status(), name);
+        assertEquals(STEPS, r.steps(), name);
+        assertTrue(Double.isFinite(r.finalLoss()), name + ": final loss " + r.finalLoss());
+    }
+
+    @Test
+    void everyRegisteredFamilyHasASpecHere() {
+        Set<String> covered = new TreeSet<>();
+        for (String m : MODELS.values()) {
+            covered.add(m.replaceAll("^\\{\"family\": \"([^\"]+)\".*$", "$1"));
+        }
+        Set<String> missing = new TreeSet<>();
+        ModelFamilies.all().forEach((name, family) -> {
+            // Families registered by the test sources themselves (e.g. "logistic") are not the product's.
+            boolean testOnly = family.getClass().getProtectionDomain().getCodeSource().getLocation().getPath().contains("test-classes");
+            if (!testOnly && !covered.contains(name)) {
+                missing.add(name);
+            }
+        });
+        assertTrue(missing.isEmpty(), "model families without a tiny spec in OneStepPerFamilyTest.MODELS: " + missing);
+    }
+}

@@ -1,0 +1,79 @@
+package org.genzoo.service.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URL;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.Manifest;
+import org.genzoo.host.Device;
+import org.genzoo.host.Tuning;
+import org.genzoo.host.cl.ClDeviceInfo;
+
+/**
+ * Where a benchmark figure comes from, stored in every benchmark JSON so results from different
+ * machines can be compared (`genzoo bench compare`): the device and its driver, the binding, the
+ * JVM, the commit the jar was built from (GenZoo-Commit in the jar's manifest), the kernel
+ * tuning defines in force for this device, and the date.
+ */
+final class Provenance {
+    /** Kernel families with a tuning file; their defines for the device are recorded. */
+    static final List<String> TUNED_FAMILIES = List.of("gemm", "reduce", "losses", "optim", "rng", "elementwise", "gibbs");
+
+    private Provenance() {
+    }
+
+    static Map<String, Object> of(Device dev) {
+        ClDeviceInfo d = dev.info();
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("device", d.name());
+        p.put("vendor", d.vendor());
+        p.put("type", d.type());
+        p.put("platform", d.platformName() + " " + d.platformVersion());
+        p.put("driver", d.driverVersion());
+        p.put("computeUnits", d.computeUnits());
+        p.put("maxClockMhz", d.maxClockMhz());
+        p.put("binding", dev.api().name());
+        p.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+        p.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
+        p.put("hostCpus", Runtime.getRuntime().availableProcessors());
+        Map<String, String> build = build();
+        p.put("commit", build.getOrDefault("commit", "unknown"));
+        Map<String, Object> defines = new LinkedHashMap<>();
+        for (String family : TUNED_FAMILIES) {
+            Map<String, String> t = Tuning.defines(family, d);
+            if (!t.isEmpty()) {
+                defines.put(family, t);
+            }
+        }
+        p.put("tuningDir", System.getenv().getOrDefault("GENZOO_TUNING_DIR", ""));
+        p.put("defines", defines);
+        p.put("date", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+        return p;
+    }
+
+    /** GenZoo-Commit from the manifest of the jar this class was loaded from, if any. */
+    static Map<String, String> build() {
+        Map<String, String> out = new LinkedHashMap<>();
+        try {
+            Enumeration<URL> urls = Provenance.class.getClassLoader().getResources("META-INF/MANIFEST.MF");
+            while (urls.hasMoreElements()) {
+                try (InputStream in = urls.nextElement().openStream()) {
+                    Manifest m = new Manifest(in);
+                    String commit = m.getMainAttributes().getValue("GenZoo-Commit");
+                    if (commit != null && !commit.isBlank() && !commit.startsWith("${")) {
+                        out.put("commit", commit);
+                        return out;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            out.put("commit", "unreadable manifest: " + e.getMessage());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,116 @@
+package org.genzoo.service.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.genzoo.host.TestDevices;
+import org.genzoo.service.cli.ExitCodes;
+import org.genzoo.service.cli.GenZooCli;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * `bench kernels --out`, `bench train --out` and `bench compare` on the real CPU device: the JSON
+ * carries its provenance, and compare turns two results into a Markdown table and PNG charts.
+ */
+class BenchCommandsTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path tmp;
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run genzoo(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = GenZooCli.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void device() {
+        TestDevices.all();
+    }
+
+    static Path kernels(String name) {
+        Path f = tmp.resolve(name);
+        Run r = genzoo("bench", "kernels", "--only", "^tanh 128x400$", "--reps", "1", "--quick", "--out", f.toString());
+        assertEquals(ExitCodes.OK, r.code(), r.err());
+        return f;
+    }
+
+    @Test
+    void kernelJsonCarriesProvenance() throws Exception {
+        JsonNode doc = JSON.readTree(kernels("k.json").toFile());
+        assertEquals("kernels", doc.path("kind").asText());
+        JsonNode p = doc.path("provenance");
+        for (String field : new String[] {"device", "vendor", "driver", "binding", "jvm", "commit", "date", "defines"}) {
+            assertTrue(p.has(field), "provenance lacks " + field + ": " + p);
+        }
+        assertFalse(p.path("device").asText().isBlank());
+        assertTrue(p.path("date").asText().matches("\\d{4}-\\d\\d-\\d\\dT.*Z"), p.path("date").asText());
+        assertTrue(doc.path("peakHow").asText().contains("fma_peak"), "says how the FMA peak was measured: " + doc.path("peakHow"));
+        assertEquals(1, doc.path("cases").size());
+        JsonNode c = doc.path("cases").get(0);
+        assertEquals("tanh 128x400", c.path("case").asText());
+        assertTrue(c.path("medianMicros").asDouble() > 0);
+    }
+
+    @Test
+    void compareWritesMarkdownAndCharts() throws Exception {
+        Path a = kernels("a.json");
+        Path b = kernels("b.json");
+        Path t = tmp.resolve("t.json");
+        Run tr = genzoo("bench", "train", "--model", "realnvp", "--batch", "16", "--steps", "2", "--warmup", "0", "--out", t.toString());
+        assertEquals(ExitCodes.OK, tr.code(), tr.err());
+        assertEquals("train", JSON.readTree(t.toFile()).path("kind").asText());
+        String prefix = tmp.resolve("cmp").toString();
+        Run r = genzoo("bench", "compare", a.toString(), b.toString(), t.toString(), "-o", prefix);
+        assertEquals(ExitCodes.OK, r.code(), r.err());
+        String md = Files.readString(Path.of(prefix + ".md"));
+        assertTrue(md.contains("## Kernels") && md.contains("## Training steps"), md);
+        // One provenance row per input (the two kernel runs are told apart by a suffix), one kernel row with two cells.
+        assertTrue(md.contains("| a.json |") && md.contains("| b.json |") && md.contains("| t.json |"), md);
+        assertTrue(md.contains(" #2 "), "second run of the same device and commit gets a suffix: " + md);
+        String row = md.lines().filter(l -> l.startsWith("| tanh 128x400 |")).findFirst().orElseThrow(() -> new AssertionError(md));
+        assertEquals(2, row.split("GB/s").length - 1, row);
+        assertTrue(row.endsWith("1.00x / " + row.substring(row.lastIndexOf("/ ") + 2)), row);
+        assertTrue(md.contains("RealNVP"), md);
+        for (String png : new String[] {"-kernels.png", "-train.png"}) {
+            BufferedImage img = ImageIO.read(Path.of(prefix + png).toFile());
+            assertEquals(1100, img.getWidth());
+            assertTrue(img.getHeight() > 100);
+        }
+    }
+
+    @Test
+    void badInputsAreRefusedWithTheReason() throws Exception {
+        Run none = genzoo("bench", "kernels", "--only", "no-such-case", "--quick");
+        assertNotEquals(ExitCodes.OK, none.code());
+        assertTrue(none.err().contains("matches no case"), none.err());
+        Path junk = tmp.resolve("junk.json");
+        Files.writeString(junk, "{\"hello\": 1}");
+        Run r = genzoo("bench", "compare", junk.toString());
+        assertEquals(ExitCodes.BAD_INPUT, r.code(), r.err());
+        assertTrue(r.err().contains("junk.json is not a GenZoo benchmark result"), r.err());
+        Run missing = genzoo("bench", "compare", tmp.resolve("nope.json").toString());
+        assertTrue(missing.err().contains("is not a file"), missing.err());
+    }
+}
