@@ -82,7 +82,7 @@ public final class GanModel implements TrainableModel {
             copy(generator, emaGenerator);
         }
         this.rng = new Rng(seed);
-        this.optim = new Optim(device);
+        this.optim = Optim.on(device);
         for (String k : List.of("d_real", "d_fake", "gp")) {
             terms.put(k, Tensor.zeros(device, 1, 1));
         }

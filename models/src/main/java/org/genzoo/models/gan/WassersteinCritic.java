@@ -55,7 +55,7 @@ public final class WassersteinCritic implements AutoCloseable {
         List<Param> ps = critic.params();
         try (Adam opt = new Adam(device, ps, lr, 0.5f, 0.9f, 1e-8f, 0f, 0f); Tensor xp = Tensor.empty(device, b, critic.in());
                 Tensor xq = Tensor.empty(device, b, critic.in())) {
-            Optim optim = new Optim(device);
+            Optim optim = Optim.on(device);
             for (int s = 0; s < steps; s++) {
                 p.accept(xp, rng);
                 q.accept(xq, rng);

@@ -22,7 +22,8 @@ import org.genzoo.host.cl.ClDeviceInfo;
  */
 final class Provenance {
     /** Kernel families with a tuning file; their defines for the device are recorded. */
-    static final List<String> TUNED_FAMILIES = List.of("gemm", "reduce", "losses", "optim", "rng", "elementwise", "gibbs");
+    static final List<String> TUNED_FAMILIES = List.of("gemm", "reduce", "losses", "optim", "rng", "elementwise", "tensor", "spectral", "coupling", "made", "eval",
+            "energies", "gibbs");
 
     private Provenance() {
     }
@@ -45,12 +46,12 @@ final class Provenance {
         p.put("commit", build.getOrDefault("commit", "unknown"));
         Map<String, Object> defines = new LinkedHashMap<>();
         for (String family : TUNED_FAMILIES) {
-            Map<String, String> t = Tuning.defines(family, d);
-            if (!t.isEmpty()) {
-                defines.put(family, t);
+            Tuning t = dev.tuning(family);
+            if (!t.values().isEmpty()) {
+                defines.put(family, Map.of("source", t.source(), "values", t.values()));
             }
         }
-        p.put("tuningDir", System.getenv().getOrDefault("GENZOO_TUNING_DIR", ""));
+        p.put("tuningDir", String.valueOf(Tuning.tuningDir()));
         p.put("defines", defines);
         p.put("date", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
         return p;
