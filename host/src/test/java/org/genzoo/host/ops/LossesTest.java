@@ -421,6 +421,9 @@ class LossesTest extends OnDevice {
     /** Runs {@code body} once per variant of {@link Losses#variants} with that variant in use; failures name it. */
     private static void forEachVariant(Runnable body) {
         for (Losses.Config c : Losses.variants(dev)) {
+            if (!SimGpu.lanesAllowed(c.laneVw())) {
+                continue;
+            }
             tunedVariant = c.equals(Losses.Config.tuned(dev));
             try (var scope = Losses.use(dev, c)) {
                 body.run();

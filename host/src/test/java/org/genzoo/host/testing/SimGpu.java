@@ -41,6 +41,16 @@ public final class SimGpu {
         return out.toArray(int[][]::new);
     }
 
+    /**
+     * False for an op variant wider than GENZOO_TEST_MAX_LANES floats per work-item (the
+     * simulated-GPU pass sets 1: Oclgrind 21.10's uninitialized-value check crashes the JVM on the
+     * group kernels with vector lanes; those variants run in the ordinary pass).
+     */
+    public static boolean lanesAllowed(int lanes) {
+        String max = System.getenv("GENZOO_TEST_MAX_LANES");
+        return max == null || lanes <= Integer.parseInt(max.strip());
+    }
+
     /** {@code sizes} as given, or in the simulated pass only those up to {@link #MAX_DIM}. */
     public static int[] sizes(int[] sizes) {
         return active() ? Arrays.stream(sizes).filter(s -> s <= MAX_DIM).toArray() : sizes;
