@@ -82,7 +82,8 @@ __kernel void sgd_step(__global float* w, __global float* u, __global float* g, 
 }
 
 // Weight clipping (WGAN): w = clamp(w, -c, c); layout and launch as adam_step.
-__kernel void clip_weights(__global float* w, const float c, const int n) {
+__kernel void clip_weights(__global float* w, const int off, const float c, const int n) {
+    w += off;
     const int i0 = get_global_id(0) * LANE_VW;
     if (i0 + LANE_VW <= n) {
         vstore_v(clamp(vload_v(w + i0), -c, c), w + i0);

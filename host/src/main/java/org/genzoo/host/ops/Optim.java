@@ -148,7 +148,7 @@ public final class Optim {
         if (n == 0) {
             return;
         }
-        device.launch(device.kernel(FILE, "clip_weights", defines).args(view(w), c, n), global(n), new long[] {wg});
+        device.launch(device.kernel(FILE, "clip_weights", defines).args(w, w.offset(), c, n), global(n), new long[] {wg});
     }
 
     /**

@@ -54,7 +54,11 @@ class DocsCoverageTest {
             for (Path f : files.filter(p -> p.toString().endsWith(".json")).toList()) {
                 JsonNode spec = JobSpec.mapper().readTree(f.toFile());
                 fields(spec, f.toString(), used);
-                spec.path("model").path("layers").forEach(l -> layerTypes.putIfAbsent(l.path("type").asText(), f.toString()));
+                spec.path("model").path("layers").forEach(l -> {
+                    if (l.isObject()) { // a DBN's "layers" are widths, not layer objects
+                        layerTypes.putIfAbsent(l.path("type").asText(), f.toString());
+                    }
+                });
             }
         }
         assertTrue(used.size() > 20, "found the examples: " + used.keySet());
@@ -88,9 +92,17 @@ class DocsCoverageTest {
         for (String family : built) {
             assertTrue(readme.contains("`" + family + "`"), "README names the registered family " + family);
         }
-        java.util.regex.Pattern later = java.util.regex.Pattern.compile("(?i)energy-based|\\bEBMs?\\b|\\bGANs?\\b");
+        // A paragraph that names a kind of model not built yet must call it coming.
+        List<String> later = new ArrayList<>();
+        if (!built.contains("rbm")) {
+            later.add("energy-based|\\bEBMs?\\b");
+        }
+        if (!built.contains("gan")) {
+            later.add("\\bGANs?\\b");
+        }
+        java.util.regex.Pattern notYet = java.util.regex.Pattern.compile("(?i)" + String.join("|", later));
         for (String paragraph : readme.split("\n\\s*\n")) {
-            if (later.matcher(paragraph).find() && !(built.contains("ebm") && built.contains("gan"))) {
+            if (!later.isEmpty() && notYet.matcher(paragraph).find()) {
                 assertTrue(paragraph.toLowerCase(java.util.Locale.ROOT).contains("coming"),
                         "a family that is not built yet is called coming: " + paragraph);
             }

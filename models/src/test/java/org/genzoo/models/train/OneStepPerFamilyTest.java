@@ -47,10 +47,32 @@ class OneStepPerFamilyTest {
                 + "\"seriesTerms\": 2}]}");
         MODELS.put("flow-reverse-kl", "{\"family\": \"flow\", \"objective\": \"reverse-kl\", \"energy\": \"u2\", \"repeat\": 2, "
                 + "\"layers\": [{\"type\": \"planar\"}, {\"type\": \"radial\"}]}");
+        MODELS.put("gan-toy", "{\"family\": \"gan\", \"latent\": 2, \"generator\": [8], \"discriminator\": [8]}");
+        MODELS.put("wgan-toy", "{\"family\": \"wgan\", \"latent\": 2, \"generator\": [8], \"discriminator\": [8], \"nCritic\": 2, "
+                + "\"clip\": 0.01}");
+        MODELS.put("wgan-gp-toy", "{\"family\": \"wgan-gp\", \"latent\": 2, \"generator\": [8], \"discriminator\": [8], "
+                + "\"activation\": \"relu\", \"nCritic\": 2, \"lambda\": 0.1}");
+        MODELS.put("sngan-toy", "{\"family\": \"sngan\", \"latent\": 2, \"generator\": [8], \"discriminator\": [8]}");
+        MODELS.put("cyclegan-toy", "{\"family\": \"cyclegan\", \"domainB\": \"toy:ring8\", \"generator\": [8], \"discriminator\": [8], "
+                + "\"output\": \"linear\"}");
+        MODELS.put("bigan", "{\"family\": \"bigan\", \"latent\": 3, \"generator\": [8], \"encoder\": [8], \"discriminator\": [8], "
+                + "\"output\": \"sigmoid\"}");
+        MODELS.put("rbm", "{\"family\": \"rbm\", \"hidden\": 6, \"method\": \"pcd\", \"k\": 1, \"chains\": 8}");
+        MODELS.put("grbm", "{\"family\": \"grbm\", \"hidden\": 6, \"method\": \"cd\", \"k\": 1}");
+        MODELS.put("dbn", "{\"family\": \"dbn\", \"layers\": [6, 4], \"stepsPerLayer\": 1, \"method\": \"cd\", \"k\": 1}");
     }
 
     /** Which data each spec trains on: binarized digits for latent-variable models, a 2-D toy for flows. */
     static String data(String name) {
+        if (name.endsWith("-toy")) {
+            return name.startsWith("cyclegan") ? "{\"dataset\": \"toy:8gaussians\", \"limit\": 64}" : "{\"dataset\": \"toy:ring8\", \"limit\": 64}";
+        }
+        if (name.equals("grbm")) {
+            return "{\"dataset\": \"fashion-mnist\", \"limit\": 64}";
+        }
+        if (name.equals("bigan")) {
+            return "{\"dataset\": \"mnist\", \"binarize\": false, \"limit\": 64}";
+        }
         return name.startsWith("flow") ? "{\"dataset\": \"toy:moons\", \"binarize\": false, \"limit\": 64}"
                 : "{\"dataset\": \"mnist\", \"binarize\": true, \"limit\": 64}";
     }
