@@ -63,6 +63,21 @@ class StorageFaultTest {
         }
     }
 
+    /** Appends to {@code filler} until the disk is full (ENOSPC); what anything else freed is taken again. */
+    static void fill(Path filler) throws IOException {
+        try (OutputStream o = Files.newOutputStream(filler, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND)) {
+            byte[] chunk = new byte[64 << 10];
+            while (true) {
+                o.write(chunk);
+            }
+        } catch (IOException full) {
+            assertTrue(JobStoreException.isStorageFull(full), full.toString());
+        }
+    }
+
+    /** How long the disk is kept full: several of the job's checkpoint intervals on a 2-core machine. */
+    static final long FULL_SECONDS = 10;
+
     static HttpResponse<String> get(String url) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -94,14 +109,8 @@ class StorageFaultTest {
 
             // Fill the disk.
             long t0 = System.nanoTime();
-            try (OutputStream o = Files.newOutputStream(filler)) {
-                byte[] mb = new byte[1 << 20];
-                while (true) {
-                    o.write(mb);
-                }
-            } catch (IOException full) {
-                assertTrue(JobStoreException.isStorageFull(full), full.toString());
-            }
+            fill(filler);
+            fill(filler);
             HttpResponse<String> ready = get(base + "/health/ready");
             assertEquals(503, ready.statusCode(), ready.body());
             JsonNode r = JSON.readTree(ready.body());
@@ -115,8 +124,13 @@ class StorageFaultTest {
             assertTrue(sub.body().contains("disk is full") || sub.body().contains("cannot be used now"), sub.body());
             assertFalse(sub.body().contains("internal error"), sub.body());
 
-            // The job meets the fault at its next checkpoint; give it time to, then free the space.
-            Thread.sleep(3000);
+            // The job meets the fault at its next checkpoint. What it frees (old checkpoints, temp files
+            // of a failed write) is taken again, so the disk stays full for FULL_SECONDS.
+            long keepFullUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(FULL_SECONDS);
+            while (System.nanoTime() < keepFullUntil) {
+                fill(filler);
+                Thread.sleep(50);
+            }
             assertFalse(server.jobs().get(id).orElseThrow().state() == JobState.FAILED, "not failed for good");
             Files.delete(filler);
             awaitTrue("readiness back", 30, () -> get(base + "/health/ready").statusCode() == 200);
