@@ -11,6 +11,7 @@ import org.genzoo.host.ops.Reduce.Op;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
 import org.genzoo.host.testing.OnDevice;
+import org.genzoo.host.testing.SimGpu;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,7 +40,7 @@ class VariantsOddShapesTest extends OnDevice {
     void reduceEveryVariant() {
         long seed = 901;
         for (Reduce.Config cfg : Reduce.variants(dev)) {
-            if (skipped(Math.max(cfg.laneVw(), cfg.colsVw()))) {
+            if (!SimGpu.lanesAllowed(Math.max(cfg.laneVw(), cfg.colsVw()))) {
                 continue;
             }
             try (var scope = Reduce.use(dev, cfg)) {
@@ -68,7 +69,7 @@ class VariantsOddShapesTest extends OnDevice {
     void lossesEveryVariant() {
         long seed = 902;
         for (Losses.Config cfg : Losses.variants(dev)) {
-            if (skipped(cfg.laneVw())) {
+            if (!SimGpu.lanesAllowed(cfg.laneVw())) {
                 continue;
             }
             try (var scope = Losses.use(dev, cfg)) {
@@ -104,17 +105,6 @@ class VariantsOddShapesTest extends OnDevice {
                 }
             }
         }
-    }
-
-    /**
-     * True for a variant wider than GENZOO_TEST_MAX_LANES floats per work-item (unset: none is
-     * skipped). Under Oclgrind 21.10 the JVM running this test died in a memcpy inside the
-     * simulator at the first 16-lane case (the CPU shape), while the same kernels at the same shape
-     * ran clean on Oclgrind from a C host; set it to 4 there to check the GPU shapes.
-     */
-    private static boolean skipped(int lanes) {
-        String max = System.getenv("GENZOO_TEST_MAX_LANES");
-        return max != null && lanes > Integer.parseInt(max.strip());
     }
 
     /** With GENZOO_TRACE_TESTS set, names each case on stderr before it runs (to place a simulator's report). */

@@ -28,10 +28,6 @@ public record Peaks(double gflops, double gbps, String fmaHow, String bandwidthH
             new Shape(1, 8, 0), new Shape(1, 16, 0), new Shape(4, 8, 64), new Shape(8, 8, 64), new Shape(16, 8, 64),
             new Shape(16, 8, 1), new Shape(16, 12, 1), new Shape(8, 12, 1));
 
-    public static Peaks measure(Device dev) {
-        return measure(dev, false);
-    }
-
     /**
      * With {@code quick}, a token measurement (few work-items and iterations: for simulators such
      * as Oclgrind, where only the plumbing is being checked, not the figure).
