@@ -52,7 +52,8 @@ public final class Rbm implements AutoCloseable {
      * Scales the half-steps' inputs for the DBM's greedy pretraining: the hidden step becomes
      * σ(up·(vW + c)), the visible step σ(down·(hWᵀ + b)) (up = 2 for the bottom RBM, whose hidden
      * units will also get input from above; down = 2 for the top RBM). Only the sampling steps are
-     * scaled, not {@link #hiddenMean}/{@link #visibleMean} or the free energy.
+     * scaled, not {@link #hiddenMean}/{@link #visibleMean} or the free energy (so such an RBM trains by CD:
+     * PCD and PT take p(h | v0) from {@link #hiddenMean}).
      */
     void scales(float up, float down) {
         this.upScale = up;

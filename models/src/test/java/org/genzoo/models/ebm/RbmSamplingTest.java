@@ -22,6 +22,8 @@ class RbmSamplingTest extends OnDevice {
     static final double EXACT_ATOL = 1e-3;
     /** AIS (1,000 temperatures, 100 chains) on a tiny model: its ±3 s.d. band there is a few hundredths of a nat. */
     static final double AIS_ATOL = 0.05;
+    /** Float products of a few terms and sigmoids vs double. */
+    static final double STATS_ATOL = 2e-5;
 
     /** A tiny RBM with weights drawn from the seed (|W| up to 1.5: a multimodal but mixing distribution). */
     static Rbm tiny(long seed, int d, int h, double scale) {
@@ -278,6 +280,57 @@ class RbmSamplingTest extends OnDevice {
             LogZ.Estimate e = LogZ.ais(r, base, LogZ.schedule(1000), 100, seed);
             assertTrue(e.lo() <= exact && exact <= e.hi(), "seed " + seed + ": exact " + exact + " outside AIS band " + e);
             assertEquals(exact, e.logZ(), AIS_ATOL, "seed " + seed + ": AIS " + e);
+        }
+    }
+
+    /** The PCD statistics (one stacked product for W): grad = chainsᵀ·p(h | chains)/C − v0ᵀ·p(h | v0)/B, in double. */
+    @Test
+    void pcdGradientStatisticsMatchTheReference() {
+        long seed = 127;
+        int d = 7, h = 5, chains = 9, rows = 6;
+        float[] data = Check.uniform(seed + 7, rows * d, 0, 1);
+        for (int i = 0; i < data.length; i++) {
+            data[i] = data[i] < 0.5f ? 0f : 1f;
+        }
+        try (Rbm r = tiny(seed, d, h, 1.0); Tensor v0 = Tensor.of(dev, rows, d, data);
+                RbmLearner l = new RbmLearner(r, RbmLearner.Method.PCD, 2, chains, new double[] {1}, new Rng(seed))) {
+            for (int step = 0; step < 3; step++) {
+                for (var p : r.params()) {
+                    p.grad().fill(0f);
+                }
+                l.step(v0, step);
+            }
+            double[] w = Check.toDouble(r.weights().value().toArray());
+            double[] c = Check.toDouble(r.hiddenBias().value().toArray());
+            double[] cv = Check.toDouble(l.chains().toArray());
+            double[] x = Check.toDouble(data);
+            double[] gw = new double[d * h];
+            double[] gb = new double[d];
+            double[] gc = new double[h];
+            for (int pass = 0; pass < 2; pass++) {
+                double[] v = pass == 0 ? x : cv;
+                int n = pass == 0 ? rows : chains;
+                double sgn = pass == 0 ? -1.0 / rows : 1.0 / chains;
+                for (int q = 0; q < n; q++) {
+                    for (int j = 0; j < h; j++) {
+                        double z = c[j];
+                        for (int i = 0; i < d; i++) {
+                            z += v[q * d + i] * w[i * h + j];
+                        }
+                        double p = GibbsReference.sigmoid(z);
+                        gc[j] += sgn * p;
+                        for (int i = 0; i < d; i++) {
+                            gw[i * h + j] += sgn * v[q * d + i] * p;
+                        }
+                    }
+                    for (int i = 0; i < d; i++) {
+                        gb[i] += sgn * v[q * d + i];
+                    }
+                }
+            }
+            Check.close(gw, r.weights().grad().toArray(), STATS_ATOL, 0, "seed " + seed + " grad W");
+            Check.close(gb, r.visibleBias().grad().toArray(), STATS_ATOL, 0, "seed " + seed + " grad b");
+            Check.close(gc, r.hiddenBias().grad().toArray(), STATS_ATOL, 0, "seed " + seed + " grad c");
         }
     }
 }

@@ -116,6 +116,25 @@ public final class RbmBench {
                         row.put("msPerStep", 1e3 * sec / steps);
                         row.put("examplesPerSecond", batch * steps / sec);
                         row.put("reconError", s.monitor());
+                        // a profiled pass: device time per kernel (each launch waited for, so not part of the timing above)
+                        Map<String, long[]> per = new java.util.TreeMap<>();
+                        dev.setKernelTiming((kname, ns) -> {
+                            long[] v = per.computeIfAbsent(kname, q -> new long[2]);
+                            v[0] += ns;
+                            v[1]++;
+                        }, 1);
+                        int profiled = Math.min(steps, 20);
+                        for (int i = 0; i < profiled; i++) {
+                            s.step(data.rows((i % batches) * batch, (i % batches + 1) * batch));
+                        }
+                        dev.finish();
+                        dev.setKernelTiming(null, 0);
+                        Map<String, Object> kernels = new LinkedHashMap<>();
+                        per.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]))
+                                .forEach(e -> kernels.put(e.getKey(), Map.of("microsPerStep", e.getValue()[0] / 1e3 / profiled,
+                                        "launchesPerStep", e.getValue()[1] / (double) profiled)));
+                        row.put("deviceMsPerStep", per.values().stream().mapToLong(v -> v[0]).sum() / 1e6 / profiled);
+                        row.put("kernels", kernels);
                         rows.add(row);
                     }
                 }
@@ -187,6 +206,14 @@ public final class RbmBench {
                 out.print(" | " + torch.get(i));
             }
             out.println();
+            if (g.get("kernels") instanceof Map<?, ?> ks) {
+                out.printf(Locale.ROOT, "          device %.2f ms/step (profiled pass):", (double) g.get("deviceMsPerStep"));
+                ks.entrySet().stream().limit(6).forEach(e -> {
+                    Map<String, Object> v = (Map<String, Object>) e.getValue();
+                    out.printf(Locale.ROOT, " %s %.0f us x%.0f;", e.getKey(), (double) v.get("microsPerStep"), (double) v.get("launchesPerStep"));
+                });
+                out.println();
+            }
         }
         Object sk = r.get("sklearn");
         if (sk instanceof JsonNode s && s.has("examplesPerSecond")) {
