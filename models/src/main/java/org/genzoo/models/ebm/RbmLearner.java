@@ -58,6 +58,7 @@ final class RbmLearner implements AutoCloseable {
     // (stackH: p(h | v0) in rows [0, B), the chains' p(h | v) after them)
     private Tensor stackV;
     private Tensor stackH;
+    private Tensor stackS;
     private final Tensor monitor;
     // persistent chains (PCD: C rows; PT: T·C rows), else null
     private final Tensor chainV;
@@ -157,44 +158,55 @@ final class RbmLearner implements AutoCloseable {
     }
 
     /**
-     * PCD and PT. The positive phase needs only p(h | v0) (one product with the sigmoid fused; the
-     * first step also samples h to start the chains). The statistics of W are one product over the
-     * stacked rows [−(C/B)·v0; chains' v] x [p(h | v0); chains' p(h | v)] scaled by 1/C, which equals
-     * chainsᵀ·p_chains/C − v0ᵀ·p0/B and reads and writes grad W once instead of twice.
+     * PCD and PT. The positive phase needs only p(h | v0); the first step also draws h to start the
+     * chains. Rows are stacked: stackV = [v0; chains' v] (B + C rows), stackH = [p(h | v0); chains'
+     * p(h | v)]. PCD computes both hidden sides of its last sweep in one fused half-step over the
+     * stack (one product with W instead of two; the positive rows' draws are unused). The statistics of
+     * W are one product stackVᵀ·stackH/C after the positive rows of stackH are scaled by −C/B, which equals
+     * chainsᵀ·p_chains/C − v0ᵀ·p0/B and reads and writes grad W once. PT (T·C chains, per-row
+     * temperatures) takes p(h | v0) from its own product and stacks only the statistics.
      */
     private Tensor persistentStep(Tensor v0, long step) {
         int b = batch;
+        int rows = chainH.rows();
         Tensor p0 = stackH.rows(0, b);
+        Tensor chainP = stackH.rows(b, b + rows);
         if (step == 0) {
             // chains start at the first batch's hidden samples (cycled when there are more chains than rows)
             rbm.hiddenStep(p0, s0h, v0, 1f, null, rng, POS_STREAM);
-            for (int r0 = 0; r0 < chainH.rows(); r0 += batch) {
-                int m = Math.min(batch, chainH.rows() - r0);
+            for (int r0 = 0; r0 < rows; r0 += batch) {
+                int m = Math.min(batch, rows - r0);
                 chainH.rows(r0, r0 + m).copyFrom(s0h.rows(0, m));
             }
-        } else {
-            rbm.hiddenMean(p0, v0);
         }
-        Tensor chainP = stackH.rows(b, b + chainH.rows());
-        for (int i = 0; i < k; i++) {
+        for (int i = 0; i < k - 1; i++) {
             rbm.visibleStep(chainPv, chainV, chainH, 1f, rowTemps, null, rng, VIS_STREAM);
             rbm.hiddenStep(chainP, chainH, chainV, 1f, rowTemps, rng, HID_STREAM);
         }
-        Elementwise.scale(stackV.rows(0, b), v0, -(float) chains / b);
+        rbm.visibleStep(chainPv, chainV, chainH, 1f, rowTemps, null, rng, VIS_STREAM);
+        stackV.rows(0, b).copyFrom(v0);
         stackV.rows(b, b + chains).copyFrom(chainV.rows(0, chains));
-        rbm.gemm().gemm(rbm.weights().grad(), stackV, true, stackH.rows(0, b + chains), false, 1f / chains, 1f, null,
-                org.genzoo.host.ops.Gemm.Act.NONE);
+        if (method == Method.PCD) {
+            rbm.hiddenStep(stackH, stackS, stackV, 1f, null, rng, HID_STREAM);
+            chainH.copyFrom(stackS.rows(b, b + rows));
+        } else {
+            rbm.hiddenMean(p0, v0);
+            rbm.hiddenStep(chainP, chainH, chainV, 1f, rowTemps, rng, HID_STREAM);
+        }
+        int m = diff.rows();
+        rbm.visibleMean(diff, p0.rows(0, m));
+        reconstruction(v0.rows(0, m), diff);
         rbm.gibbs().biasStats(rbm.visibleBias().grad(), v0, -1f / b, chainV.rows(0, chains), 1f / chains);
         rbm.gibbs().biasStats(rbm.hiddenBias().grad(), p0, -1f / b, chainP.rows(0, chains), 1f / chains);
+        Elementwise.scale(p0, p0, -(float) chains / b);
+        rbm.gemm().gemm(rbm.weights().grad(), stackV, true, stackH.rows(0, b + chains), false, 1f / chains, 1f, null,
+                org.genzoo.host.ops.Gemm.Act.NONE);
         if (method == Method.PT) {
             rbm.gemm().mm(x, chainV, false, rbm.weights().value(), false);
             rbm.gibbs().energy(energy, x, chainV, chainH, rbm.visibleBias().value(), rbm.hiddenBias().value());
             rbm.gibbs().swap(chainV, chainH, energy, rowTemps, accepted, attempted, (int) (step % 2), temps, rng, SWAP_STREAM,
                     rng.next(SWAP_STREAM));
         }
-        int m = diff.rows();
-        rbm.visibleMean(diff, p0.rows(0, m));
-        reconstruction(v0.rows(0, m), diff);
         return monitor;
     }
 
@@ -218,16 +230,17 @@ final class RbmLearner implements AutoCloseable {
             diff = Tensor.empty(dev, Math.min(MONITOR_ROWS, rows), d);
             stackV = Tensor.empty(dev, rows + chains, d);
             stackH = Tensor.empty(dev, rows + chainH.rows(), h);
+            stackS = method == Method.PCD ? Tensor.empty(dev, rows + chains, h) : null;
         }
     }
 
     private void closeScratch() {
-        for (Tensor t : new Tensor[] {p0h, s0h, pv, sv, ph, diff, stackV, stackH}) {
+        for (Tensor t : new Tensor[] {p0h, s0h, pv, sv, ph, diff, stackV, stackH, stackS}) {
             if (t != null) {
                 t.close();
             }
         }
-        p0h = s0h = pv = sv = ph = diff = stackV = stackH = null;
+        p0h = s0h = pv = sv = ph = diff = stackV = stackH = stackS = null;
     }
 
     /** monitor = Σ (v − p)² / rows (p is overwritten). */
