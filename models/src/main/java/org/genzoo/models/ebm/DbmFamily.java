@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.genzoo.host.Device;
+import org.genzoo.models.train.Checkpoints;
 import org.genzoo.models.train.ModelFamily;
+import org.genzoo.models.train.Safetensors;
 import org.genzoo.models.train.SpecError;
 import org.genzoo.models.train.SpecReader;
 import org.genzoo.models.train.TrainableModel;
@@ -19,11 +21,13 @@ import org.genzoo.models.train.TrainableModel;
  * joint training from random weights); {@code meanFieldIters}: fixed-point rounds of the positive
  * phase; {@code k}: Gibbs sweeps of the {@code chains} persistent chains per step. Groups
  * {@code layer1}, {@code layer2} (pretraining; absent when pretrainSteps is 0) and {@code dbm}.
+ * {@code "pretrained": {"layer1": dir, "layer2": dir}} instead takes the two RBMs from rbm-family
+ * checkpoints (v–h1 and h1–h2) and composes them as the greedy pretraining would.
  */
 public final class DbmFamily implements ModelFamily {
     static final String NAME = "dbm";
 
-    record Config(int h1, int h2, long pretrainSteps, int meanFieldIters, int k, int chains, float initScale) {
+    record Config(int h1, int h2, long pretrainSteps, int meanFieldIters, int k, int chains, float initScale, String bottom, String top) {
     }
 
     @Override
@@ -56,7 +60,22 @@ public final class DbmFamily implements ModelFamily {
                 }
             }
         }
-        Long pre = r.integer("pretrainSteps", 1000L, 0, Long.MAX_VALUE / 4);
+        String bottom = null;
+        String top = null;
+        JsonNode pt = r.raw("pretrained");
+        if (pt != null) {
+            if (!pt.isObject() || !pt.path("layer1").isTextual() || !pt.path("layer2").isTextual() || pt.size() != 2) {
+                r.error("pretrained", "an object {\"layer1\": RBM checkpoint (v-h1), \"layer2\": RBM checkpoint (h1-h2)}, each a checkpoint "
+                        + "directory or a run's output folder of the rbm family", pt);
+            } else if (model.has("pretrainSteps")) {
+                r.error("pretrainSteps", "no pretrainSteps with \"pretrained\": the named RBM checkpoints replace the greedy pretraining",
+                        model.get("pretrainSteps"));
+            } else {
+                bottom = pt.get("layer1").asText();
+                top = pt.get("layer2").asText();
+            }
+        }
+        Long pre = r.integer("pretrainSteps", pt != null ? 0L : 1000L, 0, Long.MAX_VALUE / 4);
         Long mf = r.integer("meanFieldIters", 10L, 1, 1000);
         Long k = r.integer("k", 1L, 1, 10_000);
         Long chains = r.integer("chains", 100L, 1, 1 << 20);
@@ -65,7 +84,7 @@ public final class DbmFamily implements ModelFamily {
         if (!errors.isEmpty() || pre == null || mf == null || k == null || chains == null || init == null) {
             return null;
         }
-        return new Config(layers[0], layers[1], pre, mf.intValue(), k.intValue(), chains.intValue(), init.floatValue());
+        return new Config(layers[0], layers[1], pre, mf.intValue(), k.intValue(), chains.intValue(), init.floatValue(), bottom, top);
     }
 
     @Override
@@ -88,7 +107,47 @@ public final class DbmFamily implements ModelFamily {
         if (c == null) {
             throw new IllegalArgumentException("invalid dbm model: " + errors);
         }
-        return new DbmModel(device, dataDim, c.h1(), c.h2(), c.pretrainSteps(), c.meanFieldIters(), c.k(), c.chains(), c.initScale(), seed);
+        DbmModel m = new DbmModel(device, dataDim, c.h1(), c.h2(), c.pretrainSteps(), c.meanFieldIters(), c.k(), c.chains(), c.initScale(), seed);
+        if (c.bottom() != null) {
+            try {
+                m.loadPretrained(rbmWeights(c.bottom(), "/model/pretrained/layer1", dataDim, c.h1()),
+                        rbmWeights(c.top(), "/model/pretrained/layer2", c.h1(), c.h2()));
+            } catch (RuntimeException e) {
+                m.close();
+                throw e;
+            }
+        }
+        return m;
+    }
+
+    /**
+     * W, b, c of an rbm-family checkpoint (a checkpoint directory, or a run folder: its latest
+     * checkpoint), checked to be d x h.
+     */
+    static float[][] rbmWeights(String where, String pointer, int d, int h) {
+        java.nio.file.Path p = java.nio.file.Path.of(where);
+        Checkpoints.Loaded l;
+        try {
+            if (java.nio.file.Files.isRegularFile(p.resolve("weights.safetensors"))) {
+                l = Checkpoints.load(p);
+            } else {
+                l = Checkpoints.latest(p, new ArrayList<>()).orElseThrow(() -> new IllegalArgumentException(pointer + ": no checkpoint in "
+                        + where + " (name a checkpoint directory or the output folder of an rbm run)"));
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException(pointer + ": cannot read the RBM checkpoint " + where + ": " + e.getMessage(), e);
+        }
+        Safetensors.Entry w = l.weights().get("rbm.W");
+        Safetensors.Entry b = l.weights().get("rbm.b");
+        Safetensors.Entry c = l.weights().get("rbm.c");
+        if (w == null || b == null || c == null) {
+            throw new IllegalArgumentException(pointer + ": " + where + " is not an rbm checkpoint (no rbm.W, rbm.b, rbm.c)");
+        }
+        if (w.shape().length != 2 || w.shape()[0] != d || w.shape()[1] != h) {
+            throw new IllegalArgumentException(pointer + ": the RBM in " + where + " is " + java.util.Arrays.toString(w.shape())
+                    + ", this layer of the DBM needs [" + d + ", " + h + "]");
+        }
+        return new float[][] {w.data(), b.data(), c.data()};
     }
 
     @Override

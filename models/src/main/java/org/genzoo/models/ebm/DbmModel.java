@@ -126,6 +126,24 @@ final class DbmModel implements TrainableModel {
         return dbm;
     }
 
+    /**
+     * The DBM from two RBMs' weights (each {W, b, c}, bottom v–h1, top h1–h2), composed as after greedy
+     * pretraining ({@link Dbm#fromRbms}); for a model without pretraining steps.
+     */
+    void loadPretrained(float[][] bottomWeights, float[][] topWeights) {
+        if (bottom != null) {
+            throw new IllegalStateException("pretrained RBMs replace the greedy pretraining; this model has pretrainSteps " + pretrain);
+        }
+        try (Rbm lo = new Rbm(dev, dbm.gibbs(), "pre1", dbm.visibleUnits(), dbm.hidden1(), org.genzoo.host.ops.Gibbs.Units.BERNOULLI);
+                Rbm hi = new Rbm(dev, dbm.gibbs(), "pre2", dbm.hidden1(), dbm.hidden2(), org.genzoo.host.ops.Gibbs.Units.BERNOULLI)) {
+            for (int i = 0; i < 3; i++) {
+                lo.params().get(i).value().write(bottomWeights[i]);
+                hi.params().get(i).value().write(topWeights[i]);
+            }
+            dbm.fromRbms(lo, hi);
+        }
+    }
+
     /** The chains' states (v, h1, h2; h1 as p(h1 | v, h2) is {@link #chainH1Probabilities}). */
     Tensor[] chainStates() {
         return new Tensor[] {chainV, chainH1, chainH2};

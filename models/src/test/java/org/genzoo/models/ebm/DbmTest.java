@@ -444,4 +444,76 @@ class DbmTest extends OnDevice {
         RbmTrainingTest.assertBitwise(fa.state(), fb.state(), "dbm chains");
         assertEquals(fa.info().stateRng(), fb.info().stateRng());
     }
+
+    /** 2x4 binary-ish images (a second RBM's 8 visible units), fixed by the seed. */
+    static org.genzoo.models.data.DatasetSplits eight(long seed) {
+        java.util.function.LongFunction<org.genzoo.models.data.Dataset> make = sd -> {
+            java.util.SplittableRandom r = new java.util.SplittableRandom(sd);
+            float[] x = new float[64 * 8];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = r.nextDouble() < (i % 3 == 0 ? 0.8 : 0.2) ? 0.95f : 0.05f;
+            }
+            return new org.genzoo.models.data.Dataset("eight", 2, 4, x, null);
+        };
+        return new org.genzoo.models.data.DatasetSplits("eight", "synthetic",
+                new org.genzoo.models.data.DatasetSplits.Part(org.genzoo.models.data.Split.TRAIN, make.apply(seed), "all"),
+                new org.genzoo.models.data.DatasetSplits.Part(org.genzoo.models.data.Split.VALIDATION, make.apply(seed + 1), "all"),
+                new org.genzoo.models.data.DatasetSplits.Part(org.genzoo.models.data.Split.TEST, make.apply(seed + 2), "all"));
+    }
+
+    @Test
+    void pretrainedRbmCheckpointsNamedInTheSpecInitializeTheDbm() throws IOException {
+        Path lo = tmp.resolve("lo");
+        Path hi = tmp.resolve("hi");
+        Path dbmOut = tmp.resolve("dbm");
+        new Trainer(dev, RbmTrainingTest.spec(lo, "rbm", ", \"hidden\": 8", 10), Trainer.Options.defaults().withData(RbmTrainingTest.loader()))
+                .run();
+        new Trainer(dev, RbmTrainingTest.spec(hi, "rbm", ", \"hidden\": 5", 10), Trainer.Options.defaults().withData(d -> eight(5))).run();
+        String model = String.format(", \"layers\": [8, 5], \"meanFieldIters\": 3, \"chains\": 8, \"pretrained\": {\"layer1\": \"%s\", "
+                + "\"layer2\": \"%s\"}", lo.toString().replace("\\", "/"), hi.toString().replace("\\", "/"));
+        // one joint step at a negligible learning rate: the weights are still the composed RBMs'
+        String spec = String.format("""
+                {"name": "t", "model": {"family": "dbm"%s}, "data": {"dataset": "idx:/unused"},
+                 "optimizer": {"type": "sgd", "lr": 1e-9}, "batchSize": 16, "budget": {"steps": 1}, "seed": 7,
+                 "eval": {"every": 0, "metrics": {"aisTemperatures": 0}}, "checkpoint": {"every": 1, "keep": 0}, "output": "%s"}
+                """, model, dbmOut.toString().replace("\\", "/"));
+        Trainer.Result r = new Trainer(dev, org.genzoo.models.train.JobSpec.parse(spec),
+                Trainer.Options.defaults().withData(RbmTrainingTest.loader())).run();
+        assertEquals(Trainer.Status.SUCCEEDED, r.status(), spec);
+        var a = Checkpoints.load(Checkpoints.dirFor(lo, 10)).weights();
+        var b = Checkpoints.load(Checkpoints.dirFor(hi, 10)).weights();
+        var m = Checkpoints.load(Checkpoints.dirFor(dbmOut, 1)).weights();
+        float[] c1 = a.get("rbm.c").data().clone();
+        for (int j = 0; j < c1.length; j++) {
+            c1[j] += b.get("rbm.b").data()[j];
+        }
+        float[][][] pairs = {{a.get("rbm.W").data(), m.get("dbm.W1").data()}, {b.get("rbm.W").data(), m.get("dbm.W2").data()},
+            {a.get("rbm.b").data(), m.get("dbm.b").data()}, {c1, m.get("dbm.c1").data()}, {b.get("rbm.c").data(), m.get("dbm.c2").data()}};
+        for (float[][] p : pairs) {
+            Check.close(Check.toDouble(p[0]), p[1], 1e-6, 0, "composed DBM parameter");
+        }
+        // errors name the field and say what to do
+        var f = new DbmFamily();
+        var bad = JobSpecs.model("{\"family\": \"dbm\", \"layers\": [8, 5], \"pretrained\": {\"layer1\": \"" + tmp.resolve("none")
+                .toString().replace("\\", "/") + "\", \"layer2\": \"x\"}}");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> f.create(dev, bad, 16, 1).close());
+        assertTrue(e.getMessage().contains("/model/pretrained/layer1"), e.getMessage());
+        var wrong = JobSpecs.model("{\"family\": \"dbm\", \"layers\": [7, 5], \"pretrained\": {\"layer1\": \"" + lo.toString()
+                .replace("\\", "/") + "\", \"layer2\": \"" + hi.toString().replace("\\", "/") + "\"}}");
+        e = assertThrows(IllegalArgumentException.class, () -> f.create(dev, wrong, 16, 1).close());
+        assertTrue(e.getMessage().contains("[16, 7]"), e.getMessage());
+        var both = JobSpecs.model("{\"family\": \"dbm\", \"pretrainSteps\": 5, \"pretrained\": {\"layer1\": \"a\", \"layer2\": \"b\"}}");
+        assertTrue(f.validate(both, "/model").toString().contains("/model/pretrainSteps"), f.validate(both, "/model").toString());
+    }
+
+    /** Spec snippets as JSON trees. */
+    static final class JobSpecs {
+        static com.fasterxml.jackson.databind.JsonNode model(String json) {
+            try {
+                return org.genzoo.models.train.JobSpec.mapper().readTree(json);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
 }
