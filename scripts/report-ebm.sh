@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 jar=${1:-service/target/genzoo.jar}
 out=${2:-runs/report-ebm}
 shift $(( $# > 2 ? 2 : $# ))
-runs=${*:-rbm-20-mnist rbm-cd1-mnist rbm-pcd-mnist rbm-pt-mnist rbm-cd10-mnist dbn-mnist dbm-mnist grbm-fashion bench}
+runs=${*:-rbm-20-mnist rbm-cd1-mnist rbm-pcd-mnist rbm-pt-mnist rbm-cd10-mnist dbn-mnist dbm-20-mnist dbm-mnist grbm-fashion bench}
 export POCL_AFFINITY=${POCL_AFFINITY:-1}
 mkdir -p "$out"
 for name in $runs; do
