@@ -5,7 +5,9 @@
 #   2. RBM 784-500 on MNIST digits by CD-1, PCD-1, PT (10 temperatures x 10 chains: the same 100 chains as PCD)
 #      and CD-10, the same step budget each (examples/rbm-*-mnist.json), AIS test log-likelihood with 14,500
 #      temperatures and 100 chains at the end.
-#   3. DBN 784-500-500 (greedy PCD) with the AIS variational bound; Gaussian-Bernoulli RBM on Fashion-MNIST.
+#   3. DBN 784-500-500 (greedy PCD) with the AIS variational bound; DBM 784-500-500 (doubled-RBM pretraining,
+#      mean field + persistent chains) with its AIS variational lower bound; Gaussian-Bernoulli RBM on
+#      Fashion-MNIST (exact and AIS log Z).
 #   4. The training-throughput bench beside PyTorch and scikit-learn.
 # Every run writes report.json (final evaluation) and pictures; a table of all runs is printed at the end.
 # Usage: scripts/report-ebm.sh [JAR] [OUT] [RUNS...]   (defaults: service/target/genzoo.jar, runs/report-ebm, all)
@@ -14,7 +16,7 @@ cd "$(dirname "$0")/.."
 jar=${1:-service/target/genzoo.jar}
 out=${2:-runs/report-ebm}
 shift $(( $# > 2 ? 2 : $# ))
-runs=${*:-rbm-20-mnist rbm-cd1-mnist rbm-pcd-mnist rbm-pt-mnist rbm-cd10-mnist dbn-mnist grbm-fashion bench}
+runs=${*:-rbm-20-mnist rbm-cd1-mnist rbm-pcd-mnist rbm-pt-mnist rbm-cd10-mnist dbn-mnist dbm-20-mnist dbm-mnist grbm-fashion bench}
 export POCL_AFFINITY=${POCL_AFFINITY:-1}
 mkdir -p "$out"
 for name in $runs; do
@@ -36,7 +38,8 @@ python3 - "$out" <<'PY'
 import json, os, sys
 out = sys.argv[1]
 keys = ["exact_log_z", "ais_log_z", "ais_log_z_lo", "ais_log_z_hi", "test_ll", "test_ll_lo", "test_ll_hi", "exact_test_ll",
-        "pseudo_ll", "recon_error", "pt_swap_rate", "dbn_bound", "dbn_bound_lo", "dbn_bound_hi", "exact_test_ll_raw"]
+        "pseudo_ll", "recon_error", "pt_swap_rate", "dbn_bound", "dbn_bound_lo", "dbn_bound_hi", "exact_test_ll_raw",
+        "dbm_ais_log_z", "dbm_bound", "dbm_bound_lo", "dbm_bound_hi", "dbm_bound_exact_z"]
 for name in sorted(os.listdir(out)):
     p = os.path.join(out, name, "report.json")
     if not os.path.isfile(p):

@@ -63,6 +63,11 @@ final class DbnModel implements TrainableModel {
         }
     }
 
+    /** The RBMs, bottom first (tests). */
+    List<Rbm> layers() {
+        return layers;
+    }
+
     @Override
     public String family() {
         return DbnFamily.NAME;

@@ -18,6 +18,12 @@ import org.genzoo.host.tensor.Tensor;
  * log Z_0 = Σ_i softplus(a_i) + H·log 2. M chains start at exact samples of p_0; at each k the weight
  * gains log p*_k(v) − log p*_{k−1}(v) (h summed out) and the chain takes one Gibbs sweep that leaves p_k
  * invariant. log Ẑ = log Z_0 + log mean_m w_m; the band is log(mean w ± 3·sd(w)/√M), as in the paper.
+ *
+ * <p>Gaussian visible units (unit variance): p_k(v, h) ∝ exp(−|v|²/2 + (1 − β_k)·a·v + β_k·(b·v + vWh + c·h))
+ * with a the data means, so p_0 is N(a, I) times uniform hidden units (log Z_0 = |a|²/2 + (D/2)·log 2π
+ * + H·log 2), v | h ~ N((1 − β)·a + β·(hWᵀ + b), I) and h | v ~ σ(β·(vW + c)) leave p_k invariant, the
+ * weight update is the Bernoulli one (the −|v|²/2 cancels), and p_K = exp(|b|²/2)·exp(−E), so
+ * |b|²/2 is subtracted from log Ẑ_K.
  */
 public final class LogZ {
     /** The largest H enumerated: 2^24 states of D products each is the most that stays minutes on a CPU. */
@@ -99,6 +105,34 @@ public final class LogZ {
 
     /** Base-rate visible biases: a_i = logit((count_i + 1)/(N + 2)) of binary data (N x D, read back once). */
     public static float[] baseRate(Tensor data) {
+        double[] mean = columnMeans(data);
+        int n = data.rows();
+        int d = data.cols();
+        float[] a = new float[d];
+        for (int j = 0; j < d; j++) {
+            double p = (mean[j] * n + 1) / (n + 2);
+            a[j] = (float) Math.log(p / (1 - p));
+        }
+        return a;
+    }
+
+    /** The base model of a Gaussian RBM: the column means of the (standardized) data, 1 x D. */
+    public static float[] gaussianBase(Tensor data) {
+        double[] mean = columnMeans(data);
+        float[] a = new float[mean.length];
+        for (int j = 0; j < a.length; j++) {
+            a[j] = (float) mean[j];
+        }
+        return a;
+    }
+
+    /** The base of {@code rbm}'s AIS for this data: base rates (binary) or data means (Gaussian). */
+    public static float[] base(Rbm rbm, Tensor data) {
+        return rbm.gaussian() ? gaussianBase(data) : baseRate(data);
+    }
+
+    /** Column means of data (N x D, read back in chunks), in double. */
+    static double[] columnMeans(Tensor data) {
         int n = data.rows();
         int d = data.cols();
         double[] count = new double[d];
@@ -112,12 +146,10 @@ public final class LogZ {
                 }
             }
         }
-        float[] a = new float[d];
         for (int j = 0; j < d; j++) {
-            double p = (count[j] + 1) / (n + 2);
-            a[j] = (float) Math.log(p / (1 - p));
+            count[j] /= n;
         }
-        return a;
+        return count;
     }
 
     /** An AIS estimate: log Ẑ and the ±3 s.d. band (lo may be −∞ when the weights vary wildly). */
@@ -133,14 +165,12 @@ public final class LogZ {
     }
 
     /**
-     * log Z of {@code rbm} (Bernoulli visible units) by AIS with {@code chains} chains over
-     * {@code betas} (from {@link #schedule}), from the base rate {@code base} (1 x D logits).
+     * log Z of {@code rbm} by AIS with {@code chains} chains over {@code betas} (from {@link #schedule}),
+     * from the base {@code base} (1 x D: base-rate logits for Bernoulli units, data means for Gaussian
+     * units; {@link #base}).
      * Noise from {@code new Rng(seed)}, so the estimate is a function of the seed.
      */
     public static Estimate ais(Rbm rbm, float[] base, double[] betas, int chains, long seed) {
-        if (rbm.gaussian()) {
-            throw new IllegalArgumentException("AIS here anneals from a Bernoulli base-rate model; it needs binary visible units");
-        }
         int d = rbm.visibleUnits();
         int h = rbm.hiddenUnits();
         if (base.length != d) {
@@ -157,15 +187,24 @@ public final class LogZ {
         float[] b = rbm.visibleBias().value().toArray();
         float[] diff = new float[d];
         double logZ0 = h * Math.log(2);
+        double shift = 0;
         for (int i = 0; i < d; i++) {
             diff[i] = b[i] - base[i];
-            logZ0 += Math.max(base[i], 0) + Math.log1p(Math.exp(-Math.abs(base[i])));
+            if (rbm.gaussian()) {
+                logZ0 += 0.5 * (double) base[i] * base[i];
+                shift -= 0.5 * (double) b[i] * b[i];
+            } else {
+                logZ0 += Math.max(base[i], 0) + Math.log1p(Math.exp(-Math.abs(base[i])));
+            }
+        }
+        if (rbm.gaussian()) {
+            logZ0 += 0.5 * d * Math.log(2 * Math.PI);
         }
         double[] lw;
         try (Tensor a = Tensor.of(dev, 1, d, base); Tensor dcol = Tensor.of(dev, d, 1, diff); Tensor v = Tensor.empty(dev, chains, d);
                 Tensor pv = Tensor.empty(dev, chains, d); Tensor x = Tensor.empty(dev, chains, h); Tensor ph = Tensor.empty(dev, chains, h);
                 Tensor sh = Tensor.zeros(dev, chains, h); Tensor s = Tensor.empty(dev, chains, 1); Tensor logw = Tensor.zeros(dev, chains, 2)) {
-            // exact samples of the base model: sigmoid(0·(hWᵀ + b) + 1·a)
+            // exact samples of the base model: sigmoid(0·(hWᵀ + b) + 1·a), or N(a, I)
             rbm.visibleStep(pv, v, sh, 0f, null, a, rng, visibleStream);
             for (int k = 1; k < betas.length; k++) {
                 float t0 = (float) betas[k - 1];
@@ -187,7 +226,8 @@ public final class LogZ {
                 lw[m] = raw[2 * m];
             }
         }
-        return summarize(lw, logZ0, betas.length - 1);
+        Estimate e = summarize(lw, logZ0, betas.length - 1);
+        return shift == 0 ? e : new Estimate(e.logZ() + shift, e.lo() + shift, e.hi() + shift, e.logZBase(), e.chains(), e.temperatures());
     }
 
     /** log Ẑ = log Z_0 + log mean w, band log(mean w ± 3 sd(w)/√M), all relative to max log w. */

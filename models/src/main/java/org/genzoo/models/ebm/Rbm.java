@@ -27,6 +27,10 @@ public final class Rbm implements AutoCloseable {
     private final Param w;
     private final Param b;
     private final Param c;
+    // the doubled-input pretraining of a DBM's layers (Salakhutdinov & Hinton 2009): temperature
+    // factors of the hidden and the visible half-step (1 for an ordinary RBM)
+    private float upScale = 1f;
+    private float downScale = 1f;
 
     /** A model with zero parameters; {@link #init} draws the weights. */
     public Rbm(Device device, Gibbs gibbs, String name, int d, int h, Gibbs.Units visible) {
@@ -42,6 +46,18 @@ public final class Rbm implements AutoCloseable {
         this.w = new Param(name + ".W", device, d, h);
         this.b = new Param(name + ".b", device, 1, d);
         this.c = new Param(name + ".c", device, 1, h);
+    }
+
+    /**
+     * Scales the half-steps' inputs for the DBM's greedy pretraining: the hidden step becomes
+     * σ(up·(vW + c)), the visible step σ(down·(hWᵀ + b)) (up = 2 for the bottom RBM, whose hidden
+     * units will also get input from above; down = 2 for the top RBM). Only the sampling steps are
+     * scaled, not {@link #hiddenMean}/{@link #visibleMean} or the free energy (so such an RBM trains by CD:
+     * PCD and PT take p(h | v0) from {@link #hiddenMean}).
+     */
+    void scales(float up, float down) {
+        this.upScale = up;
+        this.downScale = down;
     }
 
     /** W ~ N(0, sd²) (Hinton 2010 recommends sd = 0.01), biases zero. */
@@ -100,7 +116,7 @@ public final class Rbm implements AutoCloseable {
 
     /** p = sigmoid(t·(vW + c)), s ~ Bernoulli(p); t = temp·rowTemps[r].  p, s: R x H; v: R x D. */
     public void hiddenStep(Tensor p, Tensor s, Tensor v, float temp, Tensor rowTemps, Rng rng, int stream) {
-        gibbs.halfStep(p, s, v, w.value(), false, c.value(), temp, rowTemps, null, Gibbs.Units.BERNOULLI, rng, stream, rng.next(stream));
+        gibbs.halfStep(p, s, v, w.value(), false, c.value(), temp * upScale, rowTemps, null, Gibbs.Units.BERNOULLI, rng, stream, rng.next(stream));
     }
 
     /**
@@ -108,7 +124,7 @@ public final class Rbm implements AutoCloseable {
      * or, for Gaussian units, p = the mean and s = p + N(0, 1).  p, s: R x D; hs: R x H.
      */
     public void visibleStep(Tensor p, Tensor s, Tensor hs, float temp, Tensor rowTemps, Tensor base, Rng rng, int stream) {
-        gibbs.halfStep(p, s, hs, w.value(), true, b.value(), temp, rowTemps, base, visible, rng, stream, rng.next(stream));
+        gibbs.halfStep(p, s, hs, w.value(), true, b.value(), temp * downScale, rowTemps, base, visible, rng, stream, rng.next(stream));
     }
 
     /** Hidden probabilities only (mean field): p = sigmoid(vW + c).  p: R x H. */

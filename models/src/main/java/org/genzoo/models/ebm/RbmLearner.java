@@ -22,8 +22,8 @@ import org.genzoo.models.train.ModelState;
  * Positive phase: the data v0 with the hidden probabilities p(h | v0); negative phase: the chains'
  * visible samples with their hidden probabilities. Each step also yields a 1 x 1 monitor on the
  * device: the squared reconstruction error Σ|v0 − E[v | h0]|² per example (CD: the first sweep's
- * visible means, free; PCD and PT: computed on the batch's first {@link #MONITOR_ROWS} rows, one
- * small extra product). Chains, their hidden states, swap counters and the random counters are
+ * visible means, free; PCD and PT: E[v | h] at h = p(h | v0) on the batch's first
+ * {@link #MONITOR_ROWS} rows, one small extra product). Chains, their hidden states, swap counters and the random counters are
  * model state: a resumed run continues bitwise.
  */
 final class RbmLearner implements AutoCloseable {
@@ -54,12 +54,16 @@ final class RbmLearner implements AutoCloseable {
     private Tensor sv;
     private Tensor ph;
     private Tensor diff;
+    // PCD/PT: positive and chain rows stacked for the one product of the W statistics
+    // (stackH: p(h | v0) in rows [0, B), the chains' p(h | v) after them)
+    private Tensor stackV;
+    private Tensor stackH;
+    private Tensor stackS;
     private final Tensor monitor;
     // persistent chains (PCD: C rows; PT: T·C rows), else null
     private final Tensor chainV;
     private final Tensor chainH;
     private final Tensor chainPv;
-    private final Tensor chainPh;
     private final Tensor rowTemps;
     private final Tensor x;
     private final Tensor energy;
@@ -86,7 +90,7 @@ final class RbmLearner implements AutoCloseable {
             this.chains = 0;
             this.temps = 1;
             this.betas = new double[] {1};
-            this.chainV = this.chainH = this.chainPv = this.chainPh = this.rowTemps = this.x = this.energy = this.accepted = this.attempted = null;
+            this.chainV = this.chainH = this.chainPv = this.rowTemps = this.x = this.energy = this.accepted = this.attempted = null;
         } else {
             if (chains < 1) {
                 throw new IllegalArgumentException("persistent chains must be >= 1, got " + chains);
@@ -101,7 +105,6 @@ final class RbmLearner implements AutoCloseable {
             this.chainV = Tensor.zeros(dev, rows, d);
             this.chainH = Tensor.zeros(dev, rows, h);
             this.chainPv = Tensor.empty(dev, rows, d);
-            this.chainPh = Tensor.empty(dev, rows, h);
             if (method == Method.PT) {
                 float[] t = new float[rows];
                 for (int i = 0; i < rows; i++) {
@@ -138,40 +141,72 @@ final class RbmLearner implements AutoCloseable {
      */
     Tensor step(Tensor v0, long step) {
         ensureScratch(v0.rows());
-        rbm.hiddenStep(p0h, s0h, v0, 1f, null, rng, POS_STREAM);
-        if (method == Method.CD) {
-            // the chain's hidden samples overwrite s0h: the positive statistics use p0h only
-            for (int i = 0; i < k; i++) {
-                rbm.visibleStep(pv, sv, s0h, 1f, null, null, rng, VIS_STREAM);
-                if (i == 0) {
-                    reconstruction(v0, pv);
-                }
-                rbm.hiddenStep(ph, s0h, sv, 1f, null, rng, HID_STREAM);
-            }
-            rbm.accumulateGradients(v0, p0h, sv, ph);
-            return monitor;
+        if (method != Method.CD) {
+            return persistentStep(v0, step);
         }
+        rbm.hiddenStep(p0h, s0h, v0, 1f, null, rng, POS_STREAM);
+        // the chain's hidden samples overwrite s0h: the positive statistics use p0h only
+        for (int i = 0; i < k; i++) {
+            rbm.visibleStep(pv, sv, s0h, 1f, null, null, rng, VIS_STREAM);
+            if (i == 0) {
+                reconstruction(v0, pv);
+            }
+            rbm.hiddenStep(ph, s0h, sv, 1f, null, rng, HID_STREAM);
+        }
+        rbm.accumulateGradients(v0, p0h, sv, ph);
+        return monitor;
+    }
+
+    /**
+     * PCD and PT. The positive phase needs only p(h | v0); the first step also draws h to start the
+     * chains. Rows are stacked: stackV = [v0; chains' v] (B + C rows), stackH = [p(h | v0); chains'
+     * p(h | v)]. PCD computes both hidden sides of its last sweep in one fused half-step over the
+     * stack (one product with W instead of two; the positive rows' draws are unused). The statistics of
+     * W are one product stackVᵀ·stackH/C after the positive rows of stackH are scaled by −C/B, which equals
+     * chainsᵀ·p_chains/C − v0ᵀ·p0/B and reads and writes grad W once. PT (T·C chains, per-row
+     * temperatures) takes p(h | v0) from its own product and stacks only the statistics.
+     */
+    private Tensor persistentStep(Tensor v0, long step) {
+        int b = batch;
+        int rows = chainH.rows();
+        Tensor p0 = stackH.rows(0, b);
+        Tensor chainP = stackH.rows(b, b + rows);
         if (step == 0) {
             // chains start at the first batch's hidden samples (cycled when there are more chains than rows)
-            for (int r0 = 0; r0 < chainH.rows(); r0 += batch) {
-                int m = Math.min(batch, chainH.rows() - r0);
+            rbm.hiddenStep(p0, s0h, v0, 1f, null, rng, POS_STREAM);
+            for (int r0 = 0; r0 < rows; r0 += batch) {
+                int m = Math.min(batch, rows - r0);
                 chainH.rows(r0, r0 + m).copyFrom(s0h.rows(0, m));
             }
         }
-        for (int i = 0; i < k; i++) {
+        for (int i = 0; i < k - 1; i++) {
             rbm.visibleStep(chainPv, chainV, chainH, 1f, rowTemps, null, rng, VIS_STREAM);
-            rbm.hiddenStep(chainPh, chainH, chainV, 1f, rowTemps, rng, HID_STREAM);
+            rbm.hiddenStep(chainP, chainH, chainV, 1f, rowTemps, rng, HID_STREAM);
         }
-        rbm.accumulateGradients(v0, p0h, chainV.rows(0, chains), chainPh.rows(0, chains));
+        rbm.visibleStep(chainPv, chainV, chainH, 1f, rowTemps, null, rng, VIS_STREAM);
+        stackV.rows(0, b).copyFrom(v0);
+        stackV.rows(b, b + chains).copyFrom(chainV.rows(0, chains));
+        if (method == Method.PCD) {
+            rbm.hiddenStep(stackH, stackS, stackV, 1f, null, rng, HID_STREAM);
+            chainH.copyFrom(stackS.rows(b, b + rows));
+        } else {
+            rbm.hiddenMean(p0, v0);
+            rbm.hiddenStep(chainP, chainH, chainV, 1f, rowTemps, rng, HID_STREAM);
+        }
+        int m = diff.rows();
+        rbm.visibleMean(diff, p0.rows(0, m));
+        reconstruction(v0.rows(0, m), diff);
+        rbm.gibbs().biasStats(rbm.visibleBias().grad(), v0, -1f / b, chainV.rows(0, chains), 1f / chains);
+        rbm.gibbs().biasStats(rbm.hiddenBias().grad(), p0, -1f / b, chainP.rows(0, chains), 1f / chains);
+        Elementwise.scale(p0, p0, -(float) chains / b);
+        rbm.gemm().gemm(rbm.weights().grad(), stackV, true, stackH.rows(0, b + chains), false, 1f / chains, 1f, null,
+                org.genzoo.host.ops.Gemm.Act.NONE);
         if (method == Method.PT) {
             rbm.gemm().mm(x, chainV, false, rbm.weights().value(), false);
             rbm.gibbs().energy(energy, x, chainV, chainH, rbm.visibleBias().value(), rbm.hiddenBias().value());
             rbm.gibbs().swap(chainV, chainH, energy, rowTemps, accepted, attempted, (int) (step % 2), temps, rng, SWAP_STREAM,
                     rng.next(SWAP_STREAM));
         }
-        int m = diff.rows();
-        rbm.visibleMean(diff, s0h.rows(0, m));
-        reconstruction(v0.rows(0, m), diff);
         return monitor;
     }
 
@@ -193,16 +228,19 @@ final class RbmLearner implements AutoCloseable {
             diff = Tensor.empty(dev, rows, d);
         } else {
             diff = Tensor.empty(dev, Math.min(MONITOR_ROWS, rows), d);
+            stackV = Tensor.empty(dev, rows + chains, d);
+            stackH = Tensor.empty(dev, rows + chainH.rows(), h);
+            stackS = method == Method.PCD ? Tensor.empty(dev, rows + chains, h) : null;
         }
     }
 
     private void closeScratch() {
-        for (Tensor t : new Tensor[] {p0h, s0h, pv, sv, ph, diff}) {
+        for (Tensor t : new Tensor[] {p0h, s0h, pv, sv, ph, diff, stackV, stackH, stackS}) {
             if (t != null) {
                 t.close();
             }
         }
-        p0h = s0h = pv = sv = ph = diff = null;
+        p0h = s0h = pv = sv = ph = diff = stackV = stackH = stackS = null;
     }
 
     /** monitor = Σ (v − p)² / rows (p is overwritten). */
@@ -248,7 +286,7 @@ final class RbmLearner implements AutoCloseable {
     @Override
     public void close() {
         closeScratch();
-        for (Tensor t : new Tensor[] {monitor, chainV, chainH, chainPv, chainPh, rowTemps, x, energy, accepted,
+        for (Tensor t : new Tensor[] {monitor, chainV, chainH, chainPv, rowTemps, x, energy, accepted,
             attempted}) {
             if (t != null) {
                 t.close();

@@ -31,7 +31,7 @@ import org.genzoo.models.train.TrainableModel;
  * binarized once with the evaluation seed): {@code recon_error}, {@code free_energy},
  * {@code pseudo_ll} (binary), and the log-likelihood: AIS ({@code ais_log_z} with
  * {@code ais_log_z_lo}/{@code _hi}, the ±3 s.d. band; {@code test_ll} with its band) for binary
- * units, and exact ({@code exact_log_z}, {@code exact_test_ll}) whenever H ≤ {@code exactMaxHidden}.
+ * and Gaussian units (Gaussian base model, {@link LogZ}), and exact ({@code exact_log_z}, {@code exact_test_ll}) whenever H ≤ {@code exactMaxHidden}.
  * Options: {@code aisTemperatures} (default 14,500), {@code aisChains} (100), {@code exactMaxHidden}
  * (20), {@code limit} (examples evaluated, default all).
  */
@@ -212,15 +212,15 @@ final class RbmModel implements TrainableModel {
             out.put("free_energy", -meanNegF);
             if (!rbm.gaussian()) {
                 out.put("pseudo_ll", rbm.pseudoLogLikelihood(data, er, EVAL_STREAM + 1));
-                if (temps > 0) {
-                    LogZ.Estimate e = LogZ.ais(rbm, LogZ.baseRate(data), LogZ.schedule(temps), chains, seed);
-                    out.put("ais_log_z", e.logZ());
-                    out.put("ais_log_z_lo", e.lo());
-                    out.put("ais_log_z_hi", e.hi());
-                    out.put("test_ll", meanNegF - e.logZ());
-                    out.put("test_ll_lo", meanNegF - e.hi());
-                    out.put("test_ll_hi", meanNegF - e.lo());
-                }
+            }
+            if (temps > 0) {
+                LogZ.Estimate e = LogZ.ais(rbm, LogZ.base(rbm, data), LogZ.schedule(temps), chains, seed);
+                out.put("ais_log_z", e.logZ());
+                out.put("ais_log_z_lo", e.lo());
+                out.put("ais_log_z_hi", e.hi());
+                out.put("test_ll", meanNegF - e.logZ());
+                out.put("test_ll_lo", meanNegF - e.hi());
+                out.put("test_ll_hi", meanNegF - e.lo());
             }
             if (rbm.hiddenUnits() <= Math.min(exactMax, LogZ.MAX_EXACT_HIDDEN)) {
                 double lz = LogZ.exact(rbm);

@@ -20,6 +20,10 @@ class RbmSamplingTest extends OnDevice {
     static final double P_MIN = 1e-4;
     /** Device enumeration (float sums of D softplus terms) vs the double reference. */
     static final double EXACT_ATOL = 1e-3;
+    /** AIS (1,000 temperatures, 100 chains) on a tiny model: its ±3 s.d. band there is a few hundredths of a nat. */
+    static final double AIS_ATOL = 0.05;
+    /** Float products of a few terms and sigmoids vs double. */
+    static final double STATS_ATOL = 2e-5;
 
     /** A tiny RBM with weights drawn from the seed (|W| up to 1.5: a multimodal but mixing distribution). */
     static Rbm tiny(long seed, int d, int h, double scale) {
@@ -222,6 +226,111 @@ class RbmSamplingTest extends OnDevice {
                 z += Math.exp(ch) * sum * step * step;
             }
             assertEquals(Math.log(z), LogZ.exact(r), 1e-4, "seed " + seed);
+        }
+    }
+
+    /** log Z of a unit-variance Gaussian RBM in double: v integrated in closed form for each of the 2^H hidden states. */
+    static double gaussianLogZ(float[] w, float[] b, float[] c, int d, int h) {
+        double max = Double.NEGATIVE_INFINITY;
+        double[] f = new double[1 << h];
+        double bb = 0;
+        for (float x : b) {
+            bb += (double) x * x;
+        }
+        for (int s = 0; s < f.length; s++) {
+            double ch = 0;
+            double yy = 0;
+            for (int j = 0; j < h; j++) {
+                ch += ((s >> j) & 1) * (double) c[j];
+            }
+            for (int i = 0; i < d; i++) {
+                double y = b[i];
+                for (int j = 0; j < h; j++) {
+                    y += ((s >> j) & 1) * (double) w[i * h + j];
+                }
+                yy += y * y;
+            }
+            // ∫ exp(−|v − b|²/2 + v·Wh) dv = (2π)^{D/2} exp(|b + Wh|²/2 − |b|²/2)
+            f[s] = ch + 0.5 * yy - 0.5 * bb;
+            max = Math.max(max, f[s]);
+        }
+        double sum = 0;
+        for (double x : f) {
+            sum += Math.exp(x - max);
+        }
+        return max + Math.log(sum) + 0.5 * d * Math.log(2 * Math.PI);
+    }
+
+    /** AIS from the Gaussian base model N(a, I) x uniform hiddens reaches the closed-form log Z of a small GRBM. */
+    @Test
+    void gaussianAisMatchesExactLogZ() {
+        long seed = 113;
+        int d = 12, h = 8;
+        try (Rbm r = new Rbm(dev, null, "g", d, h, Gibbs.Units.GAUSSIAN)) {
+            float[] w = Check.uniform(seed, d * h, -0.6f, 0.6f);
+            float[] b = Check.uniform(seed + 1, d, -1, 1);
+            float[] c = Check.uniform(seed + 2, h, -1, 1);
+            r.weights().value().write(w);
+            r.visibleBias().value().write(b);
+            r.hiddenBias().value().write(c);
+            double exact = gaussianLogZ(w, b, c, d, h);
+            assertEquals(exact, LogZ.exact(r), EXACT_ATOL, "device enumeration, seed " + seed);
+            // the base: standardized data would have means near 0; any means give an unbiased estimate
+            float[] base = Check.uniform(seed + 3, d, -0.3f, 0.3f);
+            LogZ.Estimate e = LogZ.ais(r, base, LogZ.schedule(1000), 100, seed);
+            assertTrue(e.lo() <= exact && exact <= e.hi(), "seed " + seed + ": exact " + exact + " outside AIS band " + e);
+            assertEquals(exact, e.logZ(), AIS_ATOL, "seed " + seed + ": AIS " + e);
+        }
+    }
+
+    /** The PCD statistics (one stacked product for W): grad = chainsᵀ·p(h | chains)/C − v0ᵀ·p(h | v0)/B, in double. */
+    @Test
+    void pcdGradientStatisticsMatchTheReference() {
+        long seed = 127;
+        int d = 7, h = 5, chains = 9, rows = 6;
+        float[] data = Check.uniform(seed + 7, rows * d, 0, 1);
+        for (int i = 0; i < data.length; i++) {
+            data[i] = data[i] < 0.5f ? 0f : 1f;
+        }
+        try (Rbm r = tiny(seed, d, h, 1.0); Tensor v0 = Tensor.of(dev, rows, d, data);
+                RbmLearner l = new RbmLearner(r, RbmLearner.Method.PCD, 2, chains, new double[] {1}, new Rng(seed))) {
+            for (int step = 0; step < 3; step++) {
+                for (var p : r.params()) {
+                    p.grad().fill(0f);
+                }
+                l.step(v0, step);
+            }
+            double[] w = Check.toDouble(r.weights().value().toArray());
+            double[] c = Check.toDouble(r.hiddenBias().value().toArray());
+            double[] cv = Check.toDouble(l.chains().toArray());
+            double[] x = Check.toDouble(data);
+            double[] gw = new double[d * h];
+            double[] gb = new double[d];
+            double[] gc = new double[h];
+            for (int pass = 0; pass < 2; pass++) {
+                double[] v = pass == 0 ? x : cv;
+                int n = pass == 0 ? rows : chains;
+                double sgn = pass == 0 ? -1.0 / rows : 1.0 / chains;
+                for (int q = 0; q < n; q++) {
+                    for (int j = 0; j < h; j++) {
+                        double z = c[j];
+                        for (int i = 0; i < d; i++) {
+                            z += v[q * d + i] * w[i * h + j];
+                        }
+                        double p = GibbsReference.sigmoid(z);
+                        gc[j] += sgn * p;
+                        for (int i = 0; i < d; i++) {
+                            gw[i * h + j] += sgn * v[q * d + i] * p;
+                        }
+                    }
+                    for (int i = 0; i < d; i++) {
+                        gb[i] += sgn * v[q * d + i];
+                    }
+                }
+            }
+            Check.close(gw, r.weights().grad().toArray(), STATS_ATOL, 0, "seed " + seed + " grad W");
+            Check.close(gb, r.visibleBias().grad().toArray(), STATS_ATOL, 0, "seed " + seed + " grad b");
+            Check.close(gc, r.hiddenBias().grad().toArray(), STATS_ATOL, 0, "seed " + seed + " grad c");
         }
     }
 }

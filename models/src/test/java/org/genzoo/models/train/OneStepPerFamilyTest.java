@@ -60,6 +60,7 @@ class OneStepPerFamilyTest {
         MODELS.put("rbm", "{\"family\": \"rbm\", \"hidden\": 6, \"method\": \"pcd\", \"k\": 1, \"chains\": 8}");
         MODELS.put("grbm", "{\"family\": \"grbm\", \"hidden\": 6, \"method\": \"cd\", \"k\": 1}");
         MODELS.put("dbn", "{\"family\": \"dbn\", \"layers\": [6, 4], \"stepsPerLayer\": 1, \"method\": \"cd\", \"k\": 1}");
+        MODELS.put("dbm", "{\"family\": \"dbm\", \"layers\": [6, 4], \"pretrainSteps\": 0, \"meanFieldIters\": 3, \"chains\": 8}");
     }
 
     /** Which data each spec trains on: binarized digits for latent-variable models, a 2-D toy for flows. */

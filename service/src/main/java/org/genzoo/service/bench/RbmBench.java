@@ -90,55 +90,87 @@ public final class RbmBench {
             throw new IllegalArgumentException("--batch " + batch + " is larger than the training set (" + n + ")");
         }
         Map<String, Object> result = new LinkedHashMap<>();
-        float[] bin;
         List<Map<String, Object>> rows = new ArrayList<>();
+        List<Object> torch = new ArrayList<>();
+        Path file = peer ? Files.createTempFile("genzoo-rbm-data", ".f32") : null;
         try (Device dev = Device.open(dopt.binding, dopt.device)) {
             result.put("device", dev.info().name());
             result.put("model", String.format(Locale.ROOT, "RBM %d-%d, batch %d, SGD lr 0.05 momentum 0.5 wd 1e-4, %s", d, o.hidden, batch,
                     dataset));
             try (Tensor grey = Tensor.of(dev, n, d, train.x()); Tensor data = ImportanceSampling.fixedBinarization(grey, 1)) {
-                bin = data.toArray();
+                if (peer) {
+                    float[] bin = data.toArray();
+                    ByteBuffer buf = ByteBuffer.allocate(bin.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+                    buf.asFloatBuffer().put(bin);
+                    Files.write(file, buf.array());
+                }
+                // each configuration is timed, then its peers right away, so a changing load hits both sides alike
                 for (Config c : configs) {
-                    try (RbmBenchStep s = new RbmBenchStep(dev, d, o.hidden, c.method(), c.k(), batch, 1)) {
-                        int batches = n / batch;
-                        for (int i = 0; i < warmup; i++) {
-                            s.step(data.rows((i % batches) * batch, (i % batches + 1) * batch));
+                    rows.add(timeGenzoo(dev, data, d, batch, c, steps, warmup));
+                    if (peer) {
+                        torch.add(runPeer("torch", file, n, d, batch, c, steps, warmup));
+                        if (c.method().equals("pcd") && c.k() == 1) {
+                            result.put("sklearn", runPeer("sklearn", file, n, d, batch, c, steps, warmup));
                         }
-                        dev.finish();
-                        long t0 = System.nanoTime();
-                        for (int i = 0; i < steps; i++) {
-                            s.step(data.rows((i % batches) * batch, (i % batches + 1) * batch));
-                        }
-                        dev.finish();
-                        double sec = (System.nanoTime() - t0) / 1e9;
-                        Map<String, Object> row = new LinkedHashMap<>();
-                        row.put("config", c.label());
-                        row.put("msPerStep", 1e3 * sec / steps);
-                        row.put("examplesPerSecond", batch * steps / sec);
-                        row.put("reconError", s.monitor());
-                        rows.add(row);
                     }
                 }
+            }
+        } finally {
+            if (file != null) {
+                Files.deleteIfExists(file);
             }
         }
         result.put("genzoo", rows);
         if (peer) {
-            Path file = Files.createTempFile("genzoo-rbm-data", ".f32");
-            try {
-                ByteBuffer buf = ByteBuffer.allocate(bin.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-                buf.asFloatBuffer().put(bin);
-                Files.write(file, buf.array());
-                List<Object> torch = new ArrayList<>();
-                for (Config c : configs) {
-                    torch.add(runPeer("torch", file, n, d, batch, c, steps, warmup));
-                }
-                result.put("pytorch", torch);
-                result.put("sklearn", runPeer("sklearn", file, n, d, batch, new Config("pcd", 1), steps, warmup));
-            } finally {
-                Files.deleteIfExists(file);
+            result.put("pytorch", torch);
+            if (!result.containsKey("sklearn")) {
+                result.put("sklearn", "scikit-learn runs beside a pcd1 configuration only");
             }
         }
         return result;
+    }
+
+    /** Times one configuration (warm-up, timed steps, then a profiled pass for the per-kernel device times). */
+    private Map<String, Object> timeGenzoo(Device dev, Tensor data, int d, int batch, Config c, int steps, int warmup) {
+        int n = data.rows();
+        try (RbmBenchStep s = new RbmBenchStep(dev, d, o.hidden, c.method(), c.k(), batch, 1)) {
+            int batches = n / batch;
+            for (int i = 0; i < warmup; i++) {
+                s.step(data.rows((i % batches) * batch, (i % batches + 1) * batch));
+            }
+            dev.finish();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < steps; i++) {
+                s.step(data.rows((i % batches) * batch, (i % batches + 1) * batch));
+            }
+            dev.finish();
+            double sec = (System.nanoTime() - t0) / 1e9;
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("config", c.label());
+            row.put("msPerStep", 1e3 * sec / steps);
+            row.put("examplesPerSecond", batch * steps / sec);
+            row.put("reconError", s.monitor());
+            // a profiled pass: device time per kernel (each launch waited for, so not part of the timing above)
+            Map<String, long[]> per = new java.util.TreeMap<>();
+            dev.setKernelTiming((kname, ns) -> {
+                long[] v = per.computeIfAbsent(kname, q -> new long[2]);
+                v[0] += ns;
+                v[1]++;
+            }, 1);
+            int profiled = Math.min(steps, 20);
+            for (int i = 0; i < profiled; i++) {
+                s.step(data.rows((i % batches) * batch, (i % batches + 1) * batch));
+            }
+            dev.finish();
+            dev.setKernelTiming(null, 0);
+            Map<String, Object> kernels = new LinkedHashMap<>();
+            per.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]))
+                    .forEach(e -> kernels.put(e.getKey(), Map.of("microsPerStep", e.getValue()[0] / 1e3 / profiled,
+                            "launchesPerStep", e.getValue()[1] / (double) profiled)));
+            row.put("deviceMsPerStep", per.values().stream().mapToLong(v -> v[0]).sum() / 1e6 / profiled);
+            row.put("kernels", kernels);
+            return row;
+        }
     }
 
     private Object runPeer(String which, Path data, int n, int d, int batch, Config c, int steps, int warmup)
@@ -187,6 +219,14 @@ public final class RbmBench {
                 out.print(" | " + torch.get(i));
             }
             out.println();
+            if (g.get("kernels") instanceof Map<?, ?> ks) {
+                out.printf(Locale.ROOT, "          device %.2f ms/step (profiled pass):", (double) g.get("deviceMsPerStep"));
+                ks.entrySet().stream().limit(6).forEach(e -> {
+                    Map<String, Object> v = (Map<String, Object>) e.getValue();
+                    out.printf(Locale.ROOT, " %s %.0f us x%.0f;", e.getKey(), (double) v.get("microsPerStep"), (double) v.get("launchesPerStep"));
+                });
+                out.println();
+            }
         }
         Object sk = r.get("sklearn");
         if (sk instanceof JsonNode s && s.has("examplesPerSecond")) {
