@@ -23,7 +23,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code genzoo bench kernels}: every kernel family at representative shapes. Each case is first
  * validated against its plain-Java reference, then run {@code --reps} times after a warm-up; the
  * time of a run is the sum of the device times (profiling events) of the kernels it launched, and
- * the table gives the median with GFLOP/s, GB/s and the fraction of the measured device peaks.
+ * the table gives the median with GFLOP/s, GB/s and the fraction of the measured device peaks (the FMA
+ * ceiling is the higher of the OpenCL probe and, on a CPU, the plain C loop of fma-peak.c: see Peaks).
  */
 @Command(name = "kernels", mixinStandardHelpOptions = true, description = "Time every kernel family; GEMM side by side with CLBlast.")
 public final class KernelBench implements Callable<Integer> {
@@ -92,6 +93,9 @@ public final class KernelBench implements Callable<Integer> {
             if (!json) {
                 out.printf(Locale.ROOT, "device: %s (%s binding)%nmeasured peaks: FMA %.0f GFLOP/s (%s), stream copy %.1f GB/s (%s)%n",
                         dev.info().name(), dev.api().name(), peaks.gflops(), peaks.fmaHow(), peaks.gbps(), peaks.bandwidthHow());
+                out.printf(Locale.ROOT, "C loop of FMA chains: %s%nFMA ceiling for %% of peak: %.0f GFLOP/s (%s)%n",
+                        peaks.cLoop().measured() ? String.format(Locale.ROOT, "%.0f GFLOP/s (%s)", peaks.cLoop().gflops(), peaks.cLoop().how())
+                                : peaks.cLoop().how(), peaks.ceiling(), peaks.ceilingHow());
                 out.flush();
             }
             long[] sum = new long[1];
@@ -144,6 +148,11 @@ public final class KernelBench implements Callable<Integer> {
                 doc.put("binding", dev.api().name());
                 doc.put("peakGflops", peaks.gflops());
                 doc.put("peakHow", peaks.fmaHow());
+                doc.put("cLoopGflops", peaks.cLoop().measured() ? peaks.cLoop().gflops() : null);
+                doc.put("cLoopPerThreadGflops", peaks.cLoop().measured() ? peaks.cLoop().perThreadGflops() : null);
+                doc.put("cLoopHow", peaks.cLoop().how());
+                doc.put("ceilingGflops", peaks.ceiling());
+                doc.put("ceilingHow", peaks.ceilingHow());
                 doc.put("peakGBps", peaks.gbps());
                 doc.put("bandwidthHow", peaks.bandwidthHow());
                 doc.put("cases", rows);
@@ -189,7 +198,7 @@ public final class KernelBench implements Callable<Integer> {
         double gbps = c.cost().bytes() / ns;
         r.put("gflops", gflops);
         r.put("gbps", gbps);
-        r.put("pctPeakFlops", 100 * gflops / peaks.gflops());
+        r.put("pctPeakFlops", 100 * gflops / peaks.ceiling());
         r.put("pctPeakBandwidth", 100 * gbps / peaks.gbps());
         if (peerNs >= 0) {
             r.put("peer", c.peerName());
