@@ -64,6 +64,15 @@ public final class KernelBench implements Callable<Integer> {
         list.add(new GemmCase("VAE bwd dW = dY^T X", 400, 784, 128, true, false));
         list.add(new GemmCase("VAE bwd dX = dY W", 128, 784, 400, false, false));
         list.add(new GemmCase("VAE bwd dX = dY W^T", 128, 784, 400, false, true));
+        // A RealNVP coupling net 2-256-256-4 at batch 512 (bench train --model realnvp; W stored out x in): forward
+        // y = x W^T, backward dW = dY^T X and dX = dY W. The 2- and 4-column outputs run gemm_thin on a CPU.
+        int[][] nvp = {{2, 256}, {256, 256}, {256, 4}};
+        for (int[] l : nvp) {
+            String io = l[0] + "->" + l[1];
+            list.add(new GemmCase("RealNVP fwd " + io, 512, l[1], l[0], false, true));
+            list.add(new GemmCase("RealNVP bwd dW " + io, l[1], l[0], 512, true, false));
+            list.add(new GemmCase("RealNVP bwd dX " + io, 512, l[0], l[1], false, false));
+        }
         list.addAll(OpCases.all());
         list.addAll(SpectralCases.all());
         list.addAll(FlowCases.all());
