@@ -42,6 +42,7 @@
  *   MC                rows of C per work-group tile; multiple of MR and of 16          default 256
  *   NC                columns of C per work-group tile; multiple of 16*NV             default 256
  *   KC                K-slice length packed per pass                                   default 256
+ *   THIN_N            outputs with N <= THIN_N run gemm_thin instead (see there)       default 8
  *   __local use = 4*(KC*NC + MC*KC + MC*NC) bytes (defaults: 768 KiB; PoCL CPU allows 1 MiB).
  *   No alignment requirements on offsets or leading dimensions (all vector loads/stores are vloadn/vstoren).
  *   Build options used for all measurements: "-cl-denorms-are-zero -cl-mad-enable" (+ the -D defines).
@@ -89,6 +90,10 @@
  * GEMM_STORE16(x, crow, m, n) stores 16 finished values of row m from column n, GEMM_STORE1 one. */
 #ifndef GEMM_NAME
 #define GEMM_NAME gemm
+#define GEMM_PLAIN 1 /* not included by another file with its own epilogue: gemm_thin is built too */
+#endif
+#ifndef THIN_N
+#define THIN_N 8
 #endif
 #ifndef GEMM_EXTRA_ARGS
 #define GEMM_EXTRA_ARGS
@@ -332,6 +337,120 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
     }
   }
 }
+
+#if defined(GEMM_PLAIN) && (TRANS_A == 1 || TRANS_B == 1)
+/*
+ * KERNEL gemm_thin: the same product, arguments and epilogue as gemm, for thin outputs N <= THIN_N
+ * (a flow net's 2- or 4-wide scale/shift layer, a GAN critic's single column, the gradient of a
+ * 2-D input layer), where gemm's 16*NV-column micro-tiles would leave most lanes idle. No __local
+ * memory, no barriers. Work-item g computes rows [16g, min(16g + 16, M)) of C, all N columns:
+ *   TRANS_A == 1: op(A)[m.., k] is contiguous along m, so 16 rows advance together: one vload16 of
+ *                 A per k, op(B)[k, j] broadcast, float16 accumulators per column (sums in k order);
+ *   TRANS_A == 0, TRANS_B == 1: op(A)[m, k..] and op(B)[k.., j] are contiguous along k: one row at
+ *                 a time in float16 chunks of k (16 partial sums per column, added in a fixed order
+ *                 at the end, then the K % 16 tail).
+ *   TRANS_A == 0, TRANS_B == 0 has no contiguous direction to vectorize: gemm_thin is not built
+ *                 for it, and the host runs gemm.
+ * LAUNCH: 1-D, global = ceil(M / 16), any local size. Deterministic (fixed order, no atomics).
+ */
+#define THIN_B(k, j) (TRANS_B ? B[(size_t)(j) * ldb + (k)] : B[(size_t)(k) * ldb + (j)])
+#if HAS_BIAS
+#define THIN_BIAS(j) bias[(j)]
+#else
+#define THIN_BIAS(j) 0.0f
+#endif
+#define THIN_STORE(m, j, s) do { \
+    float y_ = alpha * (s); \
+    if (beta != 0.0f) y_ += beta * C[(size_t)(m) * ldc + (j)]; \
+    y_ += THIN_BIAS(j); \
+    C[(size_t)(m) * ldc + (j)] = ACTF(y_); \
+  } while (0)
+
+__kernel void gemm_thin(__global float* C, const int offC, const int ldc,
+                        __global const float* A, const int offA, const int lda,
+                        __global const float* B, const int offB, const int ldb,
+                        __global const float* bias, const int offBias,
+                        const int M, const int N, const int K, const float alpha, const float beta)
+{
+  C += offC; A += offA; B += offB; bias += offBias;
+  const int m0 = get_global_id(0) * 16;
+  if (m0 >= M) return;
+  const int rows = min(16, M - m0);
+#if TRANS_A == 1
+  if (rows == 16) {
+    float16 acc[THIN_N];
+#pragma unroll
+    for (int j = 0; j < THIN_N; j++) acc[j] = (float16)(0.0f);
+    for (int k = 0; k < K; k++) {
+      const float16 a = vload16(0, A + (size_t)k * lda + m0);
+#pragma unroll
+      for (int j = 0; j < THIN_N; j++) {
+        if (j < N) acc[j] = fma(a, (float16)(THIN_B(k, j)), acc[j]);
+      }
+    }
+    float out[16];
+#pragma unroll
+    for (int j = 0; j < THIN_N; j++) {
+      if (j < N) {
+        vstore16(acc[j], 0, out);
+        for (int r = 0; r < 16; r++) THIN_STORE(m0 + r, j, out[r]);
+      }
+    }
+  } else {
+    for (int r = 0; r < rows; r++) {
+      float acc[THIN_N];
+#pragma unroll
+      for (int j = 0; j < THIN_N; j++) acc[j] = 0.0f;
+      for (int k = 0; k < K; k++) {
+        const float a = A[(size_t)k * lda + m0 + r];
+#pragma unroll
+        for (int j = 0; j < THIN_N; j++) {
+          if (j < N) acc[j] = fma(a, THIN_B(k, j), acc[j]);
+        }
+      }
+      for (int j = 0; j < N; j++) THIN_STORE(m0 + r, j, acc[j]);
+    }
+  }
+#else
+  for (int r = 0; r < rows; r++) {
+    __global const float* arow = A + (size_t)(m0 + r) * lda;
+    float16 acc[THIN_N];
+#pragma unroll
+    for (int j = 0; j < THIN_N; j++) acc[j] = (float16)(0.0f);
+    int k = 0;
+    for (; k + 16 <= K; k += 16) {
+      const float16 a = vload16(0, arow + k);
+#pragma unroll
+      for (int j = 0; j < THIN_N; j++) {
+        if (j < N) {
+          acc[j] = fma(a, vload16(0, B + (size_t)j * ldb + k), acc[j]);
+        }
+      }
+    }
+    float tail[THIN_N];
+#pragma unroll
+    for (int j = 0; j < THIN_N; j++) tail[j] = 0.0f;
+    for (; k < K; k++) {
+      const float a = arow[k];
+#pragma unroll
+      for (int j = 0; j < THIN_N; j++) {
+        if (j < N) tail[j] = fma(a, THIN_B(k, j), tail[j]);
+      }
+    }
+#pragma unroll
+    for (int j = 0; j < THIN_N; j++) {
+      if (j < N) {
+        const float16 v = acc[j];
+        const float8 h8 = v.lo + v.hi;
+        const float4 h4 = h8.lo + h8.hi;
+        const float2 h2 = h4.lo + h4.hi;
+        THIN_STORE(m0 + r, j, (h2.x + h2.y) + tail[j]);
+      }
+    }
+  }
+#endif
+}
+#endif /* GEMM_PLAIN, a transposed operand */
 #endif /* CPU variant */
 
 #if GEMM_GPU == 1 /* ======================== GPU variant: kernel gemm_tiled ======================== */

@@ -127,6 +127,49 @@ public final class Tuning {
         return new Tuning(family, merged, from.isEmpty() ? "device defaults" : String.join(" over ", from));
     }
 
+    /**
+     * The op families that have a tuning file: every {@code <family>.properties} in the packaged
+     * {@code kernels/tuning/} folder (read from the jar or the classes folder the host classes came
+     * from) and in the tuning dir, sorted. Derived from the files, so a new tuning file is listed
+     * without touching code.
+     */
+    public static List<String> families() {
+        java.util.TreeSet<String> out = new java.util.TreeSet<>();
+        java.net.URL url = Tuning.class.getResource(KernelSources.ROOT + "tuning/");
+        if (url == null) {
+            throw new IllegalStateException("the packaged kernels/tuning/ folder is not on the classpath under " + KernelSources.ROOT);
+        }
+        try {
+            if (url.getProtocol().equals("jar")) {
+                String spec = url.toString();
+                java.net.URI jar = java.net.URI.create(spec.substring(0, spec.indexOf("!/")));
+                try (java.nio.file.FileSystem fs = java.nio.file.FileSystems.newFileSystem(jar, Map.of())) {
+                    addFamilies(fs.getPath(KernelSources.ROOT + "tuning/"), out);
+                } catch (java.nio.file.FileSystemAlreadyExistsException e) {
+                    addFamilies(java.nio.file.FileSystems.getFileSystem(jar).getPath(KernelSources.ROOT + "tuning/"), out);
+                }
+            } else {
+                addFamilies(Path.of(url.toURI()), out);
+            }
+            Path dir = tuningDir();
+            if (dir != null && Files.isDirectory(dir)) {
+                addFamilies(dir, out);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the tuning files", e);
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException("cannot list the tuning files at " + url, e);
+        }
+        return List.copyOf(out);
+    }
+
+    private static void addFamilies(Path dir, java.util.Set<String> out) throws IOException {
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".properties"))
+                    .forEach(n -> out.add(n.substring(0, n.length() - ".properties".length())));
+        }
+    }
+
     /** $GENZOO_TUNING_DIR, else the system property genzoo.tuning.dir, else null. */
     public static Path tuningDir() {
         String dir = System.getenv("GENZOO_TUNING_DIR");

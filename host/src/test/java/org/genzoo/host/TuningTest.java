@@ -107,4 +107,20 @@ class TuningTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.getInt("WG", 64));
         assertTrue(e.getMessage().contains("WG=lots") && e.getMessage().contains("elementwise.properties"), e.getMessage());
     }
+
+    @Test
+    void familiesAreTheTuningFilesOfTheKernelsFolder(@TempDir Path dir) throws IOException {
+        assumeTrue(System.getenv("GENZOO_TUNING_DIR") == null, "GENZOO_TUNING_DIR is set in this environment");
+        java.util.List<String> want;
+        try (var files = Files.list(Path.of("..", "kernels", "tuning"))) {
+            want = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".properties"))
+                    .map(n -> n.substring(0, n.length() - ".properties".length())).sorted().toList();
+        }
+        assertTrue(want.contains("gemm") && want.size() > 5, "read the repository's kernels/tuning/: " + want);
+        assertEquals(want, Tuning.families());
+        // A tuner's file for a family with no packaged file is listed too.
+        Files.writeString(dir.resolve("zz-new.properties"), "[*]\nX=1\n");
+        System.setProperty("genzoo.tuning.dir", dir.toString());
+        assertEquals("zz-new", Tuning.families().get(Tuning.families().size() - 1));
+    }
 }

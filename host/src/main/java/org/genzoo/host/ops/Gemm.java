@@ -37,8 +37,11 @@ public final class Gemm implements AutoCloseable {
 
     /** The kernels of gemm.cl, same arguments and results, selected by the GEMM_GPU define. */
     public enum Variant {
-        /** One work-item per work-group runs a BLIS-style packed float16 micro-kernel (PoCL's CPU device). */
-        CPU("gemm", "0", List.of("MC", "NC", "KC", "MR", "NV")),
+        /**
+         * One work-item per work-group runs a BLIS-style packed float16 micro-kernel (PoCL's CPU
+         * device); outputs with at most THIN_N columns run gemm_thin (16 rows per work-item).
+         */
+        CPU("gemm", "0", List.of("MC", "NC", "KC", "MR", "NV", "THIN_N")),
         /** 2-D work-groups, local-memory tiles, register blocks, vector loads (GPUs). */
         GPU("gemm_tiled", "1", List.of("TSM", "TSN", "TSK", "WPTM", "WPTN", "VW", "PAD"));
 
@@ -77,6 +80,8 @@ public final class Gemm implements AutoCloseable {
     /** The variant's tile defines (every key of {@link Variant#keys()}), plus GEMM_GPU. */
     private final Map<String, String> tuning;
     private final int[] tile;
+    /** CPU variant: outputs with at most this many columns run gemm_thin (0: never). */
+    private final int thinN;
     private final Tensor noBias;
 
     /** The GEMM for this device, tuned from its tuning files or its limits. */
@@ -113,6 +118,11 @@ public final class Gemm implements AutoCloseable {
         this.tuning = Map.copyOf(t);
         this.tile = variant == Variant.CPU ? new int[] {num("MC"), num("NC")}
                 : new int[] {num("TSM"), num("TSN"), num("WPTM"), num("WPTN")};
+        this.thinN = variant == Variant.CPU ? num("THIN_N") : 0;
+        if (thinN < 0 || thinN > 16) {
+            throw new IllegalArgumentException("gemm tuning " + tuning + ": THIN_N must lie in [0, 16] (gemm_thin keeps one float16 "
+                    + "accumulator per column), got " + thinN);
+        }
         if (variant == Variant.GPU && (tile[0] % tile[2] != 0 || tile[1] % tile[3] != 0)) {
             throw new IllegalArgumentException("gemm tuning " + tuning + ": TSM must be a multiple of WPTM and TSN of WPTN");
         }
@@ -164,6 +174,7 @@ public final class Gemm implements AutoCloseable {
             m.put("KC", Integer.toString(kc));
             m.put("MR", "8");
             m.put("NV", "2");
+            m.put("THIN_N", "8");
         } else {
             int rtsn = WorkGroups.pow2(d, 16, 0);
             int rtsm = WorkGroups.pow2(d, Math.min(16, (int) Math.min(Integer.MAX_VALUE, d.info().maxWorkGroupSize() / rtsn)), 1);
@@ -207,7 +218,7 @@ public final class Gemm implements AutoCloseable {
             Act act) {
         Kernel kern = prepare(c, a, transA, b, transB, alpha, beta, bias, act);
         if (kern != null) {
-            long[][] shape = launchShape(c.rows(), c.cols());
+            long[][] shape = launchShape(c.rows(), c.cols(), transA, transB);
             device.launch(kern, shape[0], shape[1]);
         }
     }
@@ -219,7 +230,7 @@ public final class Gemm implements AutoCloseable {
         if (kern == null) {
             return 0;
         }
-        long[][] shape = launchShape(c.rows(), c.cols());
+        long[][] shape = launchShape(c.rows(), c.cols(), transA, transB);
         return device.launchTimed(kern, shape[0], shape[1]);
     }
 
@@ -245,12 +256,23 @@ public final class Gemm implements AutoCloseable {
         defs.put("ACT", Integer.toString(act.code));
         defs.put("HAS_BIAS", bias == null ? "0" : "1");
         Tensor bv = bias == null ? noBias : bias;
-        return device.kernel("gemm.cl", variant.kernel, defs).args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b,
+        return device.kernel("gemm.cl", thin(n, transA, transB) ? "gemm_thin" : variant.kernel, defs).args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b,
                 b.offset(), b.ld(), bv, bv.offset(), m, n, k, alpha, beta);
     }
 
-    /** {global, local} of one launch for an M x N output. */
-    long[][] launchShape(int m, int n) {
+    /**
+     * Whether a product runs gemm_thin: CPU variant, n <= THIN_N columns, and a transposed operand
+     * (NN has no contiguous direction for its vectors; gemm's packing handles it better).
+     */
+    boolean thin(int n, boolean transA, boolean transB) {
+        return variant == Variant.CPU && n <= thinN && (transA || transB);
+    }
+
+    /** {global, local} of one launch for an M x N output (local null: the runtime picks it). */
+    long[][] launchShape(int m, int n, boolean transA, boolean transB) {
+        if (thin(n, transA, transB)) {
+            return new long[][] {{ceil(m, 16)}, null};
+        }
         if (variant == Variant.CPU) {
             return new long[][] {global(m, n), {1, 1}};
         }

@@ -135,6 +135,60 @@ class GemmTest extends OnDevice {
         }
     }
 
+    /**
+     * Thin outputs (N <= THIN_N: the CPU variant's gemm_thin) through the epilogue, in every
+     * transpose that runs it, at M = 37 (two full 16-row blocks and a 5-row tail) and M = 16, with
+     * K = 29 (a 16-chunk and a 13 tail), as views with leading dimensions wider than the data and
+     * sentinel columns beside C that must stay untouched.
+     */
+    @org.junit.jupiter.api.Test
+    void thinOutputsEpilogueViewsAndTails() {
+        String config = "cpu"; // the variant with gemm_thin
+        int k = 29;
+        for (int m : new int[] {37, 16}) {
+            for (int n : new int[] {1, 2, 7, 8}) {
+                for (int t = 1; t < 4; t++) {
+                    boolean ta = (t & 1) != 0;
+                    boolean tb = (t & 2) != 0;
+                    long seed = 100L * m + 10L * n + t;
+                    float[] a = Check.uniform(seed, m * k, -1, 1);
+                    float[] b = Check.uniform(seed + 1, k * n, -1, 1);
+                    float[] c0 = Check.uniform(seed + 2, m * n, -1, 1);
+                    float[] bias = Check.uniform(seed + 3, n, -2, 2);
+                    // Every activation through one transpose (the epilogue is shared); the others with bias and beta only:
+                    // each (transposes, activation) pair is its own program build.
+                    for (Gemm.Act act : t == 1 ? List.of(Gemm.Act.NONE, Gemm.Act.TANH, Gemm.Act.SIGMOID) : List.of(Gemm.Act.NONE)) {
+                        // A and B are views 3 columns into wider matrices; C is columns [2, 2+N) of an N+4-wide output.
+                        try (Tensor aw = ta ? Tensor.zeros(dev, k, m + 5) : Tensor.zeros(dev, m, k + 5);
+                             Tensor bw = tb ? Tensor.zeros(dev, n, k + 5) : Tensor.zeros(dev, k, n + 5);
+                             Tensor cw = Tensor.empty(dev, m, n + 4); Tensor tbias = Tensor.of(dev, 1, n, bias);
+                             Tensor av = Tensor.of(dev, ta ? k : m, ta ? m : k, a); Tensor bv = Tensor.of(dev, tb ? n : k, tb ? k : n, b);
+                             Tensor cv = Tensor.of(dev, m, n, c0)) {
+                            Tensor aView = aw.cols(3, 3 + (ta ? m : k));
+                            Tensor bView = bw.cols(3, 3 + (tb ? k : n));
+                            aView.copyFrom(av);
+                            bView.copyFrom(bv);
+                            cw.fill(-7f);
+                            Tensor cView = cw.cols(2, 2 + n);
+                            cView.copyFrom(cv);
+                            gemm(config).gemm(cView, aView, ta, bView, tb, 1.5f, 0.5f, tbias, act);
+                            double[] want = GemmReference.gemm(a, ta, b, tb, c0, bias, m, n, k, 1.5, 0.5, act);
+                            String what = "gemm " + config + " thin M=" + m + " N=" + n + " transA=" + ta + " transB=" + tb + " " + act
+                                    + " seed " + seed;
+                            Check.close(want, cView.toArray(), ATOL_PER_K * k * 4 + 1e-6, RTOL, what);
+                            float[] all = cw.toArray();
+                            for (int r = 0; r < m; r++) {
+                                for (int cc : new int[] {0, 1, n + 2, n + 3}) {
+                                    assertEquals(-7f, all[r * (n + 4) + cc], what + ": column " + cc + " of row " + r + " outside C was written");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("configs")
     void extremeActivationInputsStayFinite(String config) {

@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /** {@code genzoo bench ...}: measurements that back every speed claim. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (device times from profiling events).",
-        subcommands = {LaunchBench.class, KernelBench.class, TrainBench.class, TuneBench.class, FleetBench.class, CompareBench.class})
+        subcommands = {LaunchBench.class, KernelBench.class, PeaksBench.class, SuiteBench.class, TrainBench.class, TuneBench.class, FleetBench.class, CompareBench.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -3,15 +3,10 @@ package org.genzoo.service.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.genzoo.host.Device;
 import org.genzoo.host.autograd.Adam;
@@ -132,24 +127,7 @@ final class GanBench {
 
     /** Runs gan_torch.py; its JSON, or a string saying why it could not run. */
     static Object torch(String model, int batch, int steps, int warmup) throws IOException, InterruptedException {
-        Path script = Files.createTempFile("genzoo-gan-torch", ".py");
-        try (InputStream in = GanBench.class.getResourceAsStream("gan_torch.py")) {
-            if (in == null) {
-                return "bundled gan_torch.py missing";
-            }
-            Files.write(script, in.readAllBytes());
-        }
-        try {
-            Process p = new ProcessBuilder(List.of("/usr/bin/python3", script.toString(), model, Integer.toString(batch),
-                    Integer.toString(steps), Integer.toString(warmup))).redirectErrorStream(true).start();
-            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-                return "PyTorch peer failed (install python3-torch for /usr/bin/python3): " + text;
-            }
-            List<String> lines = text.lines().toList();
-            return new ObjectMapper().readTree(lines.get(lines.size() - 1));
-        } finally {
-            Files.deleteIfExists(script);
-        }
+        return TorchPeer.run("gan_torch.py", List.of(model, Integer.toString(batch), Integer.toString(steps), Integer.toString(warmup)),
+                Map.of(), 10);
     }
 }

@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.jar.Manifest;
 import org.genzoo.host.Device;
@@ -21,10 +20,6 @@ import org.genzoo.host.cl.ClDeviceInfo;
  * tuning defines in force for this device, and the date.
  */
 final class Provenance {
-    /** Kernel families with a tuning file; their defines for the device are recorded. */
-    static final List<String> TUNED_FAMILIES = List.of("gemm", "reduce", "losses", "optim", "rng", "elementwise", "tensor", "spectral", "coupling", "made", "eval",
-            "energies", "gibbs");
-
     private Provenance() {
     }
 
@@ -45,7 +40,7 @@ final class Provenance {
         Map<String, String> build = build();
         p.put("commit", build.getOrDefault("commit", "unknown"));
         Map<String, Object> defines = new LinkedHashMap<>();
-        for (String family : TUNED_FAMILIES) {
+        for (String family : Tuning.families()) { // every kernels/tuning/*.properties (and tuned) file
             Tuning t = dev.tuning(family);
             if (!t.values().isEmpty()) {
                 defines.put(family, Map.of("source", t.source(), "values", t.values()));

@@ -3,11 +3,9 @@ package org.genzoo.service.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.genzoo.host.Device;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.models.data.Dataset;
@@ -175,31 +172,14 @@ public final class RbmBench {
 
     private Object runPeer(String which, Path data, int n, int d, int batch, Config c, int steps, int warmup)
             throws IOException, InterruptedException {
-        Path script = Files.createTempFile("genzoo-rbm-peer", ".py");
-        try (InputStream in = RbmBench.class.getResourceAsStream("rbm_peer.py")) {
-            if (in == null) {
-                return "bundled rbm_peer.py missing";
-            }
-            Files.write(script, in.readAllBytes());
+        List<String> args = List.of(which, data.toString(), Integer.toString(n), Integer.toString(d), Integer.toString(o.hidden),
+                Integer.toString(batch), Integer.toString(c.k()), c.method(), Integer.toString(steps), Integer.toString(warmup),
+                Integer.toString(o.torchThreads));
+        Object j = TorchPeer.run("rbm_peer.py", args, Map.of(), 20);
+        if (j instanceof com.fasterxml.jackson.databind.node.ObjectNode on && which.equals("torch")) {
+            on.put("config", c.label());
         }
-        try {
-            List<String> cmd = List.of("/usr/bin/python3", script.toString(), which, data.toString(), Integer.toString(n), Integer.toString(d),
-                    Integer.toString(o.hidden), Integer.toString(batch), Integer.toString(c.k()), c.method(), Integer.toString(steps),
-                    Integer.toString(warmup), Integer.toString(o.torchThreads));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!p.waitFor(20, TimeUnit.MINUTES) || p.exitValue() != 0) {
-                return which + " peer failed (install python3-torch and python3-sklearn for /usr/bin/python3): " + text;
-            }
-            List<String> lines = text.lines().toList();
-            JsonNode j = new ObjectMapper().readTree(lines.get(lines.size() - 1));
-            if (j instanceof com.fasterxml.jackson.databind.node.ObjectNode on && which.equals("torch")) {
-                on.put("config", c.label());
-            }
-            return j;
-        } finally {
-            Files.deleteIfExists(script);
-        }
+        return j;
     }
 
     /** The side-by-side table. */

@@ -3,9 +3,7 @@ package org.genzoo.service.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -14,7 +12,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import org.genzoo.host.Device;
 import org.genzoo.host.autograd.Adam;
 import org.genzoo.host.autograd.Tape;
@@ -127,8 +124,13 @@ public final class TrainBench implements Callable<Integer> {
         }
         if (model.equals("rbm")) {
             Map<String, Object> r = new RbmBench(rbmOptions).run(deviceOptions, batch, steps, warmup, dataset, peer);
+            r.put("kind", "train");
+            String text = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(r);
+            if (outFile != null) {
+                Files.writeString(outFile, text + "\n");
+            }
             if (json) {
-                out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(r));
+                out.println(text);
             } else {
                 RbmBench.print(out, r);
             }
@@ -303,32 +305,11 @@ public final class TrainBench implements Callable<Integer> {
 
     /** Runs the bundled PyTorch script; returns its JSON, or a string saying why it could not run. */
     private Object runTorch() throws IOException, InterruptedException {
-        String name = model.equals("vae") ? "vae_torch.py" : "flow_torch.py";
-        Path script = Files.createTempFile("genzoo-" + model + "-torch", ".py");
-        try (InputStream in = TrainBench.class.getResourceAsStream(name)) {
-            if (in == null) {
-                return "bundled " + name + " missing";
-            }
-            Files.write(script, in.readAllBytes());
-        }
-        try {
-            List<String> cmd = model.equals("vae")
-                    ? List.of("/usr/bin/python3", script.toString(), Integer.toString(batch), Integer.toString(hidden),
-                            Integer.toString(latent), Integer.toString(steps), Integer.toString(warmup))
-                    : List.of("/usr/bin/python3", script.toString(), model, Integer.toString(batch), Integer.toString(steps),
-                            Integer.toString(warmup));
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-            pb.environment().put("GENZOO_PEER_DEVICE", peerDevice);
-            pb.environment().put("GENZOO_PEER_THREADS", Integer.toString(peerThreads));
-            Process p = pb.start();
-            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-                return "PyTorch peer failed (install python3-torch for /usr/bin/python3): " + text;
-            }
-            List<String> lines = text.lines().toList();
-            return new ObjectMapper().readTree(lines.get(lines.size() - 1));
-        } finally {
-            Files.deleteIfExists(script);
-        }
+        List<String> args = model.equals("vae")
+                ? List.of(Integer.toString(batch), Integer.toString(hidden), Integer.toString(latent), Integer.toString(steps),
+                        Integer.toString(warmup))
+                : List.of(model, Integer.toString(batch), Integer.toString(steps), Integer.toString(warmup));
+        return TorchPeer.run(model.equals("vae") ? "vae_torch.py" : "flow_torch.py", args,
+                Map.of("GENZOO_PEER_DEVICE", peerDevice, "GENZOO_PEER_THREADS", Integer.toString(peerThreads)), 10);
     }
 }

@@ -6,7 +6,7 @@ forward of 2B rows, then one generator update with the discriminator frozen (no 
 gradients; for sngan in eval mode, so its power iteration runs once per step, in the D update, as
 GenZoo's does). gan/sngan: non-saturating loss with logits; wgan-gp: the Wasserstein loss plus
 λ = 10 times the gradient penalty on per-example interpolates (autograd.grad with create_graph).
-torch.set_num_threads(1), denormals flushed. Prints one JSON line.
+torch.set_num_threads(1) over a multi-threaded OpenBLAS, denormals flushed (peer_config.py). Prints one JSON line.
 """
 import json
 import math
@@ -16,10 +16,11 @@ import time
 import torch
 import torch.nn.functional as F
 
+import peer_config
+
 MODEL = sys.argv[1]
 B, STEPS, WARMUP = (int(a) for a in sys.argv[2:5])
-torch.set_num_threads(1)
-torch.set_flush_denormal(True)
+FLUSHED = peer_config.configure(torch, 1)
 torch.manual_seed(0)
 
 
@@ -90,4 +91,4 @@ for i in range(STEPS):
 loss.item()
 dt = time.perf_counter() - t0
 print(json.dumps({"peer": "pytorch " + torch.__version__ + " (1 thread)", "msPerStep": 1e3 * dt / STEPS,
-                  "examplesPerSecond": B * STEPS / dt}))
+                  "examplesPerSecond": B * STEPS / dt, "peerConfig": peer_config.describe(torch, "cpu", FLUSHED)}))

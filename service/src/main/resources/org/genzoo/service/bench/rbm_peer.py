@@ -42,8 +42,9 @@ if which == "sklearn":
 
 import torch
 
-torch.set_num_threads(THREADS)
-torch.set_flush_denormal(True)
+import peer_config
+
+FLUSHED = peer_config.configure(torch, THREADS)
 torch.manual_seed(0)
 data = torch.from_numpy(X)
 W = torch.randn(D, H) * 0.01
@@ -84,4 +85,5 @@ for i in range(STEPS):
     step(data[(i % batches) * B:(i % batches + 1) * B])
 dt = time.perf_counter() - t0
 print(json.dumps({"peer": "pytorch " + torch.__version__ + " (" + str(THREADS) + " thread" + ("s" if THREADS > 1 else "") + ")",
-                  "msPerStep": 1e3 * dt / STEPS, "examplesPerSecond": B * STEPS / dt}))
+                  "msPerStep": 1e3 * dt / STEPS, "examplesPerSecond": B * STEPS / dt,
+                  "peerConfig": peer_config.describe(torch, "cpu", FLUSHED)}))

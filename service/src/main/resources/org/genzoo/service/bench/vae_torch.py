@@ -15,22 +15,15 @@ import time
 import torch
 import torch.nn.functional as F
 
+import peer_config
+
 B, H, L, STEPS, WARMUP = (int(a) for a in sys.argv[1:6])
 DEVICE = os.environ.get("GENZOO_PEER_DEVICE", "cpu")
 THREADS = int(os.environ.get("GENZOO_PEER_THREADS", "1"))
-torch.set_num_threads(THREADS)
-torch.set_flush_denormal(True)
+FLUSHED = peer_config.configure(torch, THREADS)
 torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False
 torch.manual_seed(0)
-
-
-def blas():
-    """The BLAS library torch's CPU matmuls reach (Debian's torch goes through libblas.so.3)."""
-    for link in ("/etc/alternatives/libblas.so.3-x86_64-linux-gnu", "/etc/alternatives/libblas.so.3-aarch64-linux-gnu"):
-        if os.path.exists(link):
-            return os.path.realpath(link)
-    return "see torch.__config__.show()"
 
 
 def sync():
@@ -39,8 +32,7 @@ def sync():
 
 
 def config():
-    return {"device": DEVICE if DEVICE == "cpu" else torch.cuda.get_device_name(0), "threads": THREADS,
-            "blas": blas() if DEVICE == "cpu" else "cuBLAS, TF32 off", "flushDenormal": True}
+    return peer_config.describe(torch, DEVICE, FLUSHED)
 
 enc1 = torch.nn.Linear(784, H)
 enc2 = torch.nn.Linear(H, 2 * L)

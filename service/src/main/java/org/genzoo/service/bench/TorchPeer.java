@@ -1,0 +1,60 @@
+package org.genzoo.service.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs a bundled PyTorch peer script (vae_torch.py, flow_torch.py, gan_torch.py, rbm_peer.py,
+ * matmul_torch.py) with /usr/bin/python3, beside peer_config.py in a temporary folder, in the
+ * peer's best CPU configuration: the script sets torch's threads (1 unless told otherwise) and
+ * flushes denormals; this sets OPENBLAS_NUM_THREADS to the host's CPU count so OpenBLAS's pthread
+ * build runs its matmuls on every core (unless the caller's environment already sets it). The
+ * script prints one JSON line last; that line is the result.
+ */
+final class TorchPeer {
+    private TorchPeer() {
+    }
+
+    /** The peer's JSON, or a string saying why it could not run (what to install). */
+    static Object run(String script, List<String> args, Map<String, String> env, int timeoutMinutes)
+            throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory("genzoo-peer");
+        try {
+            for (String name : List.of(script, "peer_config.py")) {
+                try (InputStream in = TorchPeer.class.getResourceAsStream(name)) {
+                    if (in == null) {
+                        return "bundled " + name + " missing";
+                    }
+                    Files.write(dir.resolve(name), in.readAllBytes());
+                }
+            }
+            List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", dir.resolve(script).toString()));
+            cmd.addAll(args);
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            pb.environment().putIfAbsent("OPENBLAS_NUM_THREADS", Integer.toString(Runtime.getRuntime().availableProcessors()));
+            pb.environment().putAll(env);
+            Process p = pb.start();
+            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!p.waitFor(timeoutMinutes, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                return script + " failed (install python3-torch and python3-threadpoolctl for /usr/bin/python3): " + text;
+            }
+            List<String> lines = text.lines().toList();
+            return new ObjectMapper().readTree(lines.get(lines.size() - 1));
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+}
