@@ -35,6 +35,9 @@ public final class Device implements AutoCloseable {
     private record Pending(String kernel, Object event) {
     }
 
+    /** Told of every kernel any device launches (see {@link #observeLaunches}); null when none. */
+    private static volatile java.util.function.Consumer<Kernel> launchObserver;
+
     /** Receives device times of sampled kernel launches. */
     @FunctionalInterface
     public interface KernelTimingListener {
@@ -181,6 +184,7 @@ public final class Device implements AutoCloseable {
     public void launch(Kernel k, long[] global, long[] local) {
         long[] g = roundUp(global, local);
         check(k, g, local);
+        observe(k);
         boolean sample = timingListener != null && sampleEvery > 0 && (launches++ % sampleEvery == 0);
         Object ev = enqueue(k, g, local, sample);
         if (sample) {
@@ -195,6 +199,7 @@ public final class Device implements AutoCloseable {
     public long launchTimed(Kernel k, long[] global, long[] local) {
         long[] g = roundUp(global, local);
         check(k, g, local);
+        observe(k);
         Object ev = enqueue(k, g, local, true);
         try {
             api.waitForEvent(ev);
@@ -202,6 +207,22 @@ public final class Device implements AutoCloseable {
             return t[3] - t[2];
         } finally {
             api.release(ev);
+        }
+    }
+
+    /**
+     * Tells {@code observer} of every kernel launched from now on, on any device of this JVM, just
+     * before it is enqueued (null stops it). For test passes that check which kernels they ran;
+     * the observer runs on the launching thread and must be quick and thread-safe.
+     */
+    public static void observeLaunches(java.util.function.Consumer<Kernel> observer) {
+        launchObserver = observer;
+    }
+
+    private static void observe(Kernel k) {
+        java.util.function.Consumer<Kernel> o = launchObserver;
+        if (o != null) {
+            o.accept(k);
         }
     }
 
