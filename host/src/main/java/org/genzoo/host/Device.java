@@ -23,6 +23,8 @@ public final class Device implements AutoCloseable {
     /** CL_DEVICE_MAX_WORK_ITEM_SIZES; its length is the number of dimensions the device launches. */
     private final long[] maxWorkItemSizes;
     private final AtomicLong allocatedBytes = new AtomicLong();
+    /** Host writes to part of a buffer go through a whole-buffer write (Oclgrind; see DeviceBuffer). */
+    private final boolean wholeBufferWrites;
     private ByteBuffer staging = ByteBuffer.allocateDirect(1 << 16).order(ByteOrder.nativeOrder());
 
     private KernelTimingListener timingListener;
@@ -58,6 +60,7 @@ public final class Device implements AutoCloseable {
         }
         this.queue = q;
         this.maxWorkItemSizes = api.maxWorkItemSizes(info);
+        this.wholeBufferWrites = info.name().contains("Oclgrind");
         this.programs = new ProgramCache(api, info, context, cacheDir);
         this.pool = new BufferPool(this);
     }
@@ -105,6 +108,10 @@ public final class Device implements AutoCloseable {
 
     public Kernel kernel(String file, String name) {
         return kernel(file, name, Map.of());
+    }
+
+    boolean wholeBufferWrites() {
+        return wholeBufferWrites;
     }
 
     /** The tunables of an op family on this device, read once (see {@link Tuning}). */
