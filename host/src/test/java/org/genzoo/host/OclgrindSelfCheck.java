@@ -29,6 +29,11 @@ class OclgrindSelfCheck extends OnDevice {
         for (String v : new String[] {"OCLGRIND_DATA_RACES", "OCLGRIND_UNINITIALIZED", "OCLGRIND_CHECK_API", "OCLGRIND_LOG"}) {
             assertTrue(System.getenv(v) != null && !System.getenv(v).isBlank(), v + " is set");
         }
+        // runtime.cl's empty kernel (the launch-overhead probe of `genzoo bench launch`) runs clean here too.
+        try (DeviceBuffer unused = dev.allocate(4)) {
+            dev.launch(dev.kernel("runtime.cl", "empty", Map.of()).args(unused), new long[] {7}, null);
+            dev.finish();
+        }
     }
 
     @Test
