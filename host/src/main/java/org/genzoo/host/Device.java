@@ -23,6 +23,8 @@ public final class Device implements AutoCloseable {
     /** CL_DEVICE_MAX_WORK_ITEM_SIZES; its length is the number of dimensions the device launches. */
     private final long[] maxWorkItemSizes;
     private final AtomicLong allocatedBytes = new AtomicLong();
+    /** Host writes to part of a buffer go through a whole-buffer write (Oclgrind; see DeviceBuffer). */
+    private final boolean wholeBufferWrites;
     private ByteBuffer staging = ByteBuffer.allocateDirect(1 << 16).order(ByteOrder.nativeOrder());
 
     private KernelTimingListener timingListener;
@@ -34,6 +36,9 @@ public final class Device implements AutoCloseable {
 
     private record Pending(String kernel, Object event) {
     }
+
+    /** Told of every kernel any device launches (see {@link #observeLaunches}); null when none. */
+    private static volatile java.util.function.Consumer<Kernel> launchObserver;
 
     /** Receives device times of sampled kernel launches. */
     @FunctionalInterface
@@ -55,6 +60,7 @@ public final class Device implements AutoCloseable {
         }
         this.queue = q;
         this.maxWorkItemSizes = api.maxWorkItemSizes(info);
+        this.wholeBufferWrites = info.name().contains("Oclgrind");
         this.programs = new ProgramCache(api, info, context, cacheDir);
         this.pool = new BufferPool(this);
     }
@@ -102,6 +108,10 @@ public final class Device implements AutoCloseable {
 
     public Kernel kernel(String file, String name) {
         return kernel(file, name, Map.of());
+    }
+
+    boolean wholeBufferWrites() {
+        return wholeBufferWrites;
     }
 
     /** The tunables of an op family on this device, read once (see {@link Tuning}). */
@@ -181,6 +191,7 @@ public final class Device implements AutoCloseable {
     public void launch(Kernel k, long[] global, long[] local) {
         long[] g = roundUp(global, local);
         check(k, g, local);
+        observe(k);
         boolean sample = timingListener != null && sampleEvery > 0 && (launches++ % sampleEvery == 0);
         Object ev = enqueue(k, g, local, sample);
         if (sample) {
@@ -195,6 +206,7 @@ public final class Device implements AutoCloseable {
     public long launchTimed(Kernel k, long[] global, long[] local) {
         long[] g = roundUp(global, local);
         check(k, g, local);
+        observe(k);
         Object ev = enqueue(k, g, local, true);
         try {
             api.waitForEvent(ev);
@@ -202,6 +214,22 @@ public final class Device implements AutoCloseable {
             return t[3] - t[2];
         } finally {
             api.release(ev);
+        }
+    }
+
+    /**
+     * Tells {@code observer} of every kernel launched from now on, on any device of this JVM, just
+     * before it is enqueued (null stops it). For test passes that check which kernels they ran;
+     * the observer runs on the launching thread and must be quick and thread-safe.
+     */
+    public static void observeLaunches(java.util.function.Consumer<Kernel> observer) {
+        launchObserver = observer;
+    }
+
+    private static void observe(Kernel k) {
+        java.util.function.Consumer<Kernel> o = launchObserver;
+        if (o != null) {
+            o.accept(k);
         }
     }
 

@@ -1,5 +1,6 @@
 package org.genzoo.host;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
@@ -28,6 +29,11 @@ class OclgrindSelfCheck extends OnDevice {
         for (String v : new String[] {"OCLGRIND_DATA_RACES", "OCLGRIND_UNINITIALIZED", "OCLGRIND_CHECK_API", "OCLGRIND_LOG"}) {
             assertTrue(System.getenv(v) != null && !System.getenv(v).isBlank(), v + " is set");
         }
+        // runtime.cl's empty kernel (the launch-overhead probe of `genzoo bench launch`) runs clean here too.
+        try (DeviceBuffer unused = dev.allocate(4)) {
+            dev.launch(dev.kernel("runtime.cl", "empty", Map.of()).args(unused), new long[] {7}, null);
+            dev.finish();
+        }
     }
 
     @Test
@@ -41,5 +47,77 @@ class OclgrindSelfCheck extends OnDevice {
         }
         String report = OclgrindLogCheck.acknowledge(current);
         assertTrue(report.contains("Invalid") && report.contains("stream_copy"), "Oclgrind's report: " + report);
+    }
+
+    /**
+     * A host write to part of a buffer, then a kernel that writes all of it, then a GEMM that
+     * reads all of it: Oclgrind 21.10 reported the part the host did not write as uninitialized
+     * (in the VAE's first step: a parameter's pooled buffer). DeviceBuffer writes whole buffers
+     * on Oclgrind, so nothing is reported (OclgrindLogCheck) and the rest of the buffer keeps
+     * what was there.
+     */
+    @Test
+    void aPartialHostWriteIsNotReported() {
+        try (DeviceBuffer buf = dev.allocate(256)) {
+            float[] all = new float[64];
+            for (int i = 0; i < 64; i++) {
+                all[i] = i;
+            }
+            buf.write(all);
+            buf.write(new float[] {-1, -2, -3}, 0, 3, 10);
+            float[] back = buf.readFloats(0, 64);
+            for (int i = 0; i < 64; i++) {
+                assertEquals(i >= 10 && i < 13 ? -(i - 9) : i, back[i], "element " + i + " after a write of 3 at 10");
+            }
+            buf.write(new float[24]);
+            org.genzoo.host.tensor.Tensor x = org.genzoo.host.tensor.Tensor.wrap(buf, 0, 8, 8, 8);
+            x.fill(1f);
+            try (org.genzoo.host.tensor.Tensor w = org.genzoo.host.tensor.Tensor.of(dev, 6, 8, new float[48]);
+                    org.genzoo.host.tensor.Tensor y = org.genzoo.host.tensor.Tensor.empty(dev, 8, 6);
+                    org.genzoo.host.ops.Gemm g = new org.genzoo.host.ops.Gemm(dev, org.genzoo.host.ops.Gemm.Variant.GPU, Map.of())) {
+                g.gemm(y, x, false, w, true, 1f, 0f, null, org.genzoo.host.ops.Gemm.Act.NONE);
+                for (float v : y.toArray()) {
+                    assertEquals(0f, v, "8x8 ones times zeros");
+                }
+            }
+        }
+    }
+
+    /** Without this pass's OCLGRIND_* settings (checks, log file): each run says its options itself. */
+    private static ProcessBuilder cleanEnv(ProcessBuilder pb) {
+        pb.environment().keySet().removeIf(k -> k.startsWith("OCLGRIND_"));
+        return pb;
+    }
+
+    /** OclgrindLogCheck runs around every test of the pass (auto-detected); without it no report fails anything. */
+    @Test
+    void theLogCheckIsRegistered() {
+        assertTrue(OclgrindLogCheck.ranBeforeEach(), "OclgrindLogCheck did not run before this test: enable JUnit extension"
+                + " auto-detection in the simgpu execution (system property junit.jupiter.extensions.autodetection.enabled=true)");
+    }
+
+    /**
+     * Why the pass sets GENZOO_TEST_MAX_LANES=1: Oclgrind 21.10's uninitialized-value checker dies
+     * with SIGSEGV on a correct two-line kernel that adds two lanes of a vector (the shufflevector
+     * with an undef mask lane that clang makes of it; see oclgrind/shuffle-undef-mask.cl). The
+     * lanes.cl and FMA-probe variants wider than one float sum their lanes that way. When this
+     * fails, the installed Oclgrind no longer crashes: drop GENZOO_TEST_MAX_LANES from the simgpu
+     * executions (host/pom.xml, models/pom.xml) so the vector variants run there too.
+     */
+    @Test
+    void oclgrindStillCrashesOnTheVectorLaneSum() throws Exception {
+        java.nio.file.Path sim = java.nio.file.Path.of(OclgrindSelfCheck.class.getResource("/oclgrind/shuffle-undef-mask.sim").toURI());
+        java.util.List<String> cmd = java.util.List.of("oclgrind-kernel", "--uninitialized", sim.getFileName().toString());
+        Process p = cleanEnv(new ProcessBuilder(cmd)).directory(sim.getParent().toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "oclgrind-kernel did not finish");
+        // 139 = 128 + SIGSEGV from a shell; a direct child killed by the signal reports 139 in Java too.
+        assertEquals(139, p.exitValue(), "oclgrind-kernel --uninitialized on the vector-sum reproducer: exit " + p.exitValue()
+                + ", output: " + out + " (0 = fixed: lift GENZOO_TEST_MAX_LANES=1 in the simgpu executions)");
+        Process plain = cleanEnv(new ProcessBuilder("oclgrind-kernel", sim.getFileName().toString())).directory(sim.getParent().toFile())
+                .redirectErrorStream(true).start();
+        String plainOut = new String(plain.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(plain.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) && plain.exitValue() == 0 && plainOut.contains("out[0] = 2"),
+                "without --uninitialized the same kernel runs and computes 1 + 1 = 2: " + plainOut);
     }
 }

@@ -63,7 +63,8 @@ class GemmTest extends OnDevice {
         int[][] mnk = {{1, 1, 1}, {7, 7, 7}, {93, 144, 7}, {144, 93, 1000}, {1000, 7, 93}, {7, 1000, 144}, {4096, 7, 93},
                 {7, 93, 4096}, {65, 129, 257}, {128, 400, 784}, {33, 93, 1}, {1, 93, 33}, {93, 1, 33}};
         if (SimGpu.active()) {
-            mnk = new int[][] {{1, 1, 1}, {7, 7, 7}, {33, 93, 7}, {93, 7, 33}, {7, 33, 93}};
+            // oddShapes runs 1, 7, 33 and 93 in every role there; one shape keeps this method in the pass.
+            mnk = new int[][] {{7, 7, 7}};
         }
         for (String config : CONFIGS) {
             for (int[] s : mnk) {

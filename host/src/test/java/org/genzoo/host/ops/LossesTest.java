@@ -421,7 +421,7 @@ class LossesTest extends OnDevice {
     /** Runs {@code body} once per variant of {@link Losses#variants} with that variant in use; failures name it. */
     private static void forEachVariant(Runnable body) {
         for (Losses.Config c : Losses.variants(dev)) {
-            if (!SimGpu.lanesAllowed(c.laneVw())) {
+            if (!SimGpu.variantRuns(c, Losses.Config.tuned(dev), c.laneVw())) {
                 continue;
             }
             tunedVariant = c.equals(Losses.Config.tuned(dev));

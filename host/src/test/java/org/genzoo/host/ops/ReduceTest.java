@@ -53,7 +53,7 @@ class ReduceTest extends OnDevice {
     private static void forEachVariant(Consumer<Reduce.Config> body) {
         List<Reduce.Config> variants = Reduce.variants(dev);
         for (Reduce.Config c : variants) {
-            if (!SimGpu.lanesAllowed(Math.max(c.laneVw(), c.colsVw()))) {
+            if (!SimGpu.variantRuns(c, Reduce.Config.tuned(dev), Math.max(c.laneVw(), c.colsVw()))) {
                 continue;
             }
             try (var scope = Reduce.use(dev, c)) {

@@ -61,8 +61,17 @@ public final class OclgrindLogCheck implements BeforeEachCallback, AfterEachCall
         return Files.exists(p) ? Files.size(p) : 0;
     }
 
+    /** Set by {@link #beforeEach}: the extension is registered. */
+    private static volatile boolean ranBeforeEach;
+
+    /** Whether this extension has run before a test in this JVM (it is registered by auto-detection). */
+    public static boolean ranBeforeEach() {
+        return ranBeforeEach;
+    }
+
     @Override
     public void beforeEach(ExtensionContext ctx) throws IOException {
+        ranBeforeEach = true;
         Path p = log();
         if (p != null) {
             ctx.getStore(NS).put("offset", size(p));

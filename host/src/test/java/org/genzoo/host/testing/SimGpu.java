@@ -51,6 +51,16 @@ public final class SimGpu {
         return max == null || lanes <= Integer.parseInt(max.strip());
     }
 
+    /**
+     * Whether an op test's per-variant loop runs {@code variant}: every variant in the ordinary
+     * pass; in the simulated-GPU pass only the device's tuned one, within {@link #lanesAllowed}
+     * (there VariantsOddShapesTest runs every variant at the odd shapes, and Oclgrind's time is
+     * the pass's budget).
+     */
+    public static boolean variantRuns(Object variant, Object tuned, int lanes) {
+        return lanesAllowed(lanes) && (!active() || variant.equals(tuned));
+    }
+
     /** {@code sizes} as given, or in the simulated pass only those up to {@link #MAX_DIM}. */
     public static int[] sizes(int[] sizes) {
         return active() ? Arrays.stream(sizes).filter(s -> s <= MAX_DIM).toArray() : sizes;
