@@ -4,9 +4,11 @@ metric as GenZoo's gan / wgan / wgan-gp / sngan, to tell a bug from a hyperparam
 
 Usage: report-gan-torch.py FAMILY TOY STEPS SEED [key=value ...]
   keys: act (relu|tanh|leaky-relu), g, d (hidden sizes, e.g. 128x128), latent, lr, lrd, b1, b2,
-        ncritic, lam, clip, batch, loss (ns|hinge)
+        ncritic, lam, clip, batch, loss (ns|hinge), cosine (minimum factor of a cosine decay over STEPS),
+        ema (decay of the generator's weight average used for the metric)
 Prints one JSON line: modes, high_quality, reverse_kl, seconds.
 """
+import copy
 import json
 import math
 import sys
@@ -60,6 +62,13 @@ G = mlp([latent] + gh + [2])
 D = mlp([2] + dh + [1], sn=fam == "sngan")
 opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(b1, b2))
 opt_d = torch.optim.Adam(D.parameters(), lr=lrd, betas=(b1, b2))
+scheds = []
+if "cosine" in o:
+    m = float(o["cosine"])
+    f = lambda s: m + (1 - m) * (1 + math.cos(math.pi * min(s / steps, 1.0))) / 2
+    scheds = [torch.optim.lr_scheduler.LambdaLR(opt, f) for opt in (opt_g, opt_d)]
+ema = float(o.get("ema", 0))
+G_avg = copy.deepcopy(G) if ema > 0 else G
 
 
 def d_step():
@@ -120,9 +129,15 @@ for i in range(1, steps + 1):
     for _ in range(ncritic):
         d_step()
     g_step()
+    for sc in scheds:
+        sc.step()
+    if ema > 0:
+        with torch.no_grad():
+            for pa, p in zip(G_avg.parameters(), G.parameters()):
+                pa.mul_(ema).add_(p, alpha=1 - ema)
     if i % max(steps // 5, 1) == 0:
         with torch.no_grad():
-            s = G(torch.randn(2500, latent))
+            s = G_avg(torch.randn(2500, latent))
         report[i] = coverage(s)
 c = report[steps]
 print(json.dumps({"family": fam, "toy": toy, "seed": seed, "opts": o, "modes": c[0], "high_quality": round(c[1], 3),
