@@ -256,7 +256,8 @@ class GanTest extends OnDevice {
     /**
      * 1,000 steps of the non-saturating GAN (64-64 tanh MLPs, batch 128, Adam 2e-3, β = (0.5, 0.99))
      * on the ring of 8: the run covers at least {@link #MIN_RING_MODES} modes (seed 1 covers all 8
-     * here, 30% of the samples within 3σ; the margin leaves room for other devices' rounding).
+     * here, 50% of the samples within 3σ with the default init "uniform", 30% with "he"; the margin
+     * leaves room for other devices' rounding).
      */
     private static final int MIN_RING_MODES = 5;
 
