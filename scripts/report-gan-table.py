@@ -15,6 +15,9 @@ for name in sorted(os.listdir(out)):
     with open(path) as f:
         r = json.load(f)
     ev = r.get("eval") or {}
+    if r.get("status") != "succeeded":
+        other.append((name + " (" + str(r.get("status")) + " at step " + str(r.get("steps")) + ", left out of the table)", ev, r))
+        continue
     parts = name.rsplit("-s", 1)
     if len(parts) == 2 and parts[1].isdigit() and "modes" in ev:
         fam_toy = parts[0]

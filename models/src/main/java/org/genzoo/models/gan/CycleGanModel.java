@@ -20,6 +20,7 @@ import org.genzoo.models.data.DatasetSplits;
 import org.genzoo.models.data.Datasets;
 import org.genzoo.models.data.DeviceDataset;
 import org.genzoo.models.eval.ImageGrid;
+import org.genzoo.models.train.ModelState;
 import org.genzoo.models.train.ParamGroup;
 import org.genzoo.models.train.Phase;
 import org.genzoo.models.train.SpecError;
@@ -44,12 +45,17 @@ import org.genzoo.models.train.TrainableModel;
  * {"family": "cyclegan", "domainB": "fashion-mnist", "generator": [256, 256], "discriminator": [256],
  *  "activation": "relu", "output": "sigmoid", "cycle": 10, "identity": 5}
  * </pre>
- * The domain-B batch order is not model state: a resumed run draws domain B from its start again.
+ * Domain B's batch order (its {@link DeviceDataset.State}) is model state ({@code domain_b.order}), so a
+ * resumed run draws the domain-B batches the uninterrupted one would have.
  */
 public final class CycleGanModel implements TrainableModel {
     /** Held-out examples per domain for the cycle error. */
     public static final int EVAL_N = 2000;
     static final int B_SEED_SALT = 0x0b;
+    /** 16-bit pieces per saved long: a float holds every integer up to 2^24 exactly. */
+    private static final int PIECES = 4;
+    /** The saved fields of domain B's order: seed, size, batch size, epoch, position, batches drawn, binarize counter. */
+    private static final int FIELDS = 7;
 
     record Config(String domainB, int[] generator, int[] discriminator, GanNet.Act hidden, float slope, GanNet.Act output,
             float cycle, float identity) {
@@ -65,6 +71,10 @@ public final class CycleGanModel implements TrainableModel {
     private final DatasetSplits domainB;
     private final long seed;
     private DeviceDataset batchesB;
+    /** Domain B's order as exact 16-bit pieces (1 x FIELDS·PIECES), kept current after every draw: model state. */
+    private final Tensor orderB;
+    /** A restored order waiting for the first draw (which knows the batch size). */
+    private DeviceDataset.State pendingB;
     private Dataset lastSplitA;
 
     static Config read(JsonNode model, String pointer, List<SpecError> errors) {
@@ -110,6 +120,48 @@ public final class CycleGanModel implements TrainableModel {
                 init);
         this.dB = new GanNet(device, "d_b", GanConfig.sizes(dim, c.discriminator(), 1), c.hidden(), GanNet.Act.LINEAR, c.slope(), false,
                 init);
+        this.orderB = Tensor.zeros(device, 1, FIELDS * PIECES);
+    }
+
+    @Override
+    public ModelState state() {
+        return new ModelState().tensor("domain_b.order", orderB).onRestore(() -> {
+            pendingB = decode(orderB.toArray());
+            if (batchesB != null) {
+                batchesB.restore(pendingB);
+                pendingB = null;
+            }
+        });
+    }
+
+    /** Domain B's order as floats, each long in PIECES exact 16-bit pieces (low first). */
+    static float[] encode(DeviceDataset.State s) {
+        long[] v = {s.seed(), s.size(), s.batchSize(), s.epoch(), s.position(), s.batchesDrawn(), s.binarizeCounter()};
+        float[] out = new float[FIELDS * PIECES];
+        for (int i = 0; i < FIELDS; i++) {
+            for (int k = 0; k < PIECES; k++) {
+                out[i * PIECES + k] = (v[i] >>> (16 * k)) & 0xffff;
+            }
+        }
+        return out;
+    }
+
+    /** The inverse of {@link #encode}; null for the all-zero tensor of a run that never drew from B. */
+    static DeviceDataset.State decode(float[] f) {
+        long[] v = new long[FIELDS];
+        boolean any = false;
+        for (int i = 0; i < FIELDS; i++) {
+            for (int k = 0; k < PIECES; k++) {
+                long piece = (long) f[i * PIECES + k];
+                if (piece < 0 || piece > 0xffff || piece != f[i * PIECES + k]) {
+                    throw new IllegalArgumentException("cyclegan: the checkpoint's domain_b.order holds " + f[i * PIECES + k]
+                            + ", not a 16-bit piece: the checkpoint is damaged; resume from another one or start afresh");
+                }
+                v[i] |= piece << (16 * k);
+                any |= piece != 0;
+            }
+        }
+        return any ? new DeviceDataset.State(v[0], (int) v[1], (int) v[2], (int) v[3], (int) v[4], v[5], v[6]) : null;
     }
 
     @Override
@@ -145,8 +197,16 @@ public final class CycleGanModel implements TrainableModel {
     private Tensor batchB(StepContext ctx, boolean draw) {
         if (batchesB == null) {
             batchesB = new DeviceDataset(device, domainB.train(), ctx.batchSize(), seed ^ B_SEED_SALT, false);
+            if (pendingB != null) {
+                batchesB.restore(pendingB);
+                pendingB = null;
+            }
         }
-        return draw || lastB == null ? (lastB = batchesB.nextBatch()) : lastB;
+        if (draw || lastB == null) {
+            lastB = batchesB.nextBatch();
+            orderB.write(encode(batchesB.state()));
+        }
+        return lastB;
     }
 
     private Tensor lastB;
@@ -282,5 +342,6 @@ public final class CycleGanModel implements TrainableModel {
         if (batchesB != null) {
             batchesB.close();
         }
+        orderB.close();
     }
 }

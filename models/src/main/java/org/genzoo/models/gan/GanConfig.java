@@ -9,14 +9,15 @@ import org.genzoo.models.train.SpecReader;
  * The model object of the families gan, wgan, wgan-gp and sngan:
  * <pre>
  * {"family": "wgan-gp", "latent": 2, "generator": [128, 128], "discriminator": [128, 128],
- *  "activation": "relu", "slope": 0.2, "output": "linear", "nCritic": 5, "lambda": 10, "ema": 0}
+ *  "activation": "relu", "slope": 0.2, "output": "linear", "nCritic": 5, "lambda": 10, "ema": 0, "init": "uniform"}
  * </pre>
  * {@code loss} ("non-saturating" or "minimax") belongs to gan and sngan, {@code clip} to wgan,
  * {@code lambda} to wgan-gp. {@code output}: the generator's last activation (linear for 2-D
- * points, sigmoid for images in [0, 1]).
+ * points, sigmoid for images in [0, 1]). {@code init}: {@link GanNet.Init} ("uniform", PyTorch's default,
+ * or "he", He/Glorot weights with zero biases).
  */
 public record GanConfig(String family, int latent, int[] generatorHidden, int[] discriminatorHidden, GanNet.Act hidden,
-        float slope, GanNet.Act output, String loss, int nCritic, float clip, float lambda, double ema) {
+        float slope, GanNet.Act output, String loss, int nCritic, float clip, float lambda, double ema, GanNet.Init init) {
     public static final String GENERATOR = "generator";
     public static final String DISCRIMINATOR = "discriminator";
     public static final String NON_SATURATING = "non-saturating";
@@ -82,12 +83,14 @@ public record GanConfig(String family, int latent, int[] generatorHidden, int[] 
             r.error("lambda", "no lambda field: the gradient penalty belongs to family wgan-gp", r.raw("lambda"));
         }
         double ema = r.number("ema", 0.0, 0, false, 0.99999, false);
+        String init = r.oneOf("init", "uniform", false, GanNet.INITS);
         r.finish();
         if (errors.size() > before) {
             return null;
         }
         return new GanConfig(family, (int) latent, g, d, GanNet.Act.parse(act), (float) slope, GanNet.Act.parse(out), loss,
-                (int) nCritic, (float) clip, (float) lambda, ema);
+                (int) nCritic, (float) clip, (float) lambda, ema,
+                GanNet.Init.parse(init));
     }
 
     /** An array of 1..8 hidden sizes in [1, 8192], default [128, 128]. */

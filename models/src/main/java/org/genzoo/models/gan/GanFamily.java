@@ -1,11 +1,8 @@
 package org.genzoo.models.gan;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.ArrayList;
 import java.util.List;
 import org.genzoo.host.Device;
-import org.genzoo.models.train.DataKind;
-import org.genzoo.models.train.ModelFamily;
 import org.genzoo.models.train.SpecError;
 import org.genzoo.models.train.TrainableModel;
 
@@ -14,74 +11,24 @@ import org.genzoo.models.train.TrainableModel;
  * the details). Parameter groups {@code generator} and {@code discriminator}: the spec's
  * {@code optimizer} may be one object for both or {@code {"generator": {...}, "discriminator": {...}}}.
  */
-public abstract class GanFamily implements ModelFamily {
-    private final String name;
-    private final String description;
-
+public abstract class GanFamily extends NetFamily<GanConfig> {
     protected GanFamily(String name, String description) {
-        this.name = name;
-        this.description = description;
+        super(name, description);
     }
 
     @Override
-    public String name() {
-        return name;
+    GanConfig read(JsonNode model, String pointer, List<SpecError> errors) {
+        return GanConfig.read(model, pointer, errors);
     }
 
     @Override
-    public String description() {
-        return description;
-    }
-
-    @Override
-    public List<SpecError> validate(JsonNode model, String pointer) {
-        List<SpecError> errors = new ArrayList<>();
-        GanConfig.read(model, pointer, errors);
-        return errors;
-    }
-
-    @Override
-    public TrainableModel create(Device device, JsonNode model, int dataDim, long seed) {
-        List<SpecError> errors = new ArrayList<>();
-        GanConfig c = GanConfig.read(model, "/model", errors);
-        if (c == null) {
-            throw new IllegalArgumentException("invalid " + name + " model: " + errors);
-        }
+    TrainableModel create(Device device, GanConfig c, int dataDim, long seed) {
         return new GanModel(device, c, dataDim, seed);
     }
 
     @Override
-    public List<String> paramGroups(JsonNode model) {
-        return List.of(GanConfig.GENERATOR, GanConfig.DISCRIMINATOR);
-    }
-
-    @Override
-    public DataKind dataKind(JsonNode model) {
-        return DataKind.REAL;
-    }
-
-    @Override
-    public long estimateDeviceBytes(JsonNode model, int dataDim, int batchSize) {
-        List<SpecError> errors = new ArrayList<>();
-        GanConfig c = GanConfig.read(model, "/model", errors);
-        if (c == null) {
-            return 0;
-        }
+    long deviceBytes(GanConfig c, int dataDim, int batchSize) {
         return netBytes(c.generatorSizes(dataDim), batchSize, 3) + netBytes(c.discriminatorSizes(dataDim), 3L * batchSize, 3);
-    }
-
-    /**
-     * Parameters, gradients and Adam moments (4 copies) plus activations and their gradients for
-     * {@code rows} rows, times {@code tapes} for the double backward and the pool's slack.
-     */
-    static long netBytes(int[] sizes, long rows, int tapes) {
-        long params = 0;
-        long acts = 0;
-        for (int i = 0; i + 1 < sizes.length; i++) {
-            params += (long) sizes[i] * sizes[i + 1] + sizes[i + 1];
-            acts += rows * sizes[i + 1];
-        }
-        return 4L * (4 * params + 2L * tapes * acts);
     }
 
     /** Non-saturating or minimax GAN (Goodfellow et al. 2014). */

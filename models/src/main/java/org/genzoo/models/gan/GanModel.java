@@ -73,11 +73,11 @@ public final class GanModel implements TrainableModel {
         this.seed = seed;
         SplittableRandom init = new SplittableRandom(seed);
         this.generator = new GanNet(device, "generator", config.generatorSizes(dim), config.hidden(), config.output(),
-                config.slope(), false, init);
+                config.slope(), false, config.init(), init);
         this.discriminator = new GanNet(device, "discriminator", config.discriminatorSizes(dim), config.hidden(),
-                GanNet.Act.LINEAR, config.slope(), config.spectralNorm(), init);
+                GanNet.Act.LINEAR, config.slope(), config.spectralNorm(), config.init(), init);
         this.emaGenerator = config.ema() > 0 ? new GanNet(device, "generator_ema", config.generatorSizes(dim), config.hidden(),
-                config.output(), config.slope(), false, new SplittableRandom(seed)) : null;
+                config.output(), config.slope(), false, config.init(), new SplittableRandom(seed)) : null;
         if (emaGenerator != null) {
             copy(generator, emaGenerator);
         }

@@ -47,6 +47,28 @@ public final class GanNet implements AutoCloseable {
         }
     }
 
+    /**
+     * How the layers start. HE: {@link Linear}'s rule (He-uniform weights before (leaky) ReLU, Glorot
+     * otherwise) with zero biases. UNIFORM: PyTorch's nn.Linear default, weights and biases uniform in
+     * ±1/√in. On 2-D data the biases matter: with zero biases every first-layer ReLU boundary passes
+     * through the origin (the net starts positively homogeneous) and Adam moves the boundaries out to
+     * modes at distance 2 to 4 only about lr per step.
+     */
+    public enum Init {
+        HE, UNIFORM;
+
+        public static Init parse(String s) {
+            return switch (s) {
+                case "he" -> HE;
+                case "uniform" -> UNIFORM;
+                default -> throw new IllegalArgumentException("unknown init '" + s + "': use uniform or he");
+            };
+        }
+    }
+
+    /** The initializations a spec may name. */
+    public static final List<String> INITS = List.of("uniform", "he");
+
     /** The hidden activations a spec may name. */
     public static final List<String> HIDDEN = List.of("relu", "leaky-relu", "tanh");
 
@@ -59,12 +81,19 @@ public final class GanNet implements AutoCloseable {
     /** True once the u, v of every layer hold an estimate (after a training forward, a warm-up or a restore). */
     private boolean snUsed;
 
+    /** A net that starts with {@link Init#HE}. */
+    public GanNet(Device device, String name, int[] sizes, Act hidden, Act output, float slope, boolean spectralNorm,
+            SplittableRandom init) {
+        this(device, name, sizes, hidden, output, slope, spectralNorm, Init.HE, init);
+    }
+
     /**
      * @param sizes        in, hidden..., out
      * @param spectralNorm W / σ on every layer, one power iteration per training forward
+     * @param start        how the weights and biases start
      */
     public GanNet(Device device, String name, int[] sizes, Act hidden, Act output, float slope, boolean spectralNorm,
-            SplittableRandom init) {
+            Init start, SplittableRandom init) {
         if (sizes.length < 2) {
             throw new IllegalArgumentException(name + ": a net needs an input and an output size");
         }
@@ -77,7 +106,13 @@ public final class GanNet implements AutoCloseable {
             Act a = last ? output : hidden;
             // He initialization before (leaky) ReLU, Glorot otherwise (Linear's rule).
             F.LinearAct initAct = a == Act.RELU || a == Act.LEAKY_RELU ? F.LinearAct.RELU : F.LinearAct.NONE;
-            layers.add(new Linear(device, name + "." + i, sizes[i], sizes[i + 1], initAct, init));
+            Linear l = new Linear(device, name + "." + i, sizes[i], sizes[i + 1], initAct, init);
+            layers.add(l);
+            if (start == Init.UNIFORM) {
+                double bound = 1 / Math.sqrt(sizes[i]);
+                l.weight().value().write(uniform(sizes[i] * sizes[i + 1], bound, init));
+                l.bias().value().write(uniform(sizes[i + 1], bound, init));
+            }
         }
         if (spectralNorm) {
             sn = new ArrayList<>();
@@ -87,6 +122,14 @@ public final class GanNet implements AutoCloseable {
         } else {
             sn = null;
         }
+    }
+
+    private static float[] uniform(int n, double bound, SplittableRandom r) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) ((r.nextDouble() * 2 - 1) * bound);
+        }
+        return v;
     }
 
     public String name() {
