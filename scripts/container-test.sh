@@ -34,7 +34,7 @@ die() { say "FAIL: $*"; FAILED=1; exit 1; }
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 phase() {  # phase NAME: ends the previous phase
   local t; t=$(elapsed "$TP")
-  [ -n "${PHASE:-}" ] && PHASES+=("$(printf '%-44s %7s s' "$PHASE" "$t")")
+  [ -n "${PHASE:-}" ] && PHASES+=("$(printf '%-62s %7s s' "$PHASE" "$t")")
   PHASE="$1"; TP=$(date +%s.%N)
   [ -n "$1" ] && say "== $1"
   return 0
@@ -46,7 +46,7 @@ cleanup() {
   phase ""
   if [ "${GENZOO_CT_KEEP:-0}" != 1 ]; then
     # -v: also the anonymous volumes of the images' VOLUME folders that a container did not name.
-    podman rm -f -v "$P-cpu" "$P-client" $(podman ps -aq --filter "label=io.podman.compose.project=$P") >/dev/null 2>&1 || true
+    podman rm -f -v -t 0 "$P-cpu" "$P-client" $(podman ps -aq --filter "label=io.podman.compose.project=$P") >/dev/null 2>&1 || true
     podman volume rm -f "$P-data" "$P-cache" $(podman volume ls -q | grep "^${P}_") >/dev/null 2>&1 || true
     podman network rm -f "${P}_default" >/dev/null 2>&1 || true
     rm -rf "$WORK"
@@ -55,7 +55,7 @@ cleanup() {
   fi
   echo "container-test: phases (wall time; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)):" >&2
   for l in "${PHASES[@]}"; do echo "  $l" >&2; done
-  echo "  $(printf '%-44s %7s s' total "$(elapsed "$T0")")" >&2
+  echo "  $(printf '%-62s %7s s' total "$(elapsed "$T0")")" >&2
   if [ $rc = 0 ] && [ $FAILED = 0 ]; then say "PASSED"; else say "FAILED (exit $rc)"; fi
 }
 trap cleanup EXIT
@@ -111,7 +111,7 @@ if ! podman image exists localhost/debian:12-slim; then
   # What debian:12-slim leaves out: documentation, man pages, locales, apt's caches.
   rm -rf "$WORK"/rootfs/var/cache/apt/archives/*.deb "$WORK"/rootfs/var/lib/apt/lists/* \
          "$WORK"/rootfs/usr/share/doc/* "$WORK"/rootfs/usr/share/man/* "$WORK"/rootfs/usr/share/locale/*
-  tar -C "$WORK/rootfs" -c . | podman import - localhost/debian:12-slim >/dev/null
+  tar -C "$WORK/rootfs" -c . | podman import - localhost/debian:12-slim >/dev/null 2>&1
   rm -rf "$WORK/rootfs"
 fi
 # FROM debian:12-slim resolves to the local image under either name, without a pull.
@@ -268,7 +268,7 @@ attempt=$(api "$BASE" GET "/api/jobs/$J2" | jq_ 'd["attempt"]')
 grep -q "resumed from checkpoints/step-0*$INT at step $INT of" "$MP/jobs/$J2/train.log" || { tail "$MP/jobs/$J2/train.log" >&2; die "$J2 did not resume from step $INT"; }
 say "job $J2 checkpointed at step $INT on SIGTERM, resumed from step $INT after the restart (ready in $RESTART_READY_S s), attempt $attempt, SUCCEEDED"
 [ "$attempt" = 2 ] || die "job $J2 attempt $attempt, expected 2"
-podman rm -f -v "$P-cpu" >/dev/null
+podman rm -f -v -t 0 "$P-cpu" >/dev/null
 
 # ---------------------------------------------------------------------------------------------
 phase "compose: PostgreSQL, API node, 2 workers, Prometheus"
@@ -353,7 +353,7 @@ until [ "$(promq "$q" 2>/dev/null | jq_ 'max([float(r["value"][1]) for r in d["d
   sleep 2
 done
 say "Prometheus HTTP API: $q = 2; up: $(promq 'up{job="genzoo"}' | jq_ '[(r["metric"]["instance"], r["value"][1]) for r in d["data"]["result"]]')"
-podman rm -f "$P-client" >/dev/null
+podman rm -f -t 0 "$P-client" >/dev/null
 
 phase "image sizes"
 podman images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'genzoo|debian' | sort >&2
