@@ -353,6 +353,24 @@ until [ "$(promq "$q" 2>/dev/null | jq_ 'max([float(r["value"][1]) for r in d["d
   sleep 2
 done
 say "Prometheus HTTP API: $q = 2; up: $(promq 'up{job="genzoo"}' | jq_ '[(r["metric"]["instance"], r["value"][1]) for r in d["data"]["result"]]')"
+
+phase "compose: SIGTERM to the fleet; the embedded profile"
+# The fleet's API node and workers stop on SIGTERM with exit 0; then the single-box service
+# (SQLite in its own volume, no PostgreSQL) starts on the same port and answers with its own empty queue.
+podman stop -t 60 "${P}_genzoo_1" "${P}_worker_1" "${P}_worker_2" >/dev/null
+for c in genzoo_1 worker_1 worker_2; do
+  code=$(podman inspect -f '{{.State.ExitCode}}' "${P}_$c")
+  [ "$code" = 0 ] || { podman logs --tail 20 "${P}_$c" >&2; die "$c exited $code on SIGTERM (expected 0)"; }
+done
+compose up -d genzoo-embedded >>"$WORK/compose-up.log" 2>&1 || { tail -20 "$WORK/compose-up.log" >&2; die "compose up genzoo-embedded"; }
+end=$(( $(date +%s) + 180 ))
+until podman exec "$P-client" bash /http.sh GET genzoo-embedded 8080 /health/ready >/dev/null 2>&1; do
+  [ "$(date +%s)" -lt "$end" ] || { podman logs "${P}_genzoo-embedded_1" >&2; die "genzoo-embedded was not ready in 180 s"; }
+  sleep 1
+done
+n=$(podman exec "$P-client" bash /http.sh GET genzoo-embedded 8080 /api/jobs | jq_ 'len(d["jobs"]) if isinstance(d, dict) else len(d)')
+[ "$n" = 0 ] || die "genzoo-embedded lists $n jobs; its SQLite queue should be new and empty"
+say "fleet containers stopped with exit 0 on SIGTERM; genzoo-embedded ready with its own empty queue"
 podman rm -f -t 0 "$P-client" >/dev/null
 
 phase "image sizes"
