@@ -14,7 +14,8 @@
 #    the container's /metrics; SIGTERM (podman stop) mid-job checkpoints and requeues it, and after a
 #    restart the job resumes from that checkpoint and succeeds;
 # 5. docker/compose.yaml with podman-compose: PostgreSQL, the API node (API only), two worker
-#    containers, Prometheus; two jobs run on the two workers; Prometheus's HTTP API has a genzoo metric.
+#    containers, Prometheus; two jobs run on the two workers; Prometheus's HTTP API has a genzoo metric;
+#    the fleet's API node and workers exit 0 on SIGTERM; the embedded profile's service starts.
 # Prints each phase's time. Exit 0 when everything passed.
 #
 # Environment: GENZOO_CT_KEEP=1 keeps the test's containers and volumes for a look afterwards.
