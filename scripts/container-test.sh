@@ -363,7 +363,7 @@ for c in genzoo_1 worker_1 worker_2; do
   code=$(podman inspect -f '{{.State.ExitCode}}' "${P}_$c")
   [ "$code" = 0 ] || { podman logs --tail 20 "${P}_$c" >&2; die "$c exited $code on SIGTERM (expected 0)"; }
 done
-compose up -d genzoo-embedded >>"$WORK/compose-up.log" 2>&1 || { tail -20 "$WORK/compose-up.log" >&2; die "compose up genzoo-embedded"; }
+(unset GENZOO_SERVE_ARGS; compose up -d genzoo-embedded) >>"$WORK/compose-up.log" 2>&1 || { tail -20 "$WORK/compose-up.log" >&2; die "compose up genzoo-embedded"; }
 end=$(( $(date +%s) + 180 ))
 until podman exec "$P-client" bash /http.sh GET genzoo-embedded 8080 /health/ready >/dev/null 2>&1; do
   [ "$(date +%s)" -lt "$end" ] || { podman logs "${P}_genzoo-embedded_1" >&2; die "genzoo-embedded was not ready in 180 s"; }
