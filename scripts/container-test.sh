@@ -46,8 +46,7 @@ cleanup() {
   trap - TERM INT
   phase ""
   if [ "${GENZOO_CT_KEEP:-0}" != 1 ]; then
-    # -v: also the anonymous volumes of the images' VOLUME folders that a container did not name.
-    podman rm -f -v -t 0 "$P-cpu" "$P-client" $(podman ps -aq --filter "label=io.podman.compose.project=$P") >/dev/null 2>&1 || true
+    rmc "$P-cpu" "$P-client" $(podman ps -aq --filter "label=io.podman.compose.project=$P")
     podman volume rm -f "$P-data" "$P-cache" $(podman volume ls -q | grep "^${P}_") >/dev/null 2>&1 || true
     podman network rm -f "${P}_default" >/dev/null 2>&1 || true
     rm -rf "$WORK"
@@ -64,6 +63,20 @@ trap 'exit 143' TERM INT
 # Rootful podman without systemd cannot schedule the HEALTHCHECK timer and says so on every start and
 # stop; the test runs the healthcheck itself (podman healthcheck run), so that line is noise here.
 podman() { command podman "$@" 2> >(grep -v 'unable to get systemd connection' >&2); }
+# Removes containers and the anonymous volumes of their images' VOLUME folders (podman 4.3's
+# rm -v leaves those behind).
+rmc() {
+  local c v
+  for c in "$@"; do
+    podman container exists "$c" || continue
+    local vols; vols=$(podman inspect -f '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}' "$c" 2>/dev/null || true)
+    podman rm -f -t 0 "$c" >/dev/null 2>&1 || true
+    for v in $vols; do
+      [ "$(podman volume inspect -f '{{.Anonymous}}' "$v" 2>/dev/null)" = true ] && podman volume rm -f "$v" >/dev/null 2>&1
+    done
+  done
+  return 0
+}
 
 # ---------------------------------------------------------------------------------------------
 phase "set-up (packages, podman configuration)"
@@ -269,7 +282,7 @@ attempt=$(api "$BASE" GET "/api/jobs/$J2" | jq_ 'd["attempt"]')
 grep -q "resumed from checkpoints/step-0*$INT at step $INT of" "$MP/jobs/$J2/train.log" || { tail "$MP/jobs/$J2/train.log" >&2; die "$J2 did not resume from step $INT"; }
 say "job $J2 checkpointed at step $INT on SIGTERM, resumed from step $INT after the restart (ready in $RESTART_READY_S s), attempt $attempt, SUCCEEDED"
 [ "$attempt" = 2 ] || die "job $J2 attempt $attempt, expected 2"
-podman rm -f -v -t 0 "$P-cpu" >/dev/null
+rmc "$P-cpu"
 
 # ---------------------------------------------------------------------------------------------
 phase "compose: PostgreSQL, API node, 2 workers, Prometheus"
@@ -372,7 +385,7 @@ done
 n=$(podman exec "$P-client" bash /http.sh GET genzoo-embedded 8080 /api/jobs | jq_ 'len(d["jobs"]) if isinstance(d, dict) else len(d)')
 [ "$n" = 0 ] || die "genzoo-embedded lists $n jobs; its SQLite queue should be new and empty"
 say "fleet containers stopped with exit 0 on SIGTERM; genzoo-embedded ready with its own empty queue"
-podman rm -f -t 0 "$P-client" >/dev/null
+rmc "$P-client"
 
 phase "image sizes"
 podman images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'genzoo|debian' | sort >&2
