@@ -170,7 +170,12 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }, "genzoo-serve-stop");
         Runtime.getRuntime().addShutdownHook(hook);
-        try {
+        // As in the embedded mode: SIGTERM (docker stop) stops the node without starting the JVM's shutdown.
+        try (StopSignals signals = StopSignals.install(sig -> {
+            err.println("genzoo: " + sig + " received");
+            err.flush();
+            stop();
+        })) {
             err.println("genzoo: listening on " + host + ":" + server.api().port() + "; dashboard " + server.baseUrl()
                     + "/, API at /api, metrics at /metrics" + (tokenRequired ? "; bearer token required" : ""));
             WorkerCommand.printBanner(err, server.jobs());

@@ -61,7 +61,12 @@ public final class WorkerCommand implements Callable<Integer> {
                 }
             }, "genzoo-worker-stop");
             Runtime.getRuntime().addShutdownHook(hook);
-            try (AutoCloseable sub = node.subscribeAll(e -> line(err, e))) {
+            // SIGTERM (docker stop) stops the workers without starting the JVM's shutdown (see StopSignals).
+            try (StopSignals signals = StopSignals.install(sig -> {
+                err.println("genzoo: " + sig + " received");
+                err.flush();
+                stop();
+            }); AutoCloseable sub = node.subscribeAll(e -> line(err, e))) {
                 printBanner(err, node);
                 err.println("genzoo: Ctrl-C stops (running jobs checkpoint and go back to the queue)");
                 err.flush();

@@ -266,6 +266,31 @@ class FleetProcessTest {
         }
     }
 
+    /** docker stop: SIGTERM to {@code genzoo worker} mid-job checkpoints, requeues at once (no lease expiry) and exits 0. */
+    @Test
+    void aSigtermedWorkerCheckpointsRequeuesItsJobAndExitsZero() throws Exception {
+        Started s = startFaultJob("term");
+        try (FleetJobService sub = s.submitter()) {
+            Path shared = artifacts.resolve("jobs").resolve(s.id());
+            long t0 = System.nanoTime();
+            s.holder().signal("TERM");
+            assertTrue(s.holder().process.waitFor(60, TimeUnit.SECONDS), "the worker exits within 60 s of SIGTERM: " + s.holder().tail());
+            assertEquals(0, s.holder().process.exitValue(), "exit code after SIGTERM: " + s.holder().tail());
+            s.spare().await(l -> l.contains(s.id() + " attempt 2 RUNNING"), "the takeover");
+            double took = (System.nanoTime() - t0) / 1e9;
+            String resumed = s.spare().await(l -> l.contains(s.id() + ": resumed from"), "the resume");
+            s.spare().await(l -> l.contains(s.id() + " attempt 2 SUCCEEDED"), "the end");
+            System.out.printf(Locale.ROOT, "SIGTERM -> job running on another worker: %.2f s; %s%n", took, resumed);
+            assertTrue(took < LEASE.toMillis() / 1000.0, "requeued by the stopping worker, not reaped after its lease: " + took + " s");
+            long from = Long.parseLong(resumed.replaceAll(".* at step (\\d+) of.*", "$1"));
+            assertTrue(from > ACT_AFTER_STEP, "resumed from the checkpoint the stop wrote (past step " + ACT_AFTER_STEP + "): " + resumed);
+            Job done = sub.get(s.id()).orElseThrow();
+            assertEquals(JobState.SUCCEEDED, done.state());
+            assertEquals(2, done.attempt());
+            assertBitwiseLikeTheReference(shared);
+        }
+    }
+
     @Test
     void aWorkerFrozenPastItsLeaseIsFencedOffAndTouchesNothing() throws Exception {
         Started s = startFaultJob("stop");
