@@ -627,28 +627,13 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public Map<JobState, Long> counts() {
-        return call("counts", c -> {
-            Map<JobState, Long> out = new EnumMap<>(JobState.class);
-            for (JobState s : JobState.values()) {
-                out.put(s, 0L);
-            }
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT state, COUNT(*) FROM genzoo_jobs GROUP BY state")) {
-                while (rs.next()) {
-                    out.put(JobState.valueOf(rs.getString(1)), rs.getLong(2));
-                }
-            }
-            return out;
-        });
+        return call("counts", c -> JobRows.counts(c, "genzoo_jobs"));
     }
 
     @Override
     public boolean reachable() {
         try {
-            return call("ping", c -> {
-                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
-                    return rs.next();
-                }
-            });
+            return call("ping", JobRows::ping);
         } catch (JobStoreException e) {
             return false;
         }
@@ -855,12 +840,8 @@ public final class PostgresJobStore implements JobStore {
     }
 
     private Job row(ResultSet rs) throws SQLException {
-        String id = rs.getString("id");
-        return new Job(id, rs.getString("name"), rs.getString("family"), rs.getString("spec_json"),
-                JobState.valueOf(rs.getString("state")), rs.getInt("priority"), rs.getLong("attempt"), rs.getString("worker"),
-                rs.getLong("step"), rs.getLong("total_steps"), rs.getString("error"), rs.getBoolean("cancel_requested"),
-                jobsRoot.resolve(id).toString(), instant(rs, "submitted_at"), instant(rs, "started_at"), instant(rs, "finished_at"),
-                rs.getString("idempotency_key"));
+        return JobRows.job(rs, rs.getBoolean("cancel_requested"), jobsRoot.resolve(rs.getString("id")).toString(),
+                PostgresJobStore::instant);
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {

@@ -388,28 +388,13 @@ public final class SqliteJobStore implements JobStore {
 
     @Override
     public Map<JobState, Long> counts() {
-        return tx("counts", () -> {
-            Map<JobState, Long> out = new EnumMap<>(JobState.class);
-            for (JobState s : JobState.values()) {
-                out.put(s, 0L);
-            }
-            try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT state, COUNT(*) FROM jobs GROUP BY state")) {
-                while (rs.next()) {
-                    out.put(JobState.valueOf(rs.getString(1)), rs.getLong(2));
-                }
-            }
-            return out;
-        });
+        return tx("counts", () -> JobRows.counts(conn, "jobs"));
     }
 
     @Override
     public boolean reachable() {
         try {
-            return tx("ping", () -> {
-                try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
-                    return rs.next();
-                }
-            });
+            return tx("ping", () -> JobRows.ping(conn));
         } catch (JobStoreException e) {
             return false;
         }
@@ -440,11 +425,7 @@ public final class SqliteJobStore implements JobStore {
     }
 
     private static Job row(ResultSet rs) throws SQLException {
-        return new Job(rs.getString("id"), rs.getString("name"), rs.getString("family"), rs.getString("spec_json"),
-                JobState.valueOf(rs.getString("state")), rs.getInt("priority"), rs.getLong("attempt"), rs.getString("worker"),
-                rs.getLong("step"), rs.getLong("total_steps"), rs.getString("error"), rs.getInt("cancel_requested") != 0,
-                rs.getString("output_dir"), instant(rs, "submitted_at"), instant(rs, "started_at"), instant(rs, "finished_at"),
-                rs.getString("idempotency_key"));
+        return JobRows.job(rs, rs.getInt("cancel_requested") != 0, rs.getString("output_dir"), SqliteJobStore::instant);
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {
