@@ -8,14 +8,19 @@ estimate comes from a `genzoo serve` started here, through `genzoo submit --dry-
 
 usage: [GENZOO_JAR=...] scripts/host-memory.py [--peaks FILE] [examples/*.json]   (after mvn package; PoCL CPU device)
 
---peaks FILE keeps the measured peaks in FILE (JSON, keyed by the shortened spec's text) and reuses them,
-so that a change to the estimate alone is checked again in seconds.
+--peaks FILE keeps the measured peaks in FILE (JSON, keyed by the shortened spec's text and the JVM options) and
+reuses them, so that a change to the estimate alone is checked again in seconds.
+
+Both JVMs (the server that makes the estimate, the job's) get the options the `genzoo` launcher gives:
+GENZOO_JAVA_OPTS, by default its DEFAULT_JAVA_OPTS (the young generation bounded; see docs/service.md).
 """
 import json, os, pathlib, re, socket, subprocess, sys, tempfile, time, urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 JAR = pathlib.Path(os.environ.get("GENZOO_JAR", ROOT / "service" / "target" / "genzoo.jar"))
 STEPS, EVAL_LIMIT = 20, 16
+DEFAULT_JAVA_OPTS = "-Xmn64m"  # as the genzoo launcher
+JAVA_OPTS = os.environ.get("GENZOO_JAVA_OPTS", DEFAULT_JAVA_OPTS).split()
 
 def free_port():
     with socket.socket() as s:
@@ -44,7 +49,7 @@ def main():
     specs = [pathlib.Path(p) for p in args] or sorted((ROOT / "examples").glob("*.json"))
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="genzoo-mem-"))
     port = free_port()
-    server = subprocess.Popen(["java", "-jar", str(JAR), "serve", "--port", str(port), "--data-dir", str(tmp / "data"), "-d", "cpu"],
+    server = subprocess.Popen(["java", *JAVA_OPTS, "-jar", str(JAR), "serve", "--port", str(port), "--data-dir", str(tmp / "data"), "-d", "cpu"],
                               stdout=subprocess.DEVNULL, stderr=open(tmp / "serve.err", "w"))
     try:
         for _ in range(600):
@@ -60,7 +65,7 @@ def main():
             short = tmp / (spec.stem + ".json")
             short_spec = shortened(spec, out)
             short.write_text(json.dumps(short_spec))
-            key = json.dumps(dict(short_spec, output=None), sort_keys=True)
+            key = json.dumps(dict(short_spec, output=None, javaOpts=JAVA_OPTS), sort_keys=True)
             dry = subprocess.run(["java", "-jar", str(JAR), "submit", str(short), "--dry-run", "--output", "json",
                                   "--server", f"http://127.0.0.1:{port}"], capture_output=True, text=True)
             try:
@@ -69,7 +74,7 @@ def main():
                 est = None
             peak = cache.get(key)
             if peak is None:
-                run = subprocess.run(["/usr/bin/time", "-f", "PEAK_KB %M", "java", "-jar", str(JAR), "train", str(short), "-d", "cpu"],
+                run = subprocess.run(["/usr/bin/time", "-f", "PEAK_KB %M", "java", *JAVA_OPTS, "-jar", str(JAR), "train", str(short), "-d", "cpu"],
                                      capture_output=True, text=True)
                 m = re.search(r"PEAK_KB (\d+)", run.stderr)
                 peak = int(m.group(1)) * 1024 if m else None

@@ -12,6 +12,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.genzoo.host.Device;
+import org.genzoo.host.NativeEnv;
 import org.genzoo.host.cl.ClDeviceInfo;
 import org.genzoo.models.train.TrainingListener;
 
@@ -20,8 +21,9 @@ import org.genzoo.models.train.TrainingListener;
  * share: one worker thread per device that claims a job, runs it and claims the next, idle workers
  * waiting on a signal (a submission wakes them) or polling; a timer that renews the leases of running
  * jobs and requeues expired ones; cancel and lost flags per running job; and the memory a job leaves:
- * after each job the device's pooled buffers go back to the driver and a full collection lets G1 return
- * the job's free heap to the OS.
+ * after each job the device's pooled buffers go back to the driver, a full collection lets G1 return
+ * the job's free heap to the OS, and {@code malloc_trim} returns what the driver freed (on a CPU device
+ * the buffers themselves) from the C heap's arenas.
  */
 abstract class AbstractWorkerPool implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(AbstractWorkerPool.class.getName());
@@ -244,11 +246,12 @@ abstract class AbstractWorkerPool implements AutoCloseable {
                 return AbstractWorkerPool.this.run(this, job, r);
             } finally {
                 running.remove(job.id());
-                current = null;
                 device.pool().trim();
                 // The job's Java heap (its data set, checkpoint copies) goes back to the OS too: G1 uncommits
                 // free heap at a full collection. Once per job, after its end, so its cost is not on a step.
                 System.gc();
+                NativeEnv.mallocTrim();
+                current = null; // idle in status() once its memory went back
             }
         }
 
