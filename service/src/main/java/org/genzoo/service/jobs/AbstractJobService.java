@@ -12,6 +12,8 @@ import org.genzoo.host.DeviceSelector;
 import org.genzoo.host.cl.ClApi;
 import org.genzoo.host.cl.ClDeviceInfo;
 import org.genzoo.models.train.JobSpec;
+import org.genzoo.models.train.ModelFamily;
+import org.genzoo.models.train.Trainer;
 
 /**
  * What {@link LocalJobService} and {@link FleetJobService} share: reads through the {@link JobStore},
@@ -24,12 +26,34 @@ abstract class AbstractJobService implements JobService {
     static final int MAX_KEY_LENGTH = 255;
 
     private final JobStore store;
+    private final Map<String, ModelFamily> families;
+    private final Trainer.DataLoader data;
     private final Map<String, List<Consumer<JobEvent>>> subscribers = new ConcurrentHashMap<>();
     private final List<Consumer<JobEvent>> everything = new CopyOnWriteArrayList<>();
     volatile boolean closed;
 
-    AbstractJobService(JobStore store) {
+    AbstractJobService(JobStore store, Map<String, ModelFamily> families, Trainer.DataLoader data) {
         this.store = store;
+        this.families = families;
+        this.data = data;
+    }
+
+    /** The model families this service accepts. */
+    public Map<String, ModelFamily> families() {
+        return families;
+    }
+
+    /** How jobs load their data sets. */
+    final Trainer.DataLoader data() {
+        return data;
+    }
+
+    /** The devices of this process's workers, one entry per worker. */
+    abstract List<ClDeviceInfo> devices();
+
+    /** The dry run against this process's devices: validation, device, memory estimate. */
+    public DryRun.Plan dryRun(String specText) throws java.io.IOException {
+        return DryRun.check(specText, devices(), families, data);
     }
 
     /** Refuses an Idempotency-Key that is empty, longer than {@link #MAX_KEY_LENGTH} or not printable ASCII without spaces. */

@@ -134,8 +134,11 @@ public final class DryRun {
         for (ClDeviceInfo d : candidates) {
             if (modelBytes + dataBytes <= d.globalMemBytes() && 4L * n * dim <= d.maxAllocBytes()) {
                 String host = hostBytes <= hostTotal ? null : String.format(Locale.ROOT, "the job needs about %s of host memory at"
-                        + " its peak (device memory %s, the data set and checkpoint copies, the runtime); this machine has %s:"
-                        + " make the model smaller or use data.limit", mib(hostBytes), mib(modelBytes + dataBytes), mib(hostTotal));
+                        + " its peak (device memory %s, the data set in the Java heap %s, evaluation and the model's own data %s,"
+                        + " the runtime and the young generation %s, checkpoint copies); this machine has %s: make the model"
+                        + " smaller, train on part of the data (data.limit) or evaluate on fewer examples or samples (eval.limit,"
+                        + " eval.metrics)", mib(hostBytes), mib(modelBytes + dataBytes), mib(DATASET_COPIES * 4L * datasetValues),
+                        mib(extraBytes), mib(processBaseBytes()), mib(hostTotal));
                 return new Plan(spec, d, n, dim, modelBytes, dataBytes, hostBytes, host, dataName, splits);
             }
             if (d.globalMemBytes() > largest.globalMemBytes()) {

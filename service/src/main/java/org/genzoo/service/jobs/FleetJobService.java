@@ -9,14 +9,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
 import org.genzoo.host.Bindings;
 import org.genzoo.host.Device;
-import org.genzoo.host.DeviceSelector;
-import org.genzoo.host.cl.ClApi;
 import org.genzoo.host.cl.ClDeviceInfo;
 import org.genzoo.models.train.JobSpec;
 import org.genzoo.models.train.ModelFamilies;
@@ -80,16 +74,14 @@ public final class FleetJobService extends AbstractJobService {
     private final MountedArtifactStore artifacts;
     private final FleetWorkerPool pool;
     private final List<ClDeviceInfo> devices;
-    private final Map<String, ModelFamily> families;
     private final Path scratch;
 
     private FleetJobService(Config config, PostgresJobStore store, MountedArtifactStore artifacts, List<Device> opened,
             Map<String, ModelFamily> families, Path scratch) {
-        super(store);
+        super(store, families, config.data());
         this.config = config;
         this.store = store;
         this.artifacts = artifacts;
-        this.families = families;
         this.scratch = scratch;
         this.pool = opened.isEmpty() ? null : new FleetWorkerPool(new FleetWorkerPool.Settings(store, artifacts, scratch, opened,
                 config.lease(), config.poll(), config.node(), config.metrics(), families, config.data(), this::publish));
@@ -136,6 +128,7 @@ public final class FleetJobService extends AbstractJobService {
     }
 
     /** The devices of this node's workers, one entry per worker (empty on an API-only node). */
+    @Override
     public List<ClDeviceInfo> devices() {
         return devices;
     }
@@ -149,20 +142,11 @@ public final class FleetJobService extends AbstractJobService {
         return store.workers(FORGET_WORKERS_AFTER);
     }
 
-    public Map<String, ModelFamily> families() {
-        return families;
-    }
-
-    /** The dry run against this node's devices (the estimate holds for any device). */
-    public DryRun.Plan dryRun(String specText) throws IOException {
-        return DryRun.check(specText, devices, families, config.data());
-    }
-
     @Override
     public Submitted submit(String specText, String idempotencyKey) throws IOException {
         checkIdempotencyKey(idempotencyKey);
-        JobSpec spec = JobSpecs.parse(specText, families);
-        DryRun.Plan plan = DryRun.plan(spec, devices, families, config.data());
+        JobSpec spec = JobSpecs.parse(specText, families());
+        DryRun.Plan plan = DryRun.plan(spec, devices, families(), data());
         if (plan.device() != null) {
             // A device of this node matches: hold the job to the same check as a single service. A job for
             // devices only other nodes have is queued with its estimate; claims skip it where it does not fit.

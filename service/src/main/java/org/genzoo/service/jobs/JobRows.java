@@ -1,14 +1,23 @@
 package org.genzoo.service.jobs;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Optional;
+import org.genzoo.models.train.JobSpec;
 
-/** The SQL both job stores ({@link SqliteJobStore}, {@link PostgresJobStore}) read alike: a job row, the counts per state, a ping. */
+/**
+ * What both job stores ({@link SqliteJobStore}, {@link PostgresJobStore}) do alike: read a job row, count
+ * the jobs per state, ping, and put a job's output folder into the spec it stores.
+ */
 final class JobRows {
     private JobRows() {
     }
@@ -27,6 +36,33 @@ final class JobRows {
                 rs.getString("idempotency_key"));
     }
 
+    /** How a store makes a job of the current row. */
+    interface Reader {
+        Job read(ResultSet rs) throws SQLException;
+    }
+
+    /**
+     * The job already stored under {@code j}'s Idempotency-Key, as a replay (not created), if any;
+     * {@link IdempotencyConflictException} when that job was submitted with another body.
+     *
+     * @param select the store's {@code SELECT <columns>, body_hash FROM <table>}
+     */
+    static Optional<JobService.Submitted> replay(Connection c, String select, JobStore.NewJob j, Reader row) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(select + " WHERE idempotency_key = ?")) {
+            ps.setString(1, j.idempotencyKey());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                Job existing = row.read(rs);
+                if (!rs.getString("body_hash").equals(j.bodyHash())) {
+                    throw new IdempotencyConflictException(j.idempotencyKey(), existing.id());
+                }
+                return Optional.of(new JobService.Submitted(existing, false));
+            }
+        }
+    }
+
     /** How many jobs of {@code table} are in each state, every state present. */
     static Map<JobState, Long> counts(Connection c, String table) throws SQLException {
         Map<JobState, Long> out = new EnumMap<>(JobState.class);
@@ -41,10 +77,43 @@ final class JobRows {
         return out;
     }
 
+    /** Records progress of a running job when {@code attempt} still holds it; false otherwise (a fenced write). */
+    static boolean progress(Connection c, String table, String id, long attempt, long step, long totalSteps) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE " + table + " SET step = ?, total_steps = ? WHERE id = ? AND attempt = ? AND state = 'RUNNING'")) {
+            ps.setLong(1, step);
+            ps.setLong(2, totalSteps);
+            ps.setString(3, id);
+            ps.setLong(4, attempt);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    /** Refuses a state {@code finish} cannot record. */
+    static void requireTerminal(JobState state) {
+        if (!state.terminal()) {
+            throw new IllegalArgumentException("finish needs a terminal state (SUCCEEDED, FAILED, CANCELLED), got " + state);
+        }
+    }
+
     /** True when the database answers {@code SELECT 1}. */
     static boolean ping(Connection c) throws SQLException {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
             return rs.next();
+        }
+    }
+
+    /** {@code specJson} (a JSON object) with {@code "output"} set, pretty-printed as the store keeps it. */
+    static String withOutput(String specJson, String output) {
+        try {
+            JsonNode n = JobSpec.mapper().readTree(specJson);
+            if (!(n instanceof ObjectNode o)) {
+                throw new IllegalArgumentException("a job's spec must be a JSON object");
+            }
+            o.put("output", output);
+            return JobSpec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("a job's spec must be JSON: " + e.getOriginalMessage(), e);
         }
     }
 }

@@ -12,14 +12,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
 import org.genzoo.host.Bindings;
 import org.genzoo.host.Device;
-import org.genzoo.host.DeviceSelector;
-import org.genzoo.host.cl.ClApi;
 import org.genzoo.host.cl.ClDeviceInfo;
 import org.genzoo.models.train.JobSpec;
 import org.genzoo.models.train.ModelFamilies;
@@ -111,7 +105,6 @@ public final class LocalJobService extends AbstractJobService {
     }
 
     private final Config config;
-    private final Map<String, ModelFamily> families;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final JobStore store;
@@ -121,9 +114,8 @@ public final class LocalJobService extends AbstractJobService {
 
     private LocalJobService(Config config, Map<String, ModelFamily> families, FileChannel lockChannel, FileLock lock,
             JobStore store, List<Device> opened) {
-        super(store);
+        super(store, families, config.data());
         this.config = config;
-        this.families = families;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.store = store;
@@ -190,6 +182,7 @@ public final class LocalJobService extends AbstractJobService {
     }
 
     /** The devices of the workers, one entry per worker. */
+    @Override
     public List<ClDeviceInfo> devices() {
         return devices;
     }
@@ -198,20 +191,11 @@ public final class LocalJobService extends AbstractJobService {
         return pool.status();
     }
 
-    public Map<String, ModelFamily> families() {
-        return families;
-    }
-
-    /** The dry run against this service's devices: validation, device, memory estimate. */
-    public DryRun.Plan dryRun(String specText) throws IOException {
-        return DryRun.check(specText, devices, families, config.data());
-    }
-
     @Override
     public Submitted submit(String specText, String idempotencyKey) throws IOException {
         checkIdempotencyKey(idempotencyKey);
-        JobSpec spec = JobSpecs.parse(specText, families);
-        DryRun.plan(spec, devices, families, config.data()).requireFits();
+        JobSpec spec = JobSpecs.parse(specText, families());
+        DryRun.plan(spec, devices, families(), data()).requireFits();
         Submitted s = store.insert(newJob(spec, idempotencyKey, 0));
         if (s.created()) {
             publish(new JobEvent(s.job().id(), "state", Map.of("state", JobState.QUEUED.name())));

@@ -1,8 +1,5 @@
 package org.genzoo.service.jobs;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -17,12 +14,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
-import org.genzoo.models.train.JobSpec;
 import org.sqlite.SQLiteConfig;
 
 /**
@@ -150,17 +145,9 @@ public final class SqliteJobStore implements JobStore {
         }
         return tx("insert", () -> {
             if (j.idempotencyKey() != null) {
-                try (PreparedStatement ps = conn.prepareStatement("SELECT " + COLUMNS + ", body_hash FROM jobs WHERE idempotency_key = ?")) {
-                    ps.setString(1, j.idempotencyKey());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (rs.next()) {
-                            Job existing = row(rs);
-                            if (!rs.getString("body_hash").equals(j.bodyHash())) {
-                                throw new IdempotencyConflictException(j.idempotencyKey(), existing.id());
-                            }
-                            return new JobService.Submitted(existing, false);
-                        }
-                    }
+                Optional<JobService.Submitted> replay = JobRows.replay(conn, "SELECT " + COLUMNS + ", body_hash FROM jobs", j, SqliteJobStore::row);
+                if (replay.isPresent()) {
+                    return replay.get();
                 }
             }
             long seq;
@@ -171,7 +158,7 @@ public final class SqliteJobStore implements JobStore {
             }
             String id = "j-" + seq;
             Path dir = jobsRoot.resolve(id);
-            String spec = withOutput(j.specJson(), dir.toString());
+            String spec = JobRows.withOutput(j.specJson(), dir.toString());
             try (PreparedStatement ps = conn.prepareStatement("INSERT INTO jobs (seq, id, name, family, spec_json, body_hash, state,"
                     + " priority, total_steps, output_dir, submitted_at, idempotency_key) VALUES (?,?,?,?,?,?,'QUEUED',?,?,?,?,?)")) {
                 ps.setLong(1, seq);
@@ -189,19 +176,6 @@ public final class SqliteJobStore implements JobStore {
             }
             return new JobService.Submitted(getLocked(id).orElseThrow(), true);
         });
-    }
-
-    private static String withOutput(String specJson, String output) {
-        try {
-            JsonNode n = JobSpec.mapper().readTree(specJson);
-            if (!(n instanceof ObjectNode o)) {
-                throw new IllegalArgumentException("a job's spec must be a JSON object");
-            }
-            o.put("output", output);
-            return JobSpec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(o);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("a job's spec must be JSON: " + e.getOriginalMessage(), e);
-        }
     }
 
     @Override
@@ -294,23 +268,12 @@ public final class SqliteJobStore implements JobStore {
 
     @Override
     public boolean progress(String id, long attempt, long step, long totalSteps) {
-        return tx("progress", () -> {
-            try (PreparedStatement ps = conn.prepareStatement(
-                    "UPDATE jobs SET step = ?, total_steps = ? WHERE id = ? AND attempt = ? AND state = 'RUNNING'")) {
-                ps.setLong(1, step);
-                ps.setLong(2, totalSteps);
-                ps.setString(3, id);
-                ps.setLong(4, attempt);
-                return ps.executeUpdate() == 1;
-            }
-        });
+        return tx("progress", () -> JobRows.progress(conn, "jobs", id, attempt, step, totalSteps));
     }
 
     @Override
     public boolean finish(String id, long attempt, JobState state, String error) {
-        if (!state.terminal()) {
-            throw new IllegalArgumentException("finish needs a terminal state (SUCCEEDED, FAILED, CANCELLED), got " + state);
-        }
+        JobRows.requireTerminal(state);
         return tx("finish", () -> {
             try (PreparedStatement ps = conn.prepareStatement("UPDATE jobs SET state = ?, error = ?, finished_at = ?, worker = NULL,"
                     + " lease_until = NULL WHERE id = ? AND attempt = ? AND state = 'RUNNING'")) {
