@@ -21,9 +21,9 @@ import org.genzoo.models.train.TrainingListener;
  * share: one worker thread per device that claims a job, runs it and claims the next, idle workers
  * waiting on a signal (a submission wakes them) or polling; a timer that renews the leases of running
  * jobs and requeues expired ones; cancel and lost flags per running job; and the memory a job leaves:
- * after each job the device's pooled buffers go back to the driver, a full collection lets G1 return
- * the job's free heap to the OS, and {@code malloc_trim} returns what the driver freed (on a CPU device
- * the buffers themselves) from the C heap's arenas.
+ * after each job the device's pooled buffers go back to the driver, and when no job waits, a full
+ * collection lets G1 return the job's free heap to the OS and {@code malloc_trim} returns what the
+ * driver freed (on a CPU device the buffers themselves) from the C heap's arenas.
  */
 abstract class AbstractWorkerPool implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(AbstractWorkerPool.class.getName());
@@ -171,6 +171,29 @@ abstract class AbstractWorkerPool implements AutoCloseable {
     void closing() {
     }
 
+    /**
+     * True when no job waits in the queue (or the store cannot say). The memory a job leaves is released
+     * when the queue is empty: a worker that claims the next job at once reuses it anyway, and a queue
+     * of a thousand short jobs is not slowed by a full collection after each.
+     */
+    private boolean queueEmpty() {
+        try {
+            return store.counts().getOrDefault(JobState.QUEUED, 0L) == 0;
+        } catch (RuntimeException e) {
+            return true;
+        }
+    }
+
+    /**
+     * Gives the job's memory back to the OS: a full collection (G1 uncommits the free heap: the job's
+     * data set, checkpoint copies) and glibc's {@code malloc_trim} (what the driver freed, on a CPU
+     * device the buffers themselves, kept in malloc's arenas). After the job, so its cost is not on a step.
+     */
+    static void releaseMemory() {
+        System.gc();
+        NativeEnv.mallocTrim();
+    }
+
     /** A job a worker holds. */
     static final class Running {
         final String id;
@@ -247,10 +270,9 @@ abstract class AbstractWorkerPool implements AutoCloseable {
             } finally {
                 running.remove(job.id());
                 device.pool().trim();
-                // The job's Java heap (its data set, checkpoint copies) goes back to the OS too: G1 uncommits
-                // free heap at a full collection. Once per job, after its end, so its cost is not on a step.
-                System.gc();
-                NativeEnv.mallocTrim();
+                if (queueEmpty()) {
+                    releaseMemory();
+                }
                 current = null; // idle in status() once its memory went back
             }
         }
