@@ -176,7 +176,8 @@ public final class DryRun {
      *     ({@link #youngGenerationBytes()}: bounded by the {@code genzoo} launcher's {@code -Xmn64m}, else
      *     the JVM's initial heap, inside which G1 sizes it);
      * <li>the device memory (on a CPU device such as PoCL's it is host memory; on a GPU it is counted
-     *     too, as an upper bound of what the host stages);
+     *     too, as an upper bound of what the host stages), and the direct buffer its uploads go
+     *     through ({@link #STAGING_BYTES} at most);
      * <li>the data set in the Java heap, every split as float32, twice ({@link #DATASET_COPIES}: the
      *     set as read and its splits' copies are both live while it loads);
      * <li>the checkpoint writer's heap copies of the parameters and the optimizer's moments,
@@ -188,8 +189,8 @@ public final class DryRun {
      * @param datasetValues  values in every split of the data set, as loaded
      */
     public static long hostBytes(long modelBytes, long parameterBytes, long dataBytes, long datasetValues) {
-        return processBaseBytes() + modelBytes + dataBytes + DATASET_COPIES * 4L * datasetValues
-                + (long) (CHECKPOINT_SHARE * parameterBytes);
+        return processBaseBytes() + modelBytes + dataBytes + Math.min(dataBytes, STAGING_BYTES)
+                + DATASET_COPIES * 4L * datasetValues + (long) (CHECKPOINT_SHARE * parameterBytes);
     }
 
     /** What the process holds whatever the job: {@link #RUNTIME_BASE_BYTES} and the young generation. */
@@ -223,6 +224,8 @@ public final class DryRun {
      * the peak RSS of the 2-D toy examples under {@code -Xmn64m} less the 64 MiB young generation.
      */
     static final long RUNTIME_BASE_BYTES = 200L << 20;
+    /** The device's direct staging buffer after the training set's upload: one transfer's piece at most (DeviceBuffer). */
+    static final long STAGING_BYTES = 16L << 20;
     /** Copies of the data set the heap holds while it loads: the set as read and the splits' copies of it. */
     static final int DATASET_COPIES = 2;
     /** Share of the per-parameter device bytes a checkpoint copies into the heap: 3 of (value, gradient, 2 moments). */
