@@ -289,6 +289,19 @@ abstract class AbstractWorkerPool implements AutoCloseable {
             }
             return d;
         }
+
+        /** The end state's event data: the outcome's state and error, the failed step of a non-finite loss, the steps run. */
+        Map<String, Object> ended(Job job, JobRunner.Outcome out) {
+            Map<String, Object> d = state(out.state(), job, out.error());
+            if (out.nonFinite()) {
+                d.put("failedStep", out.failedStep());
+            }
+            if (out.result() != null) {
+                d.put("step", out.result().steps());
+                d.put("totalSteps", out.result().totalSteps());
+            }
+            return d;
+        }
     }
 
     /** Trainer callbacks both pools handle alike: throughput to the metrics, log lines as events. */

@@ -229,14 +229,7 @@ public final class FleetWorkerPool extends AbstractWorkerPool {
                 event = w.state(JobState.QUEUED, job, "the worker stopped; the job resumes from its checkpoint on the next claim");
             } else {
                 recorded = retried(() -> s.store().finish(job.id(), job.attempt(), out.state(), out.error())) ? out.state() : null;
-                event = w.state(out.state(), job, out.error());
-                if (out.nonFinite()) {
-                    event.put("failedStep", out.failedStep());
-                }
-                if (out.result() != null) {
-                    event.put("step", out.result().steps());
-                    event.put("totalSteps", out.result().totalSteps());
-                }
+                event = w.ended(job, out);
             }
         }
         if (recorded == null) {

@@ -140,14 +140,7 @@ public final class WorkerPool extends AbstractWorkerPool {
             recordStep(job, out);
             recorded = s.store().finish(job.id(), job.attempt(), out.state(), out.error()) ? out.state() : null;
             type = "state";
-            event = w.state(out.state(), job, out.error());
-            if (out.nonFinite()) {
-                event.put("failedStep", out.failedStep());
-            }
-            if (out.result() != null) {
-                event.put("step", out.result().steps());
-                event.put("totalSteps", out.result().totalSteps());
-            }
+            event = w.ended(job, out);
         }
         if (recorded == null) {
             recorded = JobState.QUEUED;
