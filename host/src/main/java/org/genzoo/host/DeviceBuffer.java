@@ -47,10 +47,19 @@ public final class DeviceBuffer implements AutoCloseable {
     /** Copies src[srcOff, srcOff+n) into elements [dstOff, dstOff+n); blocks until done. */
     public void write(float[] src, int srcOff, int n, long dstOff) {
         checkRange(dstOff, n);
-        ByteBuffer bb = device.staging((long) n * 4);
-        bb.asFloatBuffer().put(src, srcOff, n);
-        hostWrite(dstOff * 4, bb);
+        for (int done = 0; done < n; done += STAGING_CHUNK) {
+            int m = Math.min(STAGING_CHUNK, n - done);
+            ByteBuffer bb = device.staging((long) m * 4);
+            bb.asFloatBuffer().put(src, srcOff + done, m);
+            hostWrite((dstOff + done) * 4, bb);
+        }
     }
+
+    /**
+     * Elements one staged transfer moves at most (16 MiB): larger copies go in pieces, so the device's
+     * direct staging buffer (host memory kept for the device's life) never grows to a data set's size.
+     */
+    static final int STAGING_CHUNK = 4 << 20;
 
     public void write(int[] src) {
         write(src, 0, src.length, 0);
@@ -58,9 +67,12 @@ public final class DeviceBuffer implements AutoCloseable {
 
     public void write(int[] src, int srcOff, int n, long dstOff) {
         checkRange(dstOff, n);
-        ByteBuffer bb = device.staging((long) n * 4);
-        bb.asIntBuffer().put(src, srcOff, n);
-        hostWrite(dstOff * 4, bb);
+        for (int done = 0; done < n; done += STAGING_CHUNK) {
+            int m = Math.min(STAGING_CHUNK, n - done);
+            ByteBuffer bb = device.staging((long) m * 4);
+            bb.asIntBuffer().put(src, srcOff + done, m);
+            hostWrite((dstOff + done) * 4, bb);
+        }
     }
 
     public float[] readFloats(long off, int n) {
@@ -71,17 +83,23 @@ public final class DeviceBuffer implements AutoCloseable {
 
     public void read(float[] dst, int dstOff, int n, long srcOff) {
         checkRange(srcOff, n);
-        ByteBuffer bb = device.staging((long) n * 4);
-        device.api().readBuffer(device.queue(), handle(), srcOff * 4, bb, true);
-        bb.asFloatBuffer().get(dst, dstOff, n);
+        for (int done = 0; done < n; done += STAGING_CHUNK) {
+            int m = Math.min(STAGING_CHUNK, n - done);
+            ByteBuffer bb = device.staging((long) m * 4);
+            device.api().readBuffer(device.queue(), handle(), (srcOff + done) * 4, bb, true);
+            bb.asFloatBuffer().get(dst, dstOff + done, m);
+        }
     }
 
     public int[] readInts(long off, int n) {
         checkRange(off, n);
-        ByteBuffer bb = device.staging((long) n * 4);
-        device.api().readBuffer(device.queue(), handle(), off * 4, bb, true);
         int[] out = new int[n];
-        bb.asIntBuffer().get(out);
+        for (int done = 0; done < n; done += STAGING_CHUNK) {
+            int m = Math.min(STAGING_CHUNK, n - done);
+            ByteBuffer bb = device.staging((long) m * 4);
+            device.api().readBuffer(device.queue(), handle(), (off + done) * 4, bb, true);
+            bb.asIntBuffer().get(out, done, m);
+        }
         return out;
     }
 

@@ -44,6 +44,19 @@ public final class NativeEnv {
         }
     }
 
+    /**
+     * glibc's {@code malloc_trim(0)}: returns the C heap's free memory (what the OpenCL driver and its
+     * compiler freed, kept in malloc's arenas) to the OS. False where the C library has no such call
+     * (musl, macOS, Windows) or nothing was returned.
+     */
+    public static boolean mallocTrim() {
+        if (Platform.get() != Platform.LINUX) {
+            return false;
+        }
+        long fn = libc().getFunctionAddress("malloc_trim");
+        return fn != 0 && JNI.invokePI(0L, fn) != 0;
+    }
+
     /** C setenv(name, value, 0): sets {@code name} unless the environment has it; returns the value in force. */
     public static String setIfAbsent(String name, String value) {
         long fn = libc().getFunctionAddress("setenv");

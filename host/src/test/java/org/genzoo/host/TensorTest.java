@@ -35,4 +35,24 @@ class TensorTest extends OnDevice {
             assertThrows(IllegalArgumentException.class, () -> z.copyFrom(t));
         }
     }
+
+    /** Transfers longer than one staging chunk go in pieces: every value lands where it belongs, at an odd offset too. */
+    @Test
+    void transfersLargerThanTheStagingChunkRoundTrip() {
+        long seed = 11;
+        int n = 2 * DeviceBuffer.STAGING_CHUNK + 7;
+        float[] x = Check.uniform(seed, n, -1, 1);
+        int[] ix = new int[n];
+        for (int i = 0; i < n; i++) {
+            ix[i] = i * 31 + 5;
+        }
+        try (DeviceBuffer b = dev.allocate(4L * (n + 3))) {
+            b.write(x, 0, n, 3);
+            float[] back = new float[n];
+            b.read(back, 0, n, 3);
+            assertArrayEquals(x, back, "seed " + seed);
+            b.write(ix, 0, n, 3);
+            assertArrayEquals(ix, b.readInts(3, n));
+        }
+    }
 }

@@ -187,4 +187,35 @@ public final class FlowFamily implements ModelFamily {
         // value, gradient and two Adam moments per parameter (plus masks), activations and their gradients
         return 4L * (5 * params + 3 * acts);
     }
+
+    /**
+     * The evaluation's peak on a no-grad tape: its largest pass of rows through every layer (each
+     * hidden layer's product and activation, about six values per data value for the layer's shift,
+     * scale, log-det and output). Density data: an evaluation chunk ({@code FlowModel.EVAL_CHUNK}) or,
+     * for 2-D data, a slice of the density picture's grid ({@code FlowModel.PICTURE_ROWS}); reverse KL:
+     * the {@code ReverseKlModel.EVAL_DRAWS} samples of its picture.
+     */
+    @Override
+    public long estimateExtraBytes(JsonNode model, JsonNode evalMetrics, String dataset, int dataDim, long datasetValues,
+            int evalExamples) {
+        Config c = read(model, "/model", new ArrayList<>());
+        if (c == null) {
+            return 0;
+        }
+        long rows;
+        if (dataKind(model) == DataKind.NONE) {
+            rows = Math.max(ReverseKlModel.EVAL_DRAWS, ReverseKlModel.EVAL_CHUNK);
+        } else {
+            rows = Math.max(Math.min(FlowModel.EVAL_CHUNK, evalExamples), dataDim == 2 ? FlowModel.PICTURE_ROWS : 64);
+        }
+        long perRow = 0;
+        for (JsonNode l : c.layers()) {
+            long width = 0;
+            for (JsonNode h : l.path("hidden")) {
+                width += h.asInt();
+            }
+            perRow += 2 * width + 6L * dataDim;
+        }
+        return 4L * rows * perRow;
+    }
 }

@@ -28,4 +28,16 @@ public final class BiGanFamily extends NetFamily<BiGanModel.Config> {
                 + netBytes(GanConfig.sizes(dataDim, c.encoder(), c.latent()), batchSize, 2)
                 + netBytes(GanConfig.sizes(dataDim + c.latent(), c.discriminator(), 1), 2L * batchSize, 2);
     }
+
+    /** The evaluation's training split loaded again for the nearest-neighbour accuracy (labelled image sets), and samples for pictures. */
+    @Override
+    public long estimateExtraBytes(JsonNode model, JsonNode evalMetrics, String dataset, int dataDim, long datasetValues,
+            int evalExamples) {
+        BiGanModel.Config c = BiGanModel.read(model, "/model", new ArrayList<>());
+        if (c == null) {
+            return 0;
+        }
+        return GanFamily.sampleBytes(GanConfig.sizes(c.latent(), c.generator(), dataDim), GanModel.EVAL_SAMPLES)
+                + GanFamily.reloadBytes(dataset, datasetValues);
+    }
 }

@@ -28,4 +28,16 @@ public final class CycleGanFamily extends NetFamily<CycleGanModel.Config> {
         return 2 * netBytes(GanConfig.sizes(dataDim, c.generator(), dataDim), 3L * batchSize, 2)
                 + 2 * netBytes(GanConfig.sizes(dataDim, c.discriminator(), 1), 2L * batchSize, 2) + 4L * 60_000 * dataDim;
     }
+
+    /**
+     * Domain B as the model loads it into the Java heap: every split, 4 bytes a value, twice (the set as
+     * read and its splits' copies; a built-in set, a toy's is small).
+     */
+    @Override
+    public long estimateExtraBytes(JsonNode model, JsonNode evalMetrics, String dataset, int dataDim, long datasetValues,
+            int evalExamples) {
+        CycleGanModel.Config c = CycleGanModel.read(model, "/model", new ArrayList<>());
+        int[] sizes = c == null ? null : org.genzoo.models.data.Datasets.knownSplitSizes(c.domainB());
+        return sizes == null ? 0 : 2 * 4L * dataDim * ((long) sizes[0] + sizes[1] + sizes[2]);
+    }
 }

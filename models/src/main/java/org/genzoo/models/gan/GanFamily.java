@@ -1,6 +1,7 @@
 package org.genzoo.models.gan;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
 import java.util.List;
 import org.genzoo.host.Device;
 import org.genzoo.models.train.SpecError;
@@ -29,6 +30,36 @@ public abstract class GanFamily extends NetFamily<GanConfig> {
     @Override
     long deviceBytes(GanConfig c, int dataDim, int batchSize) {
         return netBytes(c.generatorSizes(dataDim), batchSize, 3) + netBytes(c.discriminatorSizes(dataDim), 3L * batchSize, 3);
+    }
+
+    /**
+     * The evaluation's peak: {@link GanModel#EVAL_SAMPLES} samples (x4 for a 2-D scatter picture) through
+     * the generator on a no-grad tape, their host copies, and for the labelled image sets the feature
+     * classifier's data set loaded again ({@link ImageFeatures}: every split, as read and as split).
+     */
+    @Override
+    public long estimateExtraBytes(JsonNode model, JsonNode evalMetrics, String dataset, int dataDim, long datasetValues,
+            int evalExamples) {
+        GanConfig c = GanConfig.read(model, "/model", new ArrayList<>());
+        if (c == null) {
+            return 0;
+        }
+        long rows = dataDim == 2 ? 4L * GanModel.EVAL_SAMPLES : GanModel.EVAL_SAMPLES;
+        return sampleBytes(c.generatorSizes(dataDim), rows) + reloadBytes(dataset, datasetValues);
+    }
+
+    /** Activations of {@code rows} rows through a net of these sizes on a no-grad tape (product and activation per unit), and the host copy of the output. */
+    static long sampleBytes(int[] sizes, long rows) {
+        long units = 0;
+        for (int i = 1; i < sizes.length; i++) {
+            units += sizes[i];
+        }
+        return 4L * rows * (2 * units + sizes[0] + sizes[sizes.length - 1]);
+    }
+
+    /** The data set loaded again for the feature classifier (labelled image sets only): every split as read and as split. */
+    static long reloadBytes(String dataset, long datasetValues) {
+        return dataset != null && ImageFeatures.supportsDataset(dataset) ? 2 * 4L * datasetValues : 0;
     }
 
     /** Non-saturating or minimax GAN (Goodfellow et al. 2014). */

@@ -30,8 +30,12 @@ public final class ImageFeatures {
     }
 
     public static boolean supports(Dataset split) {
-        String b = base(split.name());
-        return split.hasLabels() && (b.equals(NpmMnist.NAME) || b.equals(FashionMnist.NAME));
+        return split.hasLabels() && supportsDataset(base(split.name()));
+    }
+
+    /** True for the data sets (canonical names) whose evaluation uses the feature classifier: the labelled image sets. */
+    public static boolean supportsDataset(String name) {
+        return name.equals(NpmMnist.NAME) || name.equals(FashionMnist.NAME);
     }
 
     /** The classifier for the split's data set (trained on its training split and cached on first use). */

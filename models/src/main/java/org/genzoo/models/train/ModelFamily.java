@@ -35,6 +35,23 @@ public interface ModelFamily {
     long estimateDeviceBytes(JsonNode model, int dataDim, int batchSize);
 
     /**
+     * Memory the job holds at its peak beyond {@link #estimateDeviceBytes} and the training set: the
+     * evaluation's working set (its chunk buffers, samples and the held-out examples on the device;
+     * the training buffers stay pooled meanwhile, so the two add up) and data the model loads on its
+     * own (a second domain, a data set reloaded for a feature classifier), in bytes. The dry run adds
+     * it to its host estimate. Default: 0 (an evaluation within a training batch's buffers).
+     *
+     * @param evalMetrics   the spec's {@code /eval/metrics} object (null when absent)
+     * @param dataset       the data set's canonical name (null for a family that draws its own samples)
+     * @param datasetValues values in every split of the data set as loaded (0 without data)
+     * @param evalExamples  examples the evaluation reads (the split after {@code eval.limit})
+     */
+    default long estimateExtraBytes(JsonNode model, JsonNode evalMetrics, String dataset, int dataDim, long datasetValues,
+            int evalExamples) {
+        return 0;
+    }
+
+    /**
      * The names of the parameter groups the model object gives (the keys the spec's {@code optimizer}
      * may use); must match {@link TrainableModel#groups()} of the created model. Called with objects
      * {@link #validate} may not have accepted. Default: the one group {@link ParamGroup#DEFAULT}.

@@ -69,6 +69,13 @@ public final class HvaeFamily extends LatentFamily<HvaeConfig> {
     }
 
     @Override
+    long evalRowFloats(HvaeConfig cfg, int dataDim) {
+        long hidden = cfg.hidden1().stream().mapToLong(Integer::longValue).sum() + cfg.hidden2().stream().mapToLong(Integer::longValue).sum();
+        // Two latent layers, each with its posterior and its prior's parameters and densities.
+        return 6L * dataDim + 4 * hidden + 8L * (cfg.latent1() + cfg.latent2());
+    }
+
+    @Override
     long estimate(HvaeConfig cfg, int dataDim, int batchSize) {
         long params = 0;
         int prev = dataDim;

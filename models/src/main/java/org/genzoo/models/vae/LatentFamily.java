@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.genzoo.host.Device;
+import org.genzoo.models.eval.ImportanceSampling;
 import org.genzoo.models.train.ModelFamily;
 import org.genzoo.models.train.SpecError;
 import org.genzoo.models.train.SpecReader;
@@ -68,4 +69,30 @@ abstract class LatentFamily<C> implements ModelFamily {
         C cfg = readConfig(model, "/model", dataDim, 0, new ArrayList<>());
         return cfg == null ? 0 : estimate(cfg, dataDim, batchSize);
     }
+
+    /**
+     * The evaluation's peak: the held-out examples on the device (grey and binarized), and the largest
+     * logWeights call of {@link ImportanceSampling} on its no-grad tape: {@code min(16, examples)}
+     * examples times kc = min(K, 8,192 / 16) samples, one row each, at {@link #evalRowFloats} a row.
+     */
+    @Override
+    public long estimateExtraBytes(JsonNode model, JsonNode evalMetrics, String dataset, int dataDim, long datasetValues,
+            int evalExamples) {
+        C cfg = readConfig(model, "/model", dataDim, 0, new ArrayList<>());
+        if (cfg == null || evalExamples < 1) {
+            return 0;
+        }
+        int k = evalMetrics == null ? 0 : evalMetrics.path("iwaeK").asInt(0);
+        ImportanceSampling.Options o = ImportanceSampling.Options.of(Math.max(1, k));
+        long rows = (long) Math.min(o.batchSize(), evalExamples) * (k > 1 ? o.samplesPerCall() : 1);
+        return 4L * rows * evalRowFloats(cfg, dataDim) + 2 * 4L * evalExamples * dataDim;
+    }
+
+    /**
+     * Floats one row of a no-grad log-weight pass holds until its tape closes: the row's data and the
+     * decoder's logits with the likelihood's elementwise terms (6 per value), each hidden layer's
+     * product and activation in encoder and decoder (4 per unit), the latent's mean, log-variance,
+     * noise, sample and log-densities, and a mixture prior's per-component terms.
+     */
+    abstract long evalRowFloats(C config, int dataDim);
 }

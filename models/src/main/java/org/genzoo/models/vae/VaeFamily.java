@@ -191,6 +191,14 @@ public final class VaeFamily extends LatentFamily<VaeConfig> {    @Override
     }
 
     @Override
+    long evalRowFloats(VaeConfig cfg, int dataDim) {
+        long hidden = cfg.hidden().stream().mapToLong(Integer::longValue).sum();
+        long mixture = cfg.prior() instanceof PriorSpec.Vamp v ? v.pseudoInputs()
+                : cfg.prior() instanceof PriorSpec.Mixture m ? m.components() : 0;
+        return 6L * dataDim + 4 * hidden + 6L * cfg.latentDim() + 6 * mixture;
+    }
+
+    @Override
     long estimate(VaeConfig cfg, int dataDim, int batchSize) {
         long params = 0;
         long acts = 0;

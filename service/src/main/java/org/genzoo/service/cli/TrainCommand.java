@@ -125,28 +125,31 @@ public final class TrainCommand implements Callable<Integer> {
                 : "auto".equalsIgnoreCase(job.device()) ? null : job.device();
 
         // The data first: a data set that cannot be read is bad input, found before a device is opened or a run folder made.
-        DatasetSplits splits;
-        try {
-            splits = Trainer.DATASETS.load(job.data());
-        } catch (IOException | RuntimeException e) {
-            err.println("genzoo: " + specFile + ": cannot read data set '" + job.data().dataset() + "' (/data/dataset): "
-                    + e.getMessage());
+        // A family that draws its own samples (reverse KL) has no data set: the trainer loads nothing for it.
+        DatasetSplits splits = null;
+        if (job.data() != null) {
+            try {
+                splits = Trainer.DATASETS.load(job.data());
+            } catch (IOException | RuntimeException e) {
+                err.println("genzoo: " + specFile + ": cannot read data set '" + job.data().dataset() + "' (/data/dataset): "
+                        + e.getMessage());
+                err.flush();
+                return ExitCodes.BAD_INPUT;
+            }
+            String alias = Datasets.aliasNote(job.data().dataset());
+            if (alias != null) {
+                err.println("genzoo: note: " + alias);
+            }
+            err.println("genzoo: data " + splits.sizes() + (job.data().limit() != null && job.data().limit() < splits.train().size()
+                    ? String.format(Locale.ROOT, "; training on the first %,d (data.limit)", job.data().limit()) : ""));
             err.flush();
-            return ExitCodes.BAD_INPUT;
         }
-        String alias = Datasets.aliasNote(job.data().dataset());
-        if (alias != null) {
-            err.println("genzoo: note: " + alias);
-        }
-        err.println("genzoo: data " + splits.sizes() + (job.data().limit() != null && job.data().limit() < splits.train().size()
-                ? String.format(Locale.ROOT, "; training on the first %,d (data.limit)", job.data().limit()) : ""));
-        err.flush();
-
+        DatasetSplits loaded = splits;
         Bar bar = new Bar(err, System.console() != null);
         CountDownLatch done = new CountDownLatch(1);
         Thread main = Thread.currentThread();
         Trainer.Options options = Trainer.Options.defaults().withListener(bar).withInterrupted(() -> bar.cancelRequested)
-                .withData(d -> splits);
+                .withData(loaded == null ? Trainer.DATASETS : d -> loaded);
         // Ctrl-C and SIGTERM stop at the next log point without starting the JVM's shutdown (see StopSignals);
         // the hook covers the other ways a JVM is asked to stop (SIGHUP, System.exit elsewhere).
         StopSignals signals = StopSignals.install(sig -> {

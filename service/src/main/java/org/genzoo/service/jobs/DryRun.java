@@ -114,7 +114,11 @@ public final class DryRun {
         // The family's estimate is linear in the batch: what does not grow with it is per parameter.
         long perExample = family.estimateDeviceBytes(spec.model().config(), dim, spec.batchSize() + 1) - modelBytes;
         long parameterBytes = Math.max(0, modelBytes - perExample * spec.batchSize());
-        long hostBytes = hostBytes(modelBytes, parameterBytes, dataBytes, dataFree ? 0 : (long) (splits[0] + splits[1] + splits[2]) * dim);
+        long datasetValues = dataFree ? 0 : (long) (splits[0] + splits[1] + splits[2]) * dim;
+        long extraBytes = Math.max(0, family.estimateExtraBytes(spec.model().config(), spec.eval().metrics(),
+                dataFree || spec.data() == null ? null : Datasets.canonical(spec.data().dataset()), dim, datasetValues,
+                evalExamples(spec, dataFree, splits)));
+        long hostBytes = hostBytes(modelBytes, parameterBytes, dataBytes, datasetValues) + extraBytes;
         long hostTotal = hostMemoryBytes();
         List<ClDeviceInfo> candidates = DeviceMatch.filter(spec.device(), devices);
         if (candidates.isEmpty()) {
@@ -130,8 +134,11 @@ public final class DryRun {
         for (ClDeviceInfo d : candidates) {
             if (modelBytes + dataBytes <= d.globalMemBytes() && 4L * n * dim <= d.maxAllocBytes()) {
                 String host = hostBytes <= hostTotal ? null : String.format(Locale.ROOT, "the job needs about %s of host memory at"
-                        + " its peak (device memory %s, the data set and checkpoint copies, the runtime); this machine has %s:"
-                        + " make the model smaller or use data.limit", mib(hostBytes), mib(modelBytes + dataBytes), mib(hostTotal));
+                        + " its peak (device memory %s, the data set in the Java heap %s, evaluation and the model's own data %s,"
+                        + " the runtime and the young generation %s, checkpoint copies); this machine has %s: make the model"
+                        + " smaller, train on part of the data (data.limit) or evaluate on fewer examples or samples (eval.limit,"
+                        + " eval.metrics)", mib(hostBytes), mib(modelBytes + dataBytes), mib(DATASET_COPIES * 4L * datasetValues),
+                        mib(extraBytes), mib(processBaseBytes()), mib(hostTotal));
                 return new Plan(spec, d, n, dim, modelBytes, dataBytes, hostBytes, host, dataName, splits);
             }
             if (d.globalMemBytes() > largest.globalMemBytes()) {
@@ -149,26 +156,78 @@ public final class DryRun {
         return new Plan(spec, largest, n, dim, modelBytes, dataBytes, hostBytes, why, dataName, splits);
     }
 
+    /** Examples the evaluation reads: its split after {@code eval.limit} (the family's own draws when it has no data). */
+    static int evalExamples(JobSpec spec, boolean dataFree, int[] splits) {
+        if (dataFree || spec.eval() == null) {
+            return 0;
+        }
+        int n = splits[org.genzoo.models.data.Split.parse(spec.eval().split()).ordinal()];
+        return spec.eval().limit() == null ? n : Math.min(n, spec.eval().limit());
+    }
+
     /**
-     * Host memory of the process that runs the job, at its peak: the JVM with the OpenCL runtime and
-     * its kernel compiler ({@link #HOST_BASE_BYTES}); the device memory (on a CPU device such as PoCL's
-     * it is host memory; on a GPU it is counted too, as an upper bound of what the host stages); the
-     * data set as the JVM holds it, every split as float32; and the checkpoint writer's copies in the
-     * Java heap of the parameters and the optimizer's moments, {@link #CHECKPOINT_SHARE} of the
-     * family's per-parameter device bytes (value, gradient and two moments: three of four are read
-     * back). Not counted: evaluation and picture working sets beyond a training batch (IWAE with
-     * thousands of samples, density grids of 2-D flows), which the families do not estimate yet.
-     * Measured against peak RSS of the examples by scripts/host-memory.py (docs/service.md).
+     * Host memory of the process that runs the job, at its peak (without the family's
+     * {@link org.genzoo.models.train.ModelFamily#estimateExtraBytes evaluation and own data}, which
+     * {@link #plan} adds):
+     * <ul>
+     * <li>the runtime: the JVM's code, metaspace, threads and GC structures, PoCL and LLVM with the
+     *     kernels compiled ({@link #RUNTIME_BASE_BYTES});
+     * <li>the Java heap's churn: the young generation, which a job's allocations cycle through
+     *     ({@link #youngGenerationBytes()}: bounded by the {@code genzoo} launcher's {@code -Xmn64m}, else
+     *     the JVM's initial heap, inside which G1 sizes it);
+     * <li>the device memory (on a CPU device such as PoCL's it is host memory; on a GPU it is counted
+     *     too, as an upper bound of what the host stages), and the direct buffer its uploads go
+     *     through ({@link #STAGING_BYTES} at most);
+     * <li>the data set in the Java heap, every split as float32, twice ({@link #DATASET_COPIES}: the
+     *     set as read and its splits' copies are both live while it loads);
+     * <li>the checkpoint writer's heap copies of the parameters and the optimizer's moments,
+     *     {@link #CHECKPOINT_SHARE} of the family's per-parameter device bytes.
+     * </ul>
+     * Measured against the peak RSS of the examples by scripts/host-memory.py (docs/service.md).
      *
      * @param parameterBytes the part of {@code modelBytes} that does not grow with the batch
      * @param datasetValues  values in every split of the data set, as loaded
      */
     public static long hostBytes(long modelBytes, long parameterBytes, long dataBytes, long datasetValues) {
-        return HOST_BASE_BYTES + modelBytes + dataBytes + 4L * datasetValues + (long) (CHECKPOINT_SHARE * parameterBytes);
+        return processBaseBytes() + modelBytes + dataBytes + Math.min(dataBytes, STAGING_BYTES)
+                + DATASET_COPIES * 4L * datasetValues + (long) (CHECKPOINT_SHARE * parameterBytes);
     }
 
-    /** The JVM, PoCL and LLVM with the kernels compiled, before a job's data: peak RSS of the 2-D toy examples, 320-342 MiB. */
-    static final long HOST_BASE_BYTES = 320L << 20;
+    /** What the process holds whatever the job: {@link #RUNTIME_BASE_BYTES} and the young generation. */
+    public static long processBaseBytes() {
+        return RUNTIME_BASE_BYTES + youngGenerationBytes();
+    }
+
+    /**
+     * The Java heap a job's allocations cycle through: the young generation's bound when the command
+     * line sets one ({@code -Xmn}, {@code -XX:MaxNewSize}), else the JVM's initial heap (G1 sizes its
+     * young generation inside it and grows it with the allocation rate; a long job touches all of it).
+     */
+    public static long youngGenerationBytes() {
+        try {
+            com.sun.management.HotSpotDiagnosticMXBean hs = java.lang.management.ManagementFactory.getPlatformMXBean(
+                    com.sun.management.HotSpotDiagnosticMXBean.class);
+            com.sun.management.VMOption o = hs.getVMOption("MaxNewSize");
+            if (o.getOrigin() == com.sun.management.VMOption.Origin.VM_CREATION
+                    || o.getOrigin() == com.sun.management.VMOption.Origin.ENVIRON_VAR
+                    || o.getOrigin() == com.sun.management.VMOption.Origin.CONFIG_FILE) {
+                return Long.parseLong(o.getValue());
+            }
+        } catch (RuntimeException e) {
+            // not HotSpot: fall back to the initial heap below
+        }
+        return Math.max(0, java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getInit());
+    }
+
+    /**
+     * The JVM, PoCL and LLVM with the kernels compiled, outside the young generation and a job's data:
+     * the peak RSS of the 2-D toy examples under {@code -Xmn64m} less the 64 MiB young generation.
+     */
+    static final long RUNTIME_BASE_BYTES = 200L << 20;
+    /** The device's direct staging buffer after the training set's upload: one transfer's piece at most (DeviceBuffer). */
+    static final long STAGING_BYTES = 16L << 20;
+    /** Copies of the data set the heap holds while it loads: the set as read and the splits' copies of it. */
+    static final int DATASET_COPIES = 2;
     /** Share of the per-parameter device bytes a checkpoint copies into the heap: 3 of (value, gradient, 2 moments). */
     static final double CHECKPOINT_SHARE = 0.75;
 

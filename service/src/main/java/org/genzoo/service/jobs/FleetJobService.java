@@ -9,14 +9,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
 import org.genzoo.host.Bindings;
 import org.genzoo.host.Device;
-import org.genzoo.host.DeviceSelector;
-import org.genzoo.host.cl.ClApi;
 import org.genzoo.host.cl.ClDeviceInfo;
 import org.genzoo.models.train.JobSpec;
 import org.genzoo.models.train.ModelFamilies;
@@ -30,7 +24,7 @@ import org.genzoo.models.train.Trainer;
  * runs it without HTTP. Every node sees every job; events reach the subscribers of the node whose
  * worker runs the job.
  */
-public final class FleetJobService implements JobService {
+public final class FleetJobService extends AbstractJobService {
     /** Workers whose last heartbeat is older than this are dropped from {@link #fleetWorkers()}. */
     public static final Duration FORGET_WORKERS_AFTER = Duration.ofMinutes(2);
     /**
@@ -80,18 +74,14 @@ public final class FleetJobService implements JobService {
     private final MountedArtifactStore artifacts;
     private final FleetWorkerPool pool;
     private final List<ClDeviceInfo> devices;
-    private final Map<String, ModelFamily> families;
     private final Path scratch;
-    private final Map<String, List<Consumer<JobEvent>>> subscribers = new ConcurrentHashMap<>();
-    private final List<Consumer<JobEvent>> everything = new CopyOnWriteArrayList<>();
-    private volatile boolean closed;
 
     private FleetJobService(Config config, PostgresJobStore store, MountedArtifactStore artifacts, List<Device> opened,
             Map<String, ModelFamily> families, Path scratch) {
+        super(store, families, config.data());
         this.config = config;
         this.store = store;
         this.artifacts = artifacts;
-        this.families = families;
         this.scratch = scratch;
         this.pool = opened.isEmpty() ? null : new FleetWorkerPool(new FleetWorkerPool.Settings(store, artifacts, scratch, opened,
                 config.lease(), config.poll(), config.node(), config.metrics(), families, config.data(), this::publish));
@@ -109,22 +99,8 @@ public final class FleetJobService implements JobService {
         List<Device> opened = new ArrayList<>();
         try {
             if (config.devices() == null || !config.devices().isEmpty()) {
-                ClApi api = Bindings.resolve(config.binding());
-                List<ClDeviceInfo> all = api.devices();
-                List<ClDeviceInfo> chosen = new ArrayList<>();
-                if (config.devices() == null) {
-                    chosen.addAll(all);
-                } else {
-                    for (String sel : config.devices()) {
-                        chosen.add(DeviceSelector.select(all, sel));
-                    }
-                }
-                if (chosen.isEmpty()) {
-                    throw new IllegalArgumentException("no device to run jobs on: this machine has no OpenCL device");
-                }
-                for (ClDeviceInfo d : chosen) {
-                    opened.add(Device.open(api, d));
-                }
+                opened.addAll(openDevices(Bindings.resolve(config.binding()), config.devices(),
+                        "no device to run jobs on: this machine has no OpenCL device"));
             }
             Map<String, ModelFamily> fams = config.families() != null ? Map.copyOf(config.families()) : ModelFamilies.all();
             FleetJobService svc = new FleetJobService(config, store, artifacts, opened, fams, scratch);
@@ -152,6 +128,7 @@ public final class FleetJobService implements JobService {
     }
 
     /** The devices of this node's workers, one entry per worker (empty on an API-only node). */
+    @Override
     public List<ClDeviceInfo> devices() {
         return devices;
     }
@@ -165,33 +142,17 @@ public final class FleetJobService implements JobService {
         return store.workers(FORGET_WORKERS_AFTER);
     }
 
-    public Map<String, ModelFamily> families() {
-        return families;
-    }
-
-    /** The dry run against this node's devices (the estimate holds for any device). */
-    public DryRun.Plan dryRun(String specText) throws IOException {
-        return DryRun.check(specText, devices, families, config.data());
-    }
-
     @Override
     public Submitted submit(String specText, String idempotencyKey) throws IOException {
-        if (idempotencyKey != null && (idempotencyKey.isEmpty() || idempotencyKey.length() > LocalJobService.MAX_KEY_LENGTH
-                || !idempotencyKey.chars().allMatch(c -> c >= 0x21 && c <= 0x7e))) {
-            throw new IllegalArgumentException("Idempotency-Key: expected 1 to " + LocalJobService.MAX_KEY_LENGTH
-                    + " printable ASCII characters without spaces, got " + idempotencyKey.length() + " characters");
-        }
-        JobSpec spec = JobSpecs.parse(specText, families);
-        DryRun.Plan plan = DryRun.plan(spec, devices, families, config.data());
+        checkIdempotencyKey(idempotencyKey);
+        JobSpec spec = JobSpecs.parse(specText, families());
+        DryRun.Plan plan = DryRun.plan(spec, devices, families(), data());
         if (plan.device() != null) {
             // A device of this node matches: hold the job to the same check as a single service. A job for
             // devices only other nodes have is queued with its estimate; claims skip it where it does not fit.
             plan.requireFits();
         }
-        JobSpec normalized = spec.withOutput("");
-        long total = spec.budget().steps() != null ? spec.budget().steps() : 0;
-        Submitted s = store.insert(new JobStore.NewJob(spec.name(), spec.model().family(), normalized.toJsonString(), spec.priority(),
-                total, normalized.hash(), idempotencyKey, plan.totalBytes()));
+        Submitted s = store.insert(newJob(spec, idempotencyKey, plan.totalBytes()));
         if (s.created()) {
             publish(new JobEvent(s.job().id(), "state", Map.of("state", JobState.QUEUED.name())));
         }
@@ -199,76 +160,15 @@ public final class FleetJobService implements JobService {
     }
 
     @Override
-    public List<Job> list(Optional<JobState> state) {
-        return store.list(state);
-    }
-
-    @Override
-    public Optional<Job> get(String id) {
-        return store.get(id);
-    }
-
-    @Override
-    public Optional<Job> cancel(String id) {
-        Optional<Job> before = store.get(id);
-        Optional<Job> j = store.requestCancel(id);
-        if (j.isPresent()) {
-            if (pool != null) {
-                pool.cancel(id);
-            }
-            if (before.isPresent() && before.get().state() == JobState.QUEUED && j.get().state() == JobState.CANCELLED) {
-                publish(new JobEvent(id, "state", Map.of("state", JobState.CANCELLED.name())));
-            }
-        }
-        return j;
-    }
-
-    @Override
-    public AutoCloseable subscribe(String jobId, Consumer<JobEvent> listener) {
-        List<Consumer<JobEvent>> l = subscribers.computeIfAbsent(jobId, k -> new CopyOnWriteArrayList<>());
-        l.add(listener);
-        return () -> l.remove(listener);
-    }
-
-    @Override
-    public AutoCloseable subscribeAll(Consumer<JobEvent> listener) {
-        everything.add(listener);
-        return () -> everything.remove(listener);
-    }
-
-    @Override
-    public Map<JobState, Long> counts() {
-        return store.counts();
-    }
-
-    private void publish(JobEvent e) {
-        List<Consumer<JobEvent>> l = subscribers.get(e.jobId());
-        if (l != null) {
-            deliver(l, e);
-        }
-        deliver(everything, e);
-    }
-
-    private static void deliver(List<Consumer<JobEvent>> listeners, JobEvent e) {
-        for (Consumer<JobEvent> c : listeners) {
-            try {
-                c.accept(e);
-            } catch (RuntimeException ex) {
-                listeners.remove(c);
-                System.getLogger(FleetJobService.class.getName()).log(System.Logger.Level.WARNING,
-                        "an event subscriber of job " + e.jobId() + " failed and was removed", ex);
-            }
+    void cancelRunning(String id) {
+        if (pool != null) {
+            pool.cancel(id);
         }
     }
 
     @Override
     public Path artifactDir(String id) {
         return artifacts.jobFolder(id);
-    }
-
-    @Override
-    public boolean storeReachable() {
-        return !closed && store.reachable();
     }
 
     /** Stops this node's workers (running jobs checkpoint, publish, and go back to the queue), then closes the store. */

@@ -12,14 +12,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
 import org.genzoo.host.Bindings;
 import org.genzoo.host.Device;
-import org.genzoo.host.DeviceSelector;
-import org.genzoo.host.cl.ClApi;
 import org.genzoo.host.cl.ClDeviceInfo;
 import org.genzoo.models.train.JobSpec;
 import org.genzoo.models.train.ModelFamilies;
@@ -36,10 +30,10 @@ import org.genzoo.models.train.Trainer;
  * {@code jobs/<id>/} with each job's artifacts. On start, every job left RUNNING by a process that
  * died is requeued and resumes from its last checkpoint.
  */
-public final class LocalJobService implements JobService {
+public final class LocalJobService extends AbstractJobService {
     private static final System.Logger LOG = System.getLogger(LocalJobService.class.getName());
-    /** Longest accepted Idempotency-Key. */
-    public static final int MAX_KEY_LENGTH = 255;
+    /** Longest accepted Idempotency-Key (the API's limit and its docs name this constant). */
+    public static final int MAX_KEY_LENGTH = AbstractJobService.MAX_KEY_LENGTH;
 
     /**
      * How to start a service.
@@ -111,21 +105,17 @@ public final class LocalJobService implements JobService {
     }
 
     private final Config config;
-    private final Map<String, ModelFamily> families;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final JobStore store;
     private final WorkerPool pool;
     private final List<ClDeviceInfo> devices;
     private final int recovered;
-    private final Map<String, List<Consumer<JobEvent>>> subscribers = new ConcurrentHashMap<>();
-    private final List<Consumer<JobEvent>> everything = new CopyOnWriteArrayList<>();
-    private volatile boolean closed;
 
     private LocalJobService(Config config, Map<String, ModelFamily> families, FileChannel lockChannel, FileLock lock,
             JobStore store, List<Device> opened) {
+        super(store, families, config.data());
         this.config = config;
-        this.families = families;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.store = store;
@@ -160,22 +150,8 @@ public final class LocalJobService implements JobService {
         List<Device> opened = new ArrayList<>();
         try {
             store = SqliteJobStore.open(dir);
-            ClApi api = Bindings.resolve(config.binding());
-            List<ClDeviceInfo> all = api.devices();
-            List<ClDeviceInfo> chosen = new ArrayList<>();
-            if (config.devices() == null) {
-                chosen.addAll(all);
-            } else {
-                for (String sel : config.devices()) {
-                    chosen.add(DeviceSelector.select(all, sel));
-                }
-            }
-            if (chosen.isEmpty()) {
-                throw new IllegalArgumentException("no device to run jobs on: the device list is empty");
-            }
-            for (ClDeviceInfo d : chosen) {
-                opened.add(Device.open(api, d));
-            }
+            opened.addAll(openDevices(Bindings.resolve(config.binding()), config.devices(),
+                    "no device to run jobs on: the device list is empty"));
             Map<String, ModelFamily> fams = config.families() != null ? Map.copyOf(config.families()) : ModelFamilies.all();
             LocalJobService svc = new LocalJobService(config.withDataDir(dir), fams, ch, lock, store, opened);
             svc.pool.start();
@@ -206,6 +182,7 @@ public final class LocalJobService implements JobService {
     }
 
     /** The devices of the workers, one entry per worker. */
+    @Override
     public List<ClDeviceInfo> devices() {
         return devices;
     }
@@ -214,30 +191,12 @@ public final class LocalJobService implements JobService {
         return pool.status();
     }
 
-    public Map<String, ModelFamily> families() {
-        return families;
-    }
-
-    /** The dry run against this service's devices: validation, device, memory estimate. */
-    public DryRun.Plan dryRun(String specText) throws IOException {
-        return DryRun.check(specText, devices, families, config.data());
-    }
-
     @Override
     public Submitted submit(String specText, String idempotencyKey) throws IOException {
-        if (idempotencyKey != null && (idempotencyKey.isEmpty() || idempotencyKey.length() > MAX_KEY_LENGTH
-                || !idempotencyKey.chars().allMatch(c -> c >= 0x21 && c <= 0x7e))) {
-            throw new IllegalArgumentException("Idempotency-Key: expected 1 to " + MAX_KEY_LENGTH
-                    + " printable ASCII characters without spaces, got " + idempotencyKey.length() + " characters");
-        }
-        JobSpec spec = JobSpecs.parse(specText, families);
-        DryRun.plan(spec, devices, families, config.data()).requireFits();
-        // The body is the spec with defaults filled in: formatting, key order and JSON vs YAML do not make
-        // another body. Its output folder is the service's to choose, so "output" does not count either.
-        JobSpec normalized = spec.withOutput("");
-        long total = spec.budget().steps() != null ? spec.budget().steps() : 0;
-        Submitted s = store.insert(new JobStore.NewJob(spec.name(), spec.model().family(), normalized.toJsonString(),
-                spec.priority(), total, normalized.hash(), idempotencyKey));
+        checkIdempotencyKey(idempotencyKey);
+        JobSpec spec = JobSpecs.parse(specText, families());
+        DryRun.plan(spec, devices, families(), data()).requireFits();
+        Submitted s = store.insert(newJob(spec, idempotencyKey, 0));
         if (s.created()) {
             publish(new JobEvent(s.job().id(), "state", Map.of("state", JobState.QUEUED.name())));
             pool.wake();
@@ -246,64 +205,8 @@ public final class LocalJobService implements JobService {
     }
 
     @Override
-    public List<Job> list(Optional<JobState> state) {
-        return store.list(state);
-    }
-
-    @Override
-    public Optional<Job> get(String id) {
-        return store.get(id);
-    }
-
-    @Override
-    public Optional<Job> cancel(String id) {
-        Optional<Job> before = store.get(id);
-        Optional<Job> j = store.requestCancel(id);
-        if (j.isPresent()) {
-            pool.cancel(id);
-            if (before.isPresent() && before.get().state() == JobState.QUEUED && j.get().state() == JobState.CANCELLED) {
-                publish(new JobEvent(id, "state", Map.of("state", JobState.CANCELLED.name())));
-            }
-        }
-        return j;
-    }
-
-    @Override
-    public AutoCloseable subscribe(String jobId, Consumer<JobEvent> listener) {
-        List<Consumer<JobEvent>> l = subscribers.computeIfAbsent(jobId, k -> new CopyOnWriteArrayList<>());
-        l.add(listener);
-        return () -> l.remove(listener);
-    }
-
-    @Override
-    public AutoCloseable subscribeAll(Consumer<JobEvent> listener) {
-        everything.add(listener);
-        return () -> everything.remove(listener);
-    }
-
-    @Override
-    public Map<JobState, Long> counts() {
-        return store.counts();
-    }
-
-    private void publish(JobEvent e) {
-        List<Consumer<JobEvent>> l = subscribers.get(e.jobId());
-        if (l != null) {
-            deliver(l, e);
-        }
-        deliver(everything, e);
-    }
-
-    /** A subscriber that throws is dropped (and logged): one broken stream must not stop a job. */
-    private static void deliver(List<Consumer<JobEvent>> listeners, JobEvent e) {
-        for (Consumer<JobEvent> c : listeners) {
-            try {
-                c.accept(e);
-            } catch (RuntimeException ex) {
-                listeners.remove(c);
-                LOG.log(System.Logger.Level.WARNING, "an event subscriber of job " + e.jobId() + " failed and was removed", ex);
-            }
-        }
+    void cancelRunning(String id) {
+        pool.cancel(id);
     }
 
     @Override
@@ -312,11 +215,6 @@ public final class LocalJobService implements JobService {
             throw new IllegalArgumentException("not a job id: expected j-<number>, got " + (id == null ? "null" : "\"" + id + "\""));
         }
         return config.dataDir().resolve("jobs").resolve(id);
-    }
-
-    @Override
-    public boolean storeReachable() {
-        return !closed && store.reachable();
     }
 
     /** Bytes the readiness probe writes (and deletes) in the jobs folder: one file system block. */

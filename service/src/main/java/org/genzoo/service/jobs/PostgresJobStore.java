@@ -1,8 +1,5 @@
 package org.genzoo.service.jobs;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -18,7 +15,6 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,7 +25,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
-import org.genzoo.models.train.JobSpec;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
@@ -335,17 +330,9 @@ public final class PostgresJobStore implements JobStore {
                     ps.setString(1, j.idempotencyKey());
                     ps.executeQuery().close();
                 }
-                try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + ", body_hash FROM genzoo_jobs WHERE idempotency_key = ?")) {
-                    ps.setString(1, j.idempotencyKey());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (rs.next()) {
-                            Job existing = row(rs);
-                            if (!rs.getString("body_hash").equals(j.bodyHash())) {
-                                throw new IdempotencyConflictException(j.idempotencyKey(), existing.id());
-                            }
-                            return new JobService.Submitted(existing, false);
-                        }
-                    }
+                Optional<JobService.Submitted> replay = JobRows.replay(c, "SELECT " + COLUMNS + ", body_hash FROM genzoo_jobs", j, this::row);
+                if (replay.isPresent()) {
+                    return replay.get();
                 }
             }
             long seq;
@@ -354,7 +341,7 @@ public final class PostgresJobStore implements JobStore {
                 seq = rs.getLong(1);
             }
             String id = "j-" + seq;
-            String spec = withOutput(j.specJson(), jobsRoot.resolve(id).toString());
+            String spec = JobRows.withOutput(j.specJson(), jobsRoot.resolve(id).toString());
             Job made;
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO genzoo_jobs (seq, name, family, spec_json, body_hash, state, priority,"
                     + " total_steps, device_selector, required_bytes, idempotency_key) VALUES (?,?,?,?,?,'QUEUED',?,?,?,?,?) RETURNING " + COLUMNS)) {
@@ -383,19 +370,6 @@ public final class PostgresJobStore implements JobStore {
             ps.setString(1, channel);
             ps.setString(2, payload);
             ps.executeQuery().close();
-        }
-    }
-
-    private static String withOutput(String specJson, String output) {
-        try {
-            JsonNode n = JobSpec.mapper().readTree(specJson);
-            if (!(n instanceof ObjectNode o)) {
-                throw new IllegalArgumentException("a job's spec must be a JSON object");
-            }
-            o.put("output", output);
-            return JobSpec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(o);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("a job's spec must be JSON: " + e.getOriginalMessage(), e);
         }
     }
 
@@ -517,23 +491,12 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public boolean progress(String id, long attempt, long step, long totalSteps) {
-        return call("progress", c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE genzoo_jobs SET step = ?, total_steps = ? WHERE id = ? AND attempt = ? AND state = 'RUNNING'")) {
-                ps.setLong(1, step);
-                ps.setLong(2, totalSteps);
-                ps.setString(3, id);
-                ps.setLong(4, attempt);
-                return ps.executeUpdate() == 1;
-            }
-        });
+        return call("progress", c -> JobRows.progress(c, "genzoo_jobs", id, attempt, step, totalSteps));
     }
 
     @Override
     public boolean finish(String id, long attempt, JobState state, String error) {
-        if (!state.terminal()) {
-            throw new IllegalArgumentException("finish needs a terminal state (SUCCEEDED, FAILED, CANCELLED), got " + state);
-        }
+        JobRows.requireTerminal(state);
         return call("finish", c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE genzoo_jobs SET state = ?, error = ?, finished_at = clock_timestamp(),"
                     + " worker = NULL, lease_until = NULL WHERE id = ? AND attempt = ? AND state = 'RUNNING'")) {
@@ -627,28 +590,13 @@ public final class PostgresJobStore implements JobStore {
 
     @Override
     public Map<JobState, Long> counts() {
-        return call("counts", c -> {
-            Map<JobState, Long> out = new EnumMap<>(JobState.class);
-            for (JobState s : JobState.values()) {
-                out.put(s, 0L);
-            }
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT state, COUNT(*) FROM genzoo_jobs GROUP BY state")) {
-                while (rs.next()) {
-                    out.put(JobState.valueOf(rs.getString(1)), rs.getLong(2));
-                }
-            }
-            return out;
-        });
+        return call("counts", c -> JobRows.counts(c, "genzoo_jobs"));
     }
 
     @Override
     public boolean reachable() {
         try {
-            return call("ping", c -> {
-                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
-                    return rs.next();
-                }
-            });
+            return call("ping", JobRows::ping);
         } catch (JobStoreException e) {
             return false;
         }
@@ -855,12 +803,8 @@ public final class PostgresJobStore implements JobStore {
     }
 
     private Job row(ResultSet rs) throws SQLException {
-        String id = rs.getString("id");
-        return new Job(id, rs.getString("name"), rs.getString("family"), rs.getString("spec_json"),
-                JobState.valueOf(rs.getString("state")), rs.getInt("priority"), rs.getLong("attempt"), rs.getString("worker"),
-                rs.getLong("step"), rs.getLong("total_steps"), rs.getString("error"), rs.getBoolean("cancel_requested"),
-                jobsRoot.resolve(id).toString(), instant(rs, "submitted_at"), instant(rs, "started_at"), instant(rs, "finished_at"),
-                rs.getString("idempotency_key"));
+        return JobRows.job(rs, rs.getBoolean("cancel_requested"), jobsRoot.resolve(rs.getString("id")).toString(),
+                PostgresJobStore::instant);
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {

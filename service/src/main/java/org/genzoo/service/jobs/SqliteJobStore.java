@@ -1,8 +1,5 @@
 package org.genzoo.service.jobs;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -17,12 +14,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
-import org.genzoo.models.train.JobSpec;
 import org.sqlite.SQLiteConfig;
 
 /**
@@ -150,17 +145,9 @@ public final class SqliteJobStore implements JobStore {
         }
         return tx("insert", () -> {
             if (j.idempotencyKey() != null) {
-                try (PreparedStatement ps = conn.prepareStatement("SELECT " + COLUMNS + ", body_hash FROM jobs WHERE idempotency_key = ?")) {
-                    ps.setString(1, j.idempotencyKey());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (rs.next()) {
-                            Job existing = row(rs);
-                            if (!rs.getString("body_hash").equals(j.bodyHash())) {
-                                throw new IdempotencyConflictException(j.idempotencyKey(), existing.id());
-                            }
-                            return new JobService.Submitted(existing, false);
-                        }
-                    }
+                Optional<JobService.Submitted> replay = JobRows.replay(conn, "SELECT " + COLUMNS + ", body_hash FROM jobs", j, SqliteJobStore::row);
+                if (replay.isPresent()) {
+                    return replay.get();
                 }
             }
             long seq;
@@ -171,7 +158,7 @@ public final class SqliteJobStore implements JobStore {
             }
             String id = "j-" + seq;
             Path dir = jobsRoot.resolve(id);
-            String spec = withOutput(j.specJson(), dir.toString());
+            String spec = JobRows.withOutput(j.specJson(), dir.toString());
             try (PreparedStatement ps = conn.prepareStatement("INSERT INTO jobs (seq, id, name, family, spec_json, body_hash, state,"
                     + " priority, total_steps, output_dir, submitted_at, idempotency_key) VALUES (?,?,?,?,?,?,'QUEUED',?,?,?,?,?)")) {
                 ps.setLong(1, seq);
@@ -189,19 +176,6 @@ public final class SqliteJobStore implements JobStore {
             }
             return new JobService.Submitted(getLocked(id).orElseThrow(), true);
         });
-    }
-
-    private static String withOutput(String specJson, String output) {
-        try {
-            JsonNode n = JobSpec.mapper().readTree(specJson);
-            if (!(n instanceof ObjectNode o)) {
-                throw new IllegalArgumentException("a job's spec must be a JSON object");
-            }
-            o.put("output", output);
-            return JobSpec.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(o);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("a job's spec must be JSON: " + e.getOriginalMessage(), e);
-        }
     }
 
     @Override
@@ -294,23 +268,12 @@ public final class SqliteJobStore implements JobStore {
 
     @Override
     public boolean progress(String id, long attempt, long step, long totalSteps) {
-        return tx("progress", () -> {
-            try (PreparedStatement ps = conn.prepareStatement(
-                    "UPDATE jobs SET step = ?, total_steps = ? WHERE id = ? AND attempt = ? AND state = 'RUNNING'")) {
-                ps.setLong(1, step);
-                ps.setLong(2, totalSteps);
-                ps.setString(3, id);
-                ps.setLong(4, attempt);
-                return ps.executeUpdate() == 1;
-            }
-        });
+        return tx("progress", () -> JobRows.progress(conn, "jobs", id, attempt, step, totalSteps));
     }
 
     @Override
     public boolean finish(String id, long attempt, JobState state, String error) {
-        if (!state.terminal()) {
-            throw new IllegalArgumentException("finish needs a terminal state (SUCCEEDED, FAILED, CANCELLED), got " + state);
-        }
+        JobRows.requireTerminal(state);
         return tx("finish", () -> {
             try (PreparedStatement ps = conn.prepareStatement("UPDATE jobs SET state = ?, error = ?, finished_at = ?, worker = NULL,"
                     + " lease_until = NULL WHERE id = ? AND attempt = ? AND state = 'RUNNING'")) {
@@ -388,28 +351,13 @@ public final class SqliteJobStore implements JobStore {
 
     @Override
     public Map<JobState, Long> counts() {
-        return tx("counts", () -> {
-            Map<JobState, Long> out = new EnumMap<>(JobState.class);
-            for (JobState s : JobState.values()) {
-                out.put(s, 0L);
-            }
-            try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT state, COUNT(*) FROM jobs GROUP BY state")) {
-                while (rs.next()) {
-                    out.put(JobState.valueOf(rs.getString(1)), rs.getLong(2));
-                }
-            }
-            return out;
-        });
+        return tx("counts", () -> JobRows.counts(conn, "jobs"));
     }
 
     @Override
     public boolean reachable() {
         try {
-            return tx("ping", () -> {
-                try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
-                    return rs.next();
-                }
-            });
+            return tx("ping", () -> JobRows.ping(conn));
         } catch (JobStoreException e) {
             return false;
         }
@@ -440,11 +388,7 @@ public final class SqliteJobStore implements JobStore {
     }
 
     private static Job row(ResultSet rs) throws SQLException {
-        return new Job(rs.getString("id"), rs.getString("name"), rs.getString("family"), rs.getString("spec_json"),
-                JobState.valueOf(rs.getString("state")), rs.getInt("priority"), rs.getLong("attempt"), rs.getString("worker"),
-                rs.getLong("step"), rs.getLong("total_steps"), rs.getString("error"), rs.getInt("cancel_requested") != 0,
-                rs.getString("output_dir"), instant(rs, "submitted_at"), instant(rs, "started_at"), instant(rs, "finished_at"),
-                rs.getString("idempotency_key"));
+        return JobRows.job(rs, rs.getInt("cancel_requested") != 0, rs.getString("output_dir"), SqliteJobStore::instant);
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {

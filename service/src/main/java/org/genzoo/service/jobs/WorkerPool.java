@@ -4,22 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.genzoo.host.Device;
-import org.genzoo.host.cl.ClDeviceInfo;
 import org.genzoo.models.train.JobSpec;
 import org.genzoo.models.train.ModelFamily;
 import org.genzoo.models.train.Trainer;
-import org.genzoo.models.train.TrainingListener;
 
 /**
  * One worker thread per device, one job at a time per worker. A worker claims the next job its
@@ -32,9 +25,10 @@ import org.genzoo.models.train.TrainingListener;
  * up cancel requests made by other processes; another requeues jobs whose lease expired (their
  * process died). A worker that learns it lost its job (a fenced write refused) stops it at the next
  * log point and writes nothing more to the store. Closing the pool stops running jobs at their next
- * log point with a checkpoint and puts them back in the queue.
+ * log point with a checkpoint and puts them back in the queue. The loop, the leases and the memory
+ * a job leaves behind are {@link AbstractWorkerPool}'s.
  */
-public final class WorkerPool implements AutoCloseable {
+public final class WorkerPool extends AbstractWorkerPool {
     private static final System.Logger LOG = System.getLogger(WorkerPool.class.getName());
     /** Progress events at most this often per job (the last step of a run always goes out). */
     static final long PROGRESS_EVENT_NANOS = 100_000_000L;
@@ -55,404 +49,189 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private final Settings s;
-    private final List<Worker> workers = new ArrayList<>();
-    private final Map<String, Running> running = new ConcurrentHashMap<>();
-    private final Object signal = new Object();
-    private final ScheduledExecutorService timer;
-    private volatile boolean stopping;
 
     public WorkerPool(Settings settings) {
+        super(settings.store(), settings.devices(), settings.lease(), settings.poll(), settings.metrics(), settings.events(), "",
+                "genzoo-worker-", "genzoo-leases");
         this.s = settings;
-        String pid = Long.toString(ProcessHandle.current().pid());
-        for (int i = 0; i < settings.devices().size(); i++) {
-            workers.add(new Worker("p" + pid + "-w" + i, settings.devices().get(i)));
-        }
-        timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "genzoo-leases");
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     public void start() {
         long beat = Math.max(50, s.lease().toMillis() / 3);
-        timer.scheduleWithFixedDelay(this::heartbeats, beat, beat, TimeUnit.MILLISECONDS);
-        long reap = Math.max(100, s.lease().toMillis() / 2);
-        timer.scheduleWithFixedDelay(this::reap, reap, reap, TimeUnit.MILLISECONDS);
-        for (Worker w : workers) {
-            w.thread.start();
-        }
+        startWorkers(beat, beat, Math.max(100, s.lease().toMillis() / 2));
     }
 
-    /** The devices the workers run on, in worker order. */
-    public List<ClDeviceInfo> devices() {
-        return workers.stream().map(w -> w.device.info()).toList();
-    }
-
-    public List<WorkerStatus> status() {
-        List<WorkerStatus> out = new ArrayList<>();
-        for (Worker w : workers) {
-            Running r = w.current;
-            out.add(new WorkerStatus(w.name, w.device.info().name(), r == null ? null : r.id, r == null ? 0 : r.attempt,
-                    w.device.allocatedBytes()));
-        }
-        return out;
-    }
-
-    /** Tells idle workers to look at the queue now (after a submission). */
-    public void wake() {
-        synchronized (signal) {
-            signal.notifyAll();
-        }
-    }
-
-    /** A cancel was requested for {@code id}: if one of these workers runs it, it stops at its next log point. */
-    public void cancel(String id) {
-        Running r = running.get(id);
-        if (r != null) {
-            r.cancel = true;
-        }
-    }
-
-    private void heartbeats() {
-        for (Running r : running.values()) {
-            try {
-                switch (s.store().heartbeat(r.id, r.attempt, s.lease())) {
-                    case HELD -> {
-                    }
-                    case CANCEL_REQUESTED -> r.cancel = true;
-                    case LOST -> r.lost = true;
-                    default -> throw new IllegalStateException();
-                }
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "lease renewal of " + r.id + " failed; retrying", e);
-            }
-        }
-    }
-
-    private void reap() {
+    static boolean eligible(Worker w, Job j) {
         try {
-            int n = s.store().reapExpired();
-            if (n > 0) {
-                LOG.log(System.Logger.Level.INFO, n + " job(s) with an expired lease requeued");
-                wake();
+            JsonNode spec = JobSpec.mapper().readTree(j.specJson());
+            return DeviceMatch.accepts(spec.path("device").asText("auto"), w.device.info());
+        } catch (IOException e) {
+            return true; // let the run report the broken spec as the job's failure
+        }
+    }
+
+    @Override
+    Optional<Job> claim(Worker w) {
+        return s.store().claimNext(w.name, s.lease(), j -> eligible(w, j));
+    }
+
+    /** Runs one job; true when it was requeued after a storage fault (the worker should wait before claiming). */
+    @Override
+    boolean run(Worker w, Job job, Running r) {
+        Device device = w.device;
+        String dev = device.info().name();
+        long t0 = System.nanoTime();
+        publish(job.id(), "state", w.state(JobState.RUNNING, job, null));
+        s.metrics().jobStarted(job.family(), dev);
+        JobRunner.Outcome out;
+        JobSpec spec = null;
+        try {
+            spec = JobSpecs.parse(job.specJson(), s.families()).withOutput(job.outputDir());
+        } catch (IllegalArgumentException e) {
+            out = new JobRunner.Outcome(JobState.FAILED, null, e, -1, false);
+            return finish(w, job, r, out, t0, dev);
+        }
+        Events listener = new Events(job, r, spec.batchSize(), dev, JobRunner.resumeStep(Path.of(spec.output())));
+        Trainer.Options opts = Trainer.Options.defaults().withFamilies(s.families()).withData(s.data())
+                .withListener(listener).withCancelled(() -> r.cancel || r.lost).withInterrupted(() -> stopping);
+        out = JobRunner.run(device, spec, null, opts);
+        device.pool().trim(); // the job's buffers go back to the driver before its end is announced
+        if (out.nonFinite()) {
+            s.metrics().nonFiniteLoss(job.family(), dev);
+        }
+        return finish(w, job, r, out, t0, dev);
+    }
+
+    /**
+     * Records the outcome (fenced by the attempt), reports it to the metrics, then announces it: a
+     * subscriber that sees the final state also sees the meters already updated.
+     */
+    boolean finish(Worker w, Job job, Running r, JobRunner.Outcome out, long t0, String dev) {
+        String name = w.name;
+        boolean storageFault = false;
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        JobState recorded;
+        String type;
+        Map<String, Object> event;
+        if (r.lost) {
+            recorded = JobState.QUEUED;
+            type = "log";
+            event = Map.of("line", "worker " + name + " lost attempt " + job.attempt()
+                    + " (its lease expired or the job was taken over); it stopped without recording an outcome");
+        } else if (out.interrupted() || stopping && !r.cancel && out.state() == JobState.FAILED && !out.nonFinite()) {
+            // A stop always requeues: the job checkpointed at its last log point and resumes on the next start.
+            // (A failure while stopping is retried then too: it may be the stop's doing.)
+            recordStep(job, out);
+            recorded = s.store().requeue(job.id(), job.attempt()) ? JobState.QUEUED : null;
+            type = "state";
+            event = w.state(JobState.QUEUED, job, "the service stopped; the job resumes from its checkpoint when it starts again");
+        } else if (!r.cancel && out.state() == JobState.FAILED && storageFault(out.failure())
+                && job.attempt() < MAX_STORAGE_ATTEMPTS) {
+            // A write to the job's files failed for want of space or an I/O error: not the job's fault.
+            storageFault = true;
+            LOG.log(System.Logger.Level.WARNING, name + ": job " + job.id() + " hit a storage fault (" + out.error()
+                    + "); requeued to resume from its last checkpoint");
+            recorded = s.store().requeue(job.id(), job.attempt()) ? JobState.QUEUED : null;
+            type = "state";
+            event = w.state(JobState.QUEUED, job, null);
+            event.put("reason", "a write to the job's files failed (" + out.error() + "); it resumes from its last checkpoint"
+                    + " when storage works again");
+        } else {
+            recordStep(job, out);
+            recorded = s.store().finish(job.id(), job.attempt(), out.state(), out.error()) ? out.state() : null;
+            type = "state";
+            event = w.ended(job, out);
+        }
+        if (recorded == null) {
+            recorded = JobState.QUEUED;
+            type = "log";
+            event = Map.of("line", "worker " + name + " no longer held attempt " + job.attempt()
+                    + "; its outcome (" + out.state() + ") was not recorded");
+        }
+        s.metrics().jobFinished(job.family(), dev, recorded, took);
+        publish(job.id(), type, event);
+        return storageFault;
+    }
+
+    /** A full disk or an I/O error anywhere in the failure's causes. */
+    boolean storageFault(Exception e) {
+        if (e == null) {
+            return false;
+        }
+        if (JobStoreException.isStorageFull(e)) {
+            return true;
+        }
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof java.io.IOException && String.valueOf(c.getMessage()).contains("Input/output error")) {
+                return true;
             }
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "reaping expired leases failed; retrying", e);
+            for (Throwable sup : c.getSuppressed()) {
+                if (JobStoreException.isStorageFull(sup)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The step the run ended at goes to the store (progress is written at most once a second while it runs). */
+    void recordStep(Job job, JobRunner.Outcome out) {
+        if (out.result() != null) {
+            s.store().progress(job.id(), job.attempt(), out.result().steps(), out.result().totalSteps());
         }
     }
 
-    private void publish(String jobId, String type, Map<String, Object> data) {
-        s.events().accept(new JobEvent(jobId, type, data));
-    }
+    /** Trainer callbacks -> events, store progress, metrics. */
+    final class Events extends JobListener {
+        long lastProgressNanos;
+        long lastEventNanos = Long.MIN_VALUE / 2;
+        long lastWriteNanos = Long.MIN_VALUE / 2;
 
-    /** A job a worker holds. */
-    private static final class Running {
-        final String id;
-        final long attempt;
-        volatile boolean cancel;
-        volatile boolean lost;
-
-        Running(String id, long attempt) {
-            this.id = id;
-            this.attempt = attempt;
-        }
-    }
-
-    private final class Worker implements Runnable {
-        final String name;
-        final Device device;
-        final Thread thread;
-        volatile Running current;
-
-        Worker(String name, Device device) {
-            this.name = name;
-            this.device = device;
-            this.thread = new Thread(this, "genzoo-worker-" + name);
+        /** @param startStep where the run starts: 0, or the step of the checkpoint it resumes from */
+        Events(Job job, Running r, int batch, String dev, long startStep) {
+            super(job, r, batch, dev, startStep);
         }
 
-        boolean eligible(Job j) {
-            try {
-                JsonNode spec = JobSpec.mapper().readTree(j.specJson());
-                return DeviceMatch.accepts(spec.path("device").asText("auto"), device.info());
-            } catch (IOException e) {
-                return true; // let the run report the broken spec as the job's failure
+        @Override
+        public void onProgress(Progress p) {
+            long now = System.nanoTime();
+            advance(p);
+            lastProgressNanos = now;
+            boolean last = p.step() == p.totalSteps();
+            if (last || now - lastEventNanos >= PROGRESS_EVENT_NANOS) {
+                lastEventNanos = now;
+                Map<String, Object> d = new LinkedHashMap<>();
+                d.put("step", p.step());
+                d.put("totalSteps", p.totalSteps());
+                d.put("epoch", finite(p.epoch()));
+                d.put("loss", finite(p.loss()));
+                d.put("examplesPerSecond", finite(p.examplesPerSecond()));
+                d.put("etaSeconds", finite(p.etaSeconds()));
+                publish(job.id(), "progress", d);
+            }
+            if (last || now - lastWriteNanos >= PROGRESS_WRITE_NANOS) {
+                lastWriteNanos = now;
+                if (!s.store().progress(job.id(), job.attempt(), p.step(), p.totalSteps())) {
+                    r.lost = true;
+                }
             }
         }
 
         @Override
-        public void run() {
-            s.metrics().workerStarted(device);
-            while (!stopping) {
-                Optional<Job> job;
-                try {
-                    job = s.store().claimNext(name, s.lease(), this::eligible);
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, name + ": claiming a job failed; retrying", e);
-                    job = Optional.empty();
-                }
-                if (job.isEmpty()) {
-                    synchronized (signal) {
-                        if (stopping) {
-                            break;
-                        }
-                        try {
-                            signal.wait(s.poll().toMillis());
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            break;
-                        }
-                    }
-                    continue;
-                }
-                try {
-                    if (runJob(job.get())) {
-                        synchronized (signal) {
-                            signal.wait(STORAGE_BACKOFF_MILLIS);
-                        }
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.ERROR, name + ": job " + job.get().id() + " broke its worker loop", e);
-                }
-            }
-        }
-
-        /** Runs one job; true when it was requeued after a storage fault (the worker should wait before claiming). */
-        boolean runJob(Job job) {
-            Running r = new Running(job.id(), job.attempt());
-            running.put(job.id(), r);
-            current = r;
-            String dev = device.info().name();
-            long t0 = System.nanoTime();
-            try {
-                publish(job.id(), "state", state(JobState.RUNNING, job, null));
-                s.metrics().jobStarted(job.family(), dev);
-                JobRunner.Outcome out;
-                JobSpec spec = null;
-                try {
-                    spec = JobSpecs.parse(job.specJson(), s.families()).withOutput(job.outputDir());
-                } catch (IllegalArgumentException e) {
-                    out = new JobRunner.Outcome(JobState.FAILED, null, e, -1, false);
-                    return finish(job, r, out, t0, dev);
-                }
-                Events listener = new Events(job, r, spec.batchSize(), dev, JobRunner.resumeStep(Path.of(spec.output())));
-                Trainer.Options opts = Trainer.Options.defaults().withFamilies(s.families()).withData(s.data())
-                        .withListener(listener).withCancelled(() -> r.cancel || r.lost).withInterrupted(() -> stopping);
-                out = JobRunner.run(device, spec, null, opts);
-                device.pool().trim(); // the job's buffers go back to the driver before its end is announced
-                if (out.nonFinite()) {
-                    s.metrics().nonFiniteLoss(job.family(), dev);
-                }
-                return finish(job, r, out, t0, dev);
-            } finally {
-                running.remove(job.id());
-                current = null;
-                device.pool().trim();
-                // The job's Java heap (its data set, checkpoint copies) goes back to the OS too: G1 uncommits
-                // free heap at a full collection. Once per job, after its end, so its cost is not on a step.
-                System.gc();
-            }
-        }
-
-        /**
-         * Records the outcome (fenced by the attempt), reports it to the metrics, then announces it: a
-         * subscriber that sees the final state also sees the meters already updated.
-         */
-        boolean finish(Job job, Running r, JobRunner.Outcome out, long t0, String dev) {
-            boolean storageFault = false;
-            Duration took = Duration.ofNanos(System.nanoTime() - t0);
-            JobState recorded;
-            String type;
-            Map<String, Object> event;
-            if (r.lost) {
-                recorded = JobState.QUEUED;
-                type = "log";
-                event = Map.of("line", "worker " + name + " lost attempt " + job.attempt()
-                        + " (its lease expired or the job was taken over); it stopped without recording an outcome");
-            } else if (out.interrupted() || stopping && !r.cancel && out.state() == JobState.FAILED && !out.nonFinite()) {
-                // A stop always requeues: the job checkpointed at its last log point and resumes on the next start.
-                // (A failure while stopping is retried then too: it may be the stop's doing.)
-                recordStep(job, out);
-                recorded = s.store().requeue(job.id(), job.attempt()) ? JobState.QUEUED : null;
-                type = "state";
-                event = state(JobState.QUEUED, job, "the service stopped; the job resumes from its checkpoint when it starts again");
-            } else if (!r.cancel && out.state() == JobState.FAILED && storageFault(out.failure())
-                    && job.attempt() < MAX_STORAGE_ATTEMPTS) {
-                // A write to the job's files failed for want of space or an I/O error: not the job's fault.
-                storageFault = true;
-                LOG.log(System.Logger.Level.WARNING, name + ": job " + job.id() + " hit a storage fault (" + out.error()
-                        + "); requeued to resume from its last checkpoint");
-                recorded = s.store().requeue(job.id(), job.attempt()) ? JobState.QUEUED : null;
-                type = "state";
-                event = state(JobState.QUEUED, job, null);
-                event.put("reason", "a write to the job's files failed (" + out.error() + "); it resumes from its last checkpoint"
-                        + " when storage works again");
-            } else {
-                recordStep(job, out);
-                recorded = s.store().finish(job.id(), job.attempt(), out.state(), out.error()) ? out.state() : null;
-                type = "state";
-                event = state(out.state(), job, out.error());
-                if (out.nonFinite()) {
-                    event.put("failedStep", out.failedStep());
-                }
-                if (out.result() != null) {
-                    event.put("step", out.result().steps());
-                    event.put("totalSteps", out.result().totalSteps());
-                }
-            }
-            if (recorded == null) {
-                recorded = JobState.QUEUED;
-                type = "log";
-                event = Map.of("line", "worker " + name + " no longer held attempt " + job.attempt()
-                        + "; its outcome (" + out.state() + ") was not recorded");
-            }
-            s.metrics().jobFinished(job.family(), dev, recorded, took);
-            publish(job.id(), type, event);
-            return storageFault;
-        }
-
-        /** A full disk or an I/O error anywhere in the failure's causes. */
-        boolean storageFault(Exception e) {
-            if (e == null) {
-                return false;
-            }
-            if (JobStoreException.isStorageFull(e)) {
-                return true;
-            }
-            for (Throwable c = e; c != null; c = c.getCause()) {
-                if (c instanceof java.io.IOException && String.valueOf(c.getMessage()).contains("Input/output error")) {
-                    return true;
-                }
-                for (Throwable sup : c.getSuppressed()) {
-                    if (JobStoreException.isStorageFull(sup)) {
-                        return true;
-                    }
-                }
-            }
-            return false;
-        }
-
-        /** The step the run ended at goes to the store (progress is written at most once a second while it runs). */
-        void recordStep(Job job, JobRunner.Outcome out) {
-            if (out.result() != null) {
-                s.store().progress(job.id(), job.attempt(), out.result().steps(), out.result().totalSteps());
-            }
-        }
-
-        Map<String, Object> state(JobState st, Job job, String error) {
+        public void onEval(long step, Map<String, Double> metrics) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            metrics.forEach((k, v) -> m.put(k, finite(v)));
             Map<String, Object> d = new LinkedHashMap<>();
-            d.put("state", st.name());
-            d.put("attempt", job.attempt());
-            d.put("worker", name);
-            d.put("device", device.info().name());
-            if (error != null) {
-                d.put("error", error);
-            }
-            return d;
+            d.put("step", step);
+            d.put("metrics", m);
+            publish(job.id(), "eval", d);
         }
 
-        /** Trainer callbacks -> events, store progress, metrics. */
-        final class Events implements TrainingListener {
-            final Job job;
-            final Running r;
-            final int batch;
-            final String dev;
-            long lastStep;
-            long lastProgressNanos;
-            long lastEventNanos = Long.MIN_VALUE / 2;
-            long lastWriteNanos = Long.MIN_VALUE / 2;
-
-            /** @param startStep where the run starts: 0, or the step of the checkpoint it resumes from */
-            Events(Job job, Running r, int batch, String dev, long startStep) {
-                this.lastStep = startStep;
-                this.job = job;
-                this.r = r;
-                this.batch = batch;
-                this.dev = dev;
+        @Override
+        public void onCheckpoint(long step, Path dir) {
+            if (step == lastStep) {
+                s.metrics().checkpointWritten(job.family(), dev, Duration.ofNanos(System.nanoTime() - lastProgressNanos));
             }
-
-            @Override
-            public void onProgress(Progress p) {
-                long now = System.nanoTime();
-                if (p.step() > lastStep) {
-                    s.metrics().examplesProcessed(job.family(), dev, (p.step() - lastStep) * batch);
-                }
-                lastStep = p.step();
-                lastProgressNanos = now;
-                boolean last = p.step() == p.totalSteps();
-                if (last || now - lastEventNanos >= PROGRESS_EVENT_NANOS) {
-                    lastEventNanos = now;
-                    Map<String, Object> d = new LinkedHashMap<>();
-                    d.put("step", p.step());
-                    d.put("totalSteps", p.totalSteps());
-                    d.put("epoch", finite(p.epoch()));
-                    d.put("loss", finite(p.loss()));
-                    d.put("examplesPerSecond", finite(p.examplesPerSecond()));
-                    d.put("etaSeconds", finite(p.etaSeconds()));
-                    publish(job.id(), "progress", d);
-                }
-                if (last || now - lastWriteNanos >= PROGRESS_WRITE_NANOS) {
-                    lastWriteNanos = now;
-                    if (!s.store().progress(job.id(), job.attempt(), p.step(), p.totalSteps())) {
-                        r.lost = true;
-                    }
-                }
-            }
-
-            @Override
-            public void onEval(long step, Map<String, Double> metrics) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                metrics.forEach((k, v) -> m.put(k, finite(v)));
-                Map<String, Object> d = new LinkedHashMap<>();
-                d.put("step", step);
-                d.put("metrics", m);
-                publish(job.id(), "eval", d);
-            }
-
-            @Override
-            public void onCheckpoint(long step, Path dir) {
-                if (step == lastStep) {
-                    s.metrics().checkpointWritten(job.family(), dev, Duration.ofNanos(System.nanoTime() - lastProgressNanos));
-                }
-            }
-
-            @Override
-            public void onLog(String line) {
-                publish(job.id(), "log", Map.of("line", line));
-            }
-        }
-    }
-
-    /** Non-finite doubles become null (JSON has no NaN). */
-    static Double finite(double v) {
-        return Double.isFinite(v) ? v : null;
-    }
-
-    /**
-     * Stops the workers: running jobs stop at their next log point, write a checkpoint and go back to
-     * the queue. Waits for them, then closes the devices.
-     */
-    @Override
-    public void close() {
-        stopping = true;
-        wake();
-        boolean interrupted = false;
-        for (Worker w : workers) {
-            try {
-                w.thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        timer.shutdownNow();
-        for (Worker w : workers) {
-            w.device.close();
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 }

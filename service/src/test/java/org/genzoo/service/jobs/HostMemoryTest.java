@@ -54,6 +54,15 @@ class HostMemoryTest {
         Files.writeString(Path.of("/proc/self/clear_refs"), "5");
     }
 
+    /** Waits until no worker holds a job: the worker has released the job's buffers, collected the heap and trimmed malloc. */
+    static void awaitIdle(LocalJobService svc) throws InterruptedException {
+        long end = System.nanoTime() + 60_000_000_000L;
+        while (svc.workers().stream().anyMatch(w -> w.jobId() != null)) {
+            assertTrue(System.nanoTime() < end, "the worker did not go idle within 60 s");
+            Thread.sleep(20);
+        }
+    }
+
     @Test
     void aJobThatFitsTheDeviceButNotTheMachineIsRefused() throws Exception {
         long machine = DryRun.hostMemoryBytes();
@@ -103,8 +112,7 @@ class HostMemoryTest {
                 String w = svc.submit(spec.replace(WIDTH + ", " + WIDTH, "16, 16").replace("\"wide\"", "\"warm-up\""), null).job().id();
                 warm.await(JobFixtures.state(w, JobState.SUCCEEDED), Duration.ofSeconds(300), "the warm-up job");
             }
-            System.gc();
-            Thread.sleep(200);
+            awaitIdle(svc);
             long before = rss()[0];
             resetPeak();
             JobFixtures.Recorder rec = new JobFixtures.Recorder();
@@ -114,16 +122,16 @@ class HostMemoryTest {
                 rec.await(JobFixtures.state(id, JobState.SUCCEEDED), Duration.ofSeconds(300), "SUCCEEDED");
             }
             long peak = rss()[1];
-            Thread.sleep(500);
+            awaitIdle(svc); // the worker shows idle once it returned the job's memory
             long after = rss()[0];
             long rise = peak - before;
             System.out.printf(Locale.ROOT, "host memory of a %d-wide VAE job: resident %.0f MiB before, peak %.0f MiB (+%.0f), %.0f MiB"
                     + " after it ended (+%.0f kept); dry-run estimate for the job's process %.0f MiB (device %.0f MiB,"
                     + " of which the job adds %.0f MiB beyond the runtime's base of %.0f MiB)%n", WIDTH, before / 1048576.0,
                     peak / 1048576.0, rise / 1048576.0, after / 1048576.0, (after - before) / 1048576.0, plan.hostBytes() / 1048576.0,
-                    plan.totalBytes() / 1048576.0, (plan.hostBytes() - DryRun.HOST_BASE_BYTES) / 1048576.0,
-                    DryRun.HOST_BASE_BYTES / 1048576.0);
-            double ratio = (plan.hostBytes() - DryRun.HOST_BASE_BYTES) / (double) rise;
+                    plan.totalBytes() / 1048576.0, (plan.hostBytes() - DryRun.processBaseBytes()) / 1048576.0,
+                    DryRun.processBaseBytes() / 1048576.0);
+            double ratio = (plan.hostBytes() - DryRun.processBaseBytes()) / (double) rise;
             assertTrue(Math.abs(ratio - 1) <= ESTIMATE_TOLERANCE, "the estimate of the job's memory is within 25% of its measured rise: "
                     + ratio);
             assertTrue(after - before <= KEPT_AFTER_END * rise, "memory went back: kept " + (after - before) / 1048576 + " MiB of "

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The {@link JobStore} contract, run against every implementation: {@link SqliteJobStoreContractTest}
- * (a manual clock) and {@link PostgresJobStoreTest} (a real PostgreSQL server, whose clock runs for
+ * (a manual clock; it also holds the SQLite store's own tests) and {@link PostgresJobStoreTest} (a real PostgreSQL server, whose clock runs for
  * real, so its leases are short and the test sleeps).
  */
 abstract class JobStoreContract {

@@ -35,6 +35,11 @@ import org.junit.jupiter.api.io.TempDir;
  * SQLITE_FULL), the job is not failed for good; once space is freed readiness comes back and the job
  * resumes from its last checkpoint in its own folder and ends with the same weights as a run that
  * never met the fault. Needs root with CAP_SYS_ADMIN (to mount); skipped otherwise, with the reason.
+ *
+ * <p>Deterministic whatever the machine's speed: a subscriber holds the worker at the job's first
+ * checkpoint (its "checkpoint ..." log line is published on the worker's thread) while the test fills
+ * the disk, then lets it go; the disk stays full until the job's attempt has ended on a failed write.
+ * So the job always meets the full disk, and its retry from the checkpoint is always checked.
  */
 class StorageFaultTest {
     static final long STEPS = 400;
@@ -75,8 +80,30 @@ class StorageFaultTest {
         }
     }
 
-    /** How long the disk is kept full: several of the job's checkpoint intervals on a 2-core machine. */
-    static final long FULL_SECONDS = 10;
+    /** Longest wait for the job to reach its first checkpoint, and for its attempt to end on the full disk. */
+    static final long WAIT_SECONDS = 120;
+
+    /**
+     * Holds the thread that publishes the first "checkpoint ..." log line (the worker's, which wrote
+     * the checkpoint just before) until {@link #release} opens; every other event passes.
+     */
+    static final class CheckpointGate implements java.util.function.Consumer<JobEvent> {
+        final java.util.concurrent.CountDownLatch reached = new java.util.concurrent.CountDownLatch(1);
+        final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        final java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean(true);
+
+        @Override
+        public void accept(JobEvent e) {
+            if (e.type().equals("log") && String.valueOf(e.data().get("line")).startsWith("checkpoint ") && armed.compareAndSet(true, false)) {
+                reached.countDown();
+                try {
+                    release.await(WAIT_SECONDS, TimeUnit.SECONDS);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
 
     static HttpResponse<String> get(String url) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
@@ -90,6 +117,11 @@ class StorageFaultTest {
         }
     }
 
+    /** True while a worker still runs attempt 1 of {@code id}. */
+    static boolean firstAttemptRuns(GenZooServer server, String id) {
+        return server.jobs().workers().stream().anyMatch(w -> id.equals(w.jobId()) && w.attempt() == 1);
+    }
+
     @Test
     void aFullDiskIsReportedAndTheJobResumesWhenSpaceReturns() throws Exception {
         Path mnt = tmp.resolve("disk");
@@ -101,10 +133,12 @@ class StorageFaultTest {
         Path data = mnt.resolve("data");
         String spec = JobFixtures.vaeSpec("disk", STEPS, 10, 50, 21, 0);
         Path filler = mnt.resolve("filler");
-        try (GenZooServer server = GenZooServer.start(JobFixtures.config(data), ApiConfig.loopback(0), 0)) {
+        CheckpointGate gate = new CheckpointGate();
+        try (GenZooServer server = GenZooServer.start(JobFixtures.config(data), ApiConfig.loopback(0), 0);
+                AutoCloseable gated = server.jobs().subscribeAll(gate)) {
             String base = server.baseUrl();
             String id = server.jobs().submit(spec, null).job().id();
-            awaitTrue("first checkpoint", 120, () -> server.jobs().get(id).orElseThrow().step() >= 60);
+            assertTrue(gate.reached.await(WAIT_SECONDS, TimeUnit.SECONDS), "the job reached its first checkpoint");
             assertEquals(200, get(base + "/health/ready").statusCode());
 
             // Fill the disk.
@@ -124,13 +158,16 @@ class StorageFaultTest {
             assertTrue(sub.body().contains("disk is full") || sub.body().contains("cannot be used now"), sub.body());
             assertFalse(sub.body().contains("internal error"), sub.body());
 
-            // The job meets the fault at its next checkpoint. What it frees (old checkpoints, temp files
-            // of a failed write) is taken again, so the disk stays full for FULL_SECONDS.
-            long keepFullUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(FULL_SECONDS);
-            while (System.nanoTime() < keepFullUntil) {
+            // The job goes on from its first checkpoint and meets the fault at its next write. What it frees
+            // (temp files of a failed write) is taken again, so the disk stays full until its first attempt ended.
+            gate.release.countDown();
+            long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+            while (firstAttemptRuns(server, id)) {
+                assertTrue(System.nanoTime() < waitUntil, "the job's first attempt did not end on the full disk within " + WAIT_SECONDS + " s");
                 fill(filler);
                 Thread.sleep(50);
             }
+            fill(filler);
             assertFalse(server.jobs().get(id).orElseThrow().state() == JobState.FAILED, "not failed for good");
             Files.delete(filler);
             awaitTrue("readiness back", 30, () -> get(base + "/health/ready").statusCode() == 200);
@@ -140,12 +177,9 @@ class StorageFaultTest {
             Job done = server.jobs().get(id).orElseThrow();
             String log = Files.readString(Path.of(done.outputDir()).resolve("train.log"));
             assertEquals(JobState.SUCCEEDED, done.state(), done + "\n" + log);
-            // Whether the job's own writes met the full disk depends on where its checkpoint cadence fell
-            // (on a quiet machine it may write nothing while the disk is full). When it did, it was retried
-            // from its last checkpoint, never failed; either way it ends bitwise equal to an undisturbed run.
-            if (done.attempt() >= 2) {
-                assertTrue(log.contains("resumed from"), log);
-            }
+            // Its first attempt ended on a failed write: it was retried from its last checkpoint, never failed.
+            assertTrue(done.attempt() >= 2, "retried after the fault: attempt " + done.attempt());
+            assertTrue(log.contains("resumed from " + Checkpoints.DIR + "/"), log);
             System.out.println("the job ended " + done.state() + " at attempt " + done.attempt());
 
             Path ref = tmp.resolve("reference");
