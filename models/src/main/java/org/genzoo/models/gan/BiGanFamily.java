@@ -1,6 +1,7 @@
 package org.genzoo.models.gan;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
 import java.util.List;
 import org.genzoo.host.Device;
 import org.genzoo.models.train.SpecError;
