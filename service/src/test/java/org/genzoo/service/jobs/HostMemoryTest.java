@@ -131,8 +131,12 @@ class HostMemoryTest {
                     peak / 1048576.0, rise / 1048576.0, after / 1048576.0, (after - before) / 1048576.0, plan.hostBytes() / 1048576.0,
                     plan.totalBytes() / 1048576.0, (plan.hostBytes() - DryRun.processBaseBytes()) / 1048576.0,
                     DryRun.processBaseBytes() / 1048576.0);
+            // In this shared test JVM the heap has often grown already (earlier tests), so part of what the job
+            // allocates is resident before it starts and the rise can be well under the estimate: here the estimate
+            // must cover the rise (not fall short by more than the tolerance). The two-sided +-25% check runs each
+            // example in a fresh JVM (HostMemoryExamplesTest).
             double ratio = (plan.hostBytes() - DryRun.processBaseBytes()) / (double) rise;
-            assertTrue(Math.abs(ratio - 1) <= ESTIMATE_TOLERANCE, "the estimate of the job's memory is within 25% of its measured rise: "
+            assertTrue(ratio >= 1 - ESTIMATE_TOLERANCE, "the estimate of the job's memory covers its measured rise to within 25%: "
                     + ratio);
             assertTrue(after - before <= KEPT_AFTER_END * rise, "memory went back: kept " + (after - before) / 1048576 + " MiB of "
                     + rise / 1048576 + " MiB");
