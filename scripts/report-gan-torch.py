@@ -11,11 +11,16 @@ Prints one JSON line: modes, high_quality, reverse_kl, seconds.
 import copy
 import json
 import math
+import os
 import sys
 import time
 
 import torch
-import torch.nn.functional as F
+
+# The networks, toys and the two phases are the bench peer's (genzoo bench train --model gan --peer).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "service", "src", "main", "resources",
+                                "org", "genzoo", "service", "bench"))
+import gan_torch  # noqa: E402
 
 fam, toy, steps, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 o = dict(a.split("=", 1) for a in sys.argv[5:])
@@ -36,30 +41,10 @@ torch.set_num_threads(1)
 torch.set_flush_denormal(True)
 torch.manual_seed(seed)
 
-if toy == "ring8":
-    means = torch.tensor([[2 * math.cos(2 * math.pi * k / 8), 2 * math.sin(2 * math.pi * k / 8)] for k in range(8)])
-    std = 0.02
-else:
-    means = torch.tensor([[2.0 * i, 2.0 * j] for i in range(-2, 3) for j in range(-2, 3)])
-    std = 0.05
+means, std, data = gan_torch.toy(toy, 50000)
 K = len(means)
-data = means[torch.randint(0, K, (50000,))] + std * torch.randn(50000, 2)
-
-
-def mlp(sizes, sn=False):
-    layers = []
-    for i in range(len(sizes) - 1):
-        lin = torch.nn.Linear(sizes[i], sizes[i + 1])
-        if sn:
-            lin = torch.nn.utils.parametrizations.spectral_norm(lin)
-        layers.append(lin)
-        if i + 2 < len(sizes):
-            layers.append({"relu": torch.nn.ReLU(), "tanh": torch.nn.Tanh(), "leaky-relu": torch.nn.LeakyReLU(0.2)}[act])
-    return torch.nn.Sequential(*layers)
-
-
-G = mlp([latent] + gh + [2])
-D = mlp([2] + dh + [1], sn=fam == "sngan")
+G = gan_torch.mlp([latent] + gh + [2], act)
+D = gan_torch.mlp([2] + dh + [1], act, sn=fam == "sngan")
 opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(b1, b2))
 opt_d = torch.optim.Adam(D.parameters(), lr=lrd, betas=(b1, b2))
 scheds = []
@@ -69,45 +54,6 @@ if "cosine" in o:
     scheds = [torch.optim.lr_scheduler.LambdaLR(opt, f) for opt in (opt_g, opt_d)]
 ema = float(o.get("ema", 0))
 G_avg = copy.deepcopy(G) if ema > 0 else G
-
-
-def d_step():
-    real = data[torch.randint(0, 50000, (B,))]
-    with torch.no_grad():
-        fake = G(torch.randn(B, latent))
-    out = D(torch.cat([real, fake]))
-    if w:
-        loss = out[B:].mean() - out[:B].mean()
-        if fam == "wgan-gp":
-            a = torch.rand(B, 1)
-            xh = (a * real + (1 - a) * fake).requires_grad_(True)
-            g, = torch.autograd.grad(D(xh).sum(), xh, create_graph=True)
-            loss = loss + lam * (g.norm(dim=1) - 1).pow(2).mean()
-    elif lossname == "hinge":
-        loss = F.relu(1 - out[:B]).mean() + F.relu(1 + out[B:]).mean()
-    else:
-        loss = F.softplus(-out[:B]).mean() + F.softplus(out[B:]).mean()
-    opt_d.zero_grad()
-    loss.backward()
-    opt_d.step()
-    if fam == "wgan":
-        with torch.no_grad():
-            for p in D.parameters():
-                p.clamp_(-clip, clip)
-
-
-def g_step():
-    for p in D.parameters():
-        p.requires_grad_(False)
-    D.eval()
-    out = D(G(torch.randn(B, latent)))
-    loss = -out.mean() if (w or lossname == "hinge") else F.softplus(-out).mean()
-    opt_g.zero_grad()
-    loss.backward()
-    opt_g.step()
-    D.train()
-    for p in D.parameters():
-        p.requires_grad_(True)
 
 
 def coverage(s):
@@ -127,8 +73,9 @@ t0 = time.time()
 report = {}
 for i in range(1, steps + 1):
     for _ in range(ncritic):
-        d_step()
-    g_step()
+        gan_torch.d_step(G, D, opt_d, data[torch.randint(0, 50000, (B,))], latent, fam, lam, lossname,
+                         clip if fam == "wgan" else None)
+    gan_torch.g_step(G, D, opt_g, B, latent, fam, lossname)
     for sc in scheds:
         sc.step()
     if ema > 0:

@@ -7,6 +7,9 @@ gradients; for sngan in eval mode, so its power iteration runs once per step, in
 GenZoo's does). gan/sngan: non-saturating loss with logits; wgan-gp: the Wasserstein loss plus
 λ = 10 times the gradient penalty on per-example interpolates (autograd.grad with create_graph).
 torch.set_num_threads(1) over a multi-threaded OpenBLAS, denormals flushed (peer_config.py). Prints one JSON line.
+
+The networks, toys and the two phases are functions, which scripts/report-gan-torch.py (the PyTorch
+reference of the mode-coverage runs) imports, so the bench peer and the reference are one GAN.
 """
 import json
 import math
@@ -16,15 +19,11 @@ import time
 import torch
 import torch.nn.functional as F
 
-import peer_config
-
-MODEL = sys.argv[1]
-B, STEPS, WARMUP = (int(a) for a in sys.argv[2:5])
-FLUSHED = peer_config.configure(torch, 1)
-torch.manual_seed(0)
+ACTIVATIONS = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "leaky-relu": lambda: torch.nn.LeakyReLU(0.2)}
 
 
-def mlp(sizes, sn=False):
+def mlp(sizes, act="relu", sn=False):
+    """Linear layers of the given widths with `act` between them (none after the last); sn: spectral norm on each."""
     layers = []
     for i in range(len(sizes) - 1):
         lin = torch.nn.Linear(sizes[i], sizes[i + 1])
@@ -32,63 +31,92 @@ def mlp(sizes, sn=False):
             lin = torch.nn.utils.parametrizations.spectral_norm(lin)
         layers.append(lin)
         if i + 2 < len(sizes):
-            layers.append(torch.nn.ReLU())
+            layers.append(ACTIVATIONS[act]())
     return torch.nn.Sequential(*layers)
 
 
-G = mlp([2, 128, 128, 2])
-D = mlp([2, 128, 128, 1], sn=(MODEL == "sngan"))
-opt_g = torch.optim.Adam(G.parameters(), lr=1e-4, betas=(0.5, 0.9))
-opt_d = torch.optim.Adam(D.parameters(), lr=1e-4, betas=(0.5, 0.9))
-k = torch.randint(0, 8, (50000,))
-data = torch.stack([2 * torch.cos(2 * math.pi * k / 8), 2 * torch.sin(2 * math.pi * k / 8)], 1) + 0.02 * torch.randn(50000, 2)
-
-
-def d_step(real):
-    z = torch.randn(B, 2)
-    with torch.no_grad():
-        fake = G(z)
-    out = D(torch.cat([real, fake]))
-    if MODEL == "wgan-gp":
-        loss = out[B:].mean() - out[:B].mean()
-        a = torch.rand(B, 1)
-        xh = (a * real + (1 - a) * fake).requires_grad_(True)
-        g, = torch.autograd.grad(D(xh).sum(), xh, create_graph=True)
-        loss = loss + 10 * ((g.pow(2).sum(1) + 1e-12).sqrt() - 1).pow(2).mean()
+def toy(name, n):
+    """(modes K x 2, std, n points) of toy:ring8 (radius 2, std 0.02) or toy:grid25 (spacing 2, std 0.05)."""
+    if name == "ring8":
+        means = torch.tensor([[2 * math.cos(2 * math.pi * k / 8), 2 * math.sin(2 * math.pi * k / 8)] for k in range(8)])
+        std = 0.02
+    elif name == "grid25":
+        means = torch.tensor([[2.0 * i, 2.0 * j] for i in range(-2, 3) for j in range(-2, 3)])
+        std = 0.05
     else:
-        loss = F.softplus(-out[:B]).mean() + F.softplus(out[B:]).mean()
-    opt_d.zero_grad(set_to_none=True)
-    loss.backward()
-    opt_d.step()
+        raise ValueError("unknown toy " + repr(name) + ": use ring8 or grid25")
+    return means, std, means[torch.randint(0, len(means), (n,))] + std * torch.randn(n, 2)
 
 
-def g_step():
+def d_step(G, D, opt, real, latent, family, lam=10.0, loss="ns", clip=None):
+    """One discriminator (critic) update on real and B fake rows in one forward of 2B rows."""
+    B = len(real)
+    with torch.no_grad():
+        fake = G(torch.randn(B, latent))
+    out = D(torch.cat([real, fake]))
+    if family in ("wgan", "wgan-gp"):
+        value = out[B:].mean() - out[:B].mean()
+        if family == "wgan-gp":
+            a = torch.rand(B, 1)
+            xh = (a * real + (1 - a) * fake).requires_grad_(True)
+            g, = torch.autograd.grad(D(xh).sum(), xh, create_graph=True)
+            value = value + lam * ((g.pow(2).sum(1) + 1e-12).sqrt() - 1).pow(2).mean()
+    elif loss == "hinge":
+        value = F.relu(1 - out[:B]).mean() + F.relu(1 + out[B:]).mean()
+    else:
+        value = F.softplus(-out[:B]).mean() + F.softplus(out[B:]).mean()
+    opt.zero_grad(set_to_none=True)
+    value.backward()
+    opt.step()
+    if clip is not None:
+        with torch.no_grad():
+            for p in D.parameters():
+                p.clamp_(-clip, clip)
+
+
+def g_step(G, D, opt, B, latent, family, loss="ns"):
+    """One generator update through the frozen discriminator (no parameter gradients, eval mode); returns the loss."""
     for p in D.parameters():
         p.requires_grad_(False)
     D.eval()
-    out = D(G(torch.randn(B, 2)))
-    loss = -out.mean() if MODEL == "wgan-gp" else F.softplus(-out).mean()
-    opt_g.zero_grad(set_to_none=True)
-    loss.backward()
-    opt_g.step()
+    out = D(G(torch.randn(B, latent)))
+    value = -out.mean() if (family in ("wgan", "wgan-gp") or loss == "hinge") else F.softplus(-out).mean()
+    opt.zero_grad(set_to_none=True)
+    value.backward()
+    opt.step()
     D.train()
     for p in D.parameters():
         p.requires_grad_(True)
-    return loss
+    return value
 
 
-def step(i):
-    idx = torch.randint(0, 50000, (B,))
-    d_step(data[idx])
-    return g_step()
+def main():
+    import peer_config
+
+    model = sys.argv[1]
+    B, steps, warmup = (int(a) for a in sys.argv[2:5])
+    flushed = peer_config.configure(torch, 1)
+    torch.manual_seed(0)
+    G = mlp([2, 128, 128, 2])
+    D = mlp([2, 128, 128, 1], sn=(model == "sngan"))
+    opt_g = torch.optim.Adam(G.parameters(), lr=1e-4, betas=(0.5, 0.9))
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-4, betas=(0.5, 0.9))
+    _, _, data = toy("ring8", 50000)
+
+    def step():
+        d_step(G, D, opt_d, data[torch.randint(0, 50000, (B,))], 2, model)
+        return g_step(G, D, opt_g, B, 2, model)
+
+    for _ in range(warmup):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        loss = step()
+    loss.item()
+    dt = time.perf_counter() - t0
+    print(json.dumps({"peer": "pytorch " + torch.__version__ + " (1 thread)", "msPerStep": 1e3 * dt / steps,
+                      "examplesPerSecond": B * steps / dt, "peerConfig": peer_config.describe(torch, "cpu", flushed)}))
 
 
-for i in range(WARMUP):
-    step(i)
-t0 = time.perf_counter()
-for i in range(STEPS):
-    loss = step(i)
-loss.item()
-dt = time.perf_counter() - t0
-print(json.dumps({"peer": "pytorch " + torch.__version__ + " (1 thread)", "msPerStep": 1e3 * dt / STEPS,
-                  "examplesPerSecond": B * STEPS / dt, "peerConfig": peer_config.describe(torch, "cpu", FLUSHED)}))
+if __name__ == "__main__":
+    main()
