@@ -24,8 +24,9 @@ import org.genzoo.host.tensor.Tensor;
  *
  * <p>Each run may return a 1 x 1 value on the device (the loss, or a monitor such as a reconstruction
  * error; null for none). The step's training loss (metrics.csv, NaN/Inf check) is the value of the
- * last phase run in the step that returned one; with more than one phase, each phase's last value is
- * also logged as the term {@code loss_<phase name>}. A phase must not read anything back from the device.
+ * last phase run in the step that returned one; with more than one phase, each phase's value (its last
+ * run in a step) is also logged as {@code loss_<phase name>}, averaged over the log window like the
+ * loss. A phase must not read anything back from the device.
  */
 public final class Phase {
     /** Records the loss to minimize (1 x 1) for one run of a backward phase. */

@@ -452,8 +452,12 @@ public final class Trainer {
         final List<Phase> phases;
         /** Per phase: parameters outside its groups, whose stray gradients its backward must not leave behind. */
         final List<List<Param>> foreign = new ArrayList<>();
-        /** Per phase (with more than one phase): its last value in the step, 1 x 1 on the device. */
-        final List<Tensor> phaseValues = new ArrayList<>();
+        /**
+         * Per phase (with more than one phase): its value at each step of the log window, 1 x logEvery on the
+         * device, and on the host which slots it wrote (a phase may skip a step or return null).
+         */
+        final List<Tensor> phaseWindows = new ArrayList<>();
+        final List<boolean[]> phaseWrote = new ArrayList<>();
         final DeviceDataset data;
         final Tensor window;
         final Dataset evalSplit;
@@ -495,7 +499,8 @@ public final class Trainer {
                 }
                 foreign.add(others);
                 if (phases.size() > 1) {
-                    phaseValues.add(Tensor.zeros(device, 1, 1));
+                    phaseWindows.add(Tensor.zeros(device, 1, spec.logEvery()));
+                    phaseWrote.add(new boolean[spec.logEvery()]);
                 }
             }
             for (ParamGroup g : opts.groups) {
@@ -616,8 +621,9 @@ public final class Trainer {
                         }
                         if (value != null) {
                             window.cols(slot, slot + 1).copyFrom(value);
-                            if (!phaseValues.isEmpty()) {
-                                phaseValues.get(i).copyFrom(value);
+                            if (!phaseWindows.isEmpty()) {
+                                phaseWindows.get(i).cols(slot, slot + 1).copyFrom(value);
+                                phaseWrote.get(i)[slot] = true;
                             }
                             valued = true;
                         }
@@ -625,9 +631,6 @@ public final class Trainer {
                             lastTerms = new LinkedHashMap<>();
                             for (Map.Entry<String, Tensor> e : new TreeMap<>(model.lastTerms()).entrySet()) {
                                 lastTerms.put(e.getKey(), e.getValue().get(0, 0));
-                            }
-                            for (int j = 0; j < phaseValues.size(); j++) {
-                                lastTerms.put("loss_" + phases.get(j).name(), phaseValues.get(j).get(0, 0));
                             }
                         }
                     }
@@ -660,7 +663,7 @@ public final class Trainer {
             try {
                 return steps();
             } finally {
-                for (Tensor t : phaseValues) {
+                for (Tensor t : phaseWindows) {
                     t.close();
                 }
             }
@@ -713,6 +716,23 @@ public final class Trainer {
                 row.put("loss", (float) lastLoss);
                 // A model's own "loss" term is its last batch's; the column keeps the window mean its label promises.
                 lastTerms.forEach(row::putIfAbsent);
+                // Each phase's loss, like "loss", is its mean over the window (the steps in which it returned a value).
+                for (int j = 0; j < phaseWindows.size(); j++) {
+                    float[] v = phaseWindows.get(j).toArray();
+                    boolean[] wrote = phaseWrote.get(j);
+                    double phaseSum = 0;
+                    int m = 0;
+                    for (int i = 0; i < n; i++) {
+                        if (wrote[i]) {
+                            phaseSum += v[i];
+                            m++;
+                        }
+                        wrote[i] = false;
+                    }
+                    if (m > 0) {
+                        row.put("loss_" + phases.get(j).name(), (float) (phaseSum / m));
+                    }
+                }
                 row.put("examples_per_s", String.format(Locale.ROOT, "%.1f", exPerSec));
                 boolean evalNow = due(step, spec.eval().every()) || step == total;
                 if (evalNow) {

@@ -272,6 +272,15 @@ class SeamTest {
         List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
         assertTrue(csv.get(0).contains("loss_ascent") && csv.get(0).contains("loss_descent"), csv.get(0));
         assertTrue(csv.get(1).startsWith("50,0.0000,"), "no epochs without data: " + csv.get(1));
+        // The step's loss is the last phase's value, so the window means of "loss" and "loss_descent" are the same sum.
+        List<String> cols = List.of(csv.get(0).split(","));
+        for (String row : csv.subList(1, csv.size())) {
+            String[] v = row.split(",", -1);
+            if (!v[cols.indexOf("loss")].isEmpty()) {
+                assertEquals(Float.parseFloat(v[cols.indexOf("loss")]), Float.parseFloat(v[cols.indexOf("loss_descent")]), 0f,
+                        "loss_descent is the window mean, as loss is: " + row);
+            }
+        }
     }
 
     /**
