@@ -58,7 +58,7 @@ public final class CycleGanModel implements TrainableModel {
     private static final int FIELDS = 7;
 
     record Config(String domainB, int[] generator, int[] discriminator, GanNet.Act hidden, float slope, GanNet.Act output,
-            float cycle, float identity) {
+            float cycle, float identity, GanNet.Init init) {
     }
 
     private final Device device;
@@ -89,6 +89,7 @@ public final class CycleGanModel implements TrainableModel {
         String out = r.oneOf("output", "linear", false, GanConfig.OUTPUTS);
         double cyc = r.number("cycle", 10.0, 0, false, 1e4, false);
         double id = r.number("identity", 0.0, 0, false, 1e4, false);
+        String start = r.oneOf("init", "he", false, GanNet.INITS);
         r.finish();
         if (b != null && !(b.equals("mnist") || b.equals("fashion-mnist") || org.genzoo.models.data.Toys.isToy(b)
                 || b.startsWith("idx:") && b.length() > 4)) {
@@ -96,7 +97,8 @@ public final class CycleGanModel implements TrainableModel {
                     SpecReader.describe(model.get("domainB"))));
         }
         return errors.size() > before ? null
-                : new Config(b, g, d, GanNet.Act.parse(act), (float) slope, GanNet.Act.parse(out), (float) cyc, (float) id);
+                : new Config(b, g, d, GanNet.Act.parse(act), (float) slope, GanNet.Act.parse(out), (float) cyc, (float) id,
+                        GanNet.Init.parse(start));
     }
 
     CycleGanModel(Device device, Config c, int dim, long seed) {
@@ -114,12 +116,14 @@ public final class CycleGanModel implements TrainableModel {
                     + " values per example, domain A has " + dim + ": both domains need the same dimension");
         }
         SplittableRandom init = new SplittableRandom(seed);
-        this.gAB = new GanNet(device, "g_ab", GanConfig.sizes(dim, c.generator(), dim), c.hidden(), c.output(), c.slope(), false, init);
-        this.gBA = new GanNet(device, "g_ba", GanConfig.sizes(dim, c.generator(), dim), c.hidden(), c.output(), c.slope(), false, init);
+        this.gAB = new GanNet(device, "g_ab", GanConfig.sizes(dim, c.generator(), dim), c.hidden(), c.output(), c.slope(), false,
+                c.init(), init);
+        this.gBA = new GanNet(device, "g_ba", GanConfig.sizes(dim, c.generator(), dim), c.hidden(), c.output(), c.slope(), false,
+                c.init(), init);
         this.dA = new GanNet(device, "d_a", GanConfig.sizes(dim, c.discriminator(), 1), c.hidden(), GanNet.Act.LINEAR, c.slope(), false,
-                init);
+                c.init(), init);
         this.dB = new GanNet(device, "d_b", GanConfig.sizes(dim, c.discriminator(), 1), c.hidden(), GanNet.Act.LINEAR, c.slope(), false,
-                init);
+                c.init(), init);
         this.orderB = Tensor.zeros(device, 1, FIELDS * PIECES);
     }
 

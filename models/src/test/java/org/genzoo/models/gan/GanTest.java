@@ -320,6 +320,38 @@ class GanTest extends OnDevice {
         }
     }
 
+    /** CycleGAN's "init": "he" (its default) starts with zero biases; "uniform" draws every bias in ±1/√in; "x" is refused. */
+    @Test
+    void cycleGanInitChoosesHowItsFourNetsStart() throws Exception {
+        String base = "{\"family\": \"cyclegan\", \"domainB\": \"toy:ring8\", \"generator\": [16], \"discriminator\": [16]";
+        long seed = 5;
+        for (String init : List.of("", ", \"init\": \"uniform\"")) {
+            List<org.genzoo.models.train.SpecError> errors = new ArrayList<>();
+            CycleGanModel.Config c = CycleGanModel.read(JobSpec.mapper().readTree(base + init + "}"), "/model", errors);
+            assertTrue(errors.isEmpty(), errors.toString());
+            try (CycleGanModel m = new CycleGanModel(dev, c, 2, seed)) {
+                int nonZeroBiases = 0;
+                for (Param p : m.params()) {
+                    if (p.name().endsWith("bias")) {
+                        double a = 1 / Math.sqrt(p.name().endsWith(".0.bias") ? 2 : 16);
+                        for (float x : p.value().toArray()) {
+                            assertTrue(Math.abs(x) <= a * (1 + 1e-6), p.name() + " value " + x + " outside ±" + a + " (seed " + seed + ")");
+                            nonZeroBiases += x != 0 ? 1 : 0;
+                        }
+                    }
+                }
+                if (init.isEmpty()) {
+                    assertEquals(0, nonZeroBiases, "he (the default) starts every bias at zero");
+                } else {
+                    assertTrue(nonZeroBiases > 0, "uniform draws the biases");
+                }
+            }
+        }
+        List<org.genzoo.models.train.SpecError> errors = new ArrayList<>();
+        CycleGanModel.read(JobSpec.mapper().readTree(base + ", \"init\": \"x\"}"), "/model", errors);
+        assertEquals(List.of("/model/init"), errors.stream().map(org.genzoo.models.train.SpecError::pointer).toList(), errors.toString());
+    }
+
     @Test
     void biGanUpdatesGeneratorEncoderAndDiscriminator() throws Exception {
         List<org.genzoo.models.train.SpecError> errors = new ArrayList<>();
