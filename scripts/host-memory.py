@@ -41,6 +41,9 @@ def shortened(spec, out):
 
 def main():
     args = sys.argv[1:]
+    if args[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return
     cache_file = None
     if args[:1] == ["--peaks"]:
         cache_file = pathlib.Path(args[1])

@@ -161,6 +161,103 @@ public final class FlowFamily implements ModelFamily {
         }
     }
 
+    /**
+     * One layer as {@link FlowLayers} builds it: its trained parameters, the constant device floats it
+     * keeps beside them (masks, identity and permutation matrices, spectral-norm vectors), and the
+     * values one row holds on a training tape (per the forward pass; {@link #estimateDeviceBytes}
+     * counts them three times, with their gradients and the backward's temporaries) and on an
+     * evaluation's no-grad tape.
+     */
+    record LayerSize(long params, long constants, long trainPerRow, long evalPerRow) {
+    }
+
+    /** Floats of an MLP in -> hidden... -> out: weights and biases. */
+    private static long mlpParams(int in, int[] hidden, int out) {
+        long n = 0;
+        int prev = in;
+        for (int h : hidden) {
+            n += (long) prev * h + h;
+            prev = h;
+        }
+        return n + (long) prev * out + out;
+    }
+
+    private static int[] hidden(JsonNode l, int[] def) {
+        JsonNode h = l.get("hidden");
+        if (h == null || !h.isArray() || h.isEmpty()) {
+            return def;
+        }
+        int[] w = new int[h.size()];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = h.get(i).asInt();
+        }
+        return w;
+    }
+
+    /** The sizes of a validated layer object for data of width {@code d} (the defaults as {@link FlowLayers} has them). */
+    static LayerSize layerSize(JsonNode l, int d) {
+        switch (l.path("type").asText()) {
+            case "coupling": {
+                // net D -> hidden -> 2D (shift and raw scale); a 1 x D mask and one B x D mask per batch size seen
+                int[] h = hidden(l, new int[] {256, 256});
+                long width = java.util.Arrays.stream(h).asLongStream().sum();
+                return new LayerSize(mlpParams(d, h, 2 * d), d, width + 6L * d, 2 * width + 6L * d);
+            }
+            case "made":
+            case "maf":
+            case "iaf": {
+                // the same widths as a coupling's net, and a 0/1 mask beside every weight matrix
+                int[] h = hidden(l, new int[] {256});
+                long width = java.util.Arrays.stream(h).asLongStream().sum();
+                long masks = mlpParams(d, h, 2 * d) - width - 2L * d;
+                return new LayerSize(mlpParams(d, h, 2 * d), masks + 2L * d, width + 6L * d, 2 * width + 6L * d);
+            }
+            case "lu":
+                // L, U (D x D) and log s; two masks, the identity and the permutation as D x D constants
+                return new LayerSize(2L * d * d + d, 4L * d * d, 6L * d, 6L * d);
+            case "iresnet": {
+                IResNet.Config def = IResNet.Config.defaults();
+                int[] h = hidden(l, def.hidden());
+                long sum = java.util.Arrays.stream(h).asLongStream().sum();
+                int terms = l.path("seriesTerms").asInt(def.seriesTerms());
+                long spectral = 0; // power iteration's u and v per weight
+                int prev = d;
+                for (int w : h) {
+                    spectral += prev + w;
+                    prev = w;
+                }
+                spectral += prev + d;
+                // g(x): each layer's pre-activation and, for hidden ones, its ELU (2H + D); ELU' per hidden layer from
+                // four ops (4H); a Jacobian-vector product per series term or Jacobian column (2H + D, each hidden
+                // layer's product and its ELU' factor); z = x + g(x) (D)
+                long net = 6 * sum + 2L * d;
+                long jvp = 2 * sum + d;
+                // training: the Hutchinson series, its probe, and per term the product, e·w, its sum, scale and running sum
+                long series = net + d + terms * (jvp + d + 3);
+                // evaluation at D = 2: the exact log-det from both Jacobian columns (unit columns, products, the
+                // 2 x 2 determinant's five ops); else the series without gradients
+                long eval = d == 2 ? net + 2 * (d + jvp) + 6 : series;
+                return new LayerSize(mlpParams(d, h, d), spectral, series, eval);
+            }
+            case "actnorm":
+                return new LayerSize(2L * d, 0, 6L * d, 6L * d);
+            case "planar":
+                return new LayerSize(2L * d + 1, 0, 6L * d, 6L * d);
+            case "radial":
+                return new LayerSize(d + 2L, 0, 6L * d, 6L * d);
+            case "permute":
+                return new LayerSize(0, d, 6L * d, 6L * d);
+            default:
+                throw new IllegalStateException("unhandled flow layer type " + l.path("type").asText());
+        }
+    }
+
+    /**
+     * Parameters with their gradients and Adam's two moments (4 floats each: the flat value and
+     * gradient buffers of {@code FlatParams} and the moments in the same layout), each layer's
+     * constants, and the training tape's rows (three times: values, gradients and the backward's
+     * temporaries).
+     */
     @Override
     public long estimateDeviceBytes(JsonNode model, int dataDim, int batchSize) {
         List<SpecError> errors = new ArrayList<>();
@@ -169,31 +266,24 @@ public final class FlowFamily implements ModelFamily {
             return 0;
         }
         long params = 0;
+        long constants = 0;
         long acts = 0;
         for (JsonNode l : c.layers()) {
-            int prev = dataDim;
-            long width = 0;
-            for (JsonNode h : l.path("hidden")) {
-                params += (long) prev * h.asInt() + h.asInt();
-                width += h.asInt();
-                prev = h.asInt();
-            }
-            params += (long) prev * 2 * dataDim + 2L * dataDim;
-            if (l.path("type").asText().equals("lu")) {
-                params += 2L * dataDim * dataDim;
-            }
-            acts += (long) batchSize * (width + 6L * dataDim);
+            LayerSize s = layerSize(l, dataDim);
+            params += s.params();
+            constants += s.constants();
+            acts += (long) batchSize * s.trainPerRow();
         }
-        // value, gradient and two Adam moments per parameter (plus masks), activations and their gradients
-        return 4L * (5 * params + 3 * acts);
+        return 4L * (4 * params + constants + 3 * acts);
     }
 
     /**
-     * The evaluation's peak on a no-grad tape: its largest pass of rows through every layer (each
-     * hidden layer's product and activation, about six values per data value for the layer's shift,
-     * scale, log-det and output). Density data: an evaluation chunk ({@code FlowModel.EVAL_CHUNK}) or,
-     * for 2-D data, a slice of the density picture's grid ({@code FlowModel.PICTURE_ROWS}); reverse KL:
-     * the {@code ReverseKlModel.EVAL_DRAWS} samples of its picture.
+     * The evaluation's peak on a no-grad tape: its largest pass of rows through every layer
+     * ({@link LayerSize#evalPerRow}). Density data: an evaluation chunk ({@code FlowModel.EVAL_CHUNK})
+     * or, for 2-D data, the density picture's grid in slices of {@code FlowModel.PICTURE_ROWS}: the
+     * device's buffer pool keeps the buffers of a full slice and of the last, shorter one, which are of
+     * other size classes (the picture's 2,000 samples reuse the full slice's); reverse KL: the
+     * {@code ReverseKlModel.EVAL_DRAWS} samples of its picture.
      */
     @Override
     public long estimateExtraBytes(JsonNode model, JsonNode evalMetrics, String dataset, int dataDim, long datasetValues,
@@ -205,16 +295,16 @@ public final class FlowFamily implements ModelFamily {
         long rows;
         if (dataKind(model) == DataKind.NONE) {
             rows = Math.max(ReverseKlModel.EVAL_DRAWS, ReverseKlModel.EVAL_CHUNK);
+        } else if (dataDim == 2) {
+            int grid = FlowModel.GRID * FlowModel.GRID;
+            rows = Math.max(Math.min(FlowModel.EVAL_CHUNK, evalExamples),
+                    Math.min(grid, FlowModel.PICTURE_ROWS) + grid % FlowModel.PICTURE_ROWS);
         } else {
-            rows = Math.max(Math.min(FlowModel.EVAL_CHUNK, evalExamples), dataDim == 2 ? FlowModel.PICTURE_ROWS : 64);
+            rows = Math.max(Math.min(FlowModel.EVAL_CHUNK, evalExamples), 64);
         }
         long perRow = 0;
         for (JsonNode l : c.layers()) {
-            long width = 0;
-            for (JsonNode h : l.path("hidden")) {
-                width += h.asInt();
-            }
-            perRow += 2 * width + 6L * dataDim;
+            perRow += layerSize(l, dataDim).evalPerRow();
         }
         return 4L * rows * perRow;
     }

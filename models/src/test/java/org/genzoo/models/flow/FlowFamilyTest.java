@@ -31,6 +31,28 @@ class FlowFamilyTest extends OnDevice {
         return JSON.readTree(s);
     }
 
+    /**
+     * The memory estimate's parameter count per layer type ({@link FlowFamily#layerSize}) is what
+     * {@link FlowLayers} builds, defaults included, at widths that break tiling: an ActNorm has 2D
+     * parameters, not a D x 2D layer (the estimate that counted one was 26% over for RealNVP on
+     * Fashion-MNIST, docs/service.md).
+     */
+    @Test
+    void theEstimateCountsTheParametersEachLayerHas() throws Exception {
+        String[] layers = {"{\"type\":\"coupling\",\"hidden\":[33,7]}", "{\"type\":\"coupling\"}", "{\"type\":\"maf\",\"hidden\":[93]}",
+                "{\"type\":\"iaf\"}", "{\"type\":\"lu\"}", "{\"type\":\"actnorm\"}", "{\"type\":\"permute\",\"kind\":\"random\"}",
+                "{\"type\":\"planar\"}", "{\"type\":\"radial\"}", "{\"type\":\"iresnet\",\"hidden\":[7,33]}", "{\"type\":\"iresnet\"}"};
+        for (int d : new int[] {2, 7}) {
+            for (String text : layers) {
+                JsonNode l = json(text);
+                try (FlowLayer built = FlowLayers.create(dev, l, d, 1)) {
+                    long floats = built.params().stream().mapToLong(p -> p.value().size()).sum();
+                    assertEquals(floats, FlowFamily.layerSize(l, d).params(), text + " at D = " + d);
+                }
+            }
+        }
+    }
+
     @Test
     void validationNamesEveryBadFieldByPointer() throws Exception {
         FlowFamily f = new FlowFamily();

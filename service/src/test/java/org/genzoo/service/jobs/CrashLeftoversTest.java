@@ -38,6 +38,11 @@ class CrashLeftoversTest {
             List<String> rows = Files.readAllLines(out.resolve("metrics.csv"));
             // What a SIGKILL between the final checkpoint and the report leaves: everything but the report.
             Files.delete(out.resolve("report.json"));
+            // ... and the temp files of writes a crash interrupted: the restart's run deletes them before it starts.
+            Path orphan = out.resolve("report.json.tmp-4242");
+            Path orphanGrid = out.resolve("samples-step-00000040.png4412398123.tmp");
+            Files.writeString(orphan, "{");
+            Files.writeString(orphanGrid, "partial");
             String logBefore = Files.readString(out.resolve("train.log"));
 
             JobRunner.Outcome again = JobRunner.run(device, JobSpecs.parse(spec).withOutput(out.toString()), null,
@@ -50,6 +55,7 @@ class CrashLeftoversTest {
             String added = Files.readString(out.resolve("train.log")).substring(logBefore.length());
             assertFalse(added.contains("NaN"), added);
             assertTrue(added.contains("resumed from"), added);
+            assertFalse(Files.exists(orphan) || Files.exists(orphanGrid), "the restart deleted the orphaned temp files");
         }
     }
 

@@ -21,9 +21,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The dry run's host-memory estimate against the measured peak resident memory of real jobs: example
- * specs of four kinds (a VAE on MNIST, a 2-D flow whose evaluation draws density pictures, a VampPrior
+ * specs of five kinds (a VAE on MNIST, a 2-D flow whose evaluation draws density pictures, a VampPrior
  * VAE whose IWAE evaluation runs 8,192-row chunks, a reverse-KL flow with no data set, which
- * {@code genzoo train} runs too), each shortened as scripts/host-memory.py does
+ * {@code genzoo train} runs too, an i-ResNet flow whose training tape holds a Hutchinson series and
+ * whose pictures take exact 2-D log-determinants and a fixed-point inverse), each shortened as scripts/host-memory.py does
  * ({@link #STEPS} steps, one evaluation on {@link #EVAL_LIMIT} examples with the spec's own metrics,
  * one checkpoint) and run by {@code genzoo train} in a child JVM with the launcher's heap settings
  * ({@link PeakMain}), which also makes the estimate, so that both see the same JVM.
@@ -57,7 +58,7 @@ class HostMemoryExamplesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"quickstart", "flow-maf-2spirals", "vampprior-mnist", "flow-reverse-kl-u1"})
+    @ValueSource(strings = {"quickstart", "flow-maf-2spirals", "vampprior-mnist", "flow-reverse-kl-u1", "flow-iresnet-moons"})
     void theEstimateIsWithin25PercentOfThePeak(String name) throws Exception {
         Path example = Path.of("..", "examples", name + ".json");
         Path spec = tmp.resolve(name + ".json");
