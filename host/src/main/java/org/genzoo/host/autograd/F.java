@@ -106,11 +106,15 @@ public final class F {
                 dz = tmp;
             }
             // prepareGrad before grad(): it allocates the gradient of a non-parameter W or b.
-            if (w.requiresGrad()) {
+            if (w.requiresGrad() && b != null && b.requiresGrad()) {
+                // dW = dzᵀx and db = Σ_rows dz (the row sums of dzᵀ) in one launch.
+                float betaW = w.prepareGrad(t);
+                float betaB = b.prepareGrad(t);
+                gemm(t).gemmRowSums(w.grad(), dz, true, x.value(), false, 1f, betaW, b.grad(), betaB);
+            } else if (w.requiresGrad()) {
                 float beta = w.prepareGrad(t);
                 gemm(t).gemm(w.grad(), dz, true, x.value(), false, 1f, beta, null, Gemm.Act.NONE);
-            }
-            if (b != null && b.requiresGrad()) {
+            } else if (b != null && b.requiresGrad()) {
                 float beta = b.prepareGrad(t);
                 Reduce.cols(Reduce.Op.SUM, b.grad(), dz, beta);
             }

@@ -223,6 +223,44 @@ public final class Gemm implements AutoCloseable {
         }
     }
 
+    /**
+     * C = alpha·op(A)·op(B) + beta·C and, in the same pass over A, s = betaS·s + Σ_k op(A)[m, k]
+     * (s: 1 x M; alpha does not scale it; betaS = 0 does not read s). A linear layer's backward
+     * gets dW = dZᵀ·X and its bias gradient db = Σ_rows dZ from one launch (A = dZ, transA). The
+     * CPU variant fuses the sum into gemm and gemm_thin (ROWSUM_A); the GPU variant runs the
+     * column or row reduction of {@link Reduce} after the product.
+     */
+    public void gemmRowSums(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor s,
+            float betaS) {
+        int m = transA ? a.cols() : a.rows();
+        if (s.rows() != 1 || s.cols() != m) {
+            throw new IllegalArgumentException("gemmRowSums: s must be 1 x " + m + " (one sum per row of op(A)), got " + s.shape());
+        }
+        if (variant != Variant.CPU) {
+            gemm(c, a, transA, b, transB, alpha, beta, null, Act.NONE);
+            if (transA) {
+                Reduce.cols(Reduce.Op.SUM, s, a, betaS);
+            } else {
+                Reduce.rows(Reduce.Op.SUM, Tensor.wrap(s.buffer(), s.offset(), m, 1, 1), a, betaS);
+            }
+            return;
+        }
+        Kernel kern = prepare(c, a, transA, b, transB, alpha, beta, null, Act.NONE, true);
+        if (kern != null) {
+            kern.args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b, b.offset(), b.ld(), noBias, noBias.offset(), m, c.cols(),
+                    transA ? a.rows() : a.cols(), alpha, beta, s, s.offset(), betaS);
+            long[][] shape = launchShape(c.rows(), c.cols(), transA, transB);
+            device.launch(kern, shape[0], shape[1]);
+        } else if (m > 0) {
+            // N == 0: the product is empty, the sums are not.
+            if (transA) {
+                Reduce.cols(Reduce.Op.SUM, s, a, betaS);
+            } else {
+                Reduce.rows(Reduce.Op.SUM, Tensor.wrap(s.buffer(), s.offset(), m, 1, 1), a, betaS);
+            }
+        }
+    }
+
     /** {@link #gemm}, waited for; returns the kernel's device time in nanoseconds (0 when M or N is 0). */
     public long gemmTimed(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor bias,
             Act act) {
@@ -236,6 +274,12 @@ public final class Gemm implements AutoCloseable {
 
     private Kernel prepare(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor bias,
             Act act) {
+        return prepare(c, a, transA, b, transB, alpha, beta, bias, act, false);
+    }
+
+    /** The built kernel with its arguments set (rowSums: ROWSUM_A build, arguments left to the caller); null when M or N is 0. */
+    private Kernel prepare(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor bias,
+            Act act, boolean rowSums) {
         int m = transA ? a.cols() : a.rows();
         int k = transA ? a.rows() : a.cols();
         int kb = transB ? b.cols() : b.rows();
@@ -255,9 +299,15 @@ public final class Gemm implements AutoCloseable {
         defs.put("TRANS_B", transB ? "1" : "0");
         defs.put("ACT", Integer.toString(act.code));
         defs.put("HAS_BIAS", bias == null ? "0" : "1");
+        if (rowSums) {
+            defs.put("ROWSUM_A", "1");
+        }
+        Kernel kern = device.kernel("gemm.cl", thin(n, transA, transB) ? "gemm_thin" : variant.kernel, defs);
+        if (rowSums) {
+            return kern;
+        }
         Tensor bv = bias == null ? noBias : bias;
-        return device.kernel("gemm.cl", thin(n, transA, transB) ? "gemm_thin" : variant.kernel, defs).args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b,
-                b.offset(), b.ld(), bv, bv.offset(), m, n, k, alpha, beta);
+        return kern.args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b, b.offset(), b.ld(), bv, bv.offset(), m, n, k, alpha, beta);
     }
 
     /**
