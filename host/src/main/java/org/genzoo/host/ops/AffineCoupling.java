@@ -25,9 +25,11 @@ public final class AffineCoupling {
      * run one row per work-item, NARROW_LY rows per work-group; wider rows get WIDE_LX work-items
      * and a tree sum. The backward runs BACKWARD_WG work-items per 2-D work-group, at most
      * BACKWARD_LX along a row. Defaults: 32, 64, 64, 64 and 16, capped by the device's work-group
-     * limits.
+     * limits. ROW_VEC=1 (CPU devices): wide rows run one row per work-item in explicit float16
+     * chunks instead (NARROW_LY rows per work-group), and the backward 16 columns per work-item
+     * (kernels/coupling.cl, ROWVEC); default 0.
      */
-    private record Shape(int wideFrom, int wideLx, int narrowLy, int backwardWg, int backwardLx) {
+    private record Shape(int wideFrom, int wideLx, int narrowLy, int backwardWg, int backwardLx, boolean rowVec) {
         static Shape of(Device d) {
             Tuning t = d.tuning("coupling");
             int wg = t.getInt("BACKWARD_WG", WorkGroups.pow2(d, 64, 0));
@@ -35,7 +37,13 @@ public final class AffineCoupling {
                     WorkGroups.requirePow2(t, "WIDE_LX", t.getInt("WIDE_LX", WorkGroups.pow2(d, 64, 0))),
                     t.getInt("NARROW_LY", WorkGroups.pow2(d, 64, 1)),
                     WorkGroups.requirePow2(t, "BACKWARD_WG", wg),
-                    Math.min(wg, WorkGroups.requirePow2(t, "BACKWARD_LX", t.getInt("BACKWARD_LX", 16))));
+                    Math.min(wg, WorkGroups.requirePow2(t, "BACKWARD_LX", t.getInt("BACKWARD_LX", 16))),
+                    t.getInt("ROW_VEC", 0) == 1);
+        }
+
+        /** Whether rows of width d run the ROWVEC kernels. */
+        boolean vec(int d) {
+            return rowVec && d >= wideFrom;
         }
     }
 
@@ -80,9 +88,11 @@ public final class AffineCoupling {
         }
         Device dev = in.device();
         Shape shape = dev.shared(Shape.class, Shape::of);
-        int lx = d >= shape.wideFrom() ? shape.wideLx() : 1;
+        int lx = d >= shape.wideFrom() && !shape.vec(d) ? shape.wideLx() : 1;
         int ly = lx == 1 ? shape.narrowLy() : 1;
-        Kernel k = dev.kernel(FILE, name, Map.of("LX", Integer.toString(lx), "LY", Integer.toString(ly))).args(
+        Map<String, String> defs = shape.vec(d) ? Map.of("LX", "1", "LY", Integer.toString(ly), "ROWVEC", "1")
+                : Map.of("LX", Integer.toString(lx), "LY", Integer.toString(ly));
+        Kernel k = dev.kernel(FILE, name, defs).args(
                 out, out.offset(), out.ld(), logdet, logdet.offset(), logdet.ld(), in, in.offset(), in.ld(),
                 h, h.offset(), h.ld(), mask, bound, b, d);
         dev.launch(k, new long[] {lx, ceil(b, ly) * ly}, new long[] {lx, ly});
@@ -104,10 +114,17 @@ public final class AffineCoupling {
             return;
         }
         Device dev = in.device();
+        Shape shape = dev.shared(Shape.class, Shape::of);
+        if (shape.vec(d)) {
+            Kernel k = dev.kernel(FILE, "affine_coupling_backward_vec", Map.of("LX", "1", "LY", Integer.toString(shape.narrowLy()),
+                    "ROWVEC", "1")).args(din, din.offset(), din.ld(), dh, dh.offset(), dh.ld(), dout, dout.offset(), dout.ld(), dlogdet,
+                    dlogdet.offset(), dlogdet.ld(), in, in.offset(), in.ld(), h, h.offset(), h.ld(), mask, bound, beta, direction, b, d);
+            dev.launch(k, new long[] {ceil(d, 16), b}, null);
+            return;
+        }
         Kernel k = dev.kernel(FILE, "affine_coupling_backward").args(din, din.offset(), din.ld(), dh, dh.offset(), dh.ld(),
                 dout, dout.offset(), dout.ld(), dlogdet, dlogdet.offset(), dlogdet.ld(), in, in.offset(), in.ld(),
                 h, h.offset(), h.ld(), mask, bound, beta, direction, b, d);
-        Shape shape = dev.shared(Shape.class, Shape::of);
         long lx = WorkGroups.pow2Cap(d, shape.backwardLx());
         long ly = shape.backwardWg() / lx;
         dev.launch(k, new long[] {ceil(d, lx) * lx, ceil(b, ly) * ly}, new long[] {lx, ly});
