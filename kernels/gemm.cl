@@ -48,6 +48,11 @@
  *                     A linear layer's backward dW = dZ^T X gets its bias gradient db = sum_rows dZ
  *                     from the same launch (op(A) = dZ^T).  The work-group that holds column 0
  *                     of C sums its rows from the packed A panels, in k order (deterministic).
+ *   MASK_C            0/1 the product is multiplied elementwise by a mask before beta*C and bias:  default 0
+ *                     C = act(alpha * (op(A) op(B)) .* Mk + beta * C + bias), Mk[offMk + m*ldMk + n]
+ *                     (three more arguments after the ROWSUM_A ones: Mk, offMk, ldMk).  MADE's
+ *                     masked weight gradient dW += (dZ^T X) .* M in the product's own epilogue.
+ *                     gemm only (the host runs no gemm_thin with it).
  *   __local use = 4*(KC*NC + MC*KC + MC*NC) bytes (defaults: 768 KiB; PoCL CPU allows 1 MiB).
  *   No alignment requirements on offsets or leading dimensions (all vector loads/stores are vloadn/vstoren).
  *   Build options used for all measurements: "-cl-denorms-are-zero -cl-mad-enable" (+ the -D defines).
@@ -110,6 +115,14 @@
 #define ROWSUM_ARGS , __global float* S, const int offS, const float betaS
 #else
 #define ROWSUM_ARGS
+#endif
+#ifndef MASK_C
+#define MASK_C 0
+#endif
+#if MASK_C
+#define MASK_ARGS , __global const float* Mk, const int offMk, const int ldMk
+#else
+#define MASK_ARGS
 #endif
 #ifndef GEMM_STORE16
 #define GEMM_STORE16(x, crow, m, n) vstore16((x), 0, (crow) + (n))
@@ -181,7 +194,7 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
           __global const float* A, const int offA, const int lda,
           __global const float* B, const int offB, const int ldb,
           __global const float* bias, const int offBias,
-          const int M, const int N, const int K, const float alpha, const float beta ROWSUM_ARGS GEMM_EXTRA_ARGS)
+          const int M, const int N, const int K, const float alpha, const float beta ROWSUM_ARGS MASK_ARGS GEMM_EXTRA_ARGS)
 {
   __local float16 Bp16[KC * NC / 16];   /* packed op(B) slice: [NC/NR panels][KC][NR]   */
   __local float16 Ap16[MC * KC / 16];   /* packed op(A) slice: [MC/APW groups][KC][APW] */
@@ -352,7 +365,13 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
                   _Pragma("unroll") for (int v = 0; v < NV; v++) {
                     const int n = nt + jp * NR + v * 16;
                     float16 x = alpha * acc[r][v];
+#if MASK_C
+                    __global const float* mrow = Mk + offMk + (size_t)m * ldMk;
+#endif
                     if (n + 16 <= nEnd) {
+#if MASK_C
+                      x *= vload16(0, mrow + n);
+#endif
                       if (beta != 0.0f) x = fma((float16)(beta), vload16(0, crow + n), x);
 #if HAS_BIAS
                       x += vload16(0, bias + n);
@@ -363,6 +382,9 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
                       float t[16]; vstore16(x, 0, t);
                       for (int e = 0; e < 16 && n + e < nEnd; e++) {
                         float y = t[e];
+#if MASK_C
+                        y *= mrow[n + e];
+#endif
                         if (beta != 0.0f) y = fma(beta, crow[n + e], y);
 #if HAS_BIAS
                         y += bias[n + e];

@@ -232,32 +232,76 @@ public final class Gemm implements AutoCloseable {
      */
     public void gemmRowSums(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor s,
             float betaS) {
+        gemmMasked(c, a, transA, b, transB, alpha, beta, null, s, betaS);
+    }
+
+    /**
+     * C = alpha·(op(A)·op(B)) ⊙ mask + beta·C (mask: M x N, null for none), with the row sums of
+     * {@link #gemmRowSums} when {@code s} is not null. MADE's masked weight gradient
+     * dW += (dZᵀ·X) ⊙ M and its bias gradient come from one launch. The CPU variant fuses the mask
+     * into gemm's epilogue (MASK_C); gemm_thin and the GPU variant write the product to a temporary
+     * and mask it with {@link MaskedWeights#backward}.
+     */
+    public void gemmMasked(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor mask,
+            Tensor s, float betaS) {
         int m = transA ? a.cols() : a.rows();
-        if (s.rows() != 1 || s.cols() != m) {
+        if (s != null && (s.rows() != 1 || s.cols() != m)) {
             throw new IllegalArgumentException("gemmRowSums: s must be 1 x " + m + " (one sum per row of op(A)), got " + s.shape());
         }
-        if (variant != Variant.CPU) {
-            gemm(c, a, transA, b, transB, alpha, beta, null, Act.NONE);
-            if (transA) {
-                Reduce.cols(Reduce.Op.SUM, s, a, betaS);
-            } else {
-                Reduce.rows(Reduce.Op.SUM, Tensor.wrap(s.buffer(), s.offset(), m, 1, 1), a, betaS);
+        if (mask != null && (mask.rows() != c.rows() || mask.cols() != c.cols())) {
+            throw new IllegalArgumentException("gemmMasked: the mask must have C's shape " + c.shape() + ", got " + mask.shape());
+        }
+        if (mask != null && (variant != Variant.CPU || thin(c.cols(), transA, transB))) {
+            try (Tensor prod = Tensor.empty(device, c.rows(), c.cols())) {
+                gemm(prod, a, transA, b, transB, alpha, 0f, null, Act.NONE);
+                device.shared(MaskedWeights.class, MaskedWeights::new).backward(c, prod, mask, beta);
+            }
+            if (s != null) {
+                rowSumsByReduce(a, transA, s, betaS);
             }
             return;
         }
-        Kernel kern = prepare(c, a, transA, b, transB, alpha, beta, null, Act.NONE, true);
+        if (s == null && mask == null) {
+            gemm(c, a, transA, b, transB, alpha, beta, null, Act.NONE);
+            return;
+        }
+        if (s == null) {
+            Kernel kern = prepare(c, a, transA, b, transB, alpha, beta, null, Act.NONE, false, mask != null);
+            if (kern != null) {
+                kern.args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b, b.offset(), b.ld(), noBias, noBias.offset(), m, c.cols(),
+                        transA ? a.rows() : a.cols(), alpha, beta, mask, mask.offset(), mask.ld());
+                long[][] shape = launchShape(c.rows(), c.cols(), transA, transB);
+                device.launch(kern, shape[0], shape[1]);
+            }
+            return;
+        }
+        if (variant != Variant.CPU) {
+            gemm(c, a, transA, b, transB, alpha, beta, null, Act.NONE);
+            rowSumsByReduce(a, transA, s, betaS);
+            return;
+        }
+        Kernel kern = prepare(c, a, transA, b, transB, alpha, beta, null, Act.NONE, true, mask != null);
         if (kern != null) {
-            kern.args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b, b.offset(), b.ld(), noBias, noBias.offset(), m, c.cols(),
-                    transA ? a.rows() : a.cols(), alpha, beta, s, s.offset(), betaS);
+            if (mask == null) {
+                kern.args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b, b.offset(), b.ld(), noBias, noBias.offset(), m, c.cols(),
+                        transA ? a.rows() : a.cols(), alpha, beta, s, s.offset(), betaS);
+            } else {
+                kern.args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b, b.offset(), b.ld(), noBias, noBias.offset(), m, c.cols(),
+                        transA ? a.rows() : a.cols(), alpha, beta, s, s.offset(), betaS, mask, mask.offset(), mask.ld());
+            }
             long[][] shape = launchShape(c.rows(), c.cols(), transA, transB);
             device.launch(kern, shape[0], shape[1]);
         } else if (m > 0) {
-            // N == 0: the product is empty, the sums are not.
-            if (transA) {
-                Reduce.cols(Reduce.Op.SUM, s, a, betaS);
-            } else {
-                Reduce.rows(Reduce.Op.SUM, Tensor.wrap(s.buffer(), s.offset(), m, 1, 1), a, betaS);
-            }
+            rowSumsByReduce(a, transA, s, betaS); // N == 0: the product is empty, the sums are not
+        }
+    }
+
+    /** s = betaS·s + Σ_k op(A)[m, k] with the reduction kernels (s: 1 x M). */
+    private static void rowSumsByReduce(Tensor a, boolean transA, Tensor s, float betaS) {
+        if (transA) {
+            Reduce.cols(Reduce.Op.SUM, s, a, betaS);
+        } else {
+            Reduce.rows(Reduce.Op.SUM, Tensor.wrap(s.buffer(), s.offset(), s.cols(), 1, 1), a, betaS);
         }
     }
 
@@ -274,12 +318,12 @@ public final class Gemm implements AutoCloseable {
 
     private Kernel prepare(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor bias,
             Act act) {
-        return prepare(c, a, transA, b, transB, alpha, beta, bias, act, false);
+        return prepare(c, a, transA, b, transB, alpha, beta, bias, act, false, false);
     }
 
     /** The built kernel with its arguments set (rowSums: ROWSUM_A build, arguments left to the caller); null when M or N is 0. */
     private Kernel prepare(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor bias,
-            Act act, boolean rowSums) {
+            Act act, boolean rowSums, boolean masked) {
         int m = transA ? a.cols() : a.rows();
         int k = transA ? a.rows() : a.cols();
         int kb = transB ? b.cols() : b.rows();
@@ -302,8 +346,11 @@ public final class Gemm implements AutoCloseable {
         if (rowSums) {
             defs.put("ROWSUM_A", "1");
         }
+        if (masked) {
+            defs.put("MASK_C", "1");
+        }
         Kernel kern = device.kernel("gemm.cl", thin(n, transA, transB) ? "gemm_thin" : variant.kernel, defs);
-        if (rowSums) {
+        if (rowSums || masked) {
             return kern;
         }
         Tensor bv = bias == null ? noBias : bias;

@@ -249,6 +249,62 @@ class GemmTest extends OnDevice {
         }
     }
 
+    /**
+     * gemmMasked: C = alpha·(op(A)·op(B)) ⊙ mask + beta·C (MADE's masked weight gradient), with and
+     * without the row sums, beta 0 (C holds NaN: not read) and 1, against the reference in double.
+     * N = 2 runs gemm_thin's fallback (product, then the mask kernel) on the CPU variant; M = 300,
+     * K = 600 crosses the 256-blocks of the CPU kernel.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void maskedProductWithAndWithoutRowSums(String config) {
+        int[][] mnk = {{37, 45, 29}, {300, 93, 600}, {16, 2, 33}, {1, 33, 7}};
+        if (SimGpu.active()) {
+            mnk = new int[][] {{7, 33, 9}, {16, 2, 7}};
+        }
+        for (int[] sh : mnk) {
+            int m = sh[0];
+            int n = sh[1];
+            int k = sh[2];
+            for (float beta : new float[] {0f, 1f}) {
+                for (boolean sums : new boolean[] {false, true}) {
+                    long seed = 13L * m + 17L * n + k + (beta > 0 ? 1 : 0) + (sums ? 2 : 0);
+                    float[] a = Check.uniform(seed, m * k, -1, 1);
+                    float[] b = Check.uniform(seed + 1, k * n, -1, 1);
+                    float[] c0 = Check.uniform(seed + 2, m * n, -1, 1);
+                    float[] mask = Check.uniform(seed + 3, m * n, 0, 1);
+                    for (int i = 0; i < mask.length; i++) {
+                        mask[i] = mask[i] < 0.5f ? 0f : 1f;
+                    }
+                    try (Tensor tA = Tensor.of(dev, k, m, a); Tensor tB = Tensor.of(dev, k, n, b); Tensor c = Tensor.of(dev, m, n, c0);
+                         Tensor tm = Tensor.of(dev, m, n, mask); Tensor s = Tensor.empty(dev, 1, m)) {
+                        if (beta == 0f) {
+                            c.fill(Float.NaN);
+                        }
+                        gemm(config).gemmMasked(c, tA, true, tB, false, 1.5f, beta, tm, sums ? s : null, 0f);
+                        String what = "gemmMasked " + config + " M=" + m + " N=" + n + " K=" + k + " beta=" + beta + " sums=" + sums
+                                + " seed " + seed;
+                        double[] prod = GemmReference.gemm(a, true, b, false, null, null, m, n, k, 1.5, 0, Gemm.Act.NONE);
+                        double[] want = new double[m * n];
+                        for (int i = 0; i < want.length; i++) {
+                            want[i] = prod[i] * mask[i] + (beta == 0f ? 0 : beta * c0[i]);
+                        }
+                        Check.close(want, c.toArray(), ATOL_PER_K * k * 2 + 1e-6, 0, what);
+                        if (sums) {
+                            double[] wantS = new double[m];
+                            for (int i = 0; i < m; i++) {
+                                for (int p = 0; p < k; p++) {
+                                    wantS[i] += a[p * m + i];
+                                }
+                            }
+                            Check.close(wantS, s.toArray(), ATOL_PER_K * k + 1e-6, 0, what + " (row sums)");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("configs")
     void extremeActivationInputsStayFinite(String config) {
