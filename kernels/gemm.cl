@@ -53,6 +53,11 @@
  *                     (three more arguments after the ROWSUM_A ones: Mk, offMk, ldMk).  MADE's
  *                     masked weight gradient dW += (dZ^T X) .* M in the product's own epilogue.
  *                     gemm only (the host runs no gemm_thin with it).
+ *   RELU_MASK_C       0/1 the product is multiplied by [Y > 0] before beta*C (Y: M x N, three more     default 0
+ *                     arguments after the MASK_C ones: Y, offY, ldY): the input gradient of a linear
+ *                     layer whose input is a ReLU output Y leaves the GEMM already through the ReLU's
+ *                     backward (dZ = dY . [Y > 0], the same product by 1 or 0 as the unary kernel).
+ *                     gemm only.
  *   __local use = 4*(KC*NC + MC*KC + MC*NC) bytes (defaults: 768 KiB; PoCL CPU allows 1 MiB).
  *   No alignment requirements on offsets or leading dimensions (all vector loads/stores are vloadn/vstoren).
  *   Build options used for all measurements: "-cl-denorms-are-zero -cl-mad-enable" (+ the -D defines).
@@ -124,6 +129,14 @@
 #else
 #define MASK_ARGS
 #endif
+#ifndef RELU_MASK_C
+#define RELU_MASK_C 0
+#endif
+#if RELU_MASK_C
+#define RELU_MASK_ARGS , __global const float* Yr, const int offYr, const int ldYr
+#else
+#define RELU_MASK_ARGS
+#endif
 #ifndef GEMM_STORE16
 #define GEMM_STORE16(x, crow, m, n) vstore16((x), 0, (crow) + (n))
 #endif
@@ -194,7 +207,7 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
           __global const float* A, const int offA, const int lda,
           __global const float* B, const int offB, const int ldb,
           __global const float* bias, const int offBias,
-          const int M, const int N, const int K, const float alpha, const float beta ROWSUM_ARGS MASK_ARGS GEMM_EXTRA_ARGS)
+          const int M, const int N, const int K, const float alpha, const float beta ROWSUM_ARGS MASK_ARGS RELU_MASK_ARGS GEMM_EXTRA_ARGS)
 {
   __local float16 Bp16[KC * NC / 16];   /* packed op(B) slice: [NC/NR panels][KC][NR]   */
   __local float16 Ap16[MC * KC / 16];   /* packed op(A) slice: [MC/APW groups][KC][APW] */
@@ -368,9 +381,15 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
 #if MASK_C
                     __global const float* mrow = Mk + offMk + (size_t)m * ldMk;
 #endif
+#if RELU_MASK_C
+                    __global const float* yrow = Yr + offYr + (size_t)m * ldYr;
+#endif
                     if (n + 16 <= nEnd) {
 #if MASK_C
                       x *= vload16(0, mrow + n);
+#endif
+#if RELU_MASK_C
+                      x *= select((float16)(0.0f), (float16)(1.0f), vload16(0, yrow + n) > 0.0f);
 #endif
                       if (beta != 0.0f) x = fma((float16)(beta), vload16(0, crow + n), x);
 #if HAS_BIAS
@@ -384,6 +403,9 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
                         float y = t[e];
 #if MASK_C
                         y *= mrow[n + e];
+#endif
+#if RELU_MASK_C
+                        y *= yrow[n + e] > 0.0f ? 1.0f : 0.0f;
 #endif
                         if (beta != 0.0f) y = fma(beta, crow[n + e], y);
 #if HAS_BIAS

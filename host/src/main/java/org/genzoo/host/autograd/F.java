@@ -112,6 +112,7 @@ public final class F {
         gemm(t).gemm(y, x.value(), false, we, true, 1f, 0f, b == null ? null : b.value(), act.gemmAct);
         boolean req = x.requiresGrad() || w.requiresGrad() || (b != null && b.requiresGrad());
         Var out = t.result(y, req);
+        out.reluOutput = act == LinearAct.RELU;
         t.node(mask != null ? "maskedLinear" : "linear", out, mask != null ? null : (dy, need) -> {
             // dz = dy ⊙ act'(from y); dx = dz·W; dW = dzᵀx; db = Σ_rows dz.
             Var dz = act.unary == null ? dy : unaryGrad(act.unary, out, dy, 0f);
@@ -123,7 +124,8 @@ public final class F {
                 return;
             }
             Tensor dz = out.grad();
-            if (act.unary != null) {
+            // A ReLU whose backward the consumer's dx GEMM already applied (see gemmReluMasked below) is skipped.
+            if (act.unary != null && !(act == LinearAct.RELU && out.gradReluMasked)) {
                 Tensor tmp = t.alloc(y.rows(), y.cols());
                 // RELU's derivative from y equals its derivative from x (y > 0 iff x > 0).
                 Elementwise.unaryBackward(act.unary, tmp, dz, y, 0f, 0f);
@@ -144,7 +146,14 @@ public final class F {
             }
             if (x.requiresGrad()) {
                 float beta = x.prepareGrad(t);
-                gemm(t).gemm(x.grad(), dz, false, we, false, 1f, beta, null, Gemm.Act.NONE);
+                Gemm g = gemm(t);
+                if (beta == 0f && x.reluOutput && g.fusesReluMask(x.cols(), false, false)) {
+                    // x = relu(z) of the layer below, first contribution: dz·W leaves through the ReLU's backward.
+                    g.gemmReluMasked(x.grad(), dz, false, we, false, 1f, 0f, x.value());
+                    x.gradReluMasked = true;
+                } else {
+                    g.gemm(x.grad(), dz, false, we, false, 1f, beta, null, Gemm.Act.NONE);
+                }
             }
         });
         return out;

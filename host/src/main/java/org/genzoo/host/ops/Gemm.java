@@ -266,7 +266,7 @@ public final class Gemm implements AutoCloseable {
             return;
         }
         if (s == null) {
-            Kernel kern = prepare(c, a, transA, b, transB, alpha, beta, null, Act.NONE, false, mask != null);
+            Kernel kern = prepare(c, a, transA, b, transB, alpha, beta, null, Act.NONE, false, mask != null, false);
             if (kern != null) {
                 kern.args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b, b.offset(), b.ld(), noBias, noBias.offset(), m, c.cols(),
                         transA ? a.rows() : a.cols(), alpha, beta, mask, mask.offset(), mask.ld());
@@ -280,7 +280,7 @@ public final class Gemm implements AutoCloseable {
             rowSumsByReduce(a, transA, s, betaS);
             return;
         }
-        Kernel kern = prepare(c, a, transA, b, transB, alpha, beta, null, Act.NONE, true, mask != null);
+        Kernel kern = prepare(c, a, transA, b, transB, alpha, beta, null, Act.NONE, true, mask != null, false);
         if (kern != null) {
             if (mask == null) {
                 kern.args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b, b.offset(), b.ld(), noBias, noBias.offset(), m, c.cols(),
@@ -294,6 +294,38 @@ public final class Gemm implements AutoCloseable {
         } else if (m > 0) {
             rowSumsByReduce(a, transA, s, betaS); // N == 0: the product is empty, the sums are not
         }
+    }
+
+    /**
+     * Whether {@link #gemmReluMasked} runs as one launch for an N-column output: the CPU variant's
+     * gemm (not gemm_thin). Elsewhere the caller keeps the product and the ReLU backward apart.
+     */
+    public boolean fusesReluMask(int n, boolean transA, boolean transB) {
+        return variant == Variant.CPU && !thin(n, transA, transB);
+    }
+
+    /**
+     * C = (alpha·op(A)·op(B)) ⊙ [Y > 0] + beta·C in one launch (Y: C's shape; RELU_MASK_C): the
+     * input gradient of a linear layer whose input Y is a ReLU output, already through the ReLU's
+     * backward. Only where {@link #fusesReluMask} says so.
+     */
+    public void gemmReluMasked(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor y) {
+        if (!fusesReluMask(c.cols(), transA, transB)) {
+            throw new IllegalStateException("gemmReluMasked: this " + variant + " GEMM does not fuse the ReLU mask for " + c.shape()
+                    + " outputs; check fusesReluMask first");
+        }
+        if (y.rows() != c.rows() || y.cols() != c.cols()) {
+            throw new IllegalArgumentException("gemmReluMasked: Y must have C's shape " + c.shape() + ", got " + y.shape());
+        }
+        Kernel kern = prepare(c, a, transA, b, transB, alpha, beta, null, Act.NONE, false, false, true);
+        if (kern == null) {
+            return;
+        }
+        int m = c.rows();
+        Kernel k = kern.args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b, b.offset(),
+                b.ld(), noBias, noBias.offset(), m, c.cols(), transA ? a.rows() : a.cols(), alpha, beta, y, y.offset(), y.ld());
+        long[][] shape = launchShape(m, c.cols(), transA, transB);
+        device.launch(k, shape[0], shape[1]);
     }
 
     /** s = betaS·s + Σ_k op(A)[m, k] with the reduction kernels (s: 1 x M). */
@@ -318,12 +350,12 @@ public final class Gemm implements AutoCloseable {
 
     private Kernel prepare(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor bias,
             Act act) {
-        return prepare(c, a, transA, b, transB, alpha, beta, bias, act, false, false);
+        return prepare(c, a, transA, b, transB, alpha, beta, bias, act, false, false, false);
     }
 
     /** The built kernel with its arguments set (rowSums: ROWSUM_A build, arguments left to the caller); null when M or N is 0. */
     private Kernel prepare(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor bias,
-            Act act, boolean rowSums, boolean masked) {
+            Act act, boolean rowSums, boolean masked, boolean reluMasked) {
         int m = transA ? a.cols() : a.rows();
         int k = transA ? a.rows() : a.cols();
         int kb = transB ? b.cols() : b.rows();
@@ -349,8 +381,11 @@ public final class Gemm implements AutoCloseable {
         if (masked) {
             defs.put("MASK_C", "1");
         }
+        if (reluMasked) {
+            defs.put("RELU_MASK_C", "1");
+        }
         Kernel kern = device.kernel("gemm.cl", thin(n, transA, transB) ? "gemm_thin" : variant.kernel, defs);
-        if (rowSums || masked) {
+        if (rowSums || masked || reluMasked) {
             return kern;
         }
         Tensor bv = bias == null ? noBias : bias;

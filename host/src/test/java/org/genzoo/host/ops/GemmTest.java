@@ -305,6 +305,48 @@ class GemmTest extends OnDevice {
         }
     }
 
+    /**
+     * gemmReluMasked (where the variant fuses it): C = (alpha·op(A)·op(B)) ⊙ [Y > 0] + beta·C
+     * against the reference in double, Y with zeros, negatives and positives; NN and NT, shapes
+     * across the CPU kernel's 256-blocks; beta = 0 with NaN in C (not read).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void reluMaskedProduct(String config) {
+        int[][] mnk = {{37, 45, 29}, {300, 93, 600}, {1, 33, 7}, {512, 128, 1}};
+        if (SimGpu.active()) {
+            mnk = new int[][] {{7, 33, 9}};
+        }
+        for (int[] sh : mnk) {
+            int m = sh[0];
+            int n = sh[1];
+            int k = sh[2];
+            for (boolean tb : new boolean[] {false, true}) {
+                if (!gemm(config).fusesReluMask(n, false, tb)) {
+                    continue;
+                }
+                long seed = 19L * m + 23L * n + k + (tb ? 1 : 0);
+                float[] a = Check.uniform(seed, m * k, -1, 1);
+                float[] b = Check.uniform(seed + 1, k * n, -1, 1);
+                float[] y = Check.uniform(seed + 2, m * n, -1, 1);
+                for (int i = 0; i < y.length; i += 7) {
+                    y[i] = 0f; // ReLU outputs are often exactly 0: [0 > 0] = 0
+                }
+                try (Tensor tA = Tensor.of(dev, m, k, a); Tensor tB = tb ? Tensor.of(dev, n, k, b) : Tensor.of(dev, k, n, b);
+                     Tensor ty = Tensor.of(dev, m, n, y); Tensor c = Tensor.empty(dev, m, n)) {
+                    c.fill(Float.NaN);
+                    gemm(config).gemmReluMasked(c, tA, false, tB, tb, 1f, 0f, ty);
+                    double[] prod = GemmReference.gemm(a, false, b, tb, null, null, m, n, k, 1, 0, Gemm.Act.NONE);
+                    for (int i = 0; i < prod.length; i++) {
+                        prod[i] *= y[i] > 0 ? 1 : 0;
+                    }
+                    Check.close(prod, c.toArray(), ATOL_PER_K * k + 1e-6, 0, "gemmReluMasked " + config + " M=" + m + " N=" + n + " K="
+                            + k + " transB=" + tb + " seed " + seed);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("configs")
     void extremeActivationInputsStayFinite(String config) {
