@@ -52,12 +52,26 @@ public final class AffineCoupling {
 
     /** y = coupling(x), logdet[r] = Σ s over the transformed columns. */
     public static void forward(Tensor y, Tensor logdet, Tensor x, Tensor h, Tensor mask, float bound) {
-        rows("affine_coupling_forward", y, logdet, x, h, mask, bound);
+        rows("affine_coupling_forward", y, logdet, x, h, mask, bound, null);
     }
 
     /** x = coupling⁻¹(y), logdet[r] = −Σ s. */
     public static void inverse(Tensor x, Tensor logdet, Tensor y, Tensor h, Tensor mask, float bound) {
-        rows("affine_coupling_inverse", x, logdet, y, h, mask, bound);
+        rows("affine_coupling_inverse", x, logdet, y, h, mask, bound, null);
+    }
+
+    /**
+     * For tests on every device: forward (direction 1) or inverse (−1) with the ROWVEC layout on
+     * ({@code rowVec} true, any width) or off (the LX/LY kernels), whatever the device's tuning says.
+     */
+    static void rowsWithLayout(int direction, Tensor out, Tensor logdet, Tensor in, Tensor h, Tensor mask, float bound, boolean rowVec) {
+        rows(direction > 0 ? "affine_coupling_forward" : "affine_coupling_inverse", out, logdet, in, h, mask, bound, rowVec);
+    }
+
+    /** For tests: {@link #backward} (direction 1) or {@link #inverseBackward} (−1) with the ROWVEC layout on or off. */
+    static void gradWithLayout(int direction, Tensor din, float beta, Tensor dh, Tensor dout, Tensor dlogdet, Tensor in, Tensor h,
+            Tensor mask, float bound, boolean rowVec) {
+        grad(direction, din, beta, dh, dout, dlogdet, in, h, mask, bound, rowVec);
     }
 
     /**
@@ -66,16 +80,17 @@ public final class AffineCoupling {
      */
     public static void backward(Tensor dx, float beta, Tensor dh, Tensor dy, Tensor dlogdet, Tensor x, Tensor h,
             Tensor mask, float bound) {
-        grad(1, dx, beta, dh, dy, dlogdet, x, h, mask, bound);
+        grad(1, dx, beta, dh, dy, dlogdet, x, h, mask, bound, null);
     }
 
     /** Backward of {@link #inverse}: dy = beta·dy + ∂/∂y, dh assigned; {@code y} is the inverse's input. */
     public static void inverseBackward(Tensor dy, float beta, Tensor dh, Tensor dx, Tensor dlogdet, Tensor y, Tensor h,
             Tensor mask, float bound) {
-        grad(-1, dy, beta, dh, dx, dlogdet, y, h, mask, bound);
+        grad(-1, dy, beta, dh, dx, dlogdet, y, h, mask, bound, null);
     }
 
-    private static void rows(String name, Tensor out, Tensor logdet, Tensor in, Tensor h, Tensor mask, float bound) {
+    /** rowVec: null takes the device's tuning (ROW_VEC and WIDE_FROM), true or false forces the layout. */
+    private static void rows(String name, Tensor out, Tensor logdet, Tensor in, Tensor h, Tensor mask, float bound, Boolean rowVec) {
         check(name, out, in, h, mask, bound);
         int b = in.rows();
         int d = in.cols();
@@ -88,9 +103,10 @@ public final class AffineCoupling {
         }
         Device dev = in.device();
         Shape shape = dev.shared(Shape.class, Shape::of);
-        int lx = d >= shape.wideFrom() && !shape.vec(d) ? shape.wideLx() : 1;
+        boolean vec = rowVec != null ? rowVec : shape.vec(d);
+        int lx = d >= shape.wideFrom() && !vec ? shape.wideLx() : 1;
         int ly = lx == 1 ? shape.narrowLy() : 1;
-        Map<String, String> defs = shape.vec(d) ? Map.of("LX", "1", "LY", Integer.toString(ly), "ROWVEC", "1")
+        Map<String, String> defs = vec ? Map.of("LX", "1", "LY", Integer.toString(ly), "ROWVEC", "1")
                 : Map.of("LX", Integer.toString(lx), "LY", Integer.toString(ly));
         Kernel k = dev.kernel(FILE, name, defs).args(
                 out, out.offset(), out.ld(), logdet, logdet.offset(), logdet.ld(), in, in.offset(), in.ld(),
@@ -99,7 +115,7 @@ public final class AffineCoupling {
     }
 
     private static void grad(int direction, Tensor din, float beta, Tensor dh, Tensor dout, Tensor dlogdet, Tensor in,
-            Tensor h, Tensor mask, float bound) {
+            Tensor h, Tensor mask, float bound, Boolean rowVec) {
         String name = direction > 0 ? "affine_coupling_backward" : "affine_coupling_backward (of inverse)";
         check(name, din, in, h, mask, bound);
         dout.requireShape(in, name + " gradient vs input");
@@ -115,7 +131,7 @@ public final class AffineCoupling {
         }
         Device dev = in.device();
         Shape shape = dev.shared(Shape.class, Shape::of);
-        if (shape.vec(d)) {
+        if (rowVec != null ? rowVec : shape.vec(d)) {
             Kernel k = dev.kernel(FILE, "affine_coupling_backward_vec", Map.of("LX", "1", "LY", Integer.toString(shape.narrowLy()),
                     "ROWVEC", "1")).args(din, din.offset(), din.ld(), dh, dh.offset(), dh.ld(), dout, dout.offset(), dout.ld(), dlogdet,
                     dlogdet.offset(), dlogdet.ld(), in, in.offset(), in.ld(), h, h.offset(), h.ld(), mask, bound, beta, direction, b, d);
