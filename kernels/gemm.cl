@@ -389,7 +389,7 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
                       x *= vload16(0, mrow + n);
 #endif
 #if RELU_MASK_C
-                      x *= select((float16)(0.0f), (float16)(1.0f), vload16(0, yrow + n) > 0.0f);
+                      x *= 1.0f - step(vload16(0, yrow + n), (float16)(0.0f)); /* [y > 0]: step(y, 0) = [0 >= y] */
 #endif
                       if (beta != 0.0f) x = fma((float16)(beta), vload16(0, crow + n), x);
 #if HAS_BIAS
