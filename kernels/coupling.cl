@@ -26,12 +26,21 @@
 // work-items (LX = 1 for narrow data, one row per work-item; else a power of two and a tree
 // reduction in local memory, fixed order, deterministic) and each work-group LY rows. The
 // backward kernels are purely elementwise (one work-item per element).
+//
+// ROWVEC = 1 (CPU devices, wide rows; needs LX = 1): a work-item runs its row in float16 chunks
+// with explicit vector math (PoCL vectorizes across work-items only where the work-item body has
+// no loop of its own, so the per-row loop above would run scalar exp calls), 16 partial log-det
+// sums added in a fixed order at the end, then the D % 16 tail; affine_coupling_backward_vec does
+// the backward 16 columns per work-item the same way.
 
 #ifndef LX
 #define LX 1
 #endif
 #ifndef LY
 #define LY 64
+#endif
+#ifndef ROWVEC
+#define ROWVEC 0
 #endif
 
 // tanh from one exp: PoCL's tanh is a scalar library call on the CPU device, exp vectorizes.
@@ -50,6 +59,19 @@ inline float coupling_scale(float raw, float bound, float* th) {
         return bound * u;
     }
     *th = 0.0f;
+    return raw;
+}
+
+// coupling_scale on 16 values at once (the same operations as gz_tanh and coupling_scale).
+inline float16 coupling_scale16(float16 raw, float bound, float16* th) {
+    if (bound > 0.0f) {
+        const float16 u = raw / bound;
+        const float16 e = exp(-2.0f * fabs(u));
+        const float16 t = copysign((1.0f - e) / (1.0f + e), u);
+        *th = t;
+        return bound * t;
+    }
+    *th = (float16)(0.0f);
     return raw;
 }
 
@@ -80,8 +102,35 @@ inline void coupling_rows(__global float* out, int oo, int ldo, __global float* 
                           __local float* part) {
     const int r = get_global_id(1);
     float acc = 0.0f;
+#if ROWVEC
+    int c0 = 0;
     if (r < B) {
-        for (int c = get_local_id(0); c < D; c += LX) {
+        float16 acc16 = (float16)(0.0f);
+        for (; c0 + 16 <= D; c0 += 16) {
+            const float16 v = vload16(0, in + io + r * ldi + c0);
+            const int16 pass = vload16(0, mask + c0) != 0.0f;
+            float16 th;
+            const float16 s = coupling_scale16(vload16(0, h + ho + r * ldh + c0), bound, &th);
+            const float16 t = vload16(0, h + ho + r * ldh + D + c0);
+            float16 o;
+            if (direction > 0) {
+                o = v * exp(s) + t;
+            } else {
+                o = (v - t) * exp(-s);
+            }
+            vstore16(select(o, v, pass), 0, out + oo + r * ldo + c0);
+            acc16 += select(s, (float16)(0.0f), pass);
+        }
+        const float8 a8 = acc16.lo + acc16.hi;
+        const float4 a4 = a8.lo + a8.hi;
+        const float2 a2 = a4.lo + a4.hi;
+        acc = a2.x + a2.y;
+    }
+#else
+    const int c0 = get_local_id(0);
+#endif
+    if (r < B) {
+        for (int c = c0; c < D; c += LX) {
             float v = in[io + r * ldi + c];
             if (mask[c] != 0.0f) {
                 out[oo + r * ldo + c] = v;
@@ -167,3 +216,85 @@ __kernel void affine_coupling_backward(__global float* din, const int dio, const
     dh[dho + r * lddh + c] = draw;
     dh[dho + r * lddh + D + c] = dt;
 }
+
+#if ROWVEC
+// affine_coupling_backward with 16 columns per work-item: work-item (g, r) owns columns
+// [16g, min(16g + 16, D)) of row r (same arguments, same formulas). LAUNCH: global
+// {ceil(D / 16), B} (rounded up to the local size), any local size.
+__kernel void affine_coupling_backward_vec(__global float* din, const int dio, const int lddi,
+                                           __global float* dh, const int dho, const int lddh,
+                                           __global const float* dout, const int doo, const int lddo,
+                                           __global const float* dlogdet, const int dlo, const int lddl,
+                                           __global const float* in, const int io, const int ldi,
+                                           __global const float* h, const int ho, const int ldh,
+                                           __global const float* mask, const float bound, const float beta,
+                                           const int direction, const int B, const int D) {
+    const int c0 = get_global_id(0) * 16;
+    const int r = get_global_id(1);
+    if (c0 >= D || r >= B) {
+        return;
+    }
+    if (c0 + 16 <= D) {
+        const float16 g = vload16(0, dout + doo + r * lddo + c0);
+        const int16 pass = vload16(0, mask + c0) != 0.0f;
+        float16 th;
+        const float16 s = coupling_scale16(vload16(0, h + ho + r * ldh + c0), bound, &th);
+        const float16 t = vload16(0, h + ho + r * ldh + D + c0);
+        const float16 v = vload16(0, in + io + r * ldi + c0);
+        const float dl = dlogdet[dlo + r * lddl];
+        float16 dv, dt, ds;
+        if (direction > 0) {
+            const float16 e = exp(s);
+            dv = g * e;
+            ds = g * v * e + dl;
+            dt = g;
+        } else {
+            const float16 e = exp(-s);
+            dv = g * e;
+            dt = -g * e;
+            ds = -g * (v - t) * e - dl;
+        }
+        const float16 zero = (float16)(0.0f);
+        dv = select(dv, g, pass);
+        const float16 draw = select(ds * (1.0f - th * th), zero, pass);
+        dt = select(dt, zero, pass);
+        __global float* p = din + dio + r * lddi + c0;
+        vstore16(beta == 0.0f ? dv : beta * vload16(0, p) + dv, 0, p);
+        vstore16(draw, 0, dh + dho + r * lddh + c0);
+        vstore16(dt, 0, dh + dho + r * lddh + D + c0);
+        return;
+    }
+    for (int c = c0; c < D; c++) {
+        float g = dout[doo + r * lddo + c];
+        float dv;
+        float draw = 0.0f;
+        float dt = 0.0f;
+        if (mask[c] != 0.0f) {
+            dv = g;
+        } else {
+            float th;
+            float s = coupling_scale(h[ho + r * ldh + c], bound, &th);
+            float t = h[ho + r * ldh + D + c];
+            float v = in[io + r * ldi + c];
+            float dl = dlogdet[dlo + r * lddl];
+            float ds;
+            if (direction > 0) {
+                float e = exp(s);
+                dv = g * e;
+                ds = g * v * e + dl;
+                dt = g;
+            } else {
+                float e = exp(-s);
+                dv = g * e;
+                dt = -g * e;
+                ds = -g * (v - t) * e - dl;
+            }
+            draw = ds * (1.0f - th * th);
+        }
+        __global float* p = din + dio + r * lddi + c;
+        *p = beta == 0.0f ? dv : beta * *p + dv;
+        dh[dho + r * lddh + c] = draw;
+        dh[dho + r * lddh + D + c] = dt;
+    }
+}
+#endif

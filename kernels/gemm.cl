@@ -43,6 +43,21 @@
  *   NC                columns of C per work-group tile; multiple of 16*NV             default 256
  *   KC                K-slice length packed per pass                                   default 256
  *   THIN_N            outputs with N <= THIN_N run gemm_thin instead (see there)       default 8
+ *   ROWSUM_A          0/1 also write S[offS + m] = betaS * S[offS + m] + sum_k op(A)[m, k]  default 0
+ *                     (three more arguments after beta: S, offS, betaS; betaS == 0 does not read S).
+ *                     A linear layer's backward dW = dZ^T X gets its bias gradient db = sum_rows dZ
+ *                     from the same launch (op(A) = dZ^T).  The work-group that holds column 0
+ *                     of C sums its rows from the packed A panels, in k order (deterministic).
+ *   MASK_C            0/1 the product is multiplied elementwise by a mask before beta*C and bias:  default 0
+ *                     C = act(alpha * (op(A) op(B)) .* Mk + beta * C + bias), Mk[offMk + m*ldMk + n]
+ *                     (three more arguments after the ROWSUM_A ones: Mk, offMk, ldMk).  MADE's
+ *                     masked weight gradient dW += (dZ^T X) .* M in the product's own epilogue.
+ *                     gemm only (the host runs no gemm_thin with it).
+ *   RELU_MASK_C       0/1 the product is multiplied by [Y > 0] before beta*C (Y: M x N, three more     default 0
+ *                     arguments after the MASK_C ones: Y, offY, ldY): the input gradient of a linear
+ *                     layer whose input is a ReLU output Y leaves the GEMM already through the ReLU's
+ *                     backward (dZ = dY . [Y > 0], the same product by 1 or 0 as the unary kernel).
+ *                     gemm only.
  *   __local use = 4*(KC*NC + MC*KC + MC*NC) bytes (defaults: 768 KiB; PoCL CPU allows 1 MiB).
  *   No alignment requirements on offsets or leading dimensions (all vector loads/stores are vloadn/vstoren).
  *   Build options used for all measurements: "-cl-denorms-are-zero -cl-mad-enable" (+ the -D defines).
@@ -97,6 +112,30 @@
 #endif
 #ifndef GEMM_EXTRA_ARGS
 #define GEMM_EXTRA_ARGS
+#endif
+#ifndef ROWSUM_A
+#define ROWSUM_A 0
+#endif
+#if ROWSUM_A
+#define ROWSUM_ARGS , __global float* S, const int offS, const float betaS
+#else
+#define ROWSUM_ARGS
+#endif
+#ifndef MASK_C
+#define MASK_C 0
+#endif
+#if MASK_C
+#define MASK_ARGS , __global const float* Mk, const int offMk, const int ldMk
+#else
+#define MASK_ARGS
+#endif
+#ifndef RELU_MASK_C
+#define RELU_MASK_C 0
+#endif
+#if RELU_MASK_C
+#define RELU_MASK_ARGS , __global const float* Yr, const int offYr, const int ldYr
+#else
+#define RELU_MASK_ARGS
 #endif
 #ifndef GEMM_STORE16
 #define GEMM_STORE16(x, crow, m, n) vstore16((x), 0, (crow) + (n))
@@ -168,13 +207,18 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
           __global const float* A, const int offA, const int lda,
           __global const float* B, const int offB, const int ldb,
           __global const float* bias, const int offBias,
-          const int M, const int N, const int K, const float alpha, const float beta GEMM_EXTRA_ARGS)
+          const int M, const int N, const int K, const float alpha, const float beta ROWSUM_ARGS MASK_ARGS RELU_MASK_ARGS GEMM_EXTRA_ARGS)
 {
   __local float16 Bp16[KC * NC / 16];   /* packed op(B) slice: [NC/NR panels][KC][NR]   */
   __local float16 Ap16[MC * KC / 16];   /* packed op(A) slice: [MC/APW groups][KC][APW] */
   __local float* Ap = (__local float*)Ap16;
   __local float16 Cacc16[MC * NC / 16]; /* partial sums between K slices: [MC][NC]      */
   __local float* Bp = (__local float*)Bp16;
+#if ROWSUM_A
+  __local float16 RS16[MC / 16];        /* row sums of op(A) between K slices: [MC]      */
+  __local float* RS = (__local float*)RS16;
+  S += offS;
+#endif
 
   C += offC; A += offA; B += offB; bias += offBias;
 
@@ -277,6 +321,31 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
         }
 #endif
 
+#if ROWSUM_A
+        /* ---------------- row sums of op(A): the work-group whose columns start at 0 ---------------- */
+        if (nt == 0) {
+#if APW == 16
+          for (int g = 0; g < rowsPk / 16; g++) {
+            float16 s = kc == 0 ? (float16)(0.0f) : RS16[g];
+            for (int k = 0; k < kl; k++) s += Ap16[g * KC + k];
+            RS16[g] = s;
+          }
+#else
+          for (int i = 0; i < rowsPk; i++) {
+            float s = kc == 0 ? 0.0f : RS[i];
+            for (int k = 0; k < kl; k++) s += Ap[APIDX(i, k)];
+            RS[i] = s;
+          }
+#endif
+          if (kc == nK - 1) {
+            for (int i = 0; i < mh; i++) {
+              const int m = mt + i;
+              S[m] = betaS == 0.0f ? RS[i] : fma(betaS, S[m], RS[i]);
+            }
+          }
+        }
+#endif
+
         /* ---------------- micro-kernel over the packed panels ---------------- */
         for (int jp = 0; jp < npN; jp++) {
           __local const float16* bp = Bp16 + jp * KC * NV;
@@ -309,7 +378,19 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
                   _Pragma("unroll") for (int v = 0; v < NV; v++) {
                     const int n = nt + jp * NR + v * 16;
                     float16 x = alpha * acc[r][v];
+#if MASK_C
+                    __global const float* mrow = Mk + offMk + (size_t)m * ldMk;
+#endif
+#if RELU_MASK_C
+                    __global const float* yrow = Yr + offYr + (size_t)m * ldYr;
+#endif
                     if (n + 16 <= nEnd) {
+#if MASK_C
+                      x *= vload16(0, mrow + n);
+#endif
+#if RELU_MASK_C
+                      x *= 1.0f - step(vload16(0, yrow + n), (float16)(0.0f)); /* [y > 0]: step(y, 0) = [0 >= y] */
+#endif
                       if (beta != 0.0f) x = fma((float16)(beta), vload16(0, crow + n), x);
 #if HAS_BIAS
                       x += vload16(0, bias + n);
@@ -320,6 +401,12 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
                       float t[16]; vstore16(x, 0, t);
                       for (int e = 0; e < 16 && n + e < nEnd; e++) {
                         float y = t[e];
+#if MASK_C
+                        y *= mrow[n + e];
+#endif
+#if RELU_MASK_C
+                        y *= yrow[n + e] > 0.0f ? 1.0f : 0.0f;
+#endif
                         if (beta != 0.0f) y = fma(beta, crow[n + e], y);
 #if HAS_BIAS
                         y += bias[n + e];
@@ -351,6 +438,7 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
  *                 at the end, then the K % 16 tail).
  *   TRANS_A == 0, TRANS_B == 0 has no contiguous direction to vectorize: gemm_thin is not built
  *                 for it, and the host runs gemm.
+ * ROWSUM_A: each work-item also sums its rows of op(A) along k (as gemm, see the defines).
  * LAUNCH: 1-D, global = ceil(M / 16), any local size. Deterministic (fixed order, no atomics).
  */
 #define THIN_B(k, j) (TRANS_B ? B[(size_t)(j) * ldb + (k)] : B[(size_t)(k) * ldb + (j)])
@@ -370,24 +458,38 @@ __kernel void gemm_thin(__global float* C, const int offC, const int ldc,
                         __global const float* A, const int offA, const int lda,
                         __global const float* B, const int offB, const int ldb,
                         __global const float* bias, const int offBias,
-                        const int M, const int N, const int K, const float alpha, const float beta)
+                        const int M, const int N, const int K, const float alpha, const float beta ROWSUM_ARGS)
 {
   C += offC; A += offA; B += offB; bias += offBias;
+#if ROWSUM_A
+  S += offS;
+#endif
   const int m0 = get_global_id(0) * 16;
   if (m0 >= M) return;
   const int rows = min(16, M - m0);
 #if TRANS_A == 1
   if (rows == 16) {
     float16 acc[THIN_N];
+    float16 rs = (float16)(0.0f);
 #pragma unroll
     for (int j = 0; j < THIN_N; j++) acc[j] = (float16)(0.0f);
     for (int k = 0; k < K; k++) {
       const float16 a = vload16(0, A + (size_t)k * lda + m0);
+#if ROWSUM_A
+      rs += a;
+#endif
 #pragma unroll
       for (int j = 0; j < THIN_N; j++) {
         if (j < N) acc[j] = fma(a, (float16)(THIN_B(k, j)), acc[j]);
       }
     }
+#if ROWSUM_A
+    {
+      float rsv[16];
+      vstore16(rs, 0, rsv);
+      for (int r = 0; r < 16; r++) S[m0 + r] = betaS == 0.0f ? rsv[r] : fma(betaS, S[m0 + r], rsv[r]);
+    }
+#endif
     float out[16];
 #pragma unroll
     for (int j = 0; j < THIN_N; j++) {
@@ -399,15 +501,22 @@ __kernel void gemm_thin(__global float* C, const int offC, const int ldc,
   } else {
     for (int r = 0; r < rows; r++) {
       float acc[THIN_N];
+      float rs = 0.0f;
 #pragma unroll
       for (int j = 0; j < THIN_N; j++) acc[j] = 0.0f;
       for (int k = 0; k < K; k++) {
         const float a = A[(size_t)k * lda + m0 + r];
+#if ROWSUM_A
+        rs += a;
+#endif
 #pragma unroll
         for (int j = 0; j < THIN_N; j++) {
           if (j < N) acc[j] = fma(a, THIN_B(k, j), acc[j]);
         }
       }
+#if ROWSUM_A
+      S[m0 + r] = betaS == 0.0f ? rs : fma(betaS, S[m0 + r], rs);
+#endif
       for (int j = 0; j < N; j++) THIN_STORE(m0 + r, j, acc[j]);
     }
   }
@@ -415,11 +524,15 @@ __kernel void gemm_thin(__global float* C, const int offC, const int ldc,
   for (int r = 0; r < rows; r++) {
     __global const float* arow = A + (size_t)(m0 + r) * lda;
     float16 acc[THIN_N];
+    float16 rs = (float16)(0.0f);
 #pragma unroll
     for (int j = 0; j < THIN_N; j++) acc[j] = (float16)(0.0f);
     int k = 0;
     for (; k + 16 <= K; k += 16) {
       const float16 a = vload16(0, arow + k);
+#if ROWSUM_A
+      rs += a;
+#endif
 #pragma unroll
       for (int j = 0; j < THIN_N; j++) {
         if (j < N) {
@@ -430,13 +543,26 @@ __kernel void gemm_thin(__global float* C, const int offC, const int ldc,
     float tail[THIN_N];
 #pragma unroll
     for (int j = 0; j < THIN_N; j++) tail[j] = 0.0f;
+    float rtail = 0.0f;
     for (; k < K; k++) {
       const float a = arow[k];
+#if ROWSUM_A
+      rtail += a;
+#endif
 #pragma unroll
       for (int j = 0; j < THIN_N; j++) {
         if (j < N) tail[j] = fma(a, THIN_B(k, j), tail[j]);
       }
     }
+#if ROWSUM_A
+    {
+      const float8 r8 = rs.lo + rs.hi;
+      const float4 r4 = r8.lo + r8.hi;
+      const float2 r2 = r4.lo + r4.hi;
+      const float rsum = (r2.x + r2.y) + rtail;
+      S[m0 + r] = betaS == 0.0f ? rsum : fma(betaS, S[m0 + r], rsum);
+    }
+#endif
 #pragma unroll
     for (int j = 0; j < THIN_N; j++) {
       if (j < N) {

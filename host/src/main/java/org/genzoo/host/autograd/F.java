@@ -4,6 +4,7 @@ import org.genzoo.host.ops.Elementwise;
 import org.genzoo.host.ops.Elementwise.Unary;
 import org.genzoo.host.ops.Gemm;
 import org.genzoo.host.ops.Losses;
+import org.genzoo.host.ops.MaskedWeights;
 import org.genzoo.host.ops.Rng;
 import org.genzoo.host.ops.Reduce;
 import org.genzoo.host.tensor.Tensor;
@@ -80,15 +81,39 @@ public final class F {
      * null), y: B x OUT. Backward: dz = dy ⊙ act'(from y); dW += dzᵀx; db += Σ_rows dz; dx = dz·W.
      */
     public static Var linear(Var x, Var w, Var b, LinearAct act) {
+        return linear(x, w, b, act, null);
+    }
+
+    /**
+     * MADE's masked layer y = act(x·(W ⊙ M)ᵀ + b) (M: 0/1, W's shape): W ⊙ M is formed once
+     * (kernels/made.cl) and feeds the forward GEMM and dx; the weight gradient dW += (dzᵀx) ⊙ M
+     * and db come from one GEMM with the mask in its epilogue, so masked weights keep a zero
+     * gradient. No double backward.
+     */
+    public static Var maskedLinear(Var x, Var w, Tensor mask, Var b, LinearAct act) {
+        if (mask.rows() != w.rows() || mask.cols() != w.cols()) {
+            throw new IllegalArgumentException("maskedLinear: the mask must have W's shape " + w.value().shape() + ", got " + mask.shape());
+        }
+        return linear(x, w, b, act, mask);
+    }
+
+    private static Var linear(Var x, Var w, Var b, LinearAct act, Tensor mask) {
         Tape t = tape();
         if (x.cols() != w.cols()) {
             throw new IllegalArgumentException("linear: x has " + x.cols() + " features, W expects " + w.cols());
         }
+        Tensor wv = w.value();
+        if (mask != null) {
+            wv = t.alloc(w.rows(), w.cols());
+            t.device().shared(MaskedWeights.class, MaskedWeights::new).forward(wv, w.value(), mask);
+        }
+        Tensor we = wv;
         Tensor y = t.alloc(x.rows(), w.rows());
-        gemm(t).gemm(y, x.value(), false, w.value(), true, 1f, 0f, b == null ? null : b.value(), act.gemmAct);
+        gemm(t).gemm(y, x.value(), false, we, true, 1f, 0f, b == null ? null : b.value(), act.gemmAct);
         boolean req = x.requiresGrad() || w.requiresGrad() || (b != null && b.requiresGrad());
         Var out = t.result(y, req);
-        t.node("linear", out, (dy, need) -> {
+        out.reluOutput = act == LinearAct.RELU;
+        t.node(mask != null ? "maskedLinear" : "linear", out, mask != null ? null : (dy, need) -> {
             // dz = dy ⊙ act'(from y); dx = dz·W; dW = dzᵀx; db = Σ_rows dz.
             Var dz = act.unary == null ? dy : unaryGrad(act.unary, out, dy, 0f);
             return new Var[] {need[0] ? matmul(dz, false, w, false) : null, need[1] ? matmul(dz, true, x, false) : null,
@@ -99,24 +124,36 @@ public final class F {
                 return;
             }
             Tensor dz = out.grad();
-            if (act.unary != null) {
+            // A ReLU whose backward the consumer's dx GEMM already applied (see gemmReluMasked below) is skipped.
+            if (act.unary != null && !(act == LinearAct.RELU && out.gradReluMasked)) {
                 Tensor tmp = t.alloc(y.rows(), y.cols());
                 // RELU's derivative from y equals its derivative from x (y > 0 iff x > 0).
                 Elementwise.unaryBackward(act.unary, tmp, dz, y, 0f, 0f);
                 dz = tmp;
             }
             // prepareGrad before grad(): it allocates the gradient of a non-parameter W or b.
-            if (w.requiresGrad()) {
+            if (w.requiresGrad() && b != null && b.requiresGrad()) {
+                // dW = dzᵀx (⊙ M) and db = Σ_rows dz (the row sums of dzᵀ) in one launch.
+                float betaW = w.prepareGrad(t);
+                float betaB = b.prepareGrad(t);
+                gemm(t).gemmMasked(w.grad(), dz, true, x.value(), false, 1f, betaW, mask, b.grad(), betaB);
+            } else if (w.requiresGrad()) {
                 float beta = w.prepareGrad(t);
-                gemm(t).gemm(w.grad(), dz, true, x.value(), false, 1f, beta, null, Gemm.Act.NONE);
-            }
-            if (b != null && b.requiresGrad()) {
+                gemm(t).gemmMasked(w.grad(), dz, true, x.value(), false, 1f, beta, mask, null, 0f);
+            } else if (b != null && b.requiresGrad()) {
                 float beta = b.prepareGrad(t);
                 Reduce.cols(Reduce.Op.SUM, b.grad(), dz, beta);
             }
             if (x.requiresGrad()) {
                 float beta = x.prepareGrad(t);
-                gemm(t).gemm(x.grad(), dz, false, w.value(), false, 1f, beta, null, Gemm.Act.NONE);
+                Gemm g = gemm(t);
+                if (beta == 0f && x.reluOutput && g.fusesReluMask(x.cols(), false, false)) {
+                    // x = relu(z) of the layer below, first contribution: dz·W leaves through the ReLU's backward.
+                    g.gemmReluMasked(x.grad(), dz, false, we, false, 1f, 0f, x.value());
+                    x.gradReluMasked = true;
+                } else {
+                    g.gemm(x.grad(), dz, false, we, false, 1f, beta, null, Gemm.Act.NONE);
+                }
             }
         });
         return out;

@@ -17,6 +17,13 @@ public final class Var {
     private boolean gradWritten;
     /** The op that made this Var, when it recorded one for {@link Tape#gradients} (null otherwise). */
     Tape.Node node;
+    /** The output of {@link F#linear} with a fused ReLU: the value is y = relu(z), y > 0 iff z > 0. */
+    boolean reluOutput;
+    /**
+     * The gradient holds exactly one contribution, already multiplied by [value > 0] (the ReLU's
+     * backward, fused into the GEMM that wrote it); the producing linear layer then skips its own.
+     */
+    boolean gradReluMasked;
 
     Var(Tensor value, Param param, boolean requiresGrad) {
         this(value, param, requiresGrad, false);
@@ -70,6 +77,7 @@ public final class Var {
             grad = tape.alloc(value.rows(), value.cols());
         }
         if (gradWritten) {
+            gradReluMasked = false; // a second contribution, not masked: the ReLU's backward must run on the sum
             return 1f;
         }
         gradWritten = true;

@@ -25,9 +25,11 @@ public final class AffineCoupling {
      * run one row per work-item, NARROW_LY rows per work-group; wider rows get WIDE_LX work-items
      * and a tree sum. The backward runs BACKWARD_WG work-items per 2-D work-group, at most
      * BACKWARD_LX along a row. Defaults: 32, 64, 64, 64 and 16, capped by the device's work-group
-     * limits.
+     * limits. ROW_VEC=1 (CPU devices): wide rows run one row per work-item in explicit float16
+     * chunks instead (NARROW_LY rows per work-group), and the backward 16 columns per work-item
+     * (kernels/coupling.cl, ROWVEC); default 0.
      */
-    private record Shape(int wideFrom, int wideLx, int narrowLy, int backwardWg, int backwardLx) {
+    private record Shape(int wideFrom, int wideLx, int narrowLy, int backwardWg, int backwardLx, boolean rowVec) {
         static Shape of(Device d) {
             Tuning t = d.tuning("coupling");
             int wg = t.getInt("BACKWARD_WG", WorkGroups.pow2(d, 64, 0));
@@ -35,7 +37,13 @@ public final class AffineCoupling {
                     WorkGroups.requirePow2(t, "WIDE_LX", t.getInt("WIDE_LX", WorkGroups.pow2(d, 64, 0))),
                     t.getInt("NARROW_LY", WorkGroups.pow2(d, 64, 1)),
                     WorkGroups.requirePow2(t, "BACKWARD_WG", wg),
-                    Math.min(wg, WorkGroups.requirePow2(t, "BACKWARD_LX", t.getInt("BACKWARD_LX", 16))));
+                    Math.min(wg, WorkGroups.requirePow2(t, "BACKWARD_LX", t.getInt("BACKWARD_LX", 16))),
+                    t.getInt("ROW_VEC", 0) == 1);
+        }
+
+        /** Whether rows of width d run the ROWVEC kernels. */
+        boolean vec(int d) {
+            return rowVec && d >= wideFrom;
         }
     }
 
@@ -44,12 +52,26 @@ public final class AffineCoupling {
 
     /** y = coupling(x), logdet[r] = Σ s over the transformed columns. */
     public static void forward(Tensor y, Tensor logdet, Tensor x, Tensor h, Tensor mask, float bound) {
-        rows("affine_coupling_forward", y, logdet, x, h, mask, bound);
+        rows("affine_coupling_forward", y, logdet, x, h, mask, bound, null);
     }
 
     /** x = coupling⁻¹(y), logdet[r] = −Σ s. */
     public static void inverse(Tensor x, Tensor logdet, Tensor y, Tensor h, Tensor mask, float bound) {
-        rows("affine_coupling_inverse", x, logdet, y, h, mask, bound);
+        rows("affine_coupling_inverse", x, logdet, y, h, mask, bound, null);
+    }
+
+    /**
+     * For tests on every device: forward (direction 1) or inverse (−1) with the ROWVEC layout on
+     * ({@code rowVec} true, any width) or off (the LX/LY kernels), whatever the device's tuning says.
+     */
+    static void rowsWithLayout(int direction, Tensor out, Tensor logdet, Tensor in, Tensor h, Tensor mask, float bound, boolean rowVec) {
+        rows(direction > 0 ? "affine_coupling_forward" : "affine_coupling_inverse", out, logdet, in, h, mask, bound, rowVec);
+    }
+
+    /** For tests: {@link #backward} (direction 1) or {@link #inverseBackward} (−1) with the ROWVEC layout on or off. */
+    static void gradWithLayout(int direction, Tensor din, float beta, Tensor dh, Tensor dout, Tensor dlogdet, Tensor in, Tensor h,
+            Tensor mask, float bound, boolean rowVec) {
+        grad(direction, din, beta, dh, dout, dlogdet, in, h, mask, bound, rowVec);
     }
 
     /**
@@ -58,16 +80,17 @@ public final class AffineCoupling {
      */
     public static void backward(Tensor dx, float beta, Tensor dh, Tensor dy, Tensor dlogdet, Tensor x, Tensor h,
             Tensor mask, float bound) {
-        grad(1, dx, beta, dh, dy, dlogdet, x, h, mask, bound);
+        grad(1, dx, beta, dh, dy, dlogdet, x, h, mask, bound, null);
     }
 
     /** Backward of {@link #inverse}: dy = beta·dy + ∂/∂y, dh assigned; {@code y} is the inverse's input. */
     public static void inverseBackward(Tensor dy, float beta, Tensor dh, Tensor dx, Tensor dlogdet, Tensor y, Tensor h,
             Tensor mask, float bound) {
-        grad(-1, dy, beta, dh, dx, dlogdet, y, h, mask, bound);
+        grad(-1, dy, beta, dh, dx, dlogdet, y, h, mask, bound, null);
     }
 
-    private static void rows(String name, Tensor out, Tensor logdet, Tensor in, Tensor h, Tensor mask, float bound) {
+    /** rowVec: null takes the device's tuning (ROW_VEC and WIDE_FROM), true or false forces the layout. */
+    private static void rows(String name, Tensor out, Tensor logdet, Tensor in, Tensor h, Tensor mask, float bound, Boolean rowVec) {
         check(name, out, in, h, mask, bound);
         int b = in.rows();
         int d = in.cols();
@@ -80,16 +103,19 @@ public final class AffineCoupling {
         }
         Device dev = in.device();
         Shape shape = dev.shared(Shape.class, Shape::of);
-        int lx = d >= shape.wideFrom() ? shape.wideLx() : 1;
+        boolean vec = rowVec != null ? rowVec : shape.vec(d);
+        int lx = d >= shape.wideFrom() && !vec ? shape.wideLx() : 1;
         int ly = lx == 1 ? shape.narrowLy() : 1;
-        Kernel k = dev.kernel(FILE, name, Map.of("LX", Integer.toString(lx), "LY", Integer.toString(ly))).args(
+        Map<String, String> defs = vec ? Map.of("LX", "1", "LY", Integer.toString(ly), "ROWVEC", "1")
+                : Map.of("LX", Integer.toString(lx), "LY", Integer.toString(ly));
+        Kernel k = dev.kernel(FILE, name, defs).args(
                 out, out.offset(), out.ld(), logdet, logdet.offset(), logdet.ld(), in, in.offset(), in.ld(),
                 h, h.offset(), h.ld(), mask, bound, b, d);
         dev.launch(k, new long[] {lx, ceil(b, ly) * ly}, new long[] {lx, ly});
     }
 
     private static void grad(int direction, Tensor din, float beta, Tensor dh, Tensor dout, Tensor dlogdet, Tensor in,
-            Tensor h, Tensor mask, float bound) {
+            Tensor h, Tensor mask, float bound, Boolean rowVec) {
         String name = direction > 0 ? "affine_coupling_backward" : "affine_coupling_backward (of inverse)";
         check(name, din, in, h, mask, bound);
         dout.requireShape(in, name + " gradient vs input");
@@ -104,10 +130,17 @@ public final class AffineCoupling {
             return;
         }
         Device dev = in.device();
+        Shape shape = dev.shared(Shape.class, Shape::of);
+        if (rowVec != null ? rowVec : shape.vec(d)) {
+            Kernel k = dev.kernel(FILE, "affine_coupling_backward_vec", Map.of("LX", "1", "LY", Integer.toString(shape.narrowLy()),
+                    "ROWVEC", "1")).args(din, din.offset(), din.ld(), dh, dh.offset(), dh.ld(), dout, dout.offset(), dout.ld(), dlogdet,
+                    dlogdet.offset(), dlogdet.ld(), in, in.offset(), in.ld(), h, h.offset(), h.ld(), mask, bound, beta, direction, b, d);
+            dev.launch(k, new long[] {ceil(d, 16), b}, null);
+            return;
+        }
         Kernel k = dev.kernel(FILE, "affine_coupling_backward").args(din, din.offset(), din.ld(), dh, dh.offset(), dh.ld(),
                 dout, dout.offset(), dout.ld(), dlogdet, dlogdet.offset(), dlogdet.ld(), in, in.offset(), in.ld(),
                 h, h.offset(), h.ld(), mask, bound, beta, direction, b, d);
-        Shape shape = dev.shared(Shape.class, Shape::of);
         long lx = WorkGroups.pow2Cap(d, shape.backwardLx());
         long ly = shape.backwardWg() / lx;
         dev.launch(k, new long[] {ceil(d, lx) * lx, ceil(b, ly) * ly}, new long[] {lx, ly});

@@ -223,6 +223,120 @@ public final class Gemm implements AutoCloseable {
         }
     }
 
+    /**
+     * C = alpha·op(A)·op(B) + beta·C and, in the same pass over A, s = betaS·s + Σ_k op(A)[m, k]
+     * (s: 1 x M; alpha does not scale it; betaS = 0 does not read s). A linear layer's backward
+     * gets dW = dZᵀ·X and its bias gradient db = Σ_rows dZ from one launch (A = dZ, transA). The
+     * CPU variant fuses the sum into gemm and gemm_thin (ROWSUM_A); the GPU variant runs the
+     * column or row reduction of {@link Reduce} after the product.
+     */
+    public void gemmRowSums(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor s,
+            float betaS) {
+        gemmMasked(c, a, transA, b, transB, alpha, beta, null, s, betaS);
+    }
+
+    /**
+     * C = alpha·(op(A)·op(B)) ⊙ mask + beta·C (mask: M x N, null for none), with the row sums of
+     * {@link #gemmRowSums} when {@code s} is not null. MADE's masked weight gradient
+     * dW += (dZᵀ·X) ⊙ M and its bias gradient come from one launch. The CPU variant fuses the mask
+     * into gemm's epilogue (MASK_C); gemm_thin and the GPU variant write the product to a temporary
+     * and mask it with {@link MaskedWeights#backward}.
+     */
+    public void gemmMasked(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor mask,
+            Tensor s, float betaS) {
+        int m = transA ? a.cols() : a.rows();
+        if (s != null && (s.rows() != 1 || s.cols() != m)) {
+            throw new IllegalArgumentException("gemmRowSums: s must be 1 x " + m + " (one sum per row of op(A)), got " + s.shape());
+        }
+        if (mask != null && (mask.rows() != c.rows() || mask.cols() != c.cols())) {
+            throw new IllegalArgumentException("gemmMasked: the mask must have C's shape " + c.shape() + ", got " + mask.shape());
+        }
+        if (mask != null && (variant != Variant.CPU || thin(c.cols(), transA, transB))) {
+            try (Tensor prod = Tensor.empty(device, c.rows(), c.cols())) {
+                gemm(prod, a, transA, b, transB, alpha, 0f, null, Act.NONE);
+                device.shared(MaskedWeights.class, MaskedWeights::new).backward(c, prod, mask, beta);
+            }
+            if (s != null) {
+                rowSumsByReduce(a, transA, s, betaS);
+            }
+            return;
+        }
+        if (s == null && mask == null) {
+            gemm(c, a, transA, b, transB, alpha, beta, null, Act.NONE);
+            return;
+        }
+        if (s == null) {
+            Kernel kern = prepare(c, a, transA, b, transB, alpha, beta, null, Act.NONE, false, mask != null, false);
+            if (kern != null) {
+                kern.args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b, b.offset(), b.ld(), noBias, noBias.offset(), m, c.cols(),
+                        transA ? a.rows() : a.cols(), alpha, beta, mask, mask.offset(), mask.ld());
+                long[][] shape = launchShape(c.rows(), c.cols(), transA, transB);
+                device.launch(kern, shape[0], shape[1]);
+            }
+            return;
+        }
+        if (variant != Variant.CPU) {
+            gemm(c, a, transA, b, transB, alpha, beta, null, Act.NONE);
+            rowSumsByReduce(a, transA, s, betaS);
+            return;
+        }
+        Kernel kern = prepare(c, a, transA, b, transB, alpha, beta, null, Act.NONE, true, mask != null, false);
+        if (kern != null) {
+            if (mask == null) {
+                kern.args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b, b.offset(), b.ld(), noBias, noBias.offset(), m, c.cols(),
+                        transA ? a.rows() : a.cols(), alpha, beta, s, s.offset(), betaS);
+            } else {
+                kern.args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b, b.offset(), b.ld(), noBias, noBias.offset(), m, c.cols(),
+                        transA ? a.rows() : a.cols(), alpha, beta, s, s.offset(), betaS, mask, mask.offset(), mask.ld());
+            }
+            long[][] shape = launchShape(c.rows(), c.cols(), transA, transB);
+            device.launch(kern, shape[0], shape[1]);
+        } else if (m > 0) {
+            rowSumsByReduce(a, transA, s, betaS); // N == 0: the product is empty, the sums are not
+        }
+    }
+
+    /**
+     * Whether {@link #gemmReluMasked} runs as one launch for an N-column output: the CPU variant's
+     * gemm (not gemm_thin). Elsewhere the caller keeps the product and the ReLU backward apart.
+     */
+    public boolean fusesReluMask(int n, boolean transA, boolean transB) {
+        return variant == Variant.CPU && !thin(n, transA, transB);
+    }
+
+    /**
+     * C = (alpha·op(A)·op(B)) ⊙ [Y > 0] + beta·C in one launch (Y: C's shape; RELU_MASK_C): the
+     * input gradient of a linear layer whose input Y is a ReLU output, already through the ReLU's
+     * backward. Only where {@link #fusesReluMask} says so.
+     */
+    public void gemmReluMasked(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor y) {
+        if (!fusesReluMask(c.cols(), transA, transB)) {
+            throw new IllegalStateException("gemmReluMasked: this " + variant + " GEMM does not fuse the ReLU mask for " + c.shape()
+                    + " outputs; check fusesReluMask first");
+        }
+        if (y.rows() != c.rows() || y.cols() != c.cols()) {
+            throw new IllegalArgumentException("gemmReluMasked: Y must have C's shape " + c.shape() + ", got " + y.shape());
+        }
+        Kernel kern = prepare(c, a, transA, b, transB, alpha, beta, null, Act.NONE, false, false, true);
+        if (kern == null) {
+            return;
+        }
+        int m = c.rows();
+        Kernel k = kern.args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b, b.offset(),
+                b.ld(), noBias, noBias.offset(), m, c.cols(), transA ? a.rows() : a.cols(), alpha, beta, y, y.offset(), y.ld());
+        long[][] shape = launchShape(m, c.cols(), transA, transB);
+        device.launch(k, shape[0], shape[1]);
+    }
+
+    /** s = betaS·s + Σ_k op(A)[m, k] with the reduction kernels (s: 1 x M). */
+    private static void rowSumsByReduce(Tensor a, boolean transA, Tensor s, float betaS) {
+        if (transA) {
+            Reduce.cols(Reduce.Op.SUM, s, a, betaS);
+        } else {
+            Reduce.rows(Reduce.Op.SUM, Tensor.wrap(s.buffer(), s.offset(), s.cols(), 1, 1), a, betaS);
+        }
+    }
+
     /** {@link #gemm}, waited for; returns the kernel's device time in nanoseconds (0 when M or N is 0). */
     public long gemmTimed(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor bias,
             Act act) {
@@ -236,6 +350,12 @@ public final class Gemm implements AutoCloseable {
 
     private Kernel prepare(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor bias,
             Act act) {
+        return prepare(c, a, transA, b, transB, alpha, beta, bias, act, false, false, false);
+    }
+
+    /** The built kernel with its arguments set (rowSums: ROWSUM_A build, arguments left to the caller); null when M or N is 0. */
+    private Kernel prepare(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, Tensor bias,
+            Act act, boolean rowSums, boolean masked, boolean reluMasked) {
         int m = transA ? a.cols() : a.rows();
         int k = transA ? a.rows() : a.cols();
         int kb = transB ? b.cols() : b.rows();
@@ -255,9 +375,21 @@ public final class Gemm implements AutoCloseable {
         defs.put("TRANS_B", transB ? "1" : "0");
         defs.put("ACT", Integer.toString(act.code));
         defs.put("HAS_BIAS", bias == null ? "0" : "1");
+        if (rowSums) {
+            defs.put("ROWSUM_A", "1");
+        }
+        if (masked) {
+            defs.put("MASK_C", "1");
+        }
+        if (reluMasked) {
+            defs.put("RELU_MASK_C", "1");
+        }
+        Kernel kern = device.kernel("gemm.cl", thin(n, transA, transB) ? "gemm_thin" : variant.kernel, defs);
+        if (rowSums || masked || reluMasked) {
+            return kern;
+        }
         Tensor bv = bias == null ? noBias : bias;
-        return device.kernel("gemm.cl", thin(n, transA, transB) ? "gemm_thin" : variant.kernel, defs).args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b,
-                b.offset(), b.ld(), bv, bv.offset(), m, n, k, alpha, beta);
+        return kern.args(c, c.offset(), c.ld(), a, a.offset(), a.ld(), b, b.offset(), b.ld(), bv, bv.offset(), m, n, k, alpha, beta);
     }
 
     /**

@@ -102,6 +102,98 @@ class AutogradTest extends OnDevice {
         }
     }
 
+    /**
+     * ReLU layers whose backward the consumer's dx GEMM applies (F.linear with RELU feeding F.linear):
+     * h1 = relu(x W1ᵀ + b1), q = sum(h1 ⊙ h1) / 20 (recorded before layer 2, so its gradient
+     * reaches h1 after layer 2's: the fused first contribution plus an unmasked second one),
+     * h2 = relu(h1 W2ᵀ + b2) (one contribution, from layer 3: the ReLU backward is skipped),
+     * z = h2 W3ᵀ + b3; loss = mean((z − t)²) + q. Against central finite differences in double.
+     */
+    @Test
+    void reluChainGradientsMatchFiniteDifferences() {
+        long seed = 321;
+        int b = 6;
+        int in = 3;
+        int h = 5;
+        int out = 2;
+        SplittableRandom init = new SplittableRandom(seed);
+        float[] x = Check.uniform(seed + 1, b * in, -1, 1);
+        float[] t = Check.uniform(seed + 2, b * out, -1, 1);
+        try (Linear l1 = new Linear(dev, "l1", in, h, F.LinearAct.RELU, init); Linear l2 = new Linear(dev, "l2", h, h, F.LinearAct.RELU, init);
+             Linear l3 = new Linear(dev, "l3", h, out, F.LinearAct.NONE, init); Tensor tx = Tensor.of(dev, b, in, x);
+             Tensor tt = Tensor.of(dev, b, out, t)) {
+            List<Param> ps = List.of(l1.weight(), l1.bias(), l2.weight(), l2.bias(), l3.weight(), l3.bias());
+            long s = seed + 3;
+            for (Param p : ps) {
+                p.value().write(Check.uniform(s++, p.size(), -0.8, 0.8));
+            }
+            try (Tape tape = Tape.record(dev)) {
+                Var h1 = l1.forward(tape.constant(tx));
+                Var q = F.scale(F.sum(F.mul(h1, h1)), 1f / 20);
+                Var h2 = l2.forward(h1);
+                Var z = l3.forward(h2);
+                tape.backward(F.add(F.mse(z, tape.constant(tt)), q));
+            }
+            int n = 0;
+            for (Param p : ps) {
+                n += p.size();
+            }
+            double[] p0 = new double[n];
+            float[] grads = new float[n];
+            int o = 0;
+            for (Param p : ps) {
+                float[] v = p.value().toArray();
+                float[] g = p.grad().toArray();
+                for (int i = 0; i < v.length; i++) {
+                    p0[o + i] = v[i];
+                    grads[o + i] = g[i];
+                }
+                o += v.length;
+            }
+            java.util.function.ToDoubleFunction<double[]> ref = p -> {
+                int[] off = {0};
+                java.util.function.IntFunction<double[]> take = len -> java.util.Arrays.copyOfRange(p, off[0], off[0] += len);
+                double[] w1 = take.apply(h * in);
+                double[] b1 = take.apply(h);
+                double[] w2 = take.apply(h * h);
+                double[] b2 = take.apply(h);
+                double[] w3 = take.apply(out * h);
+                double[] b3 = take.apply(out);
+                double mse = 0;
+                double qq = 0;
+                for (int r = 0; r < b; r++) {
+                    double[] a1 = new double[h];
+                    double[] a2 = new double[h];
+                    for (int j = 0; j < h; j++) {
+                        double v = b1[j];
+                        for (int i = 0; i < in; i++) {
+                            v += x[r * in + i] * w1[j * in + i];
+                        }
+                        a1[j] = Math.max(v, 0);
+                        qq += a1[j] * a1[j];
+                    }
+                    for (int j = 0; j < h; j++) {
+                        double v = b2[j];
+                        for (int i = 0; i < h; i++) {
+                            v += a1[i] * w2[j * h + i];
+                        }
+                        a2[j] = Math.max(v, 0);
+                    }
+                    for (int k = 0; k < out; k++) {
+                        double v = b3[k];
+                        for (int i = 0; i < h; i++) {
+                            v += a2[i] * w3[k * h + i];
+                        }
+                        mse += (v - t[r * out + k]) * (v - t[r * out + k]);
+                    }
+                }
+                return mse / (b * out) + qq / 20;
+            };
+            double[] fd = Check.finiteDiff(ref::applyAsDouble, p0, FD_STEP);
+            Check.close(fd, grads, ATOL, RTOL, "relu chain gradient, seed " + seed);
+        }
+    }
+
     @Test
     void matmulGradientsForAllTransposes() {
         int m = 3;

@@ -43,32 +43,37 @@ class AffineCouplingTest extends OnDevice {
         return o;
     }
 
+    /** Both layouts on every device: the LX/LY row kernels and ROWVEC (float16 chunks; the CPU tuning's choice for wide rows). */
+    static final boolean[] LAYOUTS = {false, true};
+
     @Test
     void forwardAndInverseMatchTheReferenceAndInvertEachOther() {
         long seed = 100;
-        for (int b : ROWS) {
-            for (int d : DIMS) {
-                for (float bound : new float[] {0f, 2f}) {
-                    seed++;
-                    String what = "B=" + b + " D=" + d + " S=" + bound + " seed=" + seed;
-                    float[] x = Check.uniform(seed, b * d, -3, 3);
-                    float[] h = Check.uniform(seed + 7, b * 2 * d, -3, 3);
-                    double[] mask = alternating(d, (int) (seed % 2));
-                    try (Tensor tx = Tensor.of(dev, b, d, x); Tensor th = Tensor.of(dev, b, 2 * d, h);
-                            Tensor tm = Tensor.of(dev, 1, d, f(mask)); Tensor ty = Tensor.zeros(dev, b, d);
-                            Tensor tl = Tensor.zeros(dev, b, 1); Tensor tx2 = Tensor.zeros(dev, b, d);
-                            Tensor tl2 = Tensor.zeros(dev, b, 1)) {
-                        AffineCoupling.forward(ty, tl, tx, th, tm, bound);
-                        double[][] ref = AffineCouplingReference.apply(1, Check.toDouble(x), Check.toDouble(h), mask, bound, b, d);
-                        Check.close(ref[0], ty.toArray(), ATOL, RTOL, "forward y " + what);
-                        Check.close(ref[1], tl.toArray(), ATOL, RTOL, "forward logdet " + what);
-                        float[] y = ty.toArray();
-                        AffineCoupling.inverse(tx2, tl2, ty, th, tm, bound);
-                        double[][] inv = AffineCouplingReference.apply(-1, Check.toDouble(y), Check.toDouble(h), mask, bound, b, d);
-                        Check.close(inv[0], tx2.toArray(), ATOL, RTOL, "inverse x " + what);
-                        Check.close(inv[1], tl2.toArray(), ATOL, RTOL, "inverse logdet " + what);
-                        // Round trip: exp(s) ≤ e^3 magnifies y's rounding by at most that much back in x.
-                        Check.close(Check.toDouble(x), tx2.toArray(), 1e-4, 1e-4, "inverse(forward(x)) " + what);
+        for (boolean rowVec : LAYOUTS) {
+            for (int b : ROWS) {
+                for (int d : DIMS) {
+                    for (float bound : new float[] {0f, 2f}) {
+                        seed++;
+                        String what = "B=" + b + " D=" + d + " S=" + bound + " rowVec=" + rowVec + " seed=" + seed;
+                        float[] x = Check.uniform(seed, b * d, -3, 3);
+                        float[] h = Check.uniform(seed + 7, b * 2 * d, -3, 3);
+                        double[] mask = alternating(d, (int) (seed % 2));
+                        try (Tensor tx = Tensor.of(dev, b, d, x); Tensor th = Tensor.of(dev, b, 2 * d, h);
+                                Tensor tm = Tensor.of(dev, 1, d, f(mask)); Tensor ty = Tensor.zeros(dev, b, d);
+                                Tensor tl = Tensor.zeros(dev, b, 1); Tensor tx2 = Tensor.zeros(dev, b, d);
+                                Tensor tl2 = Tensor.zeros(dev, b, 1)) {
+                            AffineCoupling.rowsWithLayout(1, ty, tl, tx, th, tm, bound, rowVec);
+                            double[][] ref = AffineCouplingReference.apply(1, Check.toDouble(x), Check.toDouble(h), mask, bound, b, d);
+                            Check.close(ref[0], ty.toArray(), ATOL, RTOL, "forward y " + what);
+                            Check.close(ref[1], tl.toArray(), ATOL, RTOL, "forward logdet " + what);
+                            float[] y = ty.toArray();
+                            AffineCoupling.rowsWithLayout(-1, tx2, tl2, ty, th, tm, bound, rowVec);
+                            double[][] inv = AffineCouplingReference.apply(-1, Check.toDouble(y), Check.toDouble(h), mask, bound, b, d);
+                            Check.close(inv[0], tx2.toArray(), ATOL, RTOL, "inverse x " + what);
+                            Check.close(inv[1], tl2.toArray(), ATOL, RTOL, "inverse logdet " + what);
+                            // Round trip: exp(s) ≤ e^3 magnifies y's rounding by at most that much back in x.
+                            Check.close(Check.toDouble(x), tx2.toArray(), 1e-4, 1e-4, "inverse(forward(x)) " + what);
+                        }
                     }
                 }
             }
@@ -78,45 +83,44 @@ class AffineCouplingTest extends OnDevice {
     @Test
     void backwardOfBothDirectionsMatchesFiniteDifferences() {
         long seed = 900;
-        for (int b : new int[] {1, 7}) {
-            for (int d : new int[] {1, 3, 40}) {
-                for (int direction : new int[] {1, -1}) {
-                    for (float beta : new float[] {0f, 1f}) {
-                        seed++;
-                        float bound = seed % 3 == 0 ? 0f : 1.5f;
-                        String what = "dir=" + direction + " B=" + b + " D=" + d + " S=" + bound + " beta=" + beta + " seed=" + seed;
-                        float[] in = Check.uniform(seed, b * d, -2, 2);
-                        float[] h = Check.uniform(seed + 1, b * 2 * d, -2, 2);
-                        float[] wy = Check.uniform(seed + 2, b * d, -1, 1);
-                        float[] wl = Check.uniform(seed + 3, b, -1, 1);
-                        float[] prior = Check.uniform(seed + 4, b * d, -1, 1);
-                        double[] mask = alternating(d, 1);
-                        double[] din = Check.toDouble(in);
-                        double[] dh = Check.toDouble(h);
-                        double[] dwy = Check.toDouble(wy);
-                        double[] dwl = Check.toDouble(wl);
-                        double[] gIn = Check.finiteDiff(v -> AffineCouplingReference.loss(direction, v, dh, mask, bound, b, d, dwy, dwl),
-                                din, 1e-6);
-                        double[] gH = Check.finiteDiff(v -> AffineCouplingReference.loss(direction, din, v, mask, bound, b, d, dwy, dwl),
-                                dh, 1e-6);
-                        for (int i = 0; i < gIn.length; i++) {
-                            gIn[i] += beta * prior[i];
-                        }
-                        try (Tensor tin = Tensor.of(dev, b, d, in); Tensor th = Tensor.of(dev, b, 2 * d, h);
-                                Tensor tm = Tensor.of(dev, 1, d, f(mask)); Tensor tdout = Tensor.of(dev, b, d, wy);
-                                Tensor tdl = Tensor.of(dev, b, 1, wl); Tensor tdin = Tensor.of(dev, b, d, prior);
-                                Tensor tdh = Tensor.zeros(dev, b, 2 * d)) {
-                            if (beta == 0f) {
-                                tdin.fill(Float.NaN); // beta = 0 must not read the old contents
+        for (boolean rowVec : LAYOUTS) {
+            for (int b : new int[] {1, 7}) {
+                for (int d : new int[] {1, 3, 40}) {
+                    for (int direction : new int[] {1, -1}) {
+                        for (float beta : new float[] {0f, 1f}) {
+                            seed++;
+                            float bound = seed % 3 == 0 ? 0f : 1.5f;
+                            String what = "dir=" + direction + " B=" + b + " D=" + d + " S=" + bound + " beta=" + beta + " rowVec=" + rowVec
+                                    + " seed=" + seed;
+                            float[] in = Check.uniform(seed, b * d, -2, 2);
+                            float[] h = Check.uniform(seed + 1, b * 2 * d, -2, 2);
+                            float[] wy = Check.uniform(seed + 2, b * d, -1, 1);
+                            float[] wl = Check.uniform(seed + 3, b, -1, 1);
+                            float[] prior = Check.uniform(seed + 4, b * d, -1, 1);
+                            double[] mask = alternating(d, 1);
+                            double[] din = Check.toDouble(in);
+                            double[] dh = Check.toDouble(h);
+                            double[] dwy = Check.toDouble(wy);
+                            double[] dwl = Check.toDouble(wl);
+                            double[] gIn = Check.finiteDiff(v -> AffineCouplingReference.loss(direction, v, dh, mask, bound, b, d, dwy, dwl),
+                                    din, 1e-6);
+                            double[] gH = Check.finiteDiff(v -> AffineCouplingReference.loss(direction, din, v, mask, bound, b, d, dwy, dwl),
+                                    dh, 1e-6);
+                            for (int i = 0; i < gIn.length; i++) {
+                                gIn[i] += beta * prior[i];
                             }
-                            tdh.fill(Float.NaN);
-                            if (direction > 0) {
-                                AffineCoupling.backward(tdin, beta, tdh, tdout, tdl, tin, th, tm, bound);
-                            } else {
-                                AffineCoupling.inverseBackward(tdin, beta, tdh, tdout, tdl, tin, th, tm, bound);
+                            try (Tensor tin = Tensor.of(dev, b, d, in); Tensor th = Tensor.of(dev, b, 2 * d, h);
+                                    Tensor tm = Tensor.of(dev, 1, d, f(mask)); Tensor tdout = Tensor.of(dev, b, d, wy);
+                                    Tensor tdl = Tensor.of(dev, b, 1, wl); Tensor tdin = Tensor.of(dev, b, d, prior);
+                                    Tensor tdh = Tensor.zeros(dev, b, 2 * d)) {
+                                if (beta == 0f) {
+                                    tdin.fill(Float.NaN); // beta = 0 must not read the old contents
+                                }
+                                tdh.fill(Float.NaN);
+                                AffineCoupling.gradWithLayout(direction, tdin, beta, tdh, tdout, tdl, tin, th, tm, bound, rowVec);
+                                Check.close(gIn, tdin.toArray(), GRAD_TOL, GRAD_TOL, "d input " + what);
+                                Check.close(gH, tdh.toArray(), GRAD_TOL, GRAD_TOL, "dh " + what);
                             }
-                            Check.close(gIn, tdin.toArray(), GRAD_TOL, GRAD_TOL, "d input " + what);
-                            Check.close(gH, tdh.toArray(), GRAD_TOL, GRAD_TOL, "dh " + what);
                         }
                     }
                 }

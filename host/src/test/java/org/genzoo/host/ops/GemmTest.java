@@ -190,6 +190,163 @@ class GemmTest extends OnDevice {
         }
     }
 
+    /**
+     * gemmRowSums: the product and s = betaS·s + Σ_k op(A)[m, k] from one launch, against the
+     * reference in double. Shapes cover gemm_thin (N <= 8, both transposes of A), several K slices
+     * and M tiles of the CPU kernel (K = 600, M = 300 and 1000 against 256-blocks), K = 1, M = 1, and a
+     * column grid where the work-group holding column 0 is not the only one; betaS = 0 with NaN in s
+     * (s must not be read), betaS = 1 accumulating into s.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void rowSumsBesideTheProduct(String config) {
+        int[][] mnk = {{37, 2, 29}, {16, 7, 93}, {93, 144, 7}, {300, 45, 600}, {1000, 400, 33}, {1, 93, 33}, {33, 93, 1}, {128, 2, 512}};
+        if (SimGpu.active()) {
+            mnk = new int[][] {{7, 2, 33}, {33, 7, 93}, {93, 33, 7}};
+        }
+        for (int[] sh : mnk) {
+            int m = sh[0];
+            int n = sh[1];
+            int k = sh[2];
+            for (boolean ta : new boolean[] {true, false}) {
+                for (float betaS : new float[] {0f, 1f}) {
+                    long seed = 7L * m + 11L * n + k + (ta ? 3 : 0) + (betaS > 0 ? 5 : 0);
+                    float[] a = Check.uniform(seed, m * k, -1, 1);
+                    float[] b = Check.uniform(seed + 1, k * n, -1, 1);
+                    float[] c0 = Check.uniform(seed + 2, m * n, -1, 1);
+                    float[] s0 = Check.uniform(seed + 3, m, -1, 1);
+                    try (Tensor tA = ta ? Tensor.of(dev, k, m, a) : Tensor.of(dev, m, k, a); Tensor tB = Tensor.of(dev, k, n, b);
+                         Tensor c = Tensor.of(dev, m, n, c0); Tensor sw = Tensor.empty(dev, 1, m + 3)) {
+                        sw.fill(-7f);
+                        Tensor s = sw.cols(1, 1 + m);
+                        if (betaS == 0f) {
+                            s.fill(Float.NaN);
+                        } else {
+                            try (Tensor sv = Tensor.of(dev, 1, m, s0)) {
+                                s.copyFrom(sv);
+                            }
+                        }
+                        gemm(config).gemmRowSums(c, tA, ta, tB, false, 1.5f, 1f, s, betaS);
+                        String what = "gemmRowSums " + config + " M=" + m + " N=" + n + " K=" + k + " transA=" + ta + " betaS=" + betaS
+                                + " seed " + seed;
+                        double[] want = GemmReference.gemm(a, ta, b, false, c0, null, m, n, k, 1.5, 1, Gemm.Act.NONE);
+                        Check.close(want, c.toArray(), ATOL_PER_K * k * 2 + 1e-6, 0, what + " (product)");
+                        double[] wantS = new double[m];
+                        for (int i = 0; i < m; i++) {
+                            double acc = betaS * s0[i];
+                            for (int p = 0; p < k; p++) {
+                                acc += ta ? a[p * m + i] : a[i * k + p];
+                            }
+                            wantS[i] = acc;
+                        }
+                        Check.close(wantS, s.toArray(), ATOL_PER_K * k + 1e-6, 0, what + " (row sums)");
+                        float[] all = sw.toArray();
+                        assertEquals(-7f, all[0], what + ": element before s written");
+                        assertEquals(-7f, all[m + 1], what + ": element after s written");
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * gemmMasked: C = alpha·(op(A)·op(B)) ⊙ mask + beta·C (MADE's masked weight gradient), with and
+     * without the row sums, beta 0 (C holds NaN: not read) and 1, against the reference in double.
+     * N = 2 runs gemm_thin's fallback (product, then the mask kernel) on the CPU variant; M = 300,
+     * K = 600 crosses the 256-blocks of the CPU kernel.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void maskedProductWithAndWithoutRowSums(String config) {
+        int[][] mnk = {{37, 45, 29}, {300, 93, 600}, {16, 2, 33}, {1, 33, 7}};
+        if (SimGpu.active()) {
+            mnk = new int[][] {{7, 33, 9}, {16, 2, 7}};
+        }
+        for (int[] sh : mnk) {
+            int m = sh[0];
+            int n = sh[1];
+            int k = sh[2];
+            for (float beta : new float[] {0f, 1f}) {
+                for (boolean sums : new boolean[] {false, true}) {
+                    long seed = 13L * m + 17L * n + k + (beta > 0 ? 1 : 0) + (sums ? 2 : 0);
+                    float[] a = Check.uniform(seed, m * k, -1, 1);
+                    float[] b = Check.uniform(seed + 1, k * n, -1, 1);
+                    float[] c0 = Check.uniform(seed + 2, m * n, -1, 1);
+                    float[] mask = Check.uniform(seed + 3, m * n, 0, 1);
+                    for (int i = 0; i < mask.length; i++) {
+                        mask[i] = mask[i] < 0.5f ? 0f : 1f;
+                    }
+                    try (Tensor tA = Tensor.of(dev, k, m, a); Tensor tB = Tensor.of(dev, k, n, b); Tensor c = Tensor.of(dev, m, n, c0);
+                         Tensor tm = Tensor.of(dev, m, n, mask); Tensor s = Tensor.empty(dev, 1, m)) {
+                        if (beta == 0f) {
+                            c.fill(Float.NaN);
+                        }
+                        gemm(config).gemmMasked(c, tA, true, tB, false, 1.5f, beta, tm, sums ? s : null, 0f);
+                        String what = "gemmMasked " + config + " M=" + m + " N=" + n + " K=" + k + " beta=" + beta + " sums=" + sums
+                                + " seed " + seed;
+                        double[] prod = GemmReference.gemm(a, true, b, false, null, null, m, n, k, 1.5, 0, Gemm.Act.NONE);
+                        double[] want = new double[m * n];
+                        for (int i = 0; i < want.length; i++) {
+                            want[i] = prod[i] * mask[i] + (beta == 0f ? 0 : beta * c0[i]);
+                        }
+                        Check.close(want, c.toArray(), ATOL_PER_K * k * 2 + 1e-6, 0, what);
+                        if (sums) {
+                            double[] wantS = new double[m];
+                            for (int i = 0; i < m; i++) {
+                                for (int p = 0; p < k; p++) {
+                                    wantS[i] += a[p * m + i];
+                                }
+                            }
+                            Check.close(wantS, s.toArray(), ATOL_PER_K * k + 1e-6, 0, what + " (row sums)");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * gemmReluMasked (where the variant fuses it): C = (alpha·op(A)·op(B)) ⊙ [Y > 0] + beta·C
+     * against the reference in double, Y with zeros, negatives and positives; NN and NT, shapes
+     * across the CPU kernel's 256-blocks; beta = 0 with NaN in C (not read).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void reluMaskedProduct(String config) {
+        int[][] mnk = {{37, 45, 29}, {300, 93, 600}, {1, 33, 7}, {512, 128, 1}};
+        if (SimGpu.active()) {
+            mnk = new int[][] {{7, 33, 9}};
+        }
+        for (int[] sh : mnk) {
+            int m = sh[0];
+            int n = sh[1];
+            int k = sh[2];
+            for (boolean tb : new boolean[] {false, true}) {
+                if (!gemm(config).fusesReluMask(n, false, tb)) {
+                    continue;
+                }
+                long seed = 19L * m + 23L * n + k + (tb ? 1 : 0);
+                float[] a = Check.uniform(seed, m * k, -1, 1);
+                float[] b = Check.uniform(seed + 1, k * n, -1, 1);
+                float[] y = Check.uniform(seed + 2, m * n, -1, 1);
+                for (int i = 0; i < y.length; i += 7) {
+                    y[i] = 0f; // ReLU outputs are often exactly 0: [0 > 0] = 0
+                }
+                try (Tensor tA = Tensor.of(dev, m, k, a); Tensor tB = tb ? Tensor.of(dev, n, k, b) : Tensor.of(dev, k, n, b);
+                     Tensor ty = Tensor.of(dev, m, n, y); Tensor c = Tensor.empty(dev, m, n)) {
+                    c.fill(Float.NaN);
+                    gemm(config).gemmReluMasked(c, tA, false, tB, tb, 1f, 0f, ty);
+                    double[] prod = GemmReference.gemm(a, false, b, tb, null, null, m, n, k, 1, 0, Gemm.Act.NONE);
+                    for (int i = 0; i < prod.length; i++) {
+                        prod[i] *= y[i] > 0 ? 1 : 0;
+                    }
+                    Check.close(prod, c.toArray(), ATOL_PER_K * k + 1e-6, 0, "gemmReluMasked " + config + " M=" + m + " N=" + n + " K="
+                            + k + " transB=" + tb + " seed " + seed);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("configs")
     void extremeActivationInputsStayFinite(String config) {

@@ -156,8 +156,8 @@ public final class Made implements AutoCloseable {
         Var h = x;
         for (int i = 0; i < layers.size(); i++) {
             Layer l = layers.get(i);
-            Var w = frozen != null ? frozen.get(i) : FlowOps.maskedWeights(t.param(l.w()), l.mask());
-            h = F.linear(h, w, frozen != null ? t.constant(l.b().value()) : t.param(l.b()), l.act());
+            h = frozen != null ? F.linear(h, frozen.get(i), t.constant(l.b().value()), l.act())
+                    : F.maskedLinear(h, t.param(l.w()), l.mask(), t.param(l.b()), l.act());
         }
         return h;
     }

@@ -63,6 +63,10 @@ public final class GanModel implements TrainableModel {
     private final long seed;
     private final Optim optim;
     private final Map<String, Tensor> terms = new LinkedHashMap<>();
+    /** Mean critic output on the real rows, then on the fake rows (2 x 1; d_real and d_fake are its rows). */
+    private final Tensor dMeans;
+    /** The per-row loss weights of the discriminator update (2B x 1), filled once per batch size. */
+    private Tensor sign;
     private Dataset lastSplit;
     private boolean emaStarted;
 
@@ -83,9 +87,10 @@ public final class GanModel implements TrainableModel {
         }
         this.rng = new Rng(seed);
         this.optim = Optim.on(device);
-        for (String k : List.of("d_real", "d_fake", "gp")) {
-            terms.put(k, Tensor.zeros(device, 1, 1));
-        }
+        this.dMeans = Tensor.zeros(device, 2, 1);
+        terms.put("d_real", dMeans.rows(0, 1));
+        terms.put("d_fake", dMeans.rows(1, 2));
+        terms.put("gp", Tensor.zeros(device, 1, 1));
     }
 
     public GanConfig config() {
@@ -166,25 +171,38 @@ public final class GanModel implements TrainableModel {
         both.rows(0, b).copyFrom(real);
         both.rows(b, 2 * b).copyFrom(fake);
         Var out = discriminator.forward(t.constant(both));
-        Tensor sign = t.alloc(2 * b, 1);
+        if (sign == null || sign.rows() != 2 * b) {
+            if (sign != null) {
+                sign.close();
+            }
+            sign = Tensor.empty(device, 2 * b, 1);
+            if (config.wasserstein()) {
+                sign.rows(0, b).fill(-1f / b);
+                sign.rows(b, 2 * b).fill(1f / b);
+            } else {
+                sign.rows(0, b).fill(1f);
+                sign.rows(b, 2 * b).fill(-1f);
+            }
+        }
         Var loss;
         if (config.wasserstein()) {
             // mean f(fake) − mean f(real) as Σ w ⊙ f with w = −1/B on real rows, +1/B on fake rows.
-            sign.rows(0, b).fill(-1f / b);
-            sign.rows(b, 2 * b).fill(1f / b);
             loss = F.sum(F.mul(out, t.constant(sign)));
         } else {
             // −(1/B) Σ log σ(s ⊙ l), s = +1 real, −1 fake.
-            sign.rows(0, b).fill(1f);
-            sign.rows(b, 2 * b).fill(-1f);
             loss = F.scale(F.sum(F.logSigmoid(F.mul(out, t.constant(sign)))), -1f / b);
         }
-        Tensor dr = terms.get("d_real");
-        Tensor df = terms.get("d_fake");
-        org.genzoo.host.ops.Reduce.sumAll(dr, out.value().rows(0, b));
-        Elementwise.scale(dr, dr, 1f / b);
-        org.genzoo.host.ops.Reduce.sumAll(df, out.value().rows(b, 2 * b));
-        Elementwise.scale(df, df, 1f / b);
+        // d_real and d_fake: the 2B x 1 output read as 2 x B, one row mean each (one launch).
+        Tensor o = out.value();
+        if (o.ld() == 1) {
+            org.genzoo.host.ops.Reduce.rows(org.genzoo.host.ops.Reduce.Op.MEAN, dMeans, Tensor.wrap(o.buffer(), o.offset(), 2, b, b));
+        } else {
+            for (int h = 0; h < 2; h++) {
+                Tensor m = dMeans.rows(h, h + 1);
+                org.genzoo.host.ops.Reduce.sumAll(m, o.rows(h * b, (h + 1) * b));
+                Elementwise.scale(m, m, 1f / b);
+            }
+        }
         if (config.lambda() > 0) {
             Tensor xhat = GradientPenalty.interpolate(t, real, fake, rng, STREAM_ALPHA);
             Var gp = GradientPenalty.at(t, discriminator::forward, xhat, config.lambda());
@@ -199,13 +217,14 @@ public final class GanModel implements TrainableModel {
         int b = ctx.batchSize();
         Var fake = generator.forward(t.constant(noise(t, b, STREAM_Z_GENERATOR)));
         Var out = discriminator.forward(fake, true);
+        // −mean as one scale of the sum by −1/B: bitwise −(sum·(1/B)), one launch (and its backward) fewer.
         if (config.wasserstein()) {
-            return F.scale(F.mean(out), -1f);
+            return F.scale(F.sum(out), -1f / b);
         }
         if (config.loss().equals(GanConfig.MINIMAX)) {
             return F.mean(F.logSigmoid(F.scale(out, -1f)));
         }
-        return F.scale(F.mean(F.logSigmoid(out)), -1f);
+        return F.scale(F.sum(F.logSigmoid(out)), -1f / b);
     }
 
     private void updateEma() {
@@ -331,8 +350,10 @@ public final class GanModel implements TrainableModel {
         if (emaGenerator != null) {
             emaGenerator.close();
         }
-        for (Tensor t : terms.values()) {
-            t.close();
+        terms.get("gp").close();
+        dMeans.close();
+        if (sign != null) {
+            sign.close();
         }
     }
 }
