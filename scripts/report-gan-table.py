@@ -28,16 +28,16 @@ for name in sorted(os.listdir(out)):
 def secs(r):
     return (r.get("timing") or {}).get("trainingSeconds", float("nan"))
 
-print("| model | toy | modes (3 seeds) | high quality (3 seeds) | reverse KL (mean) | W1 critic (mean) | s/run (mean) |")
+print("| model | toy | modes (3 seeds) | high quality (3 seeds) | reverse KL (3 seeds) | W1 critic (mean) | s/run (mean) |")
 print("|---|---|---|---|---|---|---|")
 for key in sorted(rows):
     fam, toy = key.rsplit("-", 1)
     rs = sorted(rows[key], key=lambda x: x[0])
     modes = " / ".join("%d" % e["modes"] for _, e, _ in rs)
     hq = " / ".join("%.2f" % e["high_quality"] for _, e, _ in rs)
-    kl = statistics.mean(e["reverse_kl"] for _, e, _ in rs)
+    kl = " / ".join("%.3f" % e["reverse_kl"] for _, e, _ in rs)
     w1 = [e["critic_w1"] for _, e, _ in rs if "critic_w1" in e]
     t = statistics.mean(secs(r) for _, _, r in rs)
-    print("| %s | %s | %s | %s | %.3f | %s | %.0f |" % (fam, toy, modes, hq, kl, ("%.3f" % statistics.mean(w1)) if w1 else "", t))
+    print("| %s | %s | %s | %s | %s | %s | %.0f |" % (fam, toy, modes, hq, kl, ("%.3f" % statistics.mean(w1)) if w1 else "", t))
 for name, ev, r in other:
     print("%s: %s (%.0f s)" % (name, ", ".join("%s %.4g" % (k, v) for k, v in ev.items() if isinstance(v, (int, float))), secs(r)))

@@ -2,19 +2,20 @@
 # The GAN report runs of the closing note (docs/gan.md): GAN, WGAN, WGAN-GP and SN-GAN on the ring of 8
 # and the grid of 25 Gaussians, three seeds each, the same budget for all: STEPS generator steps, batch 256,
 # G 2-128-128-2 and D 2-128-128-1 with ReLU, Adam 1e-3 beta (0.5, 0.9) for both networks with a cosine
-# decay to 2% over the STEPS, generator EMA 0.99 for sampling; nCritic 1 (gan, sngan) or 5 (wgan with
-# clip 0.01, wgan-gp with lambda 0.1). Then the image runs (Fashion-MNIST GAN with the feature distance,
+# decay to 2% over the STEPS, generator EMA 0.99 for sampling; nCritic 1 (gan) or 5 (sngan, wgan with
+# clip 0.01, wgan-gp with lambda 1); evaluation every 1,000 steps (the last one is the table's). Then the image runs (Fashion-MNIST GAN with the feature distance,
 # BiGAN 1-NN accuracy, CycleGAN cycle error) when their specs exist. Each run writes report.json (eval
 # metrics at the end); the table is printed by scripts/report-gan-table.py.
 # Usage: scripts/report-gan.sh [JAR] [OUT] [STEPS] [PARTS]
 #   PARTS: any of toys, images (default: both). Reruns skip finished runs (report.json "succeeded").
 #   TOYS (env, default "ring8 grid25"), FAMILIES (env, default "wgan-gp sngan gan wgan"), SEEDS (env,
-#   default "1 2 3") select a part of the toy runs, e.g. to run the two toys side by side.
+#   default "1 2 3") select a part of the toy runs, e.g. to run the two toys side by side. NICE (env, default
+#   "nice"; empty for normal priority) prefixes the java command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jar=${1:-service/target/genzoo.jar}
 out=${2:-runs/report-gan}
-steps=${3:-2000}
+steps=${3:-6000}
 parts=${4:-toys images}
 toys=${TOYS:-ring8 grid25}
 families=${FAMILIES:-wgan-gp sngan gan wgan}
@@ -23,9 +24,10 @@ mkdir -p "$out/specs"
 
 model_of() { # family -> the model object's extra fields
   case "$1" in
-    gan|sngan) echo '"nCritic": 1' ;;
+    gan)       echo '"nCritic": 1' ;;
+    sngan)     echo '"nCritic": 5' ;;
     wgan)      echo '"nCritic": 5, "clip": 0.01' ;;
-    wgan-gp)   echo '"nCritic": 5, "lambda": 0.1' ;;
+    wgan-gp)   echo '"nCritic": 5, "lambda": 1' ;;
   esac
 }
 optimizer_of() {
@@ -36,10 +38,10 @@ run() { # spec-file run-folder
   local spec=$1 dir=$2
   if [ ! -f "$dir/report.json" ] || ! grep -q '"succeeded"' "$dir/report.json"; then
     if [ -d "$dir/checkpoints" ]; then
-      nice java -jar "$jar" train "$spec" --output "$dir" --resume
+      ${NICE-nice} java -jar "$jar" train "$spec" --output "$dir" --resume
     else
       rm -rf "$dir"
-      nice java -jar "$jar" train "$spec" --output "$dir"
+      ${NICE-nice} java -jar "$jar" train "$spec" --output "$dir"
     fi
   fi
 }
@@ -57,7 +59,7 @@ if [[ " $parts " == *" toys "* ]]; then
  "data": {"dataset": "toy:$toy"},
  "optimizer": $(optimizer_of),
  "batchSize": 256, "budget": {"steps": $steps}, "seed": $seed,
- "eval": {"every": $steps, "split": "test"}, "checkpoint": {"every": 1000}, "logEvery": 100}
+ "eval": {"every": $(( steps < 1000 ? steps : 1000 )), "split": "test"}, "checkpoint": {"every": 1000}, "logEvery": 100}
 JSON
         run "$spec" "$out/$name"
       done

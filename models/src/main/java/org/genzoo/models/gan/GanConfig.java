@@ -11,7 +11,7 @@ import org.genzoo.models.train.SpecReader;
  * {"family": "wgan-gp", "latent": 2, "generator": [128, 128], "discriminator": [128, 128],
  *  "activation": "relu", "slope": 0.2, "output": "linear", "nCritic": 5, "lambda": 10, "ema": 0, "init": "uniform"}
  * </pre>
- * {@code loss} ("non-saturating" or "minimax") belongs to gan and sngan, {@code clip} to wgan,
+ * {@code loss} ("non-saturating", "minimax" or "hinge") belongs to gan and sngan, {@code clip} to wgan,
  * {@code lambda} to wgan-gp. {@code output}: the generator's last activation (linear for 2-D
  * points, sigmoid for images in [0, 1]). {@code init}: {@link GanNet.Init} ("uniform", PyTorch's default,
  * or "he", He/Glorot weights with zero biases).
@@ -22,7 +22,8 @@ public record GanConfig(String family, int latent, int[] generatorHidden, int[] 
     public static final String DISCRIMINATOR = "discriminator";
     public static final String NON_SATURATING = "non-saturating";
     public static final String MINIMAX = "minimax";
-    public static final List<String> LOSSES = List.of(NON_SATURATING, MINIMAX);
+    public static final String HINGE = "hinge";
+    public static final List<String> LOSSES = List.of(NON_SATURATING, MINIMAX, HINGE);
     public static final List<String> OUTPUTS = List.of("linear", "sigmoid", "tanh");
 
     public boolean wasserstein() {

@@ -39,6 +39,8 @@ import org.genzoo.models.train.TrainableModel;
  * <li>wgan (Arjovsky et al. 2017): the critic minimizes mean f(fake) − mean f(real) with every
  *     critic parameter clamped to [−c, c]; G minimizes −mean f(fake).</li>
  * <li>wgan-gp (Gulrajani et al. 2017): as wgan without clamping, plus {@link GradientPenalty}.</li>
+ * <li>gan and sngan with {@code "loss": "hinge"}: D minimizes mean max(0, 1 − l_real) + mean max(0, 1 + l_fake),
+ *     G minimizes −mean l_fake.</li>
  * <li>sngan (Miyato et al. 2018): the gan losses with every discriminator weight divided by its
  *     spectral norm (one power iteration per discriminator update, u as model state).</li>
  * </ul>
@@ -189,8 +191,9 @@ public final class GanModel implements TrainableModel {
             // mean f(fake) − mean f(real) as Σ w ⊙ f with w = −1/B on real rows, +1/B on fake rows.
             loss = F.sum(F.mul(out, t.constant(sign)));
         } else {
-            // −(1/B) Σ log σ(s ⊙ l), s = +1 real, −1 fake.
-            loss = F.scale(F.sum(F.logSigmoid(F.mul(out, t.constant(sign)))), -1f / b);
+            loss = config.loss().equals(GanConfig.HINGE) ? hingeLoss(t, out, t.constant(sign), b)
+                    // −(1/B) Σ log σ(s ⊙ l), s = +1 real, −1 fake.
+                    : F.scale(F.sum(F.logSigmoid(F.mul(out, t.constant(sign)))), -1f / b);
         }
         // d_real and d_fake: the 2B x 1 output read as 2 x B, one row mean each (one launch).
         Tensor o = out.value();
@@ -212,13 +215,25 @@ public final class GanModel implements TrainableModel {
         return loss;
     }
 
+    /**
+     * The hinge loss of the discriminator (Lim and Ye 2017; Miyato et al. 2018):
+     * (1/B) Σ_rows max(0, 1 − s ⊙ l) = mean max(0, 1 − l_real) + mean max(0, 1 + l_fake), with
+     * s = +1 on the B real rows and −1 on the B fake rows of the logits l (2B x 1).
+     */
+    static Var hingeLoss(Tape t, Var logits, Var sign, int b) {
+        Tensor one = t.alloc(logits.value().rows(), 1);
+        one.fill(1f);
+        return F.scale(F.sum(F.relu(F.sub(t.constant(one), F.mul(logits, sign)))), 1f / b);
+    }
+
     Var generatorLoss(Tape t, StepContext ctx) {
         clampCritic();
         int b = ctx.batchSize();
         Var fake = generator.forward(t.constant(noise(t, b, STREAM_Z_GENERATOR)));
         Var out = discriminator.forward(fake, true);
-        // −mean as one scale of the sum by −1/B: bitwise −(sum·(1/B)), one launch (and its backward) fewer.
-        if (config.wasserstein()) {
+        if (config.wasserstein() || config.loss().equals(GanConfig.HINGE)) {
+            // −mean l_fake (the hinge discriminator's generator loss is the Wasserstein one), as one
+            // scale of the sum by −1/B: bitwise −(sum·(1/B)), one launch (and its backward) fewer.
             return F.scale(F.sum(out), -1f / b);
         }
         if (config.loss().equals(GanConfig.MINIMAX)) {

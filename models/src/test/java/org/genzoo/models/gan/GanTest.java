@@ -253,6 +253,63 @@ class GanTest extends OnDevice {
         }
     }
 
+    /** Float32 sums of 14 terms of size ≤ 4/B against double: a few ulps. */
+    private static final double HINGE_ATOL = 1e-6;
+    private static final double HINGE_RTOL = 1e-5;
+    /** Logits kept this far from the hinge's kink at s·l = 1, so the central difference (step 1e-4) never straddles it. */
+    private static final double HINGE_KINK_MARGIN = 0.05;
+
+    /** The reference hinge loss in double: (1/B) Σ max(0, 1 − s_i l_i). */
+    private static double hingeReference(double[] l, double[] s, int b) {
+        double sum = 0;
+        for (int i = 0; i < l.length; i++) {
+            sum += Math.max(0, 1 - s[i] * l[i]);
+        }
+        return sum / b;
+    }
+
+    /** "loss": "hinge": its value and its gradient in the logits against central differences of the double reference. */
+    @Test
+    void hingeLossAndItsGradientMatchTheReference() {
+        long seed = 41;
+        int b = 7;
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] l = new float[2 * b];
+        double[] ld = new double[2 * b];
+        double[] s = new double[2 * b];
+        float[] sf = new float[2 * b];
+        for (int i = 0; i < 2 * b; i++) {
+            s[i] = i < b ? 1 : -1;
+            sf[i] = (float) s[i];
+            do {
+                l[i] = (float) r.nextDouble(-3, 3); // both sides of the kink, for real and fake rows
+            } while (Math.abs(1 - s[i] * l[i]) < HINGE_KINK_MARGIN);
+            ld[i] = l[i];
+        }
+        try (Param p = new Param("logits", dev, 2 * b, 1); Tensor sign = Tensor.of(dev, 2 * b, 1, sf);
+                Tensor lt = Tensor.of(dev, 2 * b, 1, l)) {
+            p.value().copyFrom(lt);
+            float value;
+            try (Tape t = Tape.record(dev)) {
+                Var loss = GanModel.hingeLoss(t, t.param(p), t.constant(sign), b);
+                value = loss.value().toArray()[0];
+                t.backward(loss);
+            }
+            double ref = hingeReference(ld, s, b);
+            assertEquals(ref, value, HINGE_ATOL + HINGE_RTOL * Math.abs(ref), "hinge loss (seed " + seed + ")");
+            double h = 1e-4;
+            double[] fd = new double[2 * b];
+            for (int i = 0; i < 2 * b; i++) {
+                double[] up = ld.clone();
+                double[] dn = ld.clone();
+                up[i] += h;
+                dn[i] -= h;
+                fd[i] = (hingeReference(up, s, b) - hingeReference(dn, s, b)) / (2 * h);
+            }
+            org.genzoo.host.testing.Check.close(fd, p.grad().toArray(), HINGE_ATOL, HINGE_RTOL, "d hinge / d logits (seed " + seed + ")");
+        }
+    }
+
     /**
      * 1,000 steps of the non-saturating GAN (64-64 tanh MLPs, batch 128, Adam 2e-3, β = (0.5, 0.99))
      * on the ring of 8: the run covers at least {@link #MIN_RING_MODES} modes (seed 1 covers all 8
