@@ -68,13 +68,15 @@ void pairwise_gaussian_logdensity(__global float* out, const int offOut, const i
     float sum = 0.0f, comp = 0.0f;
     for (int l0 = 0; l0 < L; l0 += TL) {
         const int width = min(TL, L - l0);
+        // Quotient and remainder by hand: a '/' and '%' pair makes LLVM emit 'freeze', an
+        // instruction Oclgrind's uninitialized-value checker cannot run (the simulated-GPU pass).
         for (int i = lid; i < TN * TL; i += TN * TM) {
-            int r = i / TL, c = i % TL;
+            int r = i / TL, c = i - r * TL;
             int nn = n0 + r, ll = l0 + c;
             zs[r][c] = (nn < N && ll < L) ? z[offZ + nn * ldZ + ll] : 0.0f;
         }
         for (int i = lid; i < TM * TL; i += TN * TM) {
-            int r = i / TL, c = i % TL;
+            int r = i / TL, c = i - r * TL;
             int mm = m0 + r, ll = l0 + c;
             bool in = mm < M && ll < L;
             float v = in ? lv[offLv + mm * ldLv + ll] : 0.0f;

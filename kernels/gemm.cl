@@ -566,11 +566,14 @@ __kernel void gemm_thin(__global float* C, const int offC, const int ldc,
 #pragma unroll
     for (int j = 0; j < THIN_N; j++) {
       if (j < N) {
-        const float16 v = acc[j];
-        const float8 h8 = v.lo + v.hi;
+        // The lanes' tree sum in the forms Oclgrind can check (see lanes.cl gz_hsum16): the same bits
+        // as v.lo + v.hi, then halves, then h2.x + h2.y.
+        float v[16];
+        vstore16(acc[j], 0, v);
+        const float8 h8 = vload8(0, v) + vload8(1, v);
         const float4 h4 = h8.lo + h8.hi;
         const float2 h2 = h4.lo + h4.hi;
-        THIN_STORE(m0 + r, j, (h2.x + h2.y) + tail[j]);
+        THIN_STORE(m0 + r, j, dot(h2, (float2)(1.0f)) + tail[j]);
       }
     }
   }

@@ -67,13 +67,19 @@ typedef int intv;
 #error "LANE_VW must be 1, 4, 8 or 16"
 #endif
 
-// Fixed-order horizontal sums and maxima: halves added pairwise, as a tree.
-inline float gz_hsum4(float4 a) { float2 b = a.lo + a.hi; return b.x + b.y; }
+// Fixed-order horizontal sums and maxima: halves added pairwise, as a tree. Two forms keep
+// Oclgrind 21.10's uninitialized-value checker (the simulated-GPU test pass) able to run them, with
+// the same bits as the plain tree: the last pair is added as dot(b, 1) (b.x * 1 and b.y * 1 are
+// exact), since clang turns b.x + b.y into a shufflevector with an undef mask lane on which that
+// checker crashes (host/src/test/resources/oclgrind/shuffle-undef-mask.cl); and a float16's halves
+// are read back from a private copy, since it reports lanes 8..15 taken out of a float16 by a
+// shuffle as uninitialized (oclgrind/float16-shuffle.cl). Both fold away in an optimizing compiler.
+inline float gz_hsum4(float4 a) { float2 b = a.lo + a.hi; return dot(b, (float2)(1.0f)); }
 inline float gz_hsum8(float8 a) { return gz_hsum4(a.lo + a.hi); }
-inline float gz_hsum16(float16 a) { return gz_hsum8(a.lo + a.hi); }
+inline float gz_hsum16(float16 a) { float t[16]; vstore16(a, 0, t); return gz_hsum8(vload8(0, t) + vload8(1, t)); }
 inline float gz_hmax4(float4 a) { float2 b = fmax(a.lo, a.hi); return fmax(b.x, b.y); }
 inline float gz_hmax8(float8 a) { return gz_hmax4(fmax(a.lo, a.hi)); }
-inline float gz_hmax16(float16 a) { return gz_hmax8(fmax(a.lo, a.hi)); }
+inline float gz_hmax16(float16 a) { float t[16]; vstore16(a, 0, t); return gz_hmax8(fmax(vload8(0, t), vload8(1, t))); }
 
 // Kahan-compensated running sum in any float type: sum += v (the true sum is sum - comp).
 #define KAHAN_ADD_T(T, sum, comp, v) { T y_ = (v) - comp; T t_ = sum + y_; comp = (t_ - sum) - y_; sum = t_; }

@@ -110,8 +110,11 @@ __kernel void philox_raw(__global uint* out, const int offOut, const int ldOut,
     RNG_ELEMENT(R, C)
     uint i = (uint)(r * C + c);
     uint4 w = philox4x32_10((uint4)(c0 + i / 4u, c1, c2, c3), (uint2)(k0, k1));
-    uint v = (i % 4u) == 0u ? w.x : (i % 4u) == 1u ? w.y : (i % 4u) == 2u ? w.z : w.w;
-    out[offOut + r * ldOut + c] = v;
+    // Word i % 4 by index: Oclgrind 21.10 ran the equivalent select chain
+    // (i % 4 == 0 ? w.x : i % 4 == 1 ? w.y : ...) wrongly, giving w.w for words 4 and 5.
+    uint words[4];
+    vstore4(w, 0, words);
+    out[offOut + r * ldOut + c] = words[i % 4u];
 }
 
 // out[r, c] = U ~ Uniform[0, 1).  out: R x C.

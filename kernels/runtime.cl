@@ -16,22 +16,28 @@ __kernel void empty(__global float* unused) {
 #define FMA_CHAINS 8
 #endif
 
+// Lane sums as trees of halves in the forms Oclgrind 21.10's uninitialized-value checker can run
+// (see lanes.cl): the last pair as dot(v, 1), a float16's halves from a private copy.
+inline float probe_sum2(float2 v) { return dot(v, (float2)(1.0f)); }
+inline float probe_sum4(float4 v) { return probe_sum2(v.lo + v.hi); }
+inline float probe_sum8(float8 v) { return probe_sum4(v.lo + v.hi); }
+inline float probe_sum16(float16 v) { float t[16]; vstore16(v, 0, t); return probe_sum8(vload8(0, t) + vload8(1, t)); }
+
 #if FMA_VEC == 1
 typedef float fvec;
 #define FVEC_SUM(v) (v)
 #elif FMA_VEC == 2
 typedef float2 fvec;
-#define FVEC_SUM(v) ((v).s0 + (v).s1)
+#define FVEC_SUM(v) probe_sum2(v)
 #elif FMA_VEC == 4
 typedef float4 fvec;
-#define FVEC_SUM(v) ((v).s0 + (v).s1 + (v).s2 + (v).s3)
+#define FVEC_SUM(v) probe_sum4(v)
 #elif FMA_VEC == 8
 typedef float8 fvec;
-#define FVEC_SUM(v) ((v).s0 + (v).s1 + (v).s2 + (v).s3 + (v).s4 + (v).s5 + (v).s6 + (v).s7)
+#define FVEC_SUM(v) probe_sum8(v)
 #elif FMA_VEC == 16
 typedef float16 fvec;
-#define FVEC_SUM(v) ((v).s0 + (v).s1 + (v).s2 + (v).s3 + (v).s4 + (v).s5 + (v).s6 + (v).s7 \
-                   + (v).s8 + (v).s9 + (v).sa + (v).sb + (v).sc + (v).sd + (v).se + (v).sf)
+#define FVEC_SUM(v) probe_sum16(v)
 #else
 #error "FMA_VEC must be 1, 2, 4, 8 or 16"
 #endif

@@ -1,5 +1,5 @@
-// Minimal reproducer of the Oclgrind 21.10 crash behind GENZOO_TEST_MAX_LANES=1 in the
-// simulated-GPU pass. Run: oclgrind-kernel --uninitialized shuffle-undef-mask.sim
+// Minimal reproducer of the Oclgrind 21.10 crash behind the dot(b, 1) that adds the last two lanes
+// in lanes.cl, gemm_thin and the FMA probe. Run: oclgrind-kernel --uninitialized shuffle-undef-mask.sim
 // It is a correct kernel: it reads two initialized floats and adds them. Clang 14 turns
 // `x.s0 + x.s1` into `shufflevector <2 x float> %x, poison, <i32 1, i32 undef>`, a vector fadd and
 // an extractelement; Oclgrind's uninitialized-value plugin (Uninitialized::instructionExecuted)

@@ -97,12 +97,12 @@ class OclgrindSelfCheck extends OnDevice {
     }
 
     /**
-     * Why the pass sets GENZOO_TEST_MAX_LANES=1: Oclgrind 21.10's uninitialized-value checker dies
-     * with SIGSEGV on a correct two-line kernel that adds two lanes of a vector (the shufflevector
-     * with an undef mask lane that clang makes of it; see oclgrind/shuffle-undef-mask.cl). The
-     * lanes.cl and FMA-probe variants wider than one float sum their lanes that way. When this
-     * fails, the installed Oclgrind no longer crashes: drop GENZOO_TEST_MAX_LANES from the simgpu
-     * executions (host/pom.xml, models/pom.xml) so the vector variants run there too.
+     * Why lanes.cl's gz_hsum4 and gemm.cl's gemm_thin add their last two lanes as dot(b, 1):
+     * Oclgrind 21.10's uninitialized-value checker dies with SIGSEGV on a correct two-line kernel
+     * that adds two lanes of a vector as b.x + b.y (the shufflevector with an undef mask lane that
+     * clang makes of it; see oclgrind/shuffle-undef-mask.cl), which would end the simulated-GPU pass
+     * at the first vector variant. When this fails, the installed Oclgrind no longer crashes and the
+     * plain b.x + b.y may come back.
      */
     @Test
     void oclgrindStillCrashesOnTheVectorLaneSum() throws Exception {
@@ -113,11 +113,30 @@ class OclgrindSelfCheck extends OnDevice {
         assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "oclgrind-kernel did not finish");
         // 139 = 128 + SIGSEGV from a shell; a direct child killed by the signal reports 139 in Java too.
         assertEquals(139, p.exitValue(), "oclgrind-kernel --uninitialized on the vector-sum reproducer: exit " + p.exitValue()
-                + ", output: " + out + " (0 = fixed: lift GENZOO_TEST_MAX_LANES=1 in the simgpu executions)");
+                + ", output: " + out + " (0 = fixed: lanes.cl and gemm_thin may sum their last two lanes as b.x + b.y again)");
         Process plain = cleanEnv(new ProcessBuilder("oclgrind-kernel", sim.getFileName().toString())).directory(sim.getParent().toFile())
                 .redirectErrorStream(true).start();
         String plainOut = new String(plain.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertTrue(plain.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) && plain.exitValue() == 0 && plainOut.contains("out[0] = 2"),
                 "without --uninitialized the same kernel runs and computes 1 + 1 = 2: " + plainOut);
+    }
+
+    /**
+     * Why lanes.cl's gz_hsum16 and gz_hmax16 and gemm.cl's gemm_thin read the halves of a float16
+     * back from a private copy: Oclgrind 21.10's uninitialized-value checker reports lanes 8..15 of
+     * an initialized float16 as uninitialized once a shuffle takes them out
+     * (oclgrind/float16-shuffle.cl). When this fails, the installed Oclgrind tracks them and the
+     * plain a.lo + a.hi may come back.
+     */
+    @Test
+    void oclgrindStillMisreportsTheUpperLanesOfAFloat16() throws Exception {
+        java.nio.file.Path sim = java.nio.file.Path.of(OclgrindSelfCheck.class.getResource("/oclgrind/float16-shuffle.sim").toURI());
+        Process p = cleanEnv(new ProcessBuilder("oclgrind-kernel", "--uninitialized", sim.getFileName().toString()))
+                .directory(sim.getParent().toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "oclgrind-kernel did not finish");
+        assertTrue(out.contains("out[0] = 42"), "the reproducer computes 9 + 10 + 11 + 12 = 42: " + out);
+        assertTrue(out.contains("Controlflow depends on uninitialized value"), "oclgrind-kernel --uninitialized no longer misreports"
+                + " the upper lanes of a float16 (" + out + "): lanes.cl and gemm_thin may take a float16's halves as a.lo, a.hi again");
     }
 }

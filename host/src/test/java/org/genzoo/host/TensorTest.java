@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
 import org.genzoo.host.testing.OnDevice;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 class TensorTest extends OnDevice {
@@ -38,6 +39,7 @@ class TensorTest extends OnDevice {
 
     /** Transfers longer than one staging chunk go in pieces: every value lands where it belongs, at an odd offset too. */
     @Test
+    @Tag("large") // two 16 MiB staging chunks: transfers, not kernel coverage (roundTripViewsFillAndCopy runs the kernels on the simulated GPU)
     void transfersLargerThanTheStagingChunkRoundTrip() {
         long seed = 11;
         int n = 2 * DeviceBuffer.STAGING_CHUNK + 7;

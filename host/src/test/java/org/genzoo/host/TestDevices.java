@@ -8,6 +8,7 @@ import java.util.List;
 import org.genzoo.host.cl.ClApi;
 import org.genzoo.host.cl.ClDeviceInfo;
 import org.genzoo.host.cl.ClUnavailableException;
+import org.genzoo.host.testing.SimGpu;
 
 /**
  * Which (binding, device) pairs a test can run on. Under CI (CI=true) a missing OpenCL device is a
@@ -42,7 +43,10 @@ public final class TestDevices {
                 }
             }
             if (out.isEmpty()) {
-                String why = "no OpenCL device found (" + String.join("; ", problems) + "). " + ClUnavailableException.INSTALL_HINT;
+                String why = "no OpenCL device found (" + String.join("; ", problems) + "). " + (SimGpu.active()
+                        ? "The simulated-GPU pass runs on Oclgrind (OCL_ICD_VENDORS=" + System.getenv("OCL_ICD_VENDORS") + "): install"
+                                + " the Debian package oclgrind (./genzoo test does), or leave the pass out with -Dgenzoo.simgpu.skip=true"
+                        : ClUnavailableException.INSTALL_HINT);
                 if ("true".equalsIgnoreCase(System.getenv("CI"))) {
                     fail("CI=true and " + why);
                 }

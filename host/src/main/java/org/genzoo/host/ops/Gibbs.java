@@ -52,14 +52,17 @@ public final class Gibbs implements AutoCloseable {
     /** With {@code force} non-null, that variant regardless of the tuning file (tests and benchmarks). */
     public Gibbs(Device device, Variant force) {
         this.device = device;
-        this.gemm = new Gemm(device);
+        Gemm tuned = new Gemm(device);
         Tuning t = device.tuning("gibbs");
-        Variant byDevice = gemm.variant() == Gemm.Variant.CPU ? Variant.GEMM : Variant.ROWS;
+        Variant byDevice = tuned.variant() == Gemm.Variant.CPU ? Variant.GEMM : Variant.ROWS;
         this.variant = force != null ? force : Variant.valueOf(t.get("VARIANT", byDevice.name()).toUpperCase(Locale.ROOT));
-        if (variant == Variant.GEMM && gemm.variant() != Gemm.Variant.CPU) {
-            throw new IllegalArgumentException("gibbs: the gemm variant fuses into gemm.cl's CPU kernel, but this device's gemm tuning"
-                    + " selects the " + gemm.variant() + " variant; use VARIANT=rows in kernels/tuning/gibbs.properties");
+        if (variant == Variant.GEMM && tuned.variant() != Gemm.Variant.CPU) {
+            // The gemm variant fuses into gemm.cl's CPU kernel: where the device's GEMM is another
+            // variant (a GPU), that kernel builds with the defaults fitted to the device's local memory.
+            tuned.close();
+            tuned = new Gemm(device, Gemm.Variant.CPU, Map.of());
         }
+        this.gemm = tuned;
         // the CPU variant is gemm.cl's kernel: it builds with exactly the gemm tuning's tile defines
         this.defines = variant == Variant.GEMM ? gemm.defines() : Map.of();
         this.rowsWg = t.getInt("WG", (int) Math.min(256, Math.max(1, device.info().maxWorkGroupSize())));

@@ -10,6 +10,7 @@ import org.genzoo.host.autograd.Var;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
 import org.genzoo.host.testing.OnDevice;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -91,6 +92,7 @@ class FullSpectralNormTest extends OnDevice {
     }
 
     @Test
+    @Tag("large") // power iterations and finite differences: not kernel coverage (kernelForwardAndBackwardMatchReference runs the kernels on the simulated GPU)
     void moduleSigmaIsTheLargestSingularValueAndTheGradientMatchesFiniteDifferences() {
         int m = 24;
         int n = 9;
@@ -120,6 +122,7 @@ class FullSpectralNormTest extends OnDevice {
     }
 
     @Test
+    @Tag("large") // many steps: state, not kernel coverage (kernelForwardAndBackwardMatchReference runs the kernels on the simulated GPU)
     void uIsPersistedAcrossStepsAndTracksAChangingWeight() {
         int m = 16;
         int n = 8;

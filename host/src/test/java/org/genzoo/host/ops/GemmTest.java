@@ -12,6 +12,7 @@ import org.genzoo.host.testing.Check;
 import org.genzoo.host.testing.SimGpu;
 import org.genzoo.host.testing.OnDevice;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -389,6 +390,7 @@ class GemmTest extends OnDevice {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("configs")
+    @Tag("large") // 300 x 200 x 150 twice: determinism, not kernel coverage (oddShapes runs every variant on the simulated GPU)
     void bitwiseReproducible(String config) {
         long seed = 5;
         float[] a = Check.uniform(seed, 300 * 200, -1, 1);

@@ -8,6 +8,7 @@ import org.genzoo.host.ops.RngTest.Guarded;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
 import org.genzoo.host.testing.SimGpu;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 class LossesTest extends OnDevice {
@@ -243,6 +244,7 @@ class LossesTest extends OnDevice {
     // ---- log-mean-exp --------------------------------------------------------------------------
 
     @Test
+    @Tag("large") // finite differences at every shape: not kernel coverage (VariantsOddShapesTest runs both log-mean-exp kernels of every variant on the simulated GPU)
     void logMeanExpMatchesReferenceAndFiniteDifferences() {
         forEachVariant(() -> {
             long seed = 606;
@@ -302,6 +304,7 @@ class LossesTest extends OnDevice {
     // ---- determinism, shapes -------------------------------------------------------------------
 
     @Test
+    @Tag("large") // repeated launches: determinism, not kernel coverage (the other tests run these kernels on the simulated GPU)
     void rowSumsAreBitwiseReproducible() {
         forEachVariant(() -> {
             long seed = 707;
@@ -421,7 +424,7 @@ class LossesTest extends OnDevice {
     /** Runs {@code body} once per variant of {@link Losses#variants} with that variant in use; failures name it. */
     private static void forEachVariant(Runnable body) {
         for (Losses.Config c : Losses.variants(dev)) {
-            if (!SimGpu.variantRuns(c, Losses.Config.tuned(dev), c.laneVw())) {
+            if (!SimGpu.variantRuns(c, Losses.Config.tuned(dev))) {
                 continue;
             }
             tunedVariant = c.equals(Losses.Config.tuned(dev));

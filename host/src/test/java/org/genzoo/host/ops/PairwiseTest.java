@@ -7,6 +7,7 @@ import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
 import org.genzoo.host.testing.SimGpu;
 import org.genzoo.host.testing.OnDevice;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -69,6 +70,7 @@ class PairwiseTest extends OnDevice {
     }
 
     @Test
+    @Tag("large") // 1000 x 93 x 20: size, not kernel coverage (the odd-size test runs the kernel on the simulated GPU)
     void largeBlockAndExactMeans() {
         long seed = 77;
         int n = 1000, m = 93, l = 20;
@@ -81,6 +83,7 @@ class PairwiseTest extends OnDevice {
     }
 
     @Test
+    @Tag("large") // 144 x 93 x 20 twice: determinism, not kernel coverage (the odd-size test runs the kernel on the simulated GPU)
     void isDeterministic() {
         long seed = 99;
         int n = 144, m = 93, l = 20;

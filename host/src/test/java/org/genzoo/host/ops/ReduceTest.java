@@ -14,6 +14,7 @@ import org.genzoo.host.ops.Reduce.Op;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
 import org.genzoo.host.testing.SimGpu;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -42,9 +43,15 @@ class ReduceTest extends OnDevice {
     private static final double ATOL_FD = 2e-9;
     private static final double FD_STEP = 1e-4;
     
-    /** 1, 7, 93, 144, 1000, 4096 as rows or cols, plus long rows and tall columns (the device's tuned variants). */
-    private static final int[][] SHAPES = SimGpu.shapes(new int[][] {{1, 1}, {7, 93}, {93, 7}, {144, 1000}, {1000, 144},
-            {4096, 7}, {7, 4096}, {1, 100000}, {100000, 3}, {3, 100000}, {100000, 1}});
+    /**
+     * 1, 7, 93, 144, 1000, 4096 as rows or cols, plus long rows and tall columns (the device's tuned
+     * variants). On the simulated GPU 1, 7, 33 and 93 without 93 rows: its tuned row kernel runs a
+     * work-group of 256 per row, and 93 of them cost more Oclgrind time than the rest of this class
+     * (VariantsOddShapesTest runs 93 x 7 in every variant).
+     */
+    private static final int[][] SHAPES = SimGpu.active() ? new int[][] {{1, 1}, {7, 93}, {33, 7}}
+            : new int[][] {{1, 1}, {7, 93}, {93, 7}, {144, 1000}, {1000, 144}, {4096, 7}, {7, 4096}, {1, 100000}, {100000, 3},
+                {3, 100000}, {100000, 1}};
     /** Odd sizes for every other variant (1, 7, 33, 93 and lines past a vector, a work-group and a chunk). */
     private static final int[][] VARIANT_SHAPES = SimGpu.shapes(new int[][] {{1, 1}, {7, 93}, {93, 7}, {33, 1000}, {1000, 33}, {1, 4099},
             {4099, 1}});
@@ -53,7 +60,7 @@ class ReduceTest extends OnDevice {
     private static void forEachVariant(Consumer<Reduce.Config> body) {
         List<Reduce.Config> variants = Reduce.variants(dev);
         for (Reduce.Config c : variants) {
-            if (!SimGpu.variantRuns(c, Reduce.Config.tuned(dev), Math.max(c.laneVw(), c.colsVw()))) {
+            if (!SimGpu.variantRuns(c, Reduce.Config.tuned(dev))) {
                 continue;
             }
             try (var scope = Reduce.use(dev, c)) {
@@ -252,6 +259,7 @@ class ReduceTest extends OnDevice {
 
     /** Same input, same device, same variant: bitwise the same output, every op and direction, and sumAll. */
     @Test
+    @Tag("large") // repeated launches: determinism, not kernel coverage (VariantsOddShapesTest runs every variant, chunked ones too, on the simulated GPU)
     void reductionsAreBitwiseDeterministic() {
         forEachVariant(cfg -> reductionsAreBitwiseDeterministic(SimGpu.active() ? new int[][] {{1, 93}, {93, 3}, {33, 33}}
                 : cfg.equals(Reduce.Config.tuned(dev)) ? new int[][] {{1, 100000}, {100000, 3}, {1000, 1000}}

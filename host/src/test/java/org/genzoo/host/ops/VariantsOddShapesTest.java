@@ -11,7 +11,6 @@ import org.genzoo.host.ops.Reduce.Op;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
 import org.genzoo.host.testing.OnDevice;
-import org.genzoo.host.testing.SimGpu;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,8 +22,12 @@ import org.junit.jupiter.api.Test;
  * reports on stderr; the run log must hold none of its error lines).
  */
 class VariantsOddShapesTest extends OnDevice {
-    /** Rows x columns: 1, 7, 33 and 93 in both places, and lines of one. */
-    private static final int[][] SHAPES = {{1, 1}, {1, 93}, {93, 1}, {7, 33}, {33, 7}, {93, 93}};
+    /**
+     * Rows x columns: 1, 7, 33 and 93 in both places, and lines of one. (No 93 x 93 nor 93 x 1: they
+     * held most of the work-items, and Oclgrind's time is the simulated-GPU pass's budget; 7 x 93,
+     * 93 x 7 and 33 x 1 break the same tiles.)
+     */
+    private static final int[][] SHAPES = {{1, 1}, {1, 93}, {33, 1}, {7, 33}, {33, 7}, {7, 93}, {93, 7}};
     /** Row and column sums of at most 93 terms of |x| <= 3, depth under 20 roundings: 20 * 2^-24 * 279. */
     private static final double SUM_ATOL = 4e-4;
     /** Logsumexp and log-mean-exp: a few ulp of results of magnitude up to ~10 (as in ReduceTest/LossesTest). */
@@ -40,9 +43,6 @@ class VariantsOddShapesTest extends OnDevice {
     void reduceEveryVariant() {
         long seed = 901;
         for (Reduce.Config cfg : Reduce.variants(dev)) {
-            if (!SimGpu.lanesAllowed(Math.max(cfg.laneVw(), cfg.colsVw()))) {
-                continue;
-            }
             try (var scope = Reduce.use(dev, cfg)) {
                 for (int[] s : SHAPES) {
                     int R = s[0], C = s[1];
@@ -69,9 +69,6 @@ class VariantsOddShapesTest extends OnDevice {
     void lossesEveryVariant() {
         long seed = 902;
         for (Losses.Config cfg : Losses.variants(dev)) {
-            if (!SimGpu.lanesAllowed(cfg.laneVw())) {
-                continue;
-            }
             try (var scope = Losses.use(dev, cfg)) {
                 for (int[] s : SHAPES) {
                     int R = s[0], C = s[1], n = R * C;

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * auto-detection (META-INF/services) in the simulated-GPU pass, where
  * {@code OclgrindKernelCoverage} checks at the end that every kernel of kernels/*.cl ran, and each
  * class appends "class cpu_s wall_s" to {@code <genzoo.simgpu.out>/simgpu-times.txt} (the CPU time
- * is what the pass costs on an idle machine: Oclgrind simulates on one thread in this process).
+ * is what the pass costs on an idle machine: Oclgrind simulates on one thread in this process);
+ * the launches so far go to {@code <genzoo.simgpu.out>/simgpu-launched.txt} ({@link KernelCoverage}).
  */
 public final class LaunchRecorder implements BeforeAllCallback, AfterAllCallback {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(LaunchRecorder.class);
@@ -45,6 +46,7 @@ public final class LaunchRecorder implements BeforeAllCallback, AfterAllCallback
         }
         double cpu = (cpuNanos() - ctx.getStore(NS).get("cpu", Long.class)) * 1e-9;
         double wall = (System.nanoTime() - ctx.getStore(NS).get("wall", Long.class)) * 1e-9;
+        KernelCoverage.save(launched(), Path.of(dir, KernelCoverage.LAUNCHED_FILE));
         Path out = Path.of(dir, "simgpu-times.txt");
         Files.createDirectories(out.getParent());
         Files.writeString(out, String.format(Locale.ROOT, "%s %.1f %.1f%n", ctx.getRequiredTestClass().getName(), cpu, wall),

@@ -15,7 +15,7 @@ import java.util.List;
 public final class SimGpu {
     /** Largest dimension and element count a shape may have in the simulated pass. */
     static final int MAX_DIM = 100;
-    static final int MAX_ELEMENTS = 4096;
+    static final int MAX_ELEMENTS = 1000;
 
     private SimGpu() {
     }
@@ -42,23 +42,12 @@ public final class SimGpu {
     }
 
     /**
-     * False for an op variant wider than GENZOO_TEST_MAX_LANES floats per work-item (the
-     * simulated-GPU pass sets 1: Oclgrind 21.10's uninitialized-value check crashes the JVM on the
-     * group kernels with vector lanes; those variants run in the ordinary pass).
-     */
-    public static boolean lanesAllowed(int lanes) {
-        String max = System.getenv("GENZOO_TEST_MAX_LANES");
-        return max == null || lanes <= Integer.parseInt(max.strip());
-    }
-
-    /**
      * Whether an op test's per-variant loop runs {@code variant}: every variant in the ordinary
-     * pass; in the simulated-GPU pass only the device's tuned one, within {@link #lanesAllowed}
-     * (there VariantsOddShapesTest runs every variant at the odd shapes, and Oclgrind's time is
-     * the pass's budget).
+     * pass; in the simulated-GPU pass only the device's tuned one (there VariantsOddShapesTest runs
+     * every variant at the odd shapes, and Oclgrind's time is the pass's budget).
      */
-    public static boolean variantRuns(Object variant, Object tuned, int lanes) {
-        return lanesAllowed(lanes) && (!active() || variant.equals(tuned));
+    public static boolean variantRuns(Object variant, Object tuned) {
+        return !active() || variant.equals(tuned);
     }
 
     /** {@code sizes} as given, or in the simulated pass only those up to {@link #MAX_DIM}. */

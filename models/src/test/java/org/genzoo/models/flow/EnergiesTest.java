@@ -10,6 +10,7 @@ import org.genzoo.host.autograd.Var;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.host.testing.Check;
 import org.genzoo.host.testing.OnDevice;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -56,6 +57,7 @@ class EnergiesTest extends OnDevice {
     }
 
     @ParameterizedTest
+    @Tag("large") // quadrature in Java, no kernel: not for the simulated-GPU pass
     @EnumSource(Energies.class)
     void quadratureIsConverged(Energies e) {
         double logZ = e.logZ();
@@ -73,6 +75,7 @@ class EnergiesTest extends OnDevice {
     }
 
     @Test
+    @Tag("large") // quadrature in Java, no kernel: not for the simulated-GPU pass
     void u1PartitionFunctionByPolarIntegration() {
         // Independent check of log Z(U1): in polar coordinates exp(-U1) = exp(-½((r-2)/0.4)²) (exp(-½((r cosθ - 2)/0.6)²) +
         // exp(-½((r cosθ + 2)/0.6)²)); integrate r dr dθ with the midpoint rule on a fine polar grid.

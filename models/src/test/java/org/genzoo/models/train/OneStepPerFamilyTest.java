@@ -14,6 +14,7 @@ import org.genzoo.host.TestDevices;
 import org.genzoo.host.testing.SimGpu;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -104,6 +105,7 @@ class OneStepPerFamilyTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("specs")
+    @Tag("simgpu-train") // the simulated-GPU pass leaves it out unless -Dgenzoo.simgpu.models.excluded=large (root pom: its Oclgrind time)
     void trainsAFewSteps(String name) throws Exception {
         String json = """
                 {"name": "%s", "model": %s, "data": %s, "batchSize": 8, "budget": {"steps": %d}, "seed": 3, "logEvery": 1,
