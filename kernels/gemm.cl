@@ -58,7 +58,7 @@
  *                     layer whose input is a ReLU output Y leaves the GEMM already through the ReLU's
  *                     backward (dZ = dY . [Y > 0], the same product by 1 or 0 as the unary kernel).
  *                     gemm only.
- *   __local use = 4*(KC*NC + MC*KC + MC*NC) bytes (defaults: 768 KiB; PoCL CPU allows 1 MiB).
+ *   __local use = 4*(KC*NC + MC*KC + MC*NC) bytes, + 4*MC with ROWSUM_A (defaults: 769 KiB; PoCL CPU allows 1 MiB).
  *   No alignment requirements on offsets or leading dimensions (all vector loads/stores are vloadn/vstoren).
  *   Build options used for all measurements: "-cl-denorms-are-zero -cl-mad-enable" (+ the -D defines).
  *   PoCL CPU: set env POCL_AFFINITY=1 (pins PoCL worker threads to cores); without it Linux often

@@ -158,7 +158,7 @@ public final class Gemm implements AutoCloseable {
             int mc = 256;
             int nc = 256;
             int kc = 256;
-            while (4L * ((long) kc * nc + (long) mc * kc + (long) mc * nc) > localMem && (kc > 16 || mc > 16 || nc > 32)) {
+            while (cpuLocalBytes(mc, nc, kc) > localMem && (kc > 16 || mc > 16 || nc > 32)) {
                 if (kc >= Math.max(mc, nc) && kc > 16) {
                     kc /= 2;
                 } else if (mc >= nc && mc > 16) {
@@ -194,6 +194,15 @@ public final class Gemm implements AutoCloseable {
             m.put("PAD", Integer.toString(pad));
         }
         return m;
+    }
+
+    /**
+     * The CPU kernel's __local bytes for the largest of its builds: the packed op(B) and op(A) slices,
+     * the accumulator, and the row sums of the ROWSUM_A build (4·MC more), so that every build of a
+     * configuration fits where one does.
+     */
+    static long cpuLocalBytes(int mc, int nc, int kc) {
+        return 4L * ((long) kc * nc + (long) mc * kc + (long) mc * nc + mc);
     }
 
     public Variant variant() {
@@ -457,7 +466,7 @@ public final class Gemm implements AutoCloseable {
                         for (int mr : mrs) {
                             for (int nv : nvs) {
                                 if (mc % 16 != 0 || mc % mr != 0 || nc % (16 * nv) != 0
-                                        || 4L * ((long) kc * nc + (long) mc * kc + (long) mc * nc) > localMem) {
+                                        || cpuLocalBytes(mc, nc, kc) > localMem) {
                                     continue;
                                 }
                                 out.add(Map.of("MC", "" + mc, "NC", "" + nc, "KC", "" + kc, "MR", "" + mr, "NV", "" + nv));
