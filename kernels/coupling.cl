@@ -43,6 +43,8 @@
 #define ROWVEC 0
 #endif
 
+#include "lanes.cl"
+
 // tanh from one exp: PoCL's tanh is a scalar library call on the CPU device, exp vectorizes.
 // tanh|u| = (1 − e) / (1 + e) with e = exp(−2|u|) in (0, 1]: no overflow; near 0 the absolute
 // error stays at float rounding (~6e-8), which is all the bounded log-scale needs.
@@ -121,10 +123,11 @@ inline void coupling_rows(__global float* out, int oo, int ldo, __global float* 
             vstore16(select(o, v, pass), 0, out + oo + r * ldo + c0);
             acc16 += select(s, (float16)(0.0f), pass);
         }
-        const float8 a8 = acc16.lo + acc16.hi;
-        const float4 a4 = a8.lo + a8.hi;
-        const float2 a2 = a4.lo + a4.hi;
-        acc = a2.x + a2.y;
+        // The 16 partial sums as a fixed tree (halves added pairwise), through lanes.cl's gz_hsum16:
+        // the same additions as acc16.lo + acc16.hi ... a2.x + a2.y, but in the two forms that
+        // Oclgrind 21.10's uninitialized-value checker can run (the plain a2.x + a2.y becomes a
+        // shufflevector with an undef mask lane, on which it dies with SIGSEGV; see lanes.cl).
+        acc = gz_hsum16(acc16);
     }
 #else
     const int c0 = get_local_id(0);
