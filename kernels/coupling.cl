@@ -172,21 +172,15 @@ void affine_coupling_inverse(__global float* x, const int xo, const int ldx,
     coupling_rows(x, xo, ldx, logdet, lo, ldl, y, yo, ldy, h, ho, ldh, mask, bound, B, D, -1, part);
 }
 
-// One work-item per element (c, r) of the B x D data; dh's raw and t columns of c are written by
-// the same work-item. direction = +1: backward of forward (in = x); −1: backward of inverse (in = y).
-__kernel void affine_coupling_backward(__global float* din, const int dio, const int lddi,
+// The backward of one element (c, r): din's value and dh's raw and t columns of c.
+static inline void coupling_backward_one(__global float* din, const int dio, const int lddi,
                                        __global float* dh, const int dho, const int lddh,
                                        __global const float* dout, const int doo, const int lddo,
                                        __global const float* dlogdet, const int dlo, const int lddl,
                                        __global const float* in, const int io, const int ldi,
                                        __global const float* h, const int ho, const int ldh,
                                        __global const float* mask, const float bound, const float beta,
-                                       const int direction, const int B, const int D) {
-    const int c = get_global_id(0);
-    const int r = get_global_id(1);
-    if (c >= D || r >= B) {
-        return;
-    }
+                                       const int direction, const int D, const int r, const int c) {
     float g = dout[doo + r * lddo + c];
     float dv;
     float draw = 0.0f;
@@ -218,6 +212,25 @@ __kernel void affine_coupling_backward(__global float* din, const int dio, const
     *p = beta == 0.0f ? dv : beta * *p + dv;
     dh[dho + r * lddh + c] = draw;
     dh[dho + r * lddh + D + c] = dt;
+}
+
+// One work-item per element (c, r) of the B x D data; dh's raw and t columns of c are written by
+// the same work-item. direction = +1: backward of forward (in = x); −1: backward of inverse (in = y).
+__kernel void affine_coupling_backward(__global float* din, const int dio, const int lddi,
+                                       __global float* dh, const int dho, const int lddh,
+                                       __global const float* dout, const int doo, const int lddo,
+                                       __global const float* dlogdet, const int dlo, const int lddl,
+                                       __global const float* in, const int io, const int ldi,
+                                       __global const float* h, const int ho, const int ldh,
+                                       __global const float* mask, const float bound, const float beta,
+                                       const int direction, const int B, const int D) {
+    const int c = get_global_id(0);
+    const int r = get_global_id(1);
+    if (c >= D || r >= B) {
+        return;
+    }
+    coupling_backward_one(din, dio, lddi, dh, dho, lddh, dout, doo, lddo, dlogdet, dlo, lddl, in, io, ldi, h, ho, ldh,
+                          mask, bound, beta, direction, D, r, c);
 }
 
 #if ROWVEC
@@ -268,36 +281,8 @@ __kernel void affine_coupling_backward_vec(__global float* din, const int dio, c
         return;
     }
     for (int c = c0; c < D; c++) {
-        float g = dout[doo + r * lddo + c];
-        float dv;
-        float draw = 0.0f;
-        float dt = 0.0f;
-        if (mask[c] != 0.0f) {
-            dv = g;
-        } else {
-            float th;
-            float s = coupling_scale(h[ho + r * ldh + c], bound, &th);
-            float t = h[ho + r * ldh + D + c];
-            float v = in[io + r * ldi + c];
-            float dl = dlogdet[dlo + r * lddl];
-            float ds;
-            if (direction > 0) {
-                float e = exp(s);
-                dv = g * e;
-                ds = g * v * e + dl;
-                dt = g;
-            } else {
-                float e = exp(-s);
-                dv = g * e;
-                dt = -g * e;
-                ds = -g * (v - t) * e - dl;
-            }
-            draw = ds * (1.0f - th * th);
-        }
-        __global float* p = din + dio + r * lddi + c;
-        *p = beta == 0.0f ? dv : beta * *p + dv;
-        dh[dho + r * lddh + c] = draw;
-        dh[dho + r * lddh + D + c] = dt;
+        coupling_backward_one(din, dio, lddi, dh, dho, lddh, dout, doo, lddo, dlogdet, dlo, lddl, in, io, ldi, h, ho, ldh,
+                              mask, bound, beta, direction, D, r, c);
     }
 }
 #endif
