@@ -80,22 +80,8 @@ class AutogradTest extends OnDevice {
                 gotLoss = loss.value().get(0, 0);
             }
             List<Param> ps = List.of(l1.weight(), l1.bias(), l2.weight(), l2.bias());
-            int n = 0;
-            for (Param p : ps) {
-                n += p.size();
-            }
-            double[] p0 = new double[n];
-            float[] grads = new float[n];
-            int o = 0;
-            for (Param p : ps) {
-                float[] v = p.value().toArray();
-                float[] g = p.grad().toArray();
-                for (int i = 0; i < v.length; i++) {
-                    p0[o + i] = v[i];
-                    grads[o + i] = g[i];
-                }
-                o += v.length;
-            }
+            double[] p0 = values(ps);
+            float[] grads = gradients(ps);
             assertEquals(referenceLoss(p0, x, t), gotLoss, 1e-5, "loss value, seed " + seed);
             double[] fd = Check.finiteDiff(p -> referenceLoss(p, x, t), p0, FD_STEP);
             Check.close(fd, grads, ATOL, RTOL, "composite gradient, seed " + seed);
@@ -134,22 +120,8 @@ class AutogradTest extends OnDevice {
                 Var z = l3.forward(h2);
                 tape.backward(F.add(F.mse(z, tape.constant(tt)), q));
             }
-            int n = 0;
-            for (Param p : ps) {
-                n += p.size();
-            }
-            double[] p0 = new double[n];
-            float[] grads = new float[n];
-            int o = 0;
-            for (Param p : ps) {
-                float[] v = p.value().toArray();
-                float[] g = p.grad().toArray();
-                for (int i = 0; i < v.length; i++) {
-                    p0[o + i] = v[i];
-                    grads[o + i] = g[i];
-                }
-                o += v.length;
-            }
+            double[] p0 = values(ps);
+            float[] grads = gradients(ps);
             java.util.function.ToDoubleFunction<double[]> ref = p -> {
                 int[] off = {0};
                 java.util.function.IntFunction<double[]> take = len -> java.util.Arrays.copyOfRange(p, off[0], off[0] += len);
@@ -306,5 +278,35 @@ class AutogradTest extends OnDevice {
             }
             assertTrue(last < targetMse, "MLP MSE after 400 Adam steps: " + last + " (started at " + first + "), want < " + targetMse);
         }
+    }
+
+    /** The parameters' values, concatenated, in double (the finite differences' starting point). */
+    private static double[] values(List<Param> ps) {
+        float[] f = concat(ps, false);
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
+    /** The parameters' gradients, concatenated in the order of {@link #values}. */
+    private static float[] gradients(List<Param> ps) {
+        return concat(ps, true);
+    }
+
+    private static float[] concat(List<Param> ps, boolean grads) {
+        int n = 0;
+        for (Param p : ps) {
+            n += p.size();
+        }
+        float[] out = new float[n];
+        int o = 0;
+        for (Param p : ps) {
+            float[] v = (grads ? p.grad() : p.value()).toArray();
+            System.arraycopy(v, 0, out, o, v.length);
+            o += v.length;
+        }
+        return out;
     }
 }
