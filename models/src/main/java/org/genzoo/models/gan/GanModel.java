@@ -15,6 +15,7 @@ import org.genzoo.host.autograd.Tape;
 import org.genzoo.host.autograd.Var;
 import org.genzoo.host.ops.Elementwise;
 import org.genzoo.host.ops.Optim;
+import org.genzoo.host.ops.Reduce;
 import org.genzoo.host.ops.Rng;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.models.data.Dataset;
@@ -198,11 +199,11 @@ public final class GanModel implements TrainableModel {
         // d_real and d_fake: the 2B x 1 output read as 2 x B, one row mean each (one launch).
         Tensor o = out.value();
         if (o.ld() == 1) {
-            org.genzoo.host.ops.Reduce.rows(org.genzoo.host.ops.Reduce.Op.MEAN, dMeans, Tensor.wrap(o.buffer(), o.offset(), 2, b, b));
+            Reduce.rows(Reduce.Op.MEAN, dMeans, Tensor.wrap(o.buffer(), o.offset(), 2, b, b));
         } else {
             for (int h = 0; h < 2; h++) {
                 Tensor m = dMeans.rows(h, h + 1);
-                org.genzoo.host.ops.Reduce.sumAll(m, o.rows(h * b, (h + 1) * b));
+                Reduce.sumAll(m, o.rows(h * b, (h + 1) * b));
                 Elementwise.scale(m, m, 1f / b);
             }
         }
