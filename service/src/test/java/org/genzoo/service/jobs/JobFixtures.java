@@ -1,12 +1,20 @@
 package org.genzoo.service.jobs;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -25,6 +33,54 @@ final class JobFixtures {
                  "eval": {"every": 0, "limit": 64}, "checkpoint": {"every": %d, "keep": 0},
                  "device": "cpu", "priority": %d}
                 """, name, steps, seed, logEvery, checkpointEvery, priority);
+    }
+
+    /** Submissions made at once by {@link #submitRace}: 40 distinct keys, then the first 10 again. */
+    static final int RACE_SUBMISSIONS = 50;
+    static final int RACE_KEYS = 40;
+
+    /** One submission for key index k (a store insert or a service submit; either may throw). */
+    interface KeyedSubmit {
+        JobService.Submitted submit(int k) throws Exception;
+    }
+
+    /**
+     * Fifty submissions released together from fifty threads: submission i uses key index
+     * {@code i < 40 ? i : i - 40}, so 40..49 repeat the keys (and bodies) of 0..9. Asserts that 40
+     * jobs exist, each created once, and that a repeated key got its first submission's job back.
+     * Returns the results in submission order.
+     */
+    static List<JobService.Submitted> submitRace(KeyedSubmit submitKey) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(RACE_SUBMISSIONS);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<JobService.Submitted>> fs = new ArrayList<>();
+        for (int i = 0; i < RACE_SUBMISSIONS; i++) {
+            int k = i < RACE_KEYS ? i : i - RACE_KEYS;
+            fs.add(pool.submit(() -> {
+                go.await();
+                return submitKey.submit(k);
+            }));
+        }
+        go.countDown();
+        List<JobService.Submitted> out = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        int created = 0;
+        try {
+            for (Future<JobService.Submitted> f : fs) {
+                JobService.Submitted s = f.get();
+                out.add(s);
+                ids.add(s.job().id());
+                created += s.created() ? 1 : 0;
+            }
+        } finally {
+            pool.shutdown();
+        }
+        assertEquals(RACE_KEYS, ids.size());
+        assertEquals(RACE_KEYS, created);
+        for (int k = 0; k < RACE_SUBMISSIONS - RACE_KEYS; k++) {
+            assertEquals(out.get(k).job().id(), out.get(RACE_KEYS + k).job().id(), "key-" + k);
+        }
+        return out;
     }
 
     /** A service on {@code dir} with one CPU worker and short leases. */

@@ -10,16 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.genzoo.host.TestDevices;
 import org.genzoo.models.train.Checkpoints;
 import org.genzoo.models.train.JobSpec;
@@ -168,34 +162,11 @@ class JobLifecycleTest {
     @Test
     void fiftyConcurrentSubmissionsTenReusingKeys() throws Exception {
         try (LocalJobService svc = LocalJobService.start(JobFixtures.config(tmp))) {
-            ExecutorService pool = Executors.newFixedThreadPool(50);
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<JobService.Submitted>> fs = new ArrayList<>();
-            for (int i = 0; i < 50; i++) {
-                int k = i < 40 ? i : i - 40; // submissions 40..49 repeat the keys and bodies of 0..9
-                fs.add(pool.submit(() -> {
-                    go.await();
-                    return svc.submit(JobFixtures.vaeSpec("n" + k, 10, 10, 10, k, 0), "key-" + k);
-                }));
-            }
-            go.countDown();
-            Set<String> ids = new HashSet<>();
-            int created = 0;
-            for (Future<JobService.Submitted> f : fs) {
-                JobService.Submitted s = f.get();
-                ids.add(s.job().id());
-                created += s.created() ? 1 : 0;
-            }
-            pool.shutdown();
-            assertEquals(40, ids.size());
-            assertEquals(40, created);
+            List<JobService.Submitted> fs = JobFixtures.submitRace(k -> svc.submit(JobFixtures.vaeSpec("n" + k, 10, 10, 10, k, 0), "key-" + k));
             assertEquals(40, svc.list(Optional.empty()).size());
-            for (int k = 0; k < 10; k++) {
-                assertEquals(fs.get(k).get().job().id(), fs.get(40 + k).get().job().id(), "key-" + k);
-            }
             IdempotencyConflictException e = assertThrows(IdempotencyConflictException.class,
                     () -> svc.submit(JobFixtures.vaeSpec("n3", 11, 10, 10, 3, 0), "key-3"));
-            assertEquals(fs.get(3).get().job().id(), e.existingJobId());
+            assertEquals(fs.get(3).job().id(), e.existingJobId());
             assertEquals(40, svc.list(Optional.empty()).size());
             assertEquals(40L, svc.counts().values().stream().mapToLong(Long::longValue).sum());
         }
