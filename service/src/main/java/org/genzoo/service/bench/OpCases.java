@@ -613,7 +613,7 @@ final class OpCases {
                     adam = new Adam(device, params, 1e-3f);
                     owned.add(adam);
                 } else {
-                    perParameter = new Optim(device, 1, 64, 64, 16);
+                    perParameter = new Optim(device, 1, 1, 64, 64, 16);
                     for (Param p : params) {
                         m.add(own(Tensor.zeros(device, p.value().rows(), p.value().cols())));
                         v.add(own(Tensor.zeros(device, p.value().rows(), p.value().cols())));
