@@ -51,6 +51,20 @@ final class RngReference {
         return Math.sqrt(-2 * Math.log(1 - u24(a))) * Math.cos(2 * Math.PI * u24(b));
     }
 
+    /** Binarize's word for logical element i: word i mod 4 of the block at ctr.x = i / 4. */
+    static int binarizeWord(long seed, int stream, long counter, int i) {
+        return block(seed, stream, counter, i / 4)[i % 4];
+    }
+
+    /** Binarize: y = u < x ? 1 : 0 with u from {@link #binarizeWord}, the comparison on the float x. */
+    static double[] binarize(long seed, int stream, long counter, float[] x) {
+        double[] out = new double[x.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = u24(binarizeWord(seed, stream, counter, i)) < x[i] ? 1 : 0;
+        }
+        return out;
+    }
+
     /** Row-major R x C uniforms at (seed, stream, counter). */
     static double[] uniform(long seed, int stream, long counter, int rows, int cols) {
         double[] out = new double[rows * cols];

@@ -122,6 +122,15 @@ class VariantsOddShapesTest extends OnDevice {
         }
     }
 
+    /** R - 1, ..., 1, 0: a gather that reverses the rows. */
+    private static int[] reversed(int r) {
+        int[] idx = new int[r];
+        for (int i = 0; i < r; i++) {
+            idx[i] = r - 1 - i;
+        }
+        return idx;
+    }
+
     @Test
     void rngEveryVariant() {
         long seed = 903;
@@ -137,6 +146,16 @@ class VariantsOddShapesTest extends OnDevice {
                         Check.close(RngReference.uniform(seed, 1, 5, R, C), out.toArray(), 0, 0, "uniform " + what);
                         rng.bernoulli(out, tp, 2, 6);
                         Check.close(RngReference.bernoulli(seed, 2, 6, p), out.toArray(), 0, 0, "bernoulli " + what);
+                        rng.binarize(out, tp, 2, 6);
+                        Check.close(RngReference.binarize(seed, 2, 6, p), out.toArray(), 0, 0, "binarize " + what);
+                        try (var idx = dev.upload(reversed(R))) {
+                            rng.gatherBinarize(out, tp, idx, 0, 2, 6);
+                            float[] rev = new float[n];
+                            for (int r = 0; r < R; r++) {
+                                System.arraycopy(p, (R - 1 - r) * C, rev, r * C, C);
+                            }
+                            Check.close(RngReference.binarize(seed, 2, 6, rev), out.toArray(), 0, 0, "gatherBinarize " + what);
+                        }
                         // A view (row stride C + 3): the same numbers as a contiguous tensor of its shape.
                         Tensor view = wide.cols(1, C + 1);
                         rng.normal(view, 3, 7);
