@@ -14,12 +14,17 @@
 // One (seed, stream, counter) triple names one draw of a whole tensor; the host advances the
 // counter by one per call. Elements are numbered by i = r * C + c, their index in the LOGICAL
 // row-major R x C shape (not their memory address), so a view and a contiguous tensor of the same
-// shape receive the same numbers, and so does any reshape of a contiguous tensor.
+// shape receive the same numbers, and so (but for binarize's) does any reshape of a contiguous
+// tensor.
 //   uniform, bernoulli: element i takes word 0 of the block at ctr.x = i (gibbs.cl draws the
 //            same numbers inside its GEMM epilogue, so this one stays);
-//   binarize (data binarization, alone or fused with the minibatch gather): element i takes word
-//            (i mod 4) of the block at ctr.x = i / 4, so one block serves four consecutive
-//            elements (the layout philox_raw exposes) and costs a quarter of the Philox work;
+//   binarize (data binarization, alone or fused with the minibatch gather): all four words of a
+//            block, in runs of 16 columns. Row r is cut into groups of 64 columns; column c takes
+//            word (c mod 64) / 16 of the block at ctr.x = r * BR + 16 * (c / 64) + c mod 16,
+//            BR = 16 * ceil(C / 64) blocks per row. A quarter of the Philox work of bernoulli, and
+//            16 consecutive blocks give 64 consecutive columns, so the work-item of one block
+//            stores 4 floats 16 apart: consecutive work-items store consecutive floats (vector
+//            stores on a CPU, coalesced ones on a GPU). These numbers depend on (r, c) and on C.
 //   normal, reparameterize: element i takes words 0 and 1 of the block at ctr.x = i.
 //
 // Mappings from a word u to floats:
@@ -29,10 +34,8 @@
 //     bernoulli Y  = U < p ? 1 : 0                 (p <= 0 gives 0, p >= 1 gives 1)
 //
 // Every operand is a row-major view addressed base[off + r * ld + c]. The binarize kernels run one
-// work-item per block (global ceil(R * C / 4), 1-D, in either layout): it stores its four floats
-// with one vector store when they are consecutive in memory (a contiguous tensor, or a quad inside
-// one row), else one by one. The other kernels have two launch layouts (the numbers depend only
-// on (r, c), never on the layout):
+// work-item per block, global (BR, R) in either layout. The other kernels have two launch layouts
+// (the numbers depend only on (r, c), never on the layout):
 //   grid (default)  global (C, R): work-item (c, r); a work-group of (X, Y) writes Y rows of X
 //                   consecutive floats.
 //   flat (-DRNG_FLAT=1)  global (R * C): work-item i is element i = r * C + c of the logical
@@ -103,62 +106,24 @@ inline float u24(uint u) {
     return (float)(u >> 8) * TWO_POW_M24;
 }
 
-inline float4 u24_4(uint4 u) {
-    return convert_float4(u >> 8) * TWO_POW_M24;
-}
-
-// ---- four-word kernels: work-item q owns logical elements 4q .. 4q + 3 (those below R * C) ----
-
-// Declares q, the quad's first index i0 and n = R * C; returns when the quad is past the end.
-#define RNG_QUAD(R, C) \
-    const int q = get_global_id(0); \
-    const int n = (R) * (C); \
-    const int i0 = 4 * q; \
-    if (i0 >= n) { \
-        return; \
-    }
-
-// Address of logical element i of a view (off, ld) that is C wide.
-inline int rng_at(int off, int ld, int C, int i) {
-    int r = i / C;
-    return off + r * ld + (i - r * C);
-}
-
-// Whether elements i0 .. i0 + 3 all exist and lie consecutively in memory.
-inline bool rng_quad_contiguous(int ld, int C, int n, int i0) {
-    return i0 + 4 <= n && (ld == C || i0 / C == (i0 + 3) / C);
-}
-
-// Stores v to logical elements i0 .. i0 + 3 (those below n) of the view (off, ld), C wide.
-inline void rng_store4(__global float* p, int off, int ld, int C, int n, int i0, float4 v) {
-    if (rng_quad_contiguous(ld, C, n, i0)) {
-        vstore4(v, 0, p + rng_at(off, ld, C, i0));
-    } else {
-        float t[4];
-        vstore4(v, 0, t);
-        for (int k = 0; k < 4 && i0 + k < n; k++) {
-            p[rng_at(off, ld, C, i0 + k)] = t[k];
-        }
-    }
-}
-
-// Loads logical elements i0 .. i0 + 3 of the view (off, ld), C wide; those at or past n read as 0.
-inline float4 rng_load4(__global const float* p, int off, int ld, int C, int n, int i0) {
-    if (rng_quad_contiguous(ld, C, n, i0)) {
-        return vload4(0, p + rng_at(off, ld, C, i0));
-    }
-    float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (int k = 0; k < 4 && i0 + k < n; k++) {
-        t[k] = p[rng_at(off, ld, C, i0 + k)];
-    }
-    return vload4(0, t);
-}
-
 // log and cospi are the vectorizable forms from mathutil.cl (PoCL's are scalar calls, 50x slower).
 inline float box_muller(uint a, uint b) {
     float r = sqrt(-2.0f * gz_log(1.0f - u24(a)));
     return r * gz_cospi(2.0f * u24(b));
 }
+
+// ---- binarize kernels: work-item (j, r) computes block j of row r (see the header) ----
+
+// Declares the block's row r, its first column c0 and its counter word b; returns past the end.
+#define BINARIZE_BLOCK(R, C) \
+    const int j = get_global_id(0); \
+    const int r = get_global_id(1); \
+    const int br = 16 * ((C + 63) / 64); \
+    if (r >= (R) || j >= br) { \
+        return; \
+    } \
+    const int c0 = 64 * (j / 16) + j % 16; \
+    const uint b = (uint)(r * br + j);
 
 // Raw generator output, for known-answer tests: the R x C output, flattened row-major (i = r*C + c),
 // receives word (i % 4) of philox((c0 + i / 4, c1, c2, c3), (k0, k1)) as uint32 bits.
@@ -205,16 +170,24 @@ __kernel void rng_bernoulli(__global float* out, const int offOut, const int ldO
 }
 
 // Dynamic binarization of grey images: out[r, c] = U < x[r, c] ? 1 : 0 (x = pixel intensity in
-// [0, 1]), U from word (i mod 4) of block i / 4, i = r * C + c. One work-item per block.
+// [0, 1]), U from the binarize words (header). One work-item per block.
 // out, x: R x C (out may be x itself: each element is read before it is written, by its own work-item).
 __kernel void rng_binarize(__global float* out, const int offOut, const int ldOut,
                            __global const float* p, const int offP, const int ldP,
                            const uint ctrLo, const uint ctrHi, const uint stream,
                            const uint keyLo, const uint keyHi, const int R, const int C) {
-    RNG_QUAD(R, C)
-    uint4 w = philox_at((uint)q, ctrLo, ctrHi, stream, keyLo, keyHi);
-    float4 pv = rng_load4(p, offP, ldP, C, n, i0);
-    rng_store4(out, offOut, ldOut, C, n, i0, select((float4)0.0f, (float4)1.0f, u24_4(w) < pv));
+    BINARIZE_BLOCK(R, C)
+    uint words[4];
+    vstore4(philox_at(b, ctrLo, ctrHi, stream, keyLo, keyHi), 0, words);
+    __global const float* pr = p + offP + r * ldP;
+    __global float* orow = out + offOut + r * ldOut;
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        const int c = c0 + 16 * k;
+        if (c < C) {
+            orow[c] = u24(words[k]) < pr[c] ? 1.0f : 0.0f;
+        }
+    }
 }
 
 // Minibatch gather and dynamic binarization in one pass: out[r, c] = U < x[idx[r], c], U the
@@ -222,26 +195,22 @@ __kernel void rng_binarize(__global float* out, const int offOut, const int ldOu
 // rng_binarize(out, out) at the same (seed, stream, counter), bit for bit.
 // out: R x C view; x: N x C view (rows idx[r], each in [0, N), checked on the host); idx: R ints.
 __kernel void rng_gather_binarize(__global float* out, const int offOut, const int ldOut,
-                                   __global const float* x, const int offX, const int ldX,
-                                   __global const int* idx, const int offIdx,
-                                   const uint ctrLo, const uint ctrHi, const uint stream,
-                                   const uint keyLo, const uint keyHi, const int R, const int C) {
-    RNG_QUAD(R, C)
-    uint4 w = philox_at((uint)q, ctrLo, ctrHi, stream, keyLo, keyHi);
-    float4 pv;
-    const int r0 = i0 / C;
-    const int c0 = i0 - r0 * C;
-    if (i0 + 4 <= n && c0 + 4 <= C) {  // the quad lies in one row of out, so in one row of x
-        pv = vload4(0, x + offX + idx[offIdx + r0] * ldX + c0);
-    } else {
-        float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-        for (int k = 0; k < 4 && i0 + k < n; k++) {
-            int r = (i0 + k) / C;
-            t[k] = x[offX + idx[offIdx + r] * ldX + (i0 + k - r * C)];
+                                  __global const float* x, const int offX, const int ldX,
+                                  __global const int* idx, const int offIdx,
+                                  const uint ctrLo, const uint ctrHi, const uint stream,
+                                  const uint keyLo, const uint keyHi, const int R, const int C) {
+    BINARIZE_BLOCK(R, C)
+    uint words[4];
+    vstore4(philox_at(b, ctrLo, ctrHi, stream, keyLo, keyHi), 0, words);
+    __global const float* xr = x + offX + idx[offIdx + r] * ldX;
+    __global float* orow = out + offOut + r * ldOut;
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        const int c = c0 + 16 * k;
+        if (c < C) {
+            orow[c] = u24(words[k]) < xr[c] ? 1.0f : 0.0f;
         }
-        pv = vload4(0, t);
     }
-    rng_store4(out, offOut, ldOut, C, n, i0, select((float4)0.0f, (float4)1.0f, u24_4(w) < pv));
 }
 
 // Reparameterization trick (Kingma & Welling 2014): eps ~ N(0, 1) drawn exactly as rng_normal

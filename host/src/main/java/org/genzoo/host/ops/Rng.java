@@ -27,9 +27,11 @@ import org.genzoo.host.tensor.Tensor;
  * reuse a position for two purposes. Not thread-safe (one Rng per job/worker).
  *
  * <p>Binarize (data binarization, and its fused form with the minibatch gather) uses all four words
- * of a Philox block: logical element i = r * C + c takes word i mod 4 of block i / 4, and one
- * work-item computes one block (1-D launch over ceil(R * C / 4) blocks, WG work-items per
- * work-group, in either layout). Uniform and bernoulli take word 0 of block i (gibbs.cl draws the
+ * of a Philox block: column c of row r takes word (c mod 64) / 16 of block
+ * r * BR + 16 * (c / 64) + c mod 16, BR = 16 * ceil(C / 64) (rng.cl's header), and one work-item
+ * computes one block (global (BR, R), in either layout); its numbers depend on the width C too, so
+ * a binarized tensor is never launched reshaped. Uniform and bernoulli take word 0 of block
+ * i = r * C + c (gibbs.cl draws the
  * same numbers inside its GEMM), normal draws words 0 and 1 of block i. Launch layouts of those (kernels/rng.cl), chosen per device
  * from {@code kernels/tuning/rng.properties} or its type: {@code grid} (2-D, work-item (c, r)) or
  * {@code flat} (1-D over the logical index r * C + c, for coalesced stores on GPUs); a contiguous
@@ -259,7 +261,7 @@ public final class Rng {
             return;
         }
         Device d = out.device();
-        int[] rc = shape(out, x);
+        int[] rc = {out.rows(), out.cols()}; // never flattened: the numbers depend on the width
         Kernel k = kernel(d, "rng_binarize").args(out, out.offset(), out.ld(), x, x.offset(), x.ld(),
                 (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), rc[0], rc[1]);
         launchBlocks(d, k, rc);
@@ -397,10 +399,17 @@ public final class Rng {
         return flat ? new int[] {1, first.size()} : new int[] {first.rows(), first.cols()};
     }
 
-    /** Launches a four-word kernel over the logical R x C shape {@code rc}: one work-item per block of 4 elements. */
+    /**
+     * Launches a binarize kernel over R x C {@code rc}: global (BR, R), BR = 16 * ceil(C / 64) blocks
+     * per row; work-groups of up to 16 blocks of a row (one run of 64 columns) times as many rows as
+     * the configured WG allows.
+     */
     private static void launchBlocks(Device d, Kernel k, int[] rc) {
-        long blocks = ((long) rc[0] * rc[1] + 3) / 4;
-        d.launch(k, new long[] {blocks}, new long[] {config(d).wg});
+        long br = 16L * ((rc[1] + 63) / 64);
+        int wg = config(d).wg;
+        int lx = Elementwise.pow2Cap(16, wg);
+        int ly = Elementwise.pow2Cap(rc[0], wg / lx);
+        d.launch(k, new long[] {br, rc[0]}, new long[] {lx, ly});
     }
 
     /** Launches over the logical R x C shape {@code rc} in the configured layout. */

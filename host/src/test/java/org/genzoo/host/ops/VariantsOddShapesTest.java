@@ -171,14 +171,14 @@ class VariantsOddShapesTest extends OnDevice {
                         rng.bernoulli(out, tp, 2, 6);
                         Check.close(RngReference.bernoulli(seed, 2, 6, p), out.toArray(), 0, 0, "bernoulli " + what);
                         rng.binarize(out, tp, 2, 6);
-                        Check.close(RngReference.binarize(seed, 2, 6, p), out.toArray(), 0, 0, "binarize " + what);
+                        Check.close(RngReference.binarize(seed, 2, 6, p, R, C), out.toArray(), 0, 0, "binarize " + what);
                         try (var idx = dev.upload(reversed(R))) {
                             rng.gatherBinarize(out, tp, idx, 0, 2, 6);
                             float[] rev = new float[n];
                             for (int r = 0; r < R; r++) {
                                 System.arraycopy(p, (R - 1 - r) * C, rev, r * C, C);
                             }
-                            Check.close(RngReference.binarize(seed, 2, 6, rev), out.toArray(), 0, 0, "gatherBinarize " + what);
+                            Check.close(RngReference.binarize(seed, 2, 6, rev, R, C), out.toArray(), 0, 0, "gatherBinarize " + what);
                         }
                         // A view (row stride C + 3): the same numbers as a contiguous tensor of its shape.
                         Tensor view = wide.cols(1, C + 1);
