@@ -48,10 +48,15 @@ public final class Rng {
     /**
      * One device's launch configuration.
      *
-     * @param layout "grid" or "flat"
-     * @param wg     work-items per work-group (a power of two; a grid work-group is shaped to the tensor)
+     * @param layout   "grid" or "flat"
+     * @param wg       work-items per work-group (a power of two; a grid work-group is shaped to the tensor)
+     * @param blocks16 binarize: 16 Philox blocks per work-item in uint16 vectors (CPU), else one block each
      */
-    public record Config(String layout, int wg) {
+    public record Config(String layout, int wg, boolean blocks16) {
+        public Config(String layout, int wg) {
+            this(layout, wg, false);
+        }
+
         public Config {
             if (!layout.equals("grid") && !layout.equals("flat")) {
                 throw new IllegalArgumentException("rng LAYOUT must be grid or flat, got " + layout);
@@ -64,19 +69,19 @@ public final class Rng {
         public static Config tuned(Device d) {
             OpTuning t = OpTuning.of(d, FAMILY);
             return new Config(t.choice("LAYOUT", OpTuning.isCpu(d) ? "grid" : "flat", "grid", "flat"),
-                    t.pow2("WG", OpTuning.pow2Cap(d, 256)));
+                    t.pow2("WG", OpTuning.pow2Cap(d, 256)), t.choice("BLOCKS16", OpTuning.isCpu(d) ? "1" : "0", "0", "1").equals("1"));
         }
 
         Map<String, String> defines() {
-            return Map.of("RNG_FLAT", layout.equals("flat") ? "1" : "0");
+            return Map.of("RNG_FLAT", layout.equals("flat") ? "1" : "0", "RNG_BLOCKS16", blocks16 ? "1" : "0");
         }
     }
 
-    /** The configurations worth checking on {@code d}: tuned, grid and flat. */
+    /** The configurations worth checking on {@code d}: tuned, grid and flat, each binarize form. */
     public static List<Config> variants(Device d) {
         Config t = Config.tuned(d);
         return List.copyOf(new java.util.LinkedHashSet<>(List.of(t, new Config("grid", t.wg()), new Config("flat", t.wg()),
-                new Config("grid", 1))));
+                new Config("grid", 1), new Config("grid", t.wg(), true), new Config("flat", t.wg(), true))));
     }
 
     private static final class State extends OpConfigs<Config> {
@@ -402,11 +407,18 @@ public final class Rng {
     /**
      * Launches a binarize kernel over R x C {@code rc}: global (BR, R), BR = 16 * ceil(C / 64) blocks
      * per row; work-groups of up to 16 blocks of a row (one run of 64 columns) times as many rows as
-     * the configured WG allows.
+     * the configured WG allows. With BLOCKS16, global (ceil(C / 64), R): 16 blocks per work-item.
      */
     private static void launchBlocks(Device d, Kernel k, int[] rc) {
+        Config c = config(d);
+        if (c.blocks16) { // one work-item per 64 columns of a row
+            int lx = Elementwise.pow2Cap((rc[1] + 63) / 64, c.wg);
+            int ly = Elementwise.pow2Cap(rc[0], c.wg / lx);
+            d.launch(k, new long[] {(rc[1] + 63) / 64, rc[0]}, new long[] {lx, ly});
+            return;
+        }
         long br = 16L * ((rc[1] + 63) / 64);
-        int wg = config(d).wg;
+        int wg = c.wg;
         int lx = Elementwise.pow2Cap(16, wg);
         int ly = Elementwise.pow2Cap(rc[0], wg / lx);
         d.launch(k, new long[] {br, rc[0]}, new long[] {lx, ly});
