@@ -118,11 +118,13 @@ inline float box_muller(uint a, uint b) {
 #define BINARIZE_BLOCK(R, C) \
     const int j = get_global_id(0); \
     const int r = get_global_id(1); \
-    const int br = 16 * ((C + 63) / 64); \
+    const int br = ((C + 63) >> 6) << 4; \
     if (r >= (R) || j >= br) { \
         return; \
     } \
-    const int c0 = 64 * (j / 16) + j % 16; \
+    /* shifts and masks, not / and %: clang's freeze of a shared quotient stops Oclgrind's */ \
+    /* uninitialized-value checker ("Unsupported instruction: freeze") */ \
+    const int c0 = ((j >> 4) << 6) + (j & 15); \
     const uint b = (uint)(r * br + j);
 
 // out[c] = U(word) < p[c] ? 1 : 0 when column c exists (written out four times rather than as a
@@ -208,7 +210,7 @@ inline void philox16x4(uint16 c0, uint c1, uint c2, uint c3, uint k0, uint k1, u
 #define BINARIZE_GROUP16(R, C) \
     const int g = get_global_id(0); \
     const int r = get_global_id(1); \
-    const int br = 16 * ((C + 63) / 64); \
+    const int br = ((C + 63) >> 6) << 4; \
     if (r >= (R) || 64 * g >= (C)) { \
         return; \
     } \
