@@ -248,7 +248,7 @@ public final class Rng {
 
     /**
      * Dynamic binarization of grey images: out = U < x, so a pixel of intensity x in [0, 1] is 1 with
-     * probability x, resampled at every call. Like bernoulli, but U is word i mod 4 of block i / 4
+     * probability x, resampled at every call. Like bernoulli, but U comes from all four words of a block (see the class comment)
      * (a quarter of the Philox work). out, x: R x C (out may be x).
      */
     public void binarize(Tensor out, Tensor x) {
