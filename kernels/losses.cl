@@ -469,3 +469,93 @@ __kernel void log_mean_exp_backward_group(__global float* da, const int offDa, c
         drow[c] = blend(beta, beta == 0.0f ? 0.0f : drow[c], g);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Group variants of the elementwise kernels (bernoulli_loglik_backward, kl_normal_per_dim,
+// kl_normal_backward), with their arguments: each row is walked by one work-group in the lanes.cl
+// layout (GROUP_WG work-items of LANE_VW-wide vectors, then the tail one element at a time) and
+// launched like the group forwards, so a CPU runs one vector loop per row instead of one work-item
+// per element. No reduction: every element gets the scalar kernel's expression (in vector form).
+
+inline floatv sigmoid_v(floatv l) {
+    floatv e = exp(-fabs(l));
+    return l >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+}
+
+// d[c .. c + LANE_VW) = beta * d + g (beta = 0: assigned, d not read).
+inline void blend_store_v(__global float* d, float beta, floatv g) {
+    vstore_v(beta == 0.0f ? g : beta * vload_v(d) + g, d);
+}
+
+// dl: R x C; dOut: R x 1; x, l: R x C.
+__kernel void bernoulli_loglik_backward_group(__global float* dl, const int offDl, const int ldDl,
+                                              __global const float* dOut, const int offD, const int ldD,
+                                              __global const float* x, const int offX, const int ldX,
+                                              __global const float* l, const int offL, const int ldL,
+                                              const float beta, const int R, const int C) {
+    const int r = get_global_id(1);
+    if (r >= R) {
+        return;
+    }
+    const float g = dOut[offD + r * ldD];
+    __global const float* xr = x + offX + r * ldX;
+    __global const float* lr = l + offL + r * ldL;
+    __global float* dr = dl + offDl + r * ldDl;
+    const int vend = lanes_vend(0, C);
+    for (int c = get_local_id(0) * LANE_VW; c < vend; c += GROUP_WG * LANE_VW) {
+        blend_store_v(dr + c, beta, g * (vload_v(xr + c) - sigmoid_v(vload_v(lr + c))));
+    }
+    for (int c = vend + get_local_id(0); c < C; c += GROUP_WG) {
+        dr[c] = blend(beta, beta == 0.0f ? 0.0f : dr[c], g * (xr[c] - sigmoid_f(lr[c])));
+    }
+}
+
+// out, mu, lv: R x C.
+__kernel void kl_normal_per_dim_group(__global float* out, const int offOut, const int ldOut,
+                                      __global const float* mu, const int offMu, const int ldMu,
+                                      __global const float* lv, const int offLv, const int ldLv,
+                                      const int R, const int C) {
+    const int r = get_global_id(1);
+    if (r >= R) {
+        return;
+    }
+    __global const float* mr = mu + offMu + r * ldMu;
+    __global const float* vr = lv + offLv + r * ldLv;
+    __global float* orow = out + offOut + r * ldOut;
+    const int vend = lanes_vend(0, C);
+    for (int c = get_local_id(0) * LANE_VW; c < vend; c += GROUP_WG * LANE_VW) {
+        vstore_v(kl_term_v(vload_v(mr + c), vload_v(vr + c)), orow + c);
+    }
+    for (int c = vend + get_local_id(0); c < C; c += GROUP_WG) {
+        orow[c] = kl_term(mr[c], vr[c]);
+    }
+}
+
+// dmu, dlv: R x C; dOut read at offD + r*ldD + c*incD (0: R x 1, 1: R x C); mu, lv: R x C.
+__kernel void kl_normal_backward_group(__global float* dmu, const int offDmu, const int ldDmu,
+                                       __global float* dlv, const int offDlv, const int ldDlv,
+                                       __global const float* dOut, const int offD, const int ldD, const int incD,
+                                       __global const float* mu, const int offMu, const int ldMu,
+                                       __global const float* lv, const int offLv, const int ldLv,
+                                       const float beta, const int R, const int C) {
+    const int r = get_global_id(1);
+    if (r >= R) {
+        return;
+    }
+    __global const float* gr = dOut + offD + r * ldD;
+    __global const float* mr = mu + offMu + r * ldMu;
+    __global const float* vr = lv + offLv + r * ldLv;
+    __global float* dmr = dmu + offDmu + r * ldDmu;
+    __global float* dvr = dlv + offDlv + r * ldDlv;
+    const int vend = lanes_vend(0, C);
+    for (int c = get_local_id(0) * LANE_VW; c < vend; c += GROUP_WG * LANE_VW) {
+        floatv g = incD == 0 ? (floatv)gr[0] : vload_v(gr + c);
+        blend_store_v(dmr + c, beta, g * vload_v(mr + c));
+        blend_store_v(dvr + c, beta, 0.5f * g * expm1(vload_v(vr + c)));
+    }
+    for (int c = vend + get_local_id(0); c < C; c += GROUP_WG) {
+        float g = gr[c * incD];
+        dmr[c] = blend(beta, beta == 0.0f ? 0.0f : dmr[c], g * mr[c]);
+        dvr[c] = blend(beta, beta == 0.0f ? 0.0f : dvr[c], 0.5f * g * expm1(vr[c]));
+    }
+}

@@ -2,8 +2,11 @@
 // (w: weights, g: gradient, m/v: optimizer state of the same length): one parameter, or all of an
 // optimizer's parameters laid out flat in one buffer each (one launch per step for all of them).
 // Every element is updated by the same expression whatever the launch shape, so the flat launch
-// gives bitwise the results of one launch per parameter. Each work-item takes LANE_VW consecutive
-// elements as one vector (lanes.cl: 16 or 8 on a CPU, 1 or 4 on a GPU).
+// gives bitwise the results of one launch per parameter. Each work-item takes ITERS runs of LANE_VW
+// consecutive elements, each run as one vector (lanes.cl: 16 or 8 lanes on a CPU, 1 or 4 on a GPU):
+// a CPU takes many vectors per work-item (ITERS in the hundreds: a few dozen work-groups for a
+// million weights, instead of tens of thousands of tiny ones that PoCL schedules one by one), a GPU
+// one (ITERS = 1: one element per work-item, consecutive work-items on consecutive addresses).
 //
 // Adam (Kingma & Ba 2015) with bias correction; AdamW (Loshchilov & Hutter 2019) decays the
 // weights directly, outside the adaptive step:
@@ -16,6 +19,31 @@
 
 #include "lanes.cl"
 
+#ifndef ITERS
+#define ITERS 1
+#endif
+
+// Work-item i updates elements [lo, hi) = [i * CHUNK, min(n, (i + 1) * CHUNK)): full vectors of
+// LANE_VW from lo, then the last few (fewer than LANE_VW) one by one. The host launches
+// ceil(n / CHUNK) work-items.
+// With ITERS = 1 the loops below run at most once and are written without loops: PoCL vectorizes
+// a loop-free kernel across work-items (one element per work-item, LANE_VW = 1) and not one with
+// a loop.
+#define CHUNK (LANE_VW * ITERS)
+#define CHUNK_BOUNDS(lo, hi, vend) \
+    const int lo = get_global_id(0) * CHUNK; \
+    const int hi = max(lo, min(n, lo + CHUNK)); \
+    const int vend = hi - (hi - lo) % LANE_VW;
+#if ITERS == 1
+#define CHUNK_VECTORS(i0) if (lo < vend) { const int i0 = lo;
+#define CHUNK_TAIL(i) } else { for (int i = vend; i < hi; i++) {
+#define CHUNK_END } }
+#else
+#define CHUNK_VECTORS(i0) for (int i0 = lo; i0 < vend; i0 += LANE_VW) {
+#define CHUNK_TAIL(i) } for (int i = vend; i < hi; i++) {
+#define CHUNK_END }
+#endif
+
 // One Adam element; the vector and scalar paths of adam_step run this same expression, so a
 // weight's update does not depend on which path or launch shape reached it.
 #define ADAM_BODY(T, wi, gi, mi, vi) do { \
@@ -27,30 +55,28 @@
     } while (0)
 
 // w, m, v, g: n floats (one parameter, or every parameter of an optimizer laid out flat: one
-// launch for all of them). Work-item i updates elements [i * LANE_VW, i * LANE_VW + LANE_VW) as one
-// vector (the last one element by element when n mod LANE_VW != 0): global ceil(n / LANE_VW).
+// launch for all of them). Layout and launch: CHUNK_BOUNDS (global ceil(n / CHUNK)). Each array is read
+// once and written once (g with zeros).
 __kernel void adam_step(__global float* w, __global float* m, __global float* v,
                         __global float* g, __global const float* gscale,
                         const float lr, const float b1, const float b2, const float eps,
                         const float c1, const float c2, const float decoupledWd, const float l2Wd, const int n) {
-    const int i0 = get_global_id(0) * LANE_VW;
-    if (i0 + LANE_VW <= n) {
+    CHUNK_BOUNDS(lo, hi, vend)
+    CHUNK_VECTORS(i0)
         floatv wi = vload_v(w + i0), gi = vload_v(g + i0), mi = vload_v(m + i0), vi = vload_v(v + i0);
         vstore_v((floatv)0.0f, g + i0);
         ADAM_BODY(floatv, wi, gi, mi, vi);
         vstore_v(mi, m + i0);
         vstore_v(vi, v + i0);
         vstore_v(wi, w + i0);
-    } else {
-        for (int i = i0; i < n; i++) {
-            float wi = w[i], gi = g[i], mi = m[i], vi = v[i];
-            g[i] = 0.0f;
-            ADAM_BODY(float, wi, gi, mi, vi);
-            m[i] = mi;
-            v[i] = vi;
-            w[i] = wi;
-        }
-    }
+    CHUNK_TAIL(i)
+        float wi = w[i], gi = g[i], mi = m[i], vi = v[i];
+        g[i] = 0.0f;
+        ADAM_BODY(float, wi, gi, mi, vi);
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = wi;
+    CHUNK_END
 }
 
 // SGD with (heavy-ball) momentum and L2 weight decay: u = mu*u + (g + wd*w); w = w - lr*u.
@@ -63,35 +89,31 @@ __kernel void adam_step(__global float* w, __global float* m, __global float* v,
 // w, u, g: n floats; layout and launch as adam_step.
 __kernel void sgd_step(__global float* w, __global float* u, __global float* g, __global const float* gscale,
                        const float lr, const float mu, const float wd, const int n) {
-    const int i0 = get_global_id(0) * LANE_VW;
-    if (i0 + LANE_VW <= n) {
+    CHUNK_BOUNDS(lo, hi, vend)
+    CHUNK_VECTORS(i0)
         floatv wi = vload_v(w + i0), gi = vload_v(g + i0), ui = vload_v(u + i0);
         vstore_v((floatv)0.0f, g + i0);
         SGD_BODY(floatv, wi, gi, ui);
         vstore_v(ui, u + i0);
         vstore_v(wi, w + i0);
-    } else {
-        for (int i = i0; i < n; i++) {
-            float wi = w[i], gi = g[i], ui = u[i];
-            g[i] = 0.0f;
-            SGD_BODY(float, wi, gi, ui);
-            u[i] = ui;
-            w[i] = wi;
-        }
-    }
+    CHUNK_TAIL(i)
+        float wi = w[i], gi = g[i], ui = u[i];
+        g[i] = 0.0f;
+        SGD_BODY(float, wi, gi, ui);
+        u[i] = ui;
+        w[i] = wi;
+    CHUNK_END
 }
 
 // Weight clipping (WGAN): w = clamp(w, -c, c); layout and launch as adam_step.
 __kernel void clip_weights(__global float* w, const int off, const float c, const int n) {
     w += off;
-    const int i0 = get_global_id(0) * LANE_VW;
-    if (i0 + LANE_VW <= n) {
+    CHUNK_BOUNDS(lo, hi, vend)
+    CHUNK_VECTORS(i0)
         vstore_v(clamp(vload_v(w + i0), -c, c), w + i0);
-    } else {
-        for (int i = i0; i < n; i++) {
-            w[i] = clamp(w[i], -c, c);
-        }
-    }
+    CHUNK_TAIL(i)
+        w[i] = clamp(w[i], -c, c);
+    CHUNK_END
 }
 
 #ifndef NORM_WG

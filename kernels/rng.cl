@@ -11,11 +11,21 @@
 // Counter convention (the same for every op in this file, and in Rng.java):
 //     key = (seed low 32 bits, seed high 32 bits)
 //     ctr = (i, counter low 32 bits, counter high 32 bits, stream)
-// where i = r * C + c is the element's index in the LOGICAL row-major R x C shape (not its memory
-// address), so a view and a contiguous tensor of the same shape receive the same numbers. One
-// (seed, stream, counter) triple names one draw of a whole tensor; the host advances the counter
-// by one per call. Each element uses one Philox block: word 0 for uniform/bernoulli, words 0 and 1
-// for a normal.
+// One (seed, stream, counter) triple names one draw of a whole tensor; the host advances the
+// counter by one per call. Elements are numbered by i = r * C + c, their index in the LOGICAL
+// row-major R x C shape (not their memory address), so a view and a contiguous tensor of the same
+// shape receive the same numbers, and so (but for binarize's) does any reshape of a contiguous
+// tensor.
+//   uniform, bernoulli: element i takes word 0 of the block at ctr.x = i (gibbs.cl draws the
+//            same numbers inside its GEMM epilogue, so this one stays);
+//   binarize (data binarization, alone or fused with the minibatch gather): all four words of a
+//            block, in runs of 16 columns. Row r is cut into groups of 64 columns; column c takes
+//            word (c mod 64) / 16 of the block at ctr.x = r * BR + 16 * (c / 64) + c mod 16,
+//            BR = 16 * ceil(C / 64) blocks per row. A quarter of the Philox work of bernoulli, and
+//            16 consecutive blocks give 64 consecutive columns, so the work-item of one block
+//            stores 4 floats 16 apart: consecutive work-items store consecutive floats (vector
+//            stores on a CPU, coalesced ones on a GPU). These numbers depend on (r, c) and on C.
+//   normal, reparameterize: element i takes words 0 and 1 of the block at ctr.x = i.
 //
 // Mappings from a word u to floats:
 //     uniform  U   = (u >> 8) * 2^-24             in [0, 1 - 2^-24]: exact in float, never 1
@@ -23,8 +33,9 @@
 //                    1 - U0 lies in (0, 1]: log never sees 0, so |Z| <= sqrt(48 ln 2) ~ 5.77
 //     bernoulli Y  = U < p ? 1 : 0                 (p <= 0 gives 0, p >= 1 gives 1)
 //
-// Every operand is a row-major view addressed base[off + r * ld + c]. Two launch layouts of the
-// same kernels (the numbers depend only on (r, c), never on the layout):
+// Every operand is a row-major view addressed base[off + r * ld + c]. The binarize kernels run one
+// work-item per block, global (BR, R) in either layout. The other kernels have two launch layouts
+// (the numbers depend only on (r, c), never on the layout):
 //   grid (default)  global (C, R): work-item (c, r); a work-group of (X, Y) writes Y rows of X
 //                   consecutive floats.
 //   flat (-DRNG_FLAT=1)  global (R * C): work-item i is element i = r * C + c of the logical
@@ -101,6 +112,28 @@ inline float box_muller(uint a, uint b) {
     return r * gz_cospi(2.0f * u24(b));
 }
 
+// ---- binarize kernels: work-item (j, r) computes block j of row r (see the header) ----
+
+// Declares the block's row r, its first column c0 and its counter word b; returns past the end.
+#define BINARIZE_BLOCK(R, C) \
+    const int j = get_global_id(0); \
+    const int r = get_global_id(1); \
+    const int br = ((C + 63) >> 6) << 4; \
+    if (r >= (R) || j >= br) { \
+        return; \
+    } \
+    /* shifts and masks, not / and %: clang's freeze of a shared quotient stops Oclgrind's */ \
+    /* uninitialized-value checker ("Unsupported instruction: freeze") */ \
+    const int c0 = ((j >> 4) << 6) + (j & 15); \
+    const uint b = (uint)(r * br + j);
+
+// out[c] = U(word) < p[c] ? 1 : 0 when column c exists (written out four times rather than as a
+// loop over the words: PoCL then vectorizes the kernel across work-items).
+#define BINARIZE_STORE(out, p, c, C, word) \
+    if ((c) < (C)) { \
+        (out)[c] = u24(word) < (p)[c] ? 1.0f : 0.0f; \
+    }
+
 // Raw generator output, for known-answer tests: the R x C output, flattened row-major (i = r*C + c),
 // receives word (i % 4) of philox((c0 + i / 4, c1, c2, c3), (k0, k1)) as uint32 bits.
 // out: R x C.
@@ -135,8 +168,7 @@ __kernel void rng_normal(__global float* out, const int offOut, const int ldOut,
     out[offOut + r * ldOut + c] = box_muller(w.x, w.y);
 }
 
-// out[r, c] = U < p[r, c] ? 1 : 0.  out, p: R x C. Also dynamic binarization of grey images
-// (p = pixel intensity in [0, 1]).
+// out[r, c] = U < p[r, c] ? 1 : 0, U the uniform rng_uniform draws there.  out, p: R x C.
 __kernel void rng_bernoulli(__global float* out, const int offOut, const int ldOut,
                             __global const float* p, const int offP, const int ldP,
                             const uint ctrLo, const uint ctrHi, const uint stream,
@@ -145,6 +177,121 @@ __kernel void rng_bernoulli(__global float* out, const int offOut, const int ldO
     uint4 w = philox_at((uint)(r * C + c), ctrLo, ctrHi, stream, keyLo, keyHi);
     out[offOut + r * ldOut + c] = u24(w.x) < p[offP + r * ldP + c] ? 1.0f : 0.0f;
 }
+
+#ifndef RNG_BLOCKS16
+#define RNG_BLOCKS16 0
+#endif
+
+#if RNG_BLOCKS16
+// CPU form of the binarize kernels (-DRNG_BLOCKS16=1): work-item (g, r) computes the 16 blocks of
+// columns [64 g, 64 g + 64) of row r at once in uint16 vectors (PoCL runs one AVX-512 op per 16
+// blocks) and stores word k of the 16 as columns 64 g + 16 k .. + 15: the same numbers as the
+// one-block work-items. Global (ceil(C / 64), R).
+inline void philox16x4(uint16 c0, uint c1, uint c2, uint c3, uint k0, uint k1, uint16* o) {
+    uint16 x = c0, y = (uint16)(c1), z = (uint16)(c2), w = (uint16)(c3);
+#pragma unroll
+    for (int i = 0; i < 10; i++) {
+        ulong16 p0 = convert_ulong16(x) * (ulong)PHILOX_M0;
+        ulong16 p1 = convert_ulong16(z) * (ulong)PHILOX_M1;
+        uint16 nx = convert_uint16(p1 >> 32) ^ y ^ k0;
+        uint16 ny = convert_uint16(p1 & 0xffffffffUL);
+        uint16 nz = convert_uint16(p0 >> 32) ^ w ^ k1;
+        uint16 nw = convert_uint16(p0 & 0xffffffffUL);
+        x = nx; y = ny; z = nz; w = nw;
+        k0 += PHILOX_W0;
+        k1 += PHILOX_W1;
+    }
+    o[0] = x;
+    o[1] = y;
+    o[2] = z;
+    o[3] = w;
+}
+
+#define BINARIZE_GROUP16(R, C) \
+    const int g = get_global_id(0); \
+    const int r = get_global_id(1); \
+    const int br = ((C + 63) >> 6) << 4; \
+    if (r >= (R) || 64 * g >= (C)) { \
+        return; \
+    } \
+    uint16 o[4]; \
+    philox16x4((uint16)((uint)(r * br + 16 * g)) + (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), \
+               ctrLo, ctrHi, stream, keyLo, keyHi, o);
+
+// Columns 64 g + 16 k .. + 15 of the row: one vector when all exist, else one by one.
+inline void binarize_store16(__global float* orow, __global const float* prow, int c, int C, uint16 u) {
+    if (c + 16 <= C) {
+        float16 uf = convert_float16(u >> 8) * TWO_POW_M24;
+        vstore16(select((float16)(0.0f), (float16)(1.0f), uf < vload16(0, prow + c)), 0, orow + c);
+    } else {
+        uint t[16];
+        vstore16(u, 0, t);
+        for (int l = 0; c + l < C; l++) {
+            orow[c + l] = u24(t[l]) < prow[c + l] ? 1.0f : 0.0f;
+        }
+    }
+}
+
+__kernel void rng_binarize(__global float* out, const int offOut, const int ldOut,
+                           __global const float* p, const int offP, const int ldP,
+                           const uint ctrLo, const uint ctrHi, const uint stream,
+                           const uint keyLo, const uint keyHi, const int R, const int C) {
+    BINARIZE_GROUP16(R, C)
+    for (int k = 0; k < 4; k++) {
+        binarize_store16(out + offOut + r * ldOut, p + offP + r * ldP, 64 * g + 16 * k, C, o[k]);
+    }
+}
+
+__kernel void rng_gather_binarize(__global float* out, const int offOut, const int ldOut,
+                                  __global const float* x, const int offX, const int ldX,
+                                  __global const int* idx, const int offIdx,
+                                  const uint ctrLo, const uint ctrHi, const uint stream,
+                                  const uint keyLo, const uint keyHi, const int R, const int C) {
+    BINARIZE_GROUP16(R, C)
+    for (int k = 0; k < 4; k++) {
+        binarize_store16(out + offOut + r * ldOut, x + offX + idx[offIdx + r] * ldX, 64 * g + 16 * k, C, o[k]);
+    }
+}
+
+#else
+
+// Dynamic binarization of grey images: out[r, c] = U < x[r, c] ? 1 : 0 (x = pixel intensity in
+// [0, 1]), U from the binarize words (header). One work-item per block.
+// out, x: R x C (out may be x itself: each element is read before it is written, by its own work-item).
+__kernel void rng_binarize(__global float* out, const int offOut, const int ldOut,
+                           __global const float* p, const int offP, const int ldP,
+                           const uint ctrLo, const uint ctrHi, const uint stream,
+                           const uint keyLo, const uint keyHi, const int R, const int C) {
+    BINARIZE_BLOCK(R, C)
+    uint4 w = philox_at(b, ctrLo, ctrHi, stream, keyLo, keyHi);
+    __global const float* pr = p + offP + r * ldP;
+    __global float* orow = out + offOut + r * ldOut;
+    BINARIZE_STORE(orow, pr, c0, C, w.x);
+    BINARIZE_STORE(orow, pr, c0 + 16, C, w.y);
+    BINARIZE_STORE(orow, pr, c0 + 32, C, w.z);
+    BINARIZE_STORE(orow, pr, c0 + 48, C, w.w);
+}
+
+// Minibatch gather and dynamic binarization in one pass: out[r, c] = U < x[idx[r], c], U the
+// uniform rng_binarize draws at (r, c) of out, so the result equals a gather of rows followed by
+// rng_binarize(out, out) at the same (seed, stream, counter), bit for bit.
+// out: R x C view; x: N x C view (rows idx[r], each in [0, N), checked on the host); idx: R ints.
+__kernel void rng_gather_binarize(__global float* out, const int offOut, const int ldOut,
+                                  __global const float* x, const int offX, const int ldX,
+                                  __global const int* idx, const int offIdx,
+                                  const uint ctrLo, const uint ctrHi, const uint stream,
+                                  const uint keyLo, const uint keyHi, const int R, const int C) {
+    BINARIZE_BLOCK(R, C)
+    uint4 w = philox_at(b, ctrLo, ctrHi, stream, keyLo, keyHi);
+    __global const float* xr = x + offX + idx[offIdx + r] * ldX;
+    __global float* orow = out + offOut + r * ldOut;
+    BINARIZE_STORE(orow, xr, c0, C, w.x);
+    BINARIZE_STORE(orow, xr, c0 + 16, C, w.y);
+    BINARIZE_STORE(orow, xr, c0 + 32, C, w.z);
+    BINARIZE_STORE(orow, xr, c0 + 48, C, w.w);
+}
+
+#endif  // RNG_BLOCKS16
 
 // Reparameterization trick (Kingma & Welling 2014): eps ~ N(0, 1) drawn exactly as rng_normal
 // draws it at the same (seed, stream, counter), then

@@ -18,7 +18,9 @@ import org.genzoo.host.tensor.Tensor;
  * <p>Variants of the per-row kernels (the forwards and log-mean-exp's backward), same arguments:
  * {@code group} (one work-group per row, GROUP_WG work-items of LANE_VW-wide vectors: one
  * work-item of 16 lanes on an AVX-512 CPU, 64-256 work-items on a GPU) or {@code rows} (one
- * work-item per row, the first kernel). The variant and every launch size come from
+ * work-item per row, the first kernel). Under {@code group} the Bernoulli and KL backwards and the
+ * per-dimension KL run in the same row layout too (their {@code _group} kernels); under
+ * {@code rows}, and for the other backwards, one work-item per element. The variant and every launch size come from
  * {@code kernels/tuning/losses.properties} for the device, else from its type and limits.
  */
 public final class Losses {
@@ -118,7 +120,7 @@ public final class Losses {
         x.requireShape(dLogits, "bernoulliLogLikBackward x vs dLogits");
         requireRowVector(dOut, x, "bernoulliLogLikBackward dOut");
         same(dLogits, dOut, x, logits);
-        elementLaunch(x, "bernoulli_loglik_backward", dLogits, dLogits.offset(), dLogits.ld(), dOut, dOut.offset(), dOut.ld(),
+        groupOrElementLaunch(x, "bernoulli_loglik_backward", dLogits, dLogits.offset(), dLogits.ld(), dOut, dOut.offset(), dOut.ld(),
                 x, x.offset(), x.ld(), logits, logits.offset(), logits.ld(), beta, x.rows(), x.cols());
     }
 
@@ -210,7 +212,7 @@ public final class Losses {
         mu.requireShape(logvar, "klStandardNormalPerDim mu vs logvar");
         mu.requireShape(out, "klStandardNormalPerDim mu vs out");
         same(out, mu, logvar);
-        elementLaunch(mu, "kl_normal_per_dim", out, out.offset(), out.ld(), mu, mu.offset(), mu.ld(),
+        groupOrElementLaunch(mu, "kl_normal_per_dim", out, out.offset(), out.ld(), mu, mu.offset(), mu.ld(),
                 logvar, logvar.offset(), logvar.ld(), mu.rows(), mu.cols());
     }
 
@@ -225,7 +227,7 @@ public final class Losses {
         mu.requireShape(dmu, "klBackward mu vs dmu");
         mu.requireShape(dlogvar, "klBackward mu vs dlogvar");
         same(dmu, dlogvar, dOut, mu, logvar);
-        elementLaunch(mu, "kl_normal_backward", dmu, dmu.offset(), dmu.ld(), dlogvar, dlogvar.offset(), dlogvar.ld(),
+        groupOrElementLaunch(mu, "kl_normal_backward", dmu, dmu.offset(), dmu.ld(), dlogvar, dlogvar.offset(), dlogvar.ld(),
                 dOut, dOut.offset(), dOut.ld(), incD, mu, mu.offset(), mu.ld(), logvar, logvar.offset(), logvar.ld(),
                 beta, mu.rows(), mu.cols());
     }
@@ -359,6 +361,15 @@ public final class Losses {
         } else {
             Kernel k = d.kernel(FILE, kernel, c.defines()).args(args);
             d.launch(k, new long[] {shape.rows()}, new long[] {c.rowWg});
+        }
+    }
+
+    /** An elementwise kernel with a {@code _group} form: that one in the group variant, else one work-item per element. */
+    private static void groupOrElementLaunch(Tensor shape, String kernel, Object... args) {
+        if (config(shape.device()).rows.equals("group")) {
+            rowLaunch(shape, kernel, args);
+        } else {
+            elementLaunch(shape, kernel, args);
         }
     }
 

@@ -12,8 +12,9 @@ import org.genzoo.host.tensor.Tensor;
  * the optimizers pass all their parameters as one flat vector, so a step is one launch.
  *
  * <p>One instance per device ({@link #on}) holds its launch shape from the tuning file
- * {@code kernels/tuning/optim.properties}: LANE_VW floats per work-item (one vector; a CPU's SIMD
- * width, 1 on a GPU), WG work-items per work-group, and NORM_WG / NORM_GROUPS for the norm's tree.
+ * {@code kernels/tuning/optim.properties}: LANE_VW floats per vector (a CPU's SIMD width, 1 on a
+ * GPU), ITERS vectors per work-item (hundreds on a CPU, so a step is a few dozen work-groups; 1 on a
+ * GPU), WG work-items per work-group, and NORM_WG / NORM_GROUPS for the norm's tree.
  * The per-element update does not depend on any of them, so results are bitwise the same on one
  * device whatever the shape.
  */
@@ -24,6 +25,7 @@ public final class Optim {
     private final Device device;
     private final Map<String, String> defines;
     private final int lanes;
+    private final int iters;
     private final long wg;
     private final int normWg;
     private final int normGroups;
@@ -38,11 +40,15 @@ public final class Optim {
         return state(o.device).use(o);
     }
 
-    /** The instances worth checking on {@code d}: the tuned one, one element per work-item, and 4 and 16 lanes. */
+    /**
+     * The instances worth checking on {@code d}: the tuned one, one element per work-item, 4 and 16
+     * lanes, and 4 lanes times 3 vectors per work-item (chunks that end inside a tensor's tail).
+     */
     public static List<Optim> variants(Device d) {
         Optim t = state(d).tuned();
-        return List.of(t, new Optim(d, 1, OpTuning.pow2Cap(d, 64), t.normWg, t.normGroups), new Optim(d, 4, OpTuning.pow2Cap(d, 32),
-                t.normWg, t.normGroups), new Optim(d, 16, 1, t.normWg, t.normGroups));
+        return List.of(t, new Optim(d, 1, 1, OpTuning.pow2Cap(d, 64), t.normWg, t.normGroups),
+                new Optim(d, 4, 1, OpTuning.pow2Cap(d, 32), t.normWg, t.normGroups), new Optim(d, 16, 1, 1, t.normWg, t.normGroups),
+                new Optim(d, 4, 3, OpTuning.pow2Cap(d, 4), t.normWg, t.normGroups));
     }
 
     private static final class State extends OpConfigs<Optim> {
@@ -60,29 +66,35 @@ public final class Optim {
     }
 
     private Optim(Device d, OpTuning t) {
-        this(d, t.pow2("LANE_VW", OpTuning.defaultLanes(d)), t.pow2("WG", OpTuning.isCpu(d) ? 4 : OpTuning.pow2Cap(d, 256)),
-                t.pow2("NORM_WG", OpTuning.pow2Cap(d, 64)), t.getInt("NORM_GROUPS", 16));
+        this(d, t.pow2("LANE_VW", OpTuning.defaultLanes(d)), t.getInt("ITERS", OpTuning.isCpu(d) ? 256 : 1),
+                t.pow2("WG", OpTuning.isCpu(d) ? 1 : OpTuning.pow2Cap(d, 256)), t.pow2("NORM_WG", OpTuning.pow2Cap(d, 64)),
+                t.getInt("NORM_GROUPS", 16));
     }
 
     /** An instance with an explicit shape (tests and the tuner compare shapes against each other). */
-    public Optim(Device d, int lanes, int wg, int normWg, int normGroups) {
+    public Optim(Device d, int lanes, int iters, int wg, int normWg, int normGroups) {
         if (lanes != 1 && lanes != 4 && lanes != 8 && lanes != 16) {
             throw new IllegalArgumentException("optim LANE_VW must be 1, 4, 8 or 16, got " + lanes);
+        }
+        if (iters < 1) {
+            throw new IllegalArgumentException("optim ITERS must be at least 1, got " + iters);
         }
         if (normGroups < 1) {
             throw new IllegalArgumentException("optim NORM_GROUPS must be at least 1, got " + normGroups);
         }
         this.device = d;
         this.lanes = lanes;
+        this.iters = iters;
         this.wg = wg;
         this.normWg = normWg;
         this.normGroups = normGroups;
-        this.defines = Map.of("LANE_VW", Integer.toString(lanes), "NORM_WG", Integer.toString(normWg));
+        this.defines = Map.of("LANE_VW", Integer.toString(lanes), "ITERS", Integer.toString(iters), "NORM_WG",
+                Integer.toString(normWg));
     }
 
     @Override
     public String toString() {
-        return "optim LANE_VW=" + lanes + " WG=" + wg + " NORM_WG=" + normWg + " NORM_GROUPS=" + normGroups;
+        return "optim LANE_VW=" + lanes + " ITERS=" + iters + " WG=" + wg + " NORM_WG=" + normWg + " NORM_GROUPS=" + normGroups;
     }
 
     private static void requireContiguous(Tensor t, String what) {
@@ -91,9 +103,10 @@ public final class Optim {
         }
     }
 
-    /** Global size of an update launch over n floats: one work-item per LANE_VW of them. */
+    /** Global size of an update launch over n floats: one work-item per LANE_VW * ITERS of them. */
     private long[] global(int n) {
-        return new long[] {Math.max(1, (n + lanes - 1) / lanes)};
+        long chunk = (long) lanes * iters;
+        return new long[] {Math.max(1, (n + chunk - 1) / chunk)};
     }
 
     /**

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.genzoo.host.Device;
+import org.genzoo.host.DeviceBuffer;
 import org.genzoo.host.Kernel;
 import org.genzoo.host.tensor.Tensor;
 
@@ -21,14 +22,21 @@ import org.genzoo.host.tensor.Tensor;
  * state for checkpoints.
  *
  * <p>Streams and counters are unsigned on the device (stream as 32 bits, counter as 64 bits).
- * Two calls with the same (stream, counter) give the same numbers; uniform, bernoulli and binarize
- * at one position even share their underlying uniforms, so do not reuse a position for two
- * purposes. Not thread-safe (one Rng per job/worker).
+ * Two calls with the same (stream, counter) give the same numbers; uniform and bernoulli at one
+ * position even share their underlying uniforms (binarize's come from other words), so do not
+ * reuse a position for two purposes. Not thread-safe (one Rng per job/worker).
  *
- * <p>Launch layouts (kernels/rng.cl), chosen per device from {@code kernels/tuning/rng.properties}
- * or its type: {@code grid} (2-D, work-item (c, r)) or {@code flat} (1-D over the logical index
- * r * C + c, for coalesced stores on GPUs); a contiguous tensor is launched as one row in either.
- * The numbers depend on (seed, stream, counter, r, c) only, never on the layout.
+ * <p>Binarize (data binarization, and its fused form with the minibatch gather) uses all four words
+ * of a Philox block: column c of row r takes word (c mod 64) / 16 of block
+ * r * BR + 16 * (c / 64) + c mod 16, BR = 16 * ceil(C / 64) (rng.cl's header), and one work-item
+ * computes one block (global (BR, R), in either layout); its numbers depend on the width C too, so
+ * a binarized tensor is never launched reshaped. Uniform and bernoulli take word 0 of block
+ * i = r * C + c (gibbs.cl draws the
+ * same numbers inside its GEMM), normal draws words 0 and 1 of block i. Launch layouts of those (kernels/rng.cl), chosen per device
+ * from {@code kernels/tuning/rng.properties} or its type: {@code grid} (2-D, work-item (c, r)) or
+ * {@code flat} (1-D over the logical index r * C + c, for coalesced stores on GPUs); a contiguous
+ * tensor is launched as one row in either. The numbers depend on (seed, stream, counter, r, c)
+ * only, never on the layout.
  */
 public final class Rng {
     public static final String FILE = "rng.cl";
@@ -40,10 +48,15 @@ public final class Rng {
     /**
      * One device's launch configuration.
      *
-     * @param layout "grid" or "flat"
-     * @param wg     work-items per work-group (a power of two; a grid work-group is shaped to the tensor)
+     * @param layout   "grid" or "flat"
+     * @param wg       work-items per work-group (a power of two; a grid work-group is shaped to the tensor)
+     * @param blocks16 binarize: 16 Philox blocks per work-item in uint16 vectors (CPU), else one block each
      */
-    public record Config(String layout, int wg) {
+    public record Config(String layout, int wg, boolean blocks16) {
+        public Config(String layout, int wg) {
+            this(layout, wg, false);
+        }
+
         public Config {
             if (!layout.equals("grid") && !layout.equals("flat")) {
                 throw new IllegalArgumentException("rng LAYOUT must be grid or flat, got " + layout);
@@ -56,19 +69,19 @@ public final class Rng {
         public static Config tuned(Device d) {
             OpTuning t = OpTuning.of(d, FAMILY);
             return new Config(t.choice("LAYOUT", OpTuning.isCpu(d) ? "grid" : "flat", "grid", "flat"),
-                    t.pow2("WG", OpTuning.pow2Cap(d, 256)));
+                    t.pow2("WG", OpTuning.pow2Cap(d, 256)), t.choice("BLOCKS16", OpTuning.isCpu(d) ? "1" : "0", "0", "1").equals("1"));
         }
 
         Map<String, String> defines() {
-            return Map.of("RNG_FLAT", layout.equals("flat") ? "1" : "0");
+            return Map.of("RNG_FLAT", layout.equals("flat") ? "1" : "0", "RNG_BLOCKS16", blocks16 ? "1" : "0");
         }
     }
 
-    /** The configurations worth checking on {@code d}: tuned, grid and flat. */
+    /** The configurations worth checking on {@code d}: tuned, grid and flat, each binarize form. */
     public static List<Config> variants(Device d) {
         Config t = Config.tuned(d);
         return List.copyOf(new java.util.LinkedHashSet<>(List.of(t, new Config("grid", t.wg()), new Config("flat", t.wg()),
-                new Config("grid", 1))));
+                new Config("grid", 1), new Config("grid", t.wg(), true), new Config("flat", t.wg(), true))));
     }
 
     private static final class State extends OpConfigs<Config> {
@@ -145,7 +158,14 @@ public final class Rng {
     }
 
     public void uniform(Tensor out, int stream, long counter) {
-        generate("rng_uniform", out, stream, counter);
+        if (out.size() == 0) {
+            return;
+        }
+        Device d = out.device();
+        int[] rc = shape(out);
+        Kernel k = kernel(d, "rng_uniform").args(out, out.offset(), out.ld(),
+                (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), rc[0], rc[1]);
+        launch(d, k, rc);
     }
 
     // ---- normal ------------------------------------------------------------------------------
@@ -160,7 +180,14 @@ public final class Rng {
     }
 
     public void normal(Tensor out, int stream, long counter) {
-        generate("rng_normal", out, stream, counter);
+        if (out.size() == 0) {
+            return;
+        }
+        Device d = out.device();
+        int[] rc = shape(out);
+        Kernel k = kernel(d, "rng_normal").args(out, out.offset(), out.ld(),
+                (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), rc[0], rc[1]);
+        launch(d, k, rc);
     }
 
     // ---- bernoulli / binarize ----------------------------------------------------------------
@@ -188,20 +215,61 @@ public final class Rng {
     }
 
     /**
+     * Gathers rows and binarizes them in one pass: out[r, :] = Bernoulli(x[idx[idxOff + r], :]),
+     * exactly what {@link Gather#rows} into {@code out} followed by {@code binarize(out, out, stream,
+     * counter)} gives (the same uniforms at the same positions of out). Indices must lie in
+     * [0, x.rows()): the caller guarantees it (a permutation of the data set's rows).
+     * out: B x D; x: N x D; idx: at least idxOff + B ints.
+     */
+    public void gatherBinarize(Tensor out, Tensor x, DeviceBuffer idx, int idxOff, int stream, long counter) {
+        if (out.cols() != x.cols()) {
+            throw new IllegalArgumentException("gatherBinarize: out has " + out.cols() + " columns, x has " + x.cols());
+        }
+        if (idxOff < 0 || idxOff + out.rows() > idx.floats()) {
+            throw new IndexOutOfBoundsException("gatherBinarize: indices [" + idxOff + ", " + (idxOff + out.rows()) + ") outside "
+                    + idx.floats());
+        }
+        sameDevice(out, x);
+        if (out.size() == 0) {
+            return;
+        }
+        Device d = out.device();
+        int[] rc = {out.rows(), out.cols()};
+        Kernel k = kernel(d, "rng_gather_binarize").args(out, out.offset(), out.ld(), x, x.offset(), x.ld(), idx, idxOff,
+                (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), rc[0], rc[1]);
+        launchBlocks(d, k, rc);
+    }
+
+    /** gatherBinarize: one Philox block per 4 elements and a compare each; reads B rows of x and B indices, writes out. */
+    public static OpCost gatherBinarizeCost(int rows, int cols) {
+        double n = (double) rows * cols;
+        return OpCost.of(n * (PHILOX_OPS / 4 + 3), n * 8 + rows * 4.0);
+    }
+
+    /**
      * Dynamic binarization of grey images: out = U < x, so a pixel of intensity x in [0, 1] is 1 with
-     * probability x, resampled at every call. The same kernel as bernoulli.
-     * out, x: R x C.
+     * probability x, resampled at every call. Like bernoulli, but U comes from all four words of a block (see the class comment)
+     * (a quarter of the Philox work). out, x: R x C (out may be x).
      */
     public void binarize(Tensor out, Tensor x) {
         binarize(out, x, DEFAULT_STREAM);
     }
 
     public void binarize(Tensor out, Tensor x, int stream) {
-        bernoulli(out, x, stream);
+        binarize(out, x, stream, next(stream));
     }
 
     public void binarize(Tensor out, Tensor x, int stream, long counter) {
-        bernoulli(out, x, stream, counter);
+        out.requireShape(x, "binarize out vs x");
+        sameDevice(out, x);
+        if (out.size() == 0) {
+            return;
+        }
+        Device d = out.device();
+        int[] rc = {out.rows(), out.cols()}; // never flattened: the numbers depend on the width
+        Kernel k = kernel(d, "rng_binarize").args(out, out.offset(), out.ld(), x, x.offset(), x.ld(),
+                (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), rc[0], rc[1]);
+        launchBlocks(d, k, rc);
     }
 
     // ---- reparameterization ------------------------------------------------------------------
@@ -295,10 +363,16 @@ public final class Rng {
         return OpCost.of(n * (PHILOX_OPS + 10), n * 4);
     }
 
-    /** bernoulli and binarize: one Philox block and a compare per element; reads p, writes out. */
+    /** bernoulli: one Philox block and a compare per element; reads p, writes out. */
     public static OpCost bernoulliCost(int rows, int cols) {
         double n = (double) rows * cols;
         return OpCost.of(n * (PHILOX_OPS + 3), n * 8);
+    }
+
+    /** binarize: one Philox block per 4 elements and a compare per element; reads x, writes out. */
+    public static OpCost binarizeCost(int rows, int cols) {
+        double n = (double) rows * cols;
+        return OpCost.of(n * (PHILOX_OPS / 4 + 3), n * 8);
     }
 
     /** reparameterize: normal plus exp and a multiply-add; reads mu, logvar, writes z (and eps). */
@@ -313,17 +387,6 @@ public final class Rng {
         return OpCost.of(n * (beta == 0f ? 6 : 10), n * 4 * (beta == 0f ? 5 : 7));
     }
 
-    /** uniform and normal: a kernel with only an output and the position. */
-    private void generate(String kernel, Tensor out, int stream, long counter) {
-        if (out.size() == 0) {
-            return;
-        }
-        Device d = out.device();
-        int[] rc = shape(out);
-        Kernel k = kernel(d, kernel).args(out, out.offset(), out.ld(),
-                (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), rc[0], rc[1]);
-        launch(d, k, rc);
-    }
 
     private static Kernel kernel(Device d, String name) {
         return d.kernel(FILE, name, config(d).defines());
@@ -339,6 +402,26 @@ public final class Rng {
             flat &= t.contiguous();
         }
         return flat ? new int[] {1, first.size()} : new int[] {first.rows(), first.cols()};
+    }
+
+    /**
+     * Launches a binarize kernel over R x C {@code rc}: global (BR, R), BR = 16 * ceil(C / 64) blocks
+     * per row; work-groups of up to 16 blocks of a row (one run of 64 columns) times as many rows as
+     * the configured WG allows. With BLOCKS16, global (ceil(C / 64), R): 16 blocks per work-item.
+     */
+    private static void launchBlocks(Device d, Kernel k, int[] rc) {
+        Config c = config(d);
+        if (c.blocks16) { // one work-item per 64 columns of a row
+            int lx = Elementwise.pow2Cap((rc[1] + 63) / 64, c.wg);
+            int ly = Elementwise.pow2Cap(rc[0], c.wg / lx);
+            d.launch(k, new long[] {(rc[1] + 63) / 64, rc[0]}, new long[] {lx, ly});
+            return;
+        }
+        long br = 16L * ((rc[1] + 63) / 64);
+        int wg = c.wg;
+        int lx = Elementwise.pow2Cap(16, wg);
+        int ly = Elementwise.pow2Cap(rc[0], wg / lx);
+        d.launch(k, new long[] {br, rc[0]}, new long[] {lx, ly});
     }
 
     /** Launches over the logical R x C shape {@code rc} in the configured layout. */

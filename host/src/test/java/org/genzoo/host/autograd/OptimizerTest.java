@@ -162,7 +162,7 @@ class OptimizerTest extends OnDevice {
         }
         float lr = 0.01f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, wd = 0.1f, l2 = 0.01f, maxNorm = 2f;
         // Per parameter, one element per work-item: the update as it was before the flat layout.
-        Optim perElement = new Optim(dev, 1, 64, 64, 16);
+        Optim perElement = new Optim(dev, 1, 1, 64, 64, 16);
         List<float[]> want = new ArrayList<>();
         float wantNorm;
         List<Tensor> owned = new ArrayList<>();

@@ -51,6 +51,24 @@ final class RngReference {
         return Math.sqrt(-2 * Math.log(1 - u24(a))) * Math.cos(2 * Math.PI * u24(b));
     }
 
+    /**
+     * Binarize's word for (r, c) of an R x C draw: word (c mod 64) / 16 of the block at
+     * ctr.x = r * BR + 16 * (c / 64) + c mod 16, BR = 16 * ceil(C / 64).
+     */
+    static int binarizeWord(long seed, int stream, long counter, int r, int c, int cols) {
+        int br = 16 * ((cols + 63) / 64);
+        return block(seed, stream, counter, r * br + 16 * (c / 64) + c % 16)[(c % 64) / 16];
+    }
+
+    /** Binarize of row-major R x C x: y = u < x ? 1 : 0 with u from {@link #binarizeWord}, compared with the float x. */
+    static double[] binarize(long seed, int stream, long counter, float[] x, int rows, int cols) {
+        double[] out = new double[rows * cols];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = u24(binarizeWord(seed, stream, counter, i / cols, i % cols, cols)) < x[i] ? 1 : 0;
+        }
+        return out;
+    }
+
     /** Row-major R x C uniforms at (seed, stream, counter). */
     static double[] uniform(long seed, int stream, long counter, int rows, int cols) {
         double[] out = new double[rows * cols];

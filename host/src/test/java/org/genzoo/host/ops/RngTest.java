@@ -174,7 +174,47 @@ class RngTest extends OnDevice {
                         Check.close(ref, out.t.toArray(), 0, 0, what);
                         out.checkGuard(what);
                         rng.binarize(out.t, pt.t, 2, 9);
-                        Check.close(ref, out.t.toArray(), 0, 0, "binarize " + what);
+                        Check.close(RngReference.binarize(seed, 2, 9, p, rows, cols), out.t.toArray(), 0, 0, "binarize " + what);
+                        out.checkGuard("binarize " + what);
+                        pt.t.write(p); // in place, as the data loader binarizes
+                        rng.binarize(pt.t, pt.t, 2, 9);
+                        Check.close(RngReference.binarize(seed, 2, 9, p, rows, cols), pt.t.toArray(), 0, 0, "binarize in place " + what);
+                    }
+                }
+            }
+        }, false);
+    }
+
+    /** Gathered rows binarized in one kernel: the reference, and bitwise a gather followed by binarize. */
+    @Test
+    void gatherBinarizeBitwiseMatchesReferenceAndGatherThenBinarize() {
+        forEachVariant(() -> {
+            long seed = 31;
+            for (int[] s : new int[][] {{1, 1}, {7, 33}, {33, 7}, {93, 93}, {5, 200}}) {
+                int rows = s[0], cols = s[1], n = rows + 5;
+                float[] x = Check.uniform(seed, n * cols, -0.2, 1.2);
+                int[] perm = new int[n + 3];
+                SplittableRandom r = new SplittableRandom(seed);
+                for (int i = 0; i < perm.length; i++) {
+                    perm[i] = r.nextInt(n);
+                }
+                double[] ref = new double[rows * cols];
+                for (int i = 0; i < ref.length; i++) {
+                    int row = perm[2 + i / cols];
+                    ref[i] = RngReference.u24(RngReference.binarizeWord(seed, 4, 11, i / cols, i % cols, cols)) < x[row * cols + i % cols] ? 1 : 0;
+                }
+                for (boolean view : new boolean[] {false, true}) {
+                    String what = "gatherBinarize seed " + seed + " " + rows + "x" + cols + (view ? " view" : "");
+                    try (Guarded xt = Guarded.of(dev, x, n, cols, view); Guarded out = new Guarded(dev, rows, cols, view);
+                         Tensor split = Tensor.empty(dev, rows, cols); var idx = dev.upload(perm)) {
+                        Rng rng = new Rng(seed);
+                        rng.gatherBinarize(out.t, xt.t, idx, 2, 4, 11);
+                        float[] fused = out.t.toArray();
+                        Check.close(ref, fused, 0, 0, what);
+                        out.checkGuard(what);
+                        new Gather(dev).rows(split, xt.t, idx, 2);
+                        rng.binarize(split, split, 4, 11);
+                        assertArrayEquals(split.toArray(), fused, what + ": differs from gather then binarize");
                     }
                 }
             }

@@ -35,6 +35,9 @@ class VariantsOddShapesTest extends OnDevice {
     private static final double LSE_RTOL = 1e-6;
     /** Loss row sums: relative to the sum of |terms| (LossesTest.SUM_RTOL), taken as an absolute bound on 93-term rows. */
     private static final double LOSS_RTOL = 1e-6;
+    /** Elementwise loss gradients and per-dimension KL: a few float roundings of one term (as LossesTest). */
+    private static final double GRAD_ATOL = 1e-6;
+    private static final double GRAD_RTOL = 1e-5;
     /** Optimizer steps: as OptimizerTest. */
     private static final double OPT_ATOL = 2e-6;
     private static final double OPT_RTOL = 2e-5;
@@ -98,6 +101,27 @@ class VariantsOddShapesTest extends OnDevice {
                         Losses.logMeanExpBackward(da, td, ta, 0f);
                         Check.close(LossesReference.logMeanExpBackward(Check.toDouble(dOut), ad, R, C), da.toArray(), 1e-6, 1e-5,
                                 "logMeanExp backward " + what);
+                        double[] dOutD = Check.toDouble(dOut);
+                        Losses.bernoulliLogLikBackward(da, td, tx, tl, 0f);
+                        Check.close(LossesReference.bernoulliLogLikBackward(dOutD, xd, ld, R, C), da.toArray(), GRAD_ATOL, GRAD_RTOL,
+                                "bernoulli backward " + what);
+                        Losses.klStandardNormalPerDim(da, tm, tv);
+                        Check.close(LossesReference.klPerDim(mud, lvd), da.toArray(), GRAD_ATOL, GRAD_RTOL, "kl per dim " + what);
+                        try (Tensor dmu = Tensor.empty(dev, R, C); Tensor dlv = Tensor.empty(dev, R, C)) {
+                            double[][] ref = LossesReference.klBackward(dOutD, false, mud, lvd, R, C);
+                            Losses.klStandardNormalBackward(dmu, dlv, td, tm, tv, 0f);
+                            Check.close(ref[0], dmu.toArray(), GRAD_ATOL, GRAD_RTOL, "kl backward dmu " + what);
+                            Check.close(ref[1], dlv.toArray(), GRAD_ATOL, GRAD_RTOL, "kl backward dlogvar " + what);
+                            // beta = 1 accumulates onto what is there: twice the gradient
+                            Losses.klStandardNormalPerDimBackward(dmu, dlv, ta, tm, tv, 1f);
+                            double[][] per = LossesReference.klBackward(ad, true, mud, lvd, R, C);
+                            for (int i = 0; i < n; i++) {
+                                per[0][i] += ref[0][i];
+                                per[1][i] += ref[1][i];
+                            }
+                            Check.close(per[0], dmu.toArray(), GRAD_ATOL, GRAD_RTOL, "kl per dim backward dmu " + what);
+                            Check.close(per[1], dlv.toArray(), GRAD_ATOL, GRAD_RTOL, "kl per dim backward dlogvar " + what);
+                        }
                     }
                 }
             }
@@ -122,6 +146,15 @@ class VariantsOddShapesTest extends OnDevice {
         }
     }
 
+    /** R - 1, ..., 1, 0: a gather that reverses the rows. */
+    private static int[] reversed(int r) {
+        int[] idx = new int[r];
+        for (int i = 0; i < r; i++) {
+            idx[i] = r - 1 - i;
+        }
+        return idx;
+    }
+
     @Test
     void rngEveryVariant() {
         long seed = 903;
@@ -137,6 +170,16 @@ class VariantsOddShapesTest extends OnDevice {
                         Check.close(RngReference.uniform(seed, 1, 5, R, C), out.toArray(), 0, 0, "uniform " + what);
                         rng.bernoulli(out, tp, 2, 6);
                         Check.close(RngReference.bernoulli(seed, 2, 6, p), out.toArray(), 0, 0, "bernoulli " + what);
+                        rng.binarize(out, tp, 2, 6);
+                        Check.close(RngReference.binarize(seed, 2, 6, p, R, C), out.toArray(), 0, 0, "binarize " + what);
+                        try (var idx = dev.upload(reversed(R))) {
+                            rng.gatherBinarize(out, tp, idx, 0, 2, 6);
+                            float[] rev = new float[n];
+                            for (int r = 0; r < R; r++) {
+                                System.arraycopy(p, (R - 1 - r) * C, rev, r * C, C);
+                            }
+                            Check.close(RngReference.binarize(seed, 2, 6, rev, R, C), out.toArray(), 0, 0, "gatherBinarize " + what);
+                        }
                         // A view (row stride C + 3): the same numbers as a contiguous tensor of its shape.
                         Tensor view = wide.cols(1, C + 1);
                         rng.normal(view, 3, 7);

@@ -20,8 +20,9 @@ import org.genzoo.host.tensor.Tensor;
  * B x D tensor. With B not dividing N, the last N mod B positions of each epoch's order are dropped,
  * so every batch has exactly B rows and an epoch has floor(N / B) batches.
  *
- * <p>With dynamic binarization each batch is replaced in place by a Bernoulli sample,
- * pixel = 1 with probability its grey level ({@link Rng#binarize}), on stream
+ * <p>With dynamic binarization each batch is a Bernoulli sample of the gathered rows,
+ * pixel = 1 with probability its grey level, gathered and drawn in one kernel
+ * ({@link Rng#gatherBinarize}: the numbers {@link Rng#binarize} of the gathered batch gives), on stream
  * {@link #BINARIZE_STREAM} of an Rng keyed by the seed, at counter {@link #binarizeCounter()}, which
  * advances by one per batch: every use of an image is a fresh sample.
  *
@@ -135,9 +136,10 @@ public final class DeviceDataset implements AutoCloseable {
             startEpoch(epoch + 1);
             position = 0;
         }
-        gather.rows(batch, data, perm, position);
         if (binarize) {
-            rng.binarize(batch, batch, BINARIZE_STREAM, binarizeCounter++);
+            rng.gatherBinarize(batch, data, perm, position, BINARIZE_STREAM, binarizeCounter++);
+        } else {
+            gather.rows(batch, data, perm, position);
         }
         lastBatchStart = position;
         position += batchSize;

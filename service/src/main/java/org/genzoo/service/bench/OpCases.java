@@ -47,6 +47,7 @@ final class OpCases {
             list.add(lossesVariant(tuned, bernoulliLogLik(128, 784)));
         }
         list.add(gather(128, 784, 10000));
+        list.add(gatherBinarize(128, 784, 10000));
         for (String layout : new String[] {"grid", "flat"}) {
             list.add(rngVariant(layout, normal(1024, 1024)));
             list.add(rngVariant(layout, bernoulli(128, 784)));
@@ -379,6 +380,52 @@ final class OpCases {
         };
     }
 
+    /**
+     * A binarized minibatch: {@code rows} of an n x cols data set gathered and binarized by the one
+     * fused kernel, validated bitwise against a gather followed by {@link Rng#binarize}.
+     */
+    static BenchCase gatherBinarize(int rows, int cols, int n) {
+        return new Simple("rng", String.format(Locale.ROOT, "gather + binarize %d of %d rows x %d", rows, n, cols),
+                Rng.gatherBinarizeCost(rows, cols)) {
+            int[] idx;
+            Tensor x;
+            Tensor y;
+            Tensor split;
+            DeviceBuffer bi;
+            Rng rng;
+
+            @Override
+            public void setup(Device device) {
+                idx = new int[rows];
+                SplittableRandom r = new SplittableRandom(7);
+                for (int i = 0; i < rows; i++) {
+                    idx[i] = r.nextInt(n);
+                }
+                x = own(Tensor.of(device, n, cols, uniform(6, n * cols, 0, 1)));
+                y = own(Tensor.empty(device, rows, cols));
+                split = own(Tensor.empty(device, rows, cols));
+                bi = device.upload(idx);
+                owned.add(bi);
+                rng = new Rng(3);
+            }
+
+            @Override
+            public void validate() {
+                run();
+                new Gather(x.device()).rows(split, x, bi, 0);
+                rng.binarize(split, split, 1, 0);
+                if (!java.util.Arrays.equals(split.toArray(), y.toArray())) {
+                    throw new AssertionError(name() + ": differs from a gather followed by binarize");
+                }
+            }
+
+            @Override
+            public void run() {
+                rng.gatherBinarize(y, x, bi, 0, 1, 0);
+            }
+        };
+    }
+
     static BenchCase adam(int n) {
         return new Simple("optim", "adam step " + n + " weights", Optim.adamCost(n)) {
             Param p;
@@ -613,7 +660,7 @@ final class OpCases {
                     adam = new Adam(device, params, 1e-3f);
                     owned.add(adam);
                 } else {
-                    perParameter = new Optim(device, 1, 64, 64, 16);
+                    perParameter = new Optim(device, 1, 1, 64, 64, 16);
                     for (Param p : params) {
                         m.add(own(Tensor.zeros(device, p.value().rows(), p.value().cols())));
                         v.add(own(Tensor.zeros(device, p.value().rows(), p.value().cols())));
