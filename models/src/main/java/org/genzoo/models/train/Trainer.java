@@ -77,12 +77,20 @@ public final class Trainer {
      * @param cancelled polled at every log point; true stops the run with a checkpoint and status CANCELLED
      * @param interrupted polled at the same points, first: true (the process is stopping: Ctrl-C, SIGTERM, a
      *                    service shutting down) stops the run with a checkpoint and status INTERRUPTED, to be resumed
+     * @param evaluate  false: no evaluation and no pictures, neither at eval.every nor at the end (metrics.csv and
+     *                  the result carry no eval metrics); for a device far too slow for the family's evaluation (its
+     *                  thousands of draws and density grids), such as the Oclgrind simulator checking a training step
      */
     public record Options(boolean resume, BooleanSupplier cancelled, TrainingListener listener, DataLoader data,
-            Map<String, ModelFamily> families, BooleanSupplier interrupted) {
+            Map<String, ModelFamily> families, BooleanSupplier interrupted, boolean evaluate) {
         public Options(boolean resume, BooleanSupplier cancelled, TrainingListener listener, DataLoader data,
                 Map<String, ModelFamily> families) {
             this(resume, cancelled, listener, data, families, () -> false);
+        }
+
+        public Options(boolean resume, BooleanSupplier cancelled, TrainingListener listener, DataLoader data,
+                Map<String, ModelFamily> families, BooleanSupplier interrupted) {
+            this(resume, cancelled, listener, data, families, interrupted, true);
         }
 
         public static Options defaults() {
@@ -90,27 +98,31 @@ public final class Trainer {
         }
 
         public Options withInterrupted(BooleanSupplier i) {
-            return new Options(resume, cancelled, listener, data, families, i);
+            return new Options(resume, cancelled, listener, data, families, i, evaluate);
         }
 
         public Options withResume(boolean r) {
-            return new Options(r, cancelled, listener, data, families, interrupted);
+            return new Options(r, cancelled, listener, data, families, interrupted, evaluate);
         }
 
         public Options withCancelled(BooleanSupplier c) {
-            return new Options(resume, c, listener, data, families, interrupted);
+            return new Options(resume, c, listener, data, families, interrupted, evaluate);
         }
 
         public Options withListener(TrainingListener l) {
-            return new Options(resume, cancelled, l, data, families, interrupted);
+            return new Options(resume, cancelled, l, data, families, interrupted, evaluate);
         }
 
         public Options withData(DataLoader d) {
-            return new Options(resume, cancelled, listener, d, families, interrupted);
+            return new Options(resume, cancelled, listener, d, families, interrupted, evaluate);
         }
 
         public Options withFamilies(Map<String, ModelFamily> f) {
-            return new Options(resume, cancelled, listener, data, f, interrupted);
+            return new Options(resume, cancelled, listener, data, f, interrupted, evaluate);
+        }
+
+        public Options withEvaluate(boolean e) {
+            return new Options(resume, cancelled, listener, data, families, interrupted, e);
         }
     }
 
@@ -279,6 +291,9 @@ public final class Trainer {
                         + " parameter tensors");
             }
 
+            if (!options.evaluate()) {
+                log.line("evaluation off for this run (Trainer.Options.evaluate): no eval metrics, no pictures");
+            }
             Loop loop = new Loop(model, opts, data, window, evalSplit, total, step, priorSeconds, state);
             if (ckpt.isPresent()) {
                 loop.resumedFrom(ckpt.get());
@@ -734,7 +749,7 @@ public final class Trainer {
                     }
                 }
                 row.put("examples_per_s", String.format(Locale.ROOT, "%.1f", exPerSec));
-                boolean evalNow = due(step, spec.eval().every()) || step == total;
+                boolean evalNow = options.evaluate() && (due(step, spec.eval().every()) || step == total);
                 if (evalNow) {
                     evaluate(row);
                 }
@@ -749,7 +764,7 @@ public final class Trainer {
                 }
                 mark = System.nanoTime();
             }
-            if (lastEvalStep != step) {
+            if (options.evaluate() && lastEvalStep != step) {
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("step", step);
                 evaluate(row);

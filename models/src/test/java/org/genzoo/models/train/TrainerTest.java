@@ -2,6 +2,7 @@ package org.genzoo.models.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -290,5 +291,20 @@ class TrainerTest {
         assertEquals(12, r.steps(), "3 epochs of 64 / 16");
         assertEquals(3.0, r.epoch());
         assertTrue(r.finalLoss() < D * Math.log(2), "below the loss of p = 1/2 everywhere: " + r.finalLoss());
+    }
+
+    @Test
+    void evaluateOffTrainsAndCheckpointsWithoutEvaluatingOrPictures() throws IOException {
+        Path out = tmp.resolve("noeval");
+        JobSpec s = spec(out, "", "{\"type\": \"adam\", \"lr\": 0.05}", "{\"steps\": 20}", 16, 5, 10, 10, 0);
+        Trainer.Result r = train(s, 64, Trainer.Options.defaults().withEvaluate(false));
+        assertEquals(Trainer.Status.SUCCEEDED, r.status());
+        assertEquals(20, r.steps());
+        assertTrue(r.finalLoss() < D * Math.log(2), "trained below the loss of p = 1/2 everywhere: " + r.finalLoss());
+        assertTrue(r.eval().isEmpty(), "no eval metrics: " + r.eval());
+        assertFalse(Files.exists(out.resolve("samples")), "no pictures");
+        assertEquals("step,epoch,loss,bits_per_dim,examples_per_s", Files.readAllLines(out.resolve("metrics.csv")).get(0));
+        assertEquals(List.of(Checkpoints.dirFor(out, 20), Checkpoints.dirFor(out, 10)), Checkpoints.list(out));
+        assertTrue(Files.readString(out.resolve("train.log")).contains("evaluation off for this run"));
     }
 }
