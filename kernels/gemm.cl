@@ -222,15 +222,18 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
 
   C += offC; A += offA; B += offB; bias += offBias;
 
-  /* balanced, MR/NR-aligned split of the output among the work-groups */
-  const int nbN = (N + NR - 1) / NR, nbM = (M + MR - 1) / MR;
+  /* balanced split of the output among the work-groups: rows in steps of MR, columns in steps of
+     16 (a work-group's last NR panel may be 16 wide: it runs the one-vector loop below) */
+  const int nbN = (N + 15) / 16, nbM = (M + MR - 1) / MR;
   const int gn = get_num_groups(0), gm = get_num_groups(1);
   const int gj = get_group_id(0), gi = get_group_id(1);
-  const int nBeg = (int)(((long)gj * nbN) / gn) * NR;
-  const int nEnd = min(N, (int)(((long)(gj + 1) * nbN) / gn) * NR);
+  const int nBeg = (int)(((long)gj * nbN) / gn) * 16;
+  const int nEnd = min(N, (int)(((long)(gj + 1) * nbN) / gn) * 16);
   const int mBeg = (int)(((long)gi * nbM) / gm) * MR;
   const int mEnd = min(M, (int)(((long)(gi + 1) * nbM) / gm) * MR);
+  /* K in nK slices of equal length kcs <= KC (a multiple of 16 when KC is): no short last slice */
   const int nK = K > 0 ? (K + KC - 1) / KC : 1;
+  const int kcs = (KC % 16) == 0 ? min(KC, (((K + nK - 1) / nK + 15) / 16) * 16) : KC;
 
   for (int mt = mBeg; mt < mEnd; mt += MC) {
     const int mh = min(MC, mEnd - mt);          /* rows in this tile           */
@@ -239,15 +242,18 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
     for (int nt = nBeg; nt < nEnd; nt += NC) {
       const int nw = min(NC, nEnd - nt);        /* columns in this tile        */
       const int npN = (nw + NR - 1) / NR;       /* NR micro-panels             */
+      /* the last panel holds 16 columns or fewer: only its first vector is packed and computed */
+      const bool halfLast = NV > 1 && nw - (npN - 1) * NR <= 16;
+      const int nb16 = halfLast ? (npN - 1) * NV + 1 : npN * NV; /* 16-column blocks to pack */
       for (int kc = 0; kc < nK; kc++) {
-        const int k0 = kc * KC;
-        const int kl = max(0, min(KC, K - k0));
+        const int k0 = kc * kcs;
+        const int kl = max(0, min(kcs, K - k0));
 
         /* ---------------- pack op(B)[k0:k0+kl, nt:nt+npN*NR] ---------------- */
 #if TRANS_B == 0
         for (int k = 0; k < kl; k++) {
           __global const float* brow = B + (size_t)(k0 + k) * ldb + nt;
-          for (int c16 = 0; c16 < npN * NV; c16++) {
+          for (int c16 = 0; c16 < nb16; c16++) {
             const int col = nt + c16 * 16;
             float16 v;
             if (col + 16 <= N) v = vload16(0, brow + c16 * 16);
@@ -256,7 +262,7 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
           }
         }
 #else
-        for (int c16 = 0; c16 < npN * NV; c16++) {
+        for (int c16 = 0; c16 < nb16; c16++) {
           const int col = nt + c16 * 16;
           __local float16* dst16 = Bp16 + (c16 / NV) * KC * NV + (c16 % NV);
           if (col >= N) { for (int k = 0; k < kl; k++) dst16[k * NV] = (float16)(0.0f); continue; }
@@ -358,12 +364,20 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
               _Pragma("unroll") for (int r = 0; r < MR; r++) _Pragma("unroll") for (int v = 0; v < NV; v++)
                 acc[r][v] = Cacc16[(ip * MR + r) * (NC / 16) + jp * NV + v];
             }
-            for (int k = 0; k < kl; k++) {
-              float16 b[NV];
-              _Pragma("unroll") for (int v = 0; v < NV; v++) b[v] = bp[k * NV + v];
-              _Pragma("unroll") for (int r = 0; r < MR; r++) {
-                const float16 a = (float16)(ap[k * APW + r]);
-                _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = fma(a, b[v], acc[r][v]);
+            if (halfLast && jp == npN - 1) {
+              /* 16 columns or fewer: one vector per row (the others stay as they are, unused) */
+              for (int k = 0; k < kl; k++) {
+                const float16 b0 = bp[k * NV];
+                _Pragma("unroll") for (int r = 0; r < MR; r++) acc[r][0] = fma((float16)(ap[k * APW + r]), b0, acc[r][0]);
+              }
+            } else {
+              for (int k = 0; k < kl; k++) {
+                float16 b[NV];
+                _Pragma("unroll") for (int v = 0; v < NV; v++) b[v] = bp[k * NV + v];
+                _Pragma("unroll") for (int r = 0; r < MR; r++) {
+                  const float16 a = (float16)(ap[k * APW + r]);
+                  _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = fma(a, b[v], acc[r][v]);
+                }
               }
             }
             if (kc < nK - 1) {
