@@ -143,13 +143,22 @@
 #ifndef GEMM_STORE1
 #define GEMM_STORE1(y, crow, m, n) ((crow)[(n)] = (y))
 #endif
-/* packed-A layout: groups of APW rows, k-major inside a group (APW = 16 when MR divides 16) */
+/* packed-A layout. TRANS_A == 0 (A stored M x K): row-major, KC floats per row, a plain copy of
+ * the rows (the micro-kernel broadcasts from MR rows at once). TRANS_A == 1 (A stored K x M): groups
+ * of APW rows, k-major inside a group (APW = 16 when MR divides 16), copied in 16-float vectors.
+ * AP_AT(ap, r, k): element (r, k) of the micro-panel that starts at ap. */
 #if (16 % MR) == 0
 #define APW 16
 #else
 #define APW MR
 #endif
+#if TRANS_A == 0
+#define APIDX(i, k) ((i) * KC + (k))
+#define AP_AT(ap, r, k) ((ap)[(r) * KC + (k)])
+#else
 #define APIDX(i, k) (((i) / APW) * KC * APW + (k) * APW + ((i) % APW))
+#define AP_AT(ap, r, k) ((ap)[(k) * APW + (r)])
+#endif
 
 #if (MC % 16) != 0 || (MC % MR) != 0
 #error "MC must be a multiple of 16 and of MR"
@@ -172,7 +181,13 @@
   _Pragma("unroll") for (int i_ = g_; i_ < g_ + (b); i_++) { \
     const float16 x_ = t[i_], y_ = t[i_ + (b)]; \
     t[i_] = shuffle2(x_, y_, TMLO##b); t[i_ + (b)] = shuffle2(x_, y_, TMHI##b); }
-#define TRANSPOSE16(t) { TSTAGE(8) TSTAGE(4) TSTAGE(2) TSTAGE(1) }
+#if defined(__x86_64__) && defined(__AVX512F__)
+/* keeps LLVM from splitting the 16 row loads into 8-byte pieces (it folds the butterflies into them) */
+#define TOPAQUE(t) { _Pragma("unroll") for (int o_ = 0; o_ < 16; o_++) __asm__ volatile("" : "+v"(t[o_])); }
+#else
+#define TOPAQUE(t)
+#endif
+#define TRANSPOSE16(t) { TOPAQUE(t) TSTAGE(8) TSTAGE(4) TSTAGE(2) TSTAGE(1) }
 
 #endif /* CPU variant: defines */
 
@@ -284,31 +299,17 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
 
         /* ---------------- pack op(A)[mt:mt+rowsPk, k0:k0+kl] ---------------- */
 #if TRANS_A == 0
-        for (int i16 = 0; i16 < rowsPk; i16 += 16) {
-          const int row = mt + i16;
+        for (int i = 0; i < rowsPk; i++) {
+          const int row = mt + i;
+          __local float* dst = Ap + APIDX(i, 0);
           if (row >= M) {
-            for (int k = 0; k < kl; k++) for (int i = i16; i < i16 + 16; i++) Ap[APIDX(i, k)] = 0.0f;
+            for (int k = 0; k < kl; k++) dst[k] = 0.0f;
             continue;
           }
           __global const float* asrc = A + (size_t)row * lda + k0;
-          int kk = 0;
-          if (row + 16 <= M) {
-            for (; kk + 16 <= kl; kk += 16) {
-              float16 t[16];
-              _Pragma("unroll") for (int i = 0; i < 16; i++) t[i] = vload16(0, asrc + (size_t)i * lda + kk);
-              TRANSPOSE16(t)
-#if APW == 16
-              _Pragma("unroll") for (int i = 0; i < 16; i++) Ap16[APIDX(i16, kk + i) / 16] = t[i];
-#else
-              _Pragma("unroll") for (int i = 0; i < 16; i++) {
-                float tt[16]; vstore16(t[i], 0, tt);
-                _Pragma("unroll") for (int e = 0; e < 16; e++) Ap[APIDX(i16 + e, kk + i)] = tt[e];
-              }
-#endif
-            }
-          }
-          for (int k = kk; k < kl; k++)
-            for (int e = 0; e < 16; e++) Ap[APIDX(i16 + e, k)] = (row + e < M) ? asrc[(size_t)e * lda + k] : 0.0f;
+          int k = 0;
+          for (; k + 16 <= kl; k += 16) vstore16(vload16(0, asrc + k), 0, dst + k);
+          for (; k < kl; k++) dst[k] = asrc[k];
         }
 #else
         for (int k = 0; k < kl; k++) {
@@ -330,7 +331,21 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
 #if ROWSUM_A
         /* ---------------- row sums of op(A): the work-group whose columns start at 0 ---------------- */
         if (nt == 0) {
-#if APW == 16
+#if TRANS_A == 0
+          /* per row: 16 partial sums along k, added in a fixed order, then the tail */
+          for (int i = 0; i < rowsPk; i++) {
+            __local const float* ar = Ap + APIDX(i, 0);
+            float16 s16 = (float16)(0.0f);
+            int k = 0;
+            for (; k + 16 <= kl; k += 16) s16 += vload16(0, ar + k);
+            float sv[16];
+            vstore16(s16, 0, sv);
+            float s = kc == 0 ? 0.0f : RS[i];
+            for (int e = 0; e < 16; e++) s += sv[e];
+            for (; k < kl; k++) s += ar[k];
+            RS[i] = s;
+          }
+#elif APW == 16
           for (int g = 0; g < rowsPk / 16; g++) {
             float16 s = kc == 0 ? (float16)(0.0f) : RS16[g];
             for (int k = 0; k < kl; k++) s += Ap16[g * KC + k];
@@ -368,14 +383,14 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
               /* 16 columns or fewer: one vector per row (the others stay as they are, unused) */
               for (int k = 0; k < kl; k++) {
                 const float16 b0 = bp[k * NV];
-                _Pragma("unroll") for (int r = 0; r < MR; r++) acc[r][0] = fma((float16)(ap[k * APW + r]), b0, acc[r][0]);
+                _Pragma("unroll") for (int r = 0; r < MR; r++) acc[r][0] = fma((float16)(AP_AT(ap, r, k)), b0, acc[r][0]);
               }
             } else {
               for (int k = 0; k < kl; k++) {
                 float16 b[NV];
                 _Pragma("unroll") for (int v = 0; v < NV; v++) b[v] = bp[k * NV + v];
                 _Pragma("unroll") for (int r = 0; r < MR; r++) {
-                  const float16 a = (float16)(ap[k * APW + r]);
+                  const float16 a = (float16)(AP_AT(ap, r, k));
                   _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = fma(a, b[v], acc[r][v]);
                 }
               }
