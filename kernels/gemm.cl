@@ -15,8 +15,9 @@
  *   LAUNCH GEOMETRY (2-D NDRange):
  *     local  = { 1, 1 }
  *     global = { GN, GM }   with GN = ceil(N / NC), GM = ceil(M / MC)      (recommended)
- *   The kernel splits [0,N) into GN and [0,M) into GM near-equal pieces (NR- resp. MR-aligned), so
- *   edge tiles do not cause load imbalance.  Any GN >= 1, GM >= 1 is CORRECT (a work-group loops over
+ *   The kernel splits [0,N) into GN and [0,M) into GM near-equal pieces (16- resp. MR-aligned; a
+ *   piece whose last NR panel is 16 columns wide or narrower runs that panel with one vector per row),
+ *   so edge tiles do not cause load imbalance.  Any GN >= 1, GM >= 1 is CORRECT (a work-group loops over
  *   NC x MC sub-tiles if its piece is larger); GN/GM above the recommendation only adds overhead.
  *   Recommended tweak (PoCL runs whole work-groups per core; 2 cores here): if GN*GM is odd, then
  *     if (M > GM*MR) GM += 1; else if (N > GN*16*NV) GN += 1;
@@ -25,10 +26,11 @@
  *   M=N=2048 -> {8,8}; M=93,N=144 -> {1,2}.  Both dimensions of global are counts of work-groups
  *   (local size 1), i.e. clEnqueueNDRangeKernel(q, k, 2, NULL, {GN,GM}, {1,1}, ...).
  *
- * ALGORITHM: GotoBLAS/BLIS style.  For each KC-slice of K the work-group packs op(B)[KC x tileN] and
- *   op(A)[tileM x KC] into __local memory (zero padded, transposes handled by the packing; 16x16
- *   in-register transposes for the strided cases), then runs an MR x (16*NV) register-blocked float16
- *   micro-kernel over the packed panels.  Partial sums across KC-slices live in a __local accumulator
+ * ALGORITHM: GotoBLAS/BLIS style.  K is cut into ceil(K / KC) slices of equal length (a multiple of
+ *   16 up to KC).  For each slice the work-group packs op(B)[slice x tileN] into 16-column k-major
+ *   panels (16x16 in-register transposes when B is stored N x K) and op(A)[tileM x slice] (A stored
+ *   M x K: a row-major copy; stored K x M: k-major groups of 16 rows), both zero padded, into __local
+ *   memory, then runs an MR x (16*NV) register-blocked float16 micro-kernel over the packed panels.  Partial sums across KC-slices live in a __local accumulator
  *   tile; the epilogue (alpha, beta*C, bias, activation) is applied once, on the last slice.
  *   Summation order is fixed (deterministic, no atomics).
  *
