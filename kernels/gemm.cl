@@ -30,9 +30,10 @@
  *   16 up to KC).  For each slice the work-group packs op(B)[slice x tileN] into 16-column k-major
  *   panels (16x16 in-register transposes when B is stored N x K) and op(A)[tileM x slice] (A stored
  *   M x K: a row-major copy; stored K x M: k-major groups of 16 rows), both zero padded, into __local
- *   memory, then runs an MR x (16*NV) register-blocked float16 micro-kernel over the packed panels.  Partial sums across KC-slices live in a __local accumulator
- *   tile; the epilogue (alpha, beta*C, bias, activation) is applied once, on the last slice.
- *   Summation order is fixed (deterministic, no atomics).
+ *   memory, then runs an MR x (16*NV) register-blocked float16 micro-kernel over the packed panels.
+ *   Partial sums across slices live in a __local accumulator tile; the epilogue (alpha, beta*C,
+ *   bias, activation) is applied once, on the last slice.  Summation order is fixed (k order within
+ *   each value of C; deterministic, no atomics).
  *
  * DEFINES (all have defaults):
  *   TRANS_A, TRANS_B  0/1   transpose flags (see above)                               default 0
