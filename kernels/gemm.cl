@@ -15,8 +15,9 @@
  *   LAUNCH GEOMETRY (2-D NDRange):
  *     local  = { 1, 1 }
  *     global = { GN, GM }   with GN = ceil(N / NC), GM = ceil(M / MC)      (recommended)
- *   The kernel splits [0,N) into GN and [0,M) into GM near-equal pieces (NR- resp. MR-aligned), so
- *   edge tiles do not cause load imbalance.  Any GN >= 1, GM >= 1 is CORRECT (a work-group loops over
+ *   The kernel splits [0,N) into GN and [0,M) into GM near-equal pieces (16- resp. MR-aligned; a
+ *   piece whose last NR panel is 16 columns wide or narrower runs that panel with one vector per row),
+ *   so edge tiles do not cause load imbalance.  Any GN >= 1, GM >= 1 is CORRECT (a work-group loops over
  *   NC x MC sub-tiles if its piece is larger); GN/GM above the recommendation only adds overhead.
  *   Recommended tweak (PoCL runs whole work-groups per core; 2 cores here): if GN*GM is odd, then
  *     if (M > GM*MR) GM += 1; else if (N > GN*16*NV) GN += 1;
@@ -25,12 +26,14 @@
  *   M=N=2048 -> {8,8}; M=93,N=144 -> {1,2}.  Both dimensions of global are counts of work-groups
  *   (local size 1), i.e. clEnqueueNDRangeKernel(q, k, 2, NULL, {GN,GM}, {1,1}, ...).
  *
- * ALGORITHM: GotoBLAS/BLIS style.  For each KC-slice of K the work-group packs op(B)[KC x tileN] and
- *   op(A)[tileM x KC] into __local memory (zero padded, transposes handled by the packing; 16x16
- *   in-register transposes for the strided cases), then runs an MR x (16*NV) register-blocked float16
- *   micro-kernel over the packed panels.  Partial sums across KC-slices live in a __local accumulator
- *   tile; the epilogue (alpha, beta*C, bias, activation) is applied once, on the last slice.
- *   Summation order is fixed (deterministic, no atomics).
+ * ALGORITHM: GotoBLAS/BLIS style.  K is cut into ceil(K / KC) slices of equal length (a multiple of
+ *   16 up to KC).  For each slice the work-group packs op(B)[slice x tileN] into 16-column k-major
+ *   panels (16x16 in-register transposes when B is stored N x K) and op(A)[tileM x slice] (A stored
+ *   M x K: a row-major copy; stored K x M: k-major groups of 16 rows), both zero padded, into __local
+ *   memory, then runs an MR x (16*NV) register-blocked float16 micro-kernel over the packed panels.
+ *   Partial sums across slices live in a __local accumulator tile; the epilogue (alpha, beta*C,
+ *   bias, activation) is applied once, on the last slice.  Summation order is fixed (k order within
+ *   each value of C; deterministic, no atomics).
  *
  * DEFINES (all have defaults):
  *   TRANS_A, TRANS_B  0/1   transpose flags (see above)                               default 0
@@ -143,13 +146,22 @@
 #ifndef GEMM_STORE1
 #define GEMM_STORE1(y, crow, m, n) ((crow)[(n)] = (y))
 #endif
-/* packed-A layout: groups of APW rows, k-major inside a group (APW = 16 when MR divides 16) */
+/* packed-A layout. TRANS_A == 0 (A stored M x K): row-major, KC floats per row, a plain copy of
+ * the rows (the micro-kernel broadcasts from MR rows at once). TRANS_A == 1 (A stored K x M): groups
+ * of APW rows, k-major inside a group (APW = 16 when MR divides 16), copied in 16-float vectors.
+ * AP_AT(ap, r, k): element (r, k) of the micro-panel that starts at ap. */
 #if (16 % MR) == 0
 #define APW 16
 #else
 #define APW MR
 #endif
+#if TRANS_A == 0
+#define APIDX(i, k) ((i) * KC + (k))
+#define AP_AT(ap, r, k) ((ap)[(r) * KC + (k)])
+#else
 #define APIDX(i, k) (((i) / APW) * KC * APW + (k) * APW + ((i) % APW))
+#define AP_AT(ap, r, k) ((ap)[(k) * APW + (r)])
+#endif
 
 #if (MC % 16) != 0 || (MC % MR) != 0
 #error "MC must be a multiple of 16 and of MR"
@@ -172,7 +184,13 @@
   _Pragma("unroll") for (int i_ = g_; i_ < g_ + (b); i_++) { \
     const float16 x_ = t[i_], y_ = t[i_ + (b)]; \
     t[i_] = shuffle2(x_, y_, TMLO##b); t[i_ + (b)] = shuffle2(x_, y_, TMHI##b); }
-#define TRANSPOSE16(t) { TSTAGE(8) TSTAGE(4) TSTAGE(2) TSTAGE(1) }
+#if defined(__x86_64__) && defined(__AVX512F__)
+/* keeps LLVM from splitting the 16 row loads into 8-byte pieces (it folds the butterflies into them) */
+#define TOPAQUE(t) { _Pragma("unroll") for (int o_ = 0; o_ < 16; o_++) __asm__ volatile("" : "+v"(t[o_])); }
+#else
+#define TOPAQUE(t)
+#endif
+#define TRANSPOSE16(t) { TOPAQUE(t) TSTAGE(8) TSTAGE(4) TSTAGE(2) TSTAGE(1) }
 
 #endif /* CPU variant: defines */
 
@@ -222,15 +240,18 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
 
   C += offC; A += offA; B += offB; bias += offBias;
 
-  /* balanced, MR/NR-aligned split of the output among the work-groups */
-  const int nbN = (N + NR - 1) / NR, nbM = (M + MR - 1) / MR;
+  /* balanced split of the output among the work-groups: rows in steps of MR, columns in steps of
+     16 (a work-group's last NR panel may be 16 wide: it runs the one-vector loop below) */
+  const int nbN = (N + 15) / 16, nbM = (M + MR - 1) / MR;
   const int gn = get_num_groups(0), gm = get_num_groups(1);
   const int gj = get_group_id(0), gi = get_group_id(1);
-  const int nBeg = (int)(((long)gj * nbN) / gn) * NR;
-  const int nEnd = min(N, (int)(((long)(gj + 1) * nbN) / gn) * NR);
+  const int nBeg = (int)(((long)gj * nbN) / gn) * 16;
+  const int nEnd = min(N, (int)(((long)(gj + 1) * nbN) / gn) * 16);
   const int mBeg = (int)(((long)gi * nbM) / gm) * MR;
   const int mEnd = min(M, (int)(((long)(gi + 1) * nbM) / gm) * MR);
+  /* K in nK slices of equal length kcs <= KC (a multiple of 16 when KC is): no short last slice */
   const int nK = K > 0 ? (K + KC - 1) / KC : 1;
+  const int kcs = (KC % 16) == 0 ? min(KC, (((K + nK - 1) / nK + 15) / 16) * 16) : KC;
 
   for (int mt = mBeg; mt < mEnd; mt += MC) {
     const int mh = min(MC, mEnd - mt);          /* rows in this tile           */
@@ -239,15 +260,18 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
     for (int nt = nBeg; nt < nEnd; nt += NC) {
       const int nw = min(NC, nEnd - nt);        /* columns in this tile        */
       const int npN = (nw + NR - 1) / NR;       /* NR micro-panels             */
+      /* the last panel holds 16 columns or fewer: only its first vector is packed and computed */
+      const bool halfLast = NV > 1 && nw - (npN - 1) * NR <= 16;
+      const int nb16 = halfLast ? (npN - 1) * NV + 1 : npN * NV; /* 16-column blocks to pack */
       for (int kc = 0; kc < nK; kc++) {
-        const int k0 = kc * KC;
-        const int kl = max(0, min(KC, K - k0));
+        const int k0 = kc * kcs;
+        const int kl = max(0, min(kcs, K - k0));
 
         /* ---------------- pack op(B)[k0:k0+kl, nt:nt+npN*NR] ---------------- */
 #if TRANS_B == 0
         for (int k = 0; k < kl; k++) {
           __global const float* brow = B + (size_t)(k0 + k) * ldb + nt;
-          for (int c16 = 0; c16 < npN * NV; c16++) {
+          for (int c16 = 0; c16 < nb16; c16++) {
             const int col = nt + c16 * 16;
             float16 v;
             if (col + 16 <= N) v = vload16(0, brow + c16 * 16);
@@ -256,7 +280,7 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
           }
         }
 #else
-        for (int c16 = 0; c16 < npN * NV; c16++) {
+        for (int c16 = 0; c16 < nb16; c16++) {
           const int col = nt + c16 * 16;
           __local float16* dst16 = Bp16 + (c16 / NV) * KC * NV + (c16 % NV);
           if (col >= N) { for (int k = 0; k < kl; k++) dst16[k * NV] = (float16)(0.0f); continue; }
@@ -278,31 +302,17 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
 
         /* ---------------- pack op(A)[mt:mt+rowsPk, k0:k0+kl] ---------------- */
 #if TRANS_A == 0
-        for (int i16 = 0; i16 < rowsPk; i16 += 16) {
-          const int row = mt + i16;
+        for (int i = 0; i < rowsPk; i++) {
+          const int row = mt + i;
+          __local float* dst = Ap + APIDX(i, 0);
           if (row >= M) {
-            for (int k = 0; k < kl; k++) for (int i = i16; i < i16 + 16; i++) Ap[APIDX(i, k)] = 0.0f;
+            for (int k = 0; k < kl; k++) dst[k] = 0.0f;
             continue;
           }
           __global const float* asrc = A + (size_t)row * lda + k0;
-          int kk = 0;
-          if (row + 16 <= M) {
-            for (; kk + 16 <= kl; kk += 16) {
-              float16 t[16];
-              _Pragma("unroll") for (int i = 0; i < 16; i++) t[i] = vload16(0, asrc + (size_t)i * lda + kk);
-              TRANSPOSE16(t)
-#if APW == 16
-              _Pragma("unroll") for (int i = 0; i < 16; i++) Ap16[APIDX(i16, kk + i) / 16] = t[i];
-#else
-              _Pragma("unroll") for (int i = 0; i < 16; i++) {
-                float tt[16]; vstore16(t[i], 0, tt);
-                _Pragma("unroll") for (int e = 0; e < 16; e++) Ap[APIDX(i16 + e, kk + i)] = tt[e];
-              }
-#endif
-            }
-          }
-          for (int k = kk; k < kl; k++)
-            for (int e = 0; e < 16; e++) Ap[APIDX(i16 + e, k)] = (row + e < M) ? asrc[(size_t)e * lda + k] : 0.0f;
+          int k = 0;
+          for (; k + 16 <= kl; k += 16) vstore16(vload16(0, asrc + k), 0, dst + k);
+          for (; k < kl; k++) dst[k] = asrc[k];
         }
 #else
         for (int k = 0; k < kl; k++) {
@@ -324,7 +334,21 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
 #if ROWSUM_A
         /* ---------------- row sums of op(A): the work-group whose columns start at 0 ---------------- */
         if (nt == 0) {
-#if APW == 16
+#if TRANS_A == 0
+          /* per row: 16 partial sums along k, added in a fixed order, then the tail */
+          for (int i = 0; i < rowsPk; i++) {
+            __local const float* ar = Ap + APIDX(i, 0);
+            float16 s16 = (float16)(0.0f);
+            int k = 0;
+            for (; k + 16 <= kl; k += 16) s16 += vload16(0, ar + k);
+            float sv[16];
+            vstore16(s16, 0, sv);
+            float s = kc == 0 ? 0.0f : RS[i];
+            for (int e = 0; e < 16; e++) s += sv[e];
+            for (; k < kl; k++) s += ar[k];
+            RS[i] = s;
+          }
+#elif APW == 16
           for (int g = 0; g < rowsPk / 16; g++) {
             float16 s = kc == 0 ? (float16)(0.0f) : RS16[g];
             for (int k = 0; k < kl; k++) s += Ap16[g * KC + k];
@@ -358,12 +382,20 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
               _Pragma("unroll") for (int r = 0; r < MR; r++) _Pragma("unroll") for (int v = 0; v < NV; v++)
                 acc[r][v] = Cacc16[(ip * MR + r) * (NC / 16) + jp * NV + v];
             }
-            for (int k = 0; k < kl; k++) {
-              float16 b[NV];
-              _Pragma("unroll") for (int v = 0; v < NV; v++) b[v] = bp[k * NV + v];
-              _Pragma("unroll") for (int r = 0; r < MR; r++) {
-                const float16 a = (float16)(ap[k * APW + r]);
-                _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = fma(a, b[v], acc[r][v]);
+            if (halfLast && jp == npN - 1) {
+              /* 16 columns or fewer: one vector per row (the others stay as they are, unused) */
+              for (int k = 0; k < kl; k++) {
+                const float16 b0 = bp[k * NV];
+                _Pragma("unroll") for (int r = 0; r < MR; r++) acc[r][0] = fma((float16)(AP_AT(ap, r, k)), b0, acc[r][0]);
+              }
+            } else {
+              for (int k = 0; k < kl; k++) {
+                float16 b[NV];
+                _Pragma("unroll") for (int v = 0; v < NV; v++) b[v] = bp[k * NV + v];
+                _Pragma("unroll") for (int r = 0; r < MR; r++) {
+                  const float16 a = (float16)(AP_AT(ap, r, k));
+                  _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = fma(a, b[v], acc[r][v]);
+                }
               }
             }
             if (kc < nK - 1) {

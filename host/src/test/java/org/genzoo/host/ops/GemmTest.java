@@ -348,6 +348,57 @@ class GemmTest extends OnDevice {
         }
     }
 
+    /**
+     * The CPU kernel with tiles small enough to cross many of their edges at small sizes (MC = 32,
+     * NC = 64, KC = 48, MR = 8, NV = 2; 27 KiB of __local, so it also runs on the simulated GPU):
+     * work-group splits that fall on 16-column boundaries, last panels 16 columns wide or narrower
+     * (the one-vector loop), full inner tiles, K in equal slices with a short remainder (K = 100:
+     * 48, 48, 4) and the row-major packing of A with row sums, in all four transposes, with beta,
+     * bias and the ReLU epilogue.
+     */
+    @org.junit.jupiter.api.Test
+    void cpuSmallTilesCrossEveryEdge() {
+        int[][] mnk = {{33, 144, 100}, {93, 400, 61}, {8, 16, 7}, {17, 48, 130}, {40, 80, 1}};
+        if (SimGpu.active()) {
+            mnk = new int[][] {{33, 80, 61}, {8, 16, 7}};
+        }
+        try (Gemm g = new Gemm(dev, Gemm.Variant.CPU, Map.of("MC", "32", "NC", "64", "KC", "48", "MR", "8", "NV", "2"))) {
+            for (int[] sh : mnk) {
+                int m = sh[0];
+                int n = sh[1];
+                int k = sh[2];
+                for (int t = 0; t < 4; t++) {
+                    boolean ta = (t & 1) != 0;
+                    boolean tb = (t & 2) != 0;
+                    long seed = 41L * m + 43L * n + k + t;
+                    float[] a = Check.uniform(seed, m * k, -1, 1);
+                    float[] b = Check.uniform(seed + 1, k * n, -1, 1);
+                    float[] c0 = Check.uniform(seed + 2, m * n, -1, 1);
+                    float[] bias = Check.uniform(seed + 3, n, -1, 1);
+                    String what = "gemm cpu-small M=" + m + " N=" + n + " K=" + k + " transA=" + ta + " transB=" + tb + " seed " + seed;
+                    try (Tensor tA = ta ? Tensor.of(dev, k, m, a) : Tensor.of(dev, m, k, a);
+                         Tensor tB = tb ? Tensor.of(dev, n, k, b) : Tensor.of(dev, k, n, b);
+                         Tensor c = Tensor.of(dev, m, n, c0); Tensor tbias = Tensor.of(dev, 1, n, bias); Tensor s = Tensor.empty(dev, 1, m)) {
+                        g.gemm(c, tA, ta, tB, tb, 1.5f, 0.5f, tbias, Gemm.Act.RELU);
+                        double[] want = GemmReference.gemm(a, ta, b, tb, c0, bias, m, n, k, 1.5, 0.5, Gemm.Act.RELU);
+                        Check.close(want, c.toArray(), ATOL_PER_K * k * 2 + 1e-6, RTOL, what);
+                        s.fill(Float.NaN);
+                        g.gemmRowSums(c, tA, ta, tB, tb, 1f, 0f, s, 0f);
+                        double[] wantS = new double[m];
+                        for (int i = 0; i < m; i++) {
+                            for (int p = 0; p < k; p++) {
+                                wantS[i] += ta ? a[p * m + i] : a[i * k + p];
+                            }
+                        }
+                        Check.close(GemmReference.gemm(a, ta, b, tb, null, null, m, n, k, 1, 0, Gemm.Act.NONE), c.toArray(),
+                                ATOL_PER_K * k + 1e-6, 0, what + " (product beside the row sums)");
+                        Check.close(wantS, s.toArray(), ATOL_PER_K * k + 1e-6, 0, what + " (row sums)");
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("configs")
     void extremeActivationInputsStayFinite(String config) {
