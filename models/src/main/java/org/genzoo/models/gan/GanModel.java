@@ -70,6 +70,8 @@ public final class GanModel implements TrainableModel {
     private final Tensor dMeans;
     /** The per-row loss weights of the discriminator update (2B x 1), filled once per batch size. */
     private Tensor sign;
+    /** B x 1 ones that seed the penalty's input gradient, filled once per batch size. */
+    private Tensor ones;
     private Dataset lastSplit;
     private boolean emaStarted;
 
@@ -209,8 +211,15 @@ public final class GanModel implements TrainableModel {
         }
         if (config.lambda() > 0) {
             Tensor xhat = GradientPenalty.interpolate(t, real, fake, rng, STREAM_ALPHA);
-            Var gp = GradientPenalty.at(t, discriminator::forward, xhat, config.lambda());
-            terms.get("gp").copyFrom(gp.value());
+            if (ones == null || ones.rows() != b) {
+                if (ones != null) {
+                    ones.close();
+                }
+                ones = Tensor.empty(device, b, 1);
+                ones.fill(1f);
+            }
+            // The penalty lands in the "gp" term itself (no copy).
+            Var gp = GradientPenalty.at(t, discriminator::forward, xhat, config.lambda(), ones, terms.get("gp"));
             loss = F.add(loss, gp);
         }
         return loss;
@@ -370,6 +379,9 @@ public final class GanModel implements TrainableModel {
         dMeans.close();
         if (sign != null) {
             sign.close();
+        }
+        if (ones != null) {
+            ones.close();
         }
     }
 }
