@@ -108,7 +108,8 @@ __kernel void spectral_power_sigma(__global float* u, const int offU, __global f
         }
         lv[j] = acc;
     }
-    barrier(CLK_LOCAL_MEM_FENCE);
+    // Every read of the old u happens before any work-item writes the new one (global fence).
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
     float a = 0.0f;
     for (int k = l; k < N; k += WG) {
         const float e = lv[k];
