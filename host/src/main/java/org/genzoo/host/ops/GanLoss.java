@@ -33,16 +33,20 @@ public final class GanLoss {
      * one work-group (also the kernel's WG define), WG1 per work-group of the backward. Defaults 64
      * and 64, capped by the device's work-group limits.
      */
-    private record Shape(int wg, long[] wg1) {
+    private record Shape(int wg, long[] wg1, Map<Kind, Map<String, String>> defines) {
         static Shape of(Device d) {
             Tuning t = d.tuning("ganloss");
             int wg = Math.min(WorkGroups.requirePow2(t, "WG", t.getInt("WG", WorkGroups.pow2(d, 64, 0))), WorkGroups.pow2(d, 1 << 30, 0));
             int wg1 = Math.min(t.getInt("WG1", WorkGroups.pow2(d, 64, 0)), WorkGroups.pow2(d, 1 << 30, 0));
-            return new Shape(wg, new long[] {wg1});
+            Map<Kind, Map<String, String>> defs = new java.util.EnumMap<>(Kind.class);
+            for (Kind k : Kind.values()) {
+                defs.put(k, Map.of("WG", Integer.toString(wg), "LOSS", k.define));
+            }
+            return new Shape(wg, new long[] {wg1}, defs);
         }
 
         Map<String, String> defines(Kind kind) {
-            return Map.of("WG", Integer.toString(wg), "LOSS", kind.define);
+            return defines.get(kind);
         }
     }
 
