@@ -17,6 +17,11 @@
 //   dh is zero in the columns of passed-through dimensions. Nothing is saved by the forward: the
 //   backward recomputes s from h.
 //
+//   Chained log-dets (hasPrev = 1): the forward and inverse write logdet = prev + (± Σ s), the
+//   running sum of a flow's layers in one launch (the same float addition as a separate add), and
+//   the backward also writes dprev = betaPrev·dprev + dlogdet (the work-item of column 0 of a row).
+//   With hasPrev = 0 prev and dprev are not touched (the host may pass any buffer there).
+//
 // Shapes: x, y, dx, dy: B x D; h, dh: B x 2D (raw in columns [0, D), t in [D, 2D)); logdet,
 // dlogdet: B x 1; mask: 1 x D of 0/1, contiguous. Every other operand is a view addressed as
 // base[off + r * ld + c]. Gradient outputs: dx is written with beta (0 assigns and never reads dx,
@@ -101,7 +106,7 @@ inline float coupling_row_sum(__local float* part, float v) {
 inline void coupling_rows(__global float* out, int oo, int ldo, __global float* logdet, int lo, int ldl,
                           __global const float* in, int io, int ldi, __global const float* h, int ho, int ldh,
                           __global const float* mask, float bound, int B, int D, int direction,
-                          __local float* part) {
+                          __global const float* prev, int po, int ldp, int hasPrev, __local float* part) {
     const int r = get_global_id(1);
     float acc = 0.0f;
 #if ROWVEC
@@ -148,7 +153,8 @@ inline void coupling_rows(__global float* out, int oo, int ldo, __global float* 
     }
     float total = coupling_row_sum(part, acc);
     if (r < B && get_local_id(0) == 0) {
-        logdet[lo + r * ldl] = direction > 0 ? total : -total;
+        const float own = direction > 0 ? total : -total;
+        logdet[lo + r * ldl] = hasPrev ? prev[po + r * ldp] + own : own;
     }
 }
 
@@ -157,9 +163,10 @@ void affine_coupling_forward(__global float* y, const int yo, const int ldy,
                              __global float* logdet, const int lo, const int ldl,
                              __global const float* x, const int xo, const int ldx,
                              __global const float* h, const int ho, const int ldh,
-                             __global const float* mask, const float bound, const int B, const int D) {
+                             __global const float* mask, const float bound, const int B, const int D,
+                             __global const float* prev, const int po, const int ldp, const int hasPrev) {
     __local float part[LX * LY];
-    coupling_rows(y, yo, ldy, logdet, lo, ldl, x, xo, ldx, h, ho, ldh, mask, bound, B, D, 1, part);
+    coupling_rows(y, yo, ldy, logdet, lo, ldl, x, xo, ldx, h, ho, ldh, mask, bound, B, D, 1, prev, po, ldp, hasPrev, part);
 }
 
 __kernel __attribute__((reqd_work_group_size(LX, LY, 1)))
@@ -167,9 +174,10 @@ void affine_coupling_inverse(__global float* x, const int xo, const int ldx,
                              __global float* logdet, const int lo, const int ldl,
                              __global const float* y, const int yo, const int ldy,
                              __global const float* h, const int ho, const int ldh,
-                             __global const float* mask, const float bound, const int B, const int D) {
+                             __global const float* mask, const float bound, const int B, const int D,
+                             __global const float* prev, const int po, const int ldp, const int hasPrev) {
     __local float part[LX * LY];
-    coupling_rows(x, xo, ldx, logdet, lo, ldl, y, yo, ldy, h, ho, ldh, mask, bound, B, D, -1, part);
+    coupling_rows(x, xo, ldx, logdet, lo, ldl, y, yo, ldy, h, ho, ldh, mask, bound, B, D, -1, prev, po, ldp, hasPrev, part);
 }
 
 // The backward of one element (c, r): din's value and dh's raw and t columns of c.
@@ -214,6 +222,15 @@ static inline void coupling_backward_one(__global float* din, const int dio, con
     dh[dho + r * lddh + D + c] = dt;
 }
 
+// dprev[r] = betaPrev·dprev[r] + dlogdet[r] (betaPrev == 0 does not read dprev): the chained log-det's
+// gradient passed on to the layer before.
+static inline void coupling_dprev(__global float* dprev, const int dpo, const int lddp, const float betaPrev,
+                                  __global const float* dlogdet, const int dlo, const int lddl, const int r) {
+    const float dl = dlogdet[dlo + r * lddl];
+    __global float* q = dprev + dpo + r * lddp;
+    *q = betaPrev == 0.0f ? dl : betaPrev * *q + dl;
+}
+
 // One work-item per element (c, r) of the B x D data; dh's raw and t columns of c are written by
 // the same work-item. direction = +1: backward of forward (in = x); −1: backward of inverse (in = y).
 __kernel void affine_coupling_backward(__global float* din, const int dio, const int lddi,
@@ -223,7 +240,9 @@ __kernel void affine_coupling_backward(__global float* din, const int dio, const
                                        __global const float* in, const int io, const int ldi,
                                        __global const float* h, const int ho, const int ldh,
                                        __global const float* mask, const float bound, const float beta,
-                                       const int direction, const int B, const int D) {
+                                       const int direction, const int B, const int D,
+                                       __global float* dprev, const int dpo, const int lddp, const float betaPrev,
+                                       const int hasPrev) {
     const int c = get_global_id(0);
     const int r = get_global_id(1);
     if (c >= D || r >= B) {
@@ -231,6 +250,9 @@ __kernel void affine_coupling_backward(__global float* din, const int dio, const
     }
     coupling_backward_one(din, dio, lddi, dh, dho, lddh, dout, doo, lddo, dlogdet, dlo, lddl, in, io, ldi, h, ho, ldh,
                           mask, bound, beta, direction, D, r, c);
+    if (hasPrev && c == 0) {
+        coupling_dprev(dprev, dpo, lddp, betaPrev, dlogdet, dlo, lddl, r);
+    }
 }
 
 #if ROWVEC
@@ -244,11 +266,16 @@ __kernel void affine_coupling_backward_vec(__global float* din, const int dio, c
                                            __global const float* in, const int io, const int ldi,
                                            __global const float* h, const int ho, const int ldh,
                                            __global const float* mask, const float bound, const float beta,
-                                           const int direction, const int B, const int D) {
+                                           const int direction, const int B, const int D,
+                                           __global float* dprev, const int dpo, const int lddp, const float betaPrev,
+                                           const int hasPrev) {
     const int c0 = get_global_id(0) * 16;
     const int r = get_global_id(1);
     if (c0 >= D || r >= B) {
         return;
+    }
+    if (hasPrev && c0 == 0) {
+        coupling_dprev(dprev, dpo, lddp, betaPrev, dlogdet, dlo, lddl, r);
     }
     if (c0 + 16 <= D) {
         const float16 g = vload16(0, dout + doo + r * lddo + c0);

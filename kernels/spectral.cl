@@ -87,6 +87,76 @@ __kernel void spectral_normalize(__global float* x, const int offX, const int n,
     }
 }
 
+// One power iteration and sigma for a small W in ONE work-group of WG (the host allows it when
+// M * N is within its FUSE_MAX and v, W v and the tree fit in local memory):
+//   v = normalize(W^T u);  wv = W v;  u = normalize(wv);  sigma = u . wv
+// and copies of u, v and sigma (uc, vc, sc: the snapshots a recorded normalization reads in its
+// backward). The same fma orders, strided folds and trees as spectral_matvec_t, spectral_normalize,
+// spectral_matvec and spectral_dot_partial / _final with one partial (the host requires
+// M <= 16 * WG, where the dot product has one partial), so the results are bitwise those of the
+// seven launches it replaces. lv: N floats, lw: M floats, lm: WG floats of local memory.
+__kernel void spectral_power_sigma(__global float* u, const int offU, __global float* v, const int offV,
+                                   __global const float* W, const int offW, const int M, const int N,
+                                   __global float* sigma, const int offS, __global float* uc, const int offUc,
+                                   __global float* vc, const int offVc, __global float* sc, const int offSc,
+                                   __local float* lm, __local float* lv, __local float* lw) {
+    const int l = get_local_id(0);
+    for (int j = l; j < N; j += WG) {
+        float acc = 0.0f;
+        for (int i = 0; i < M; i++) {
+            acc = fma(W[offW + i * N + j], u[offU + i], acc);
+        }
+        lv[j] = acc;
+    }
+    // Every read of the old u happens before any work-item writes the new one (global fence).
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+    float a = 0.0f;
+    for (int k = l; k < N; k += WG) {
+        const float e = lv[k];
+        a = fma(e, e, a);
+    }
+    const float nv = sqrt(spectral_tree_sum(lm, a));
+    if (nv >= SPECTRAL_EPS) {
+        const float inv = 1.0f / nv;
+        for (int k = l; k < N; k += WG) {
+            lv[k] *= inv;
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int i = l; i < M; i += WG) {
+        float acc = 0.0f;
+        for (int j = 0; j < N; j++) {
+            acc = fma(W[offW + i * N + j], lv[j], acc);
+        }
+        lw[i] = acc;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    a = 0.0f;
+    for (int k = l; k < M; k += WG) {
+        const float e = lw[k];
+        a = fma(e, e, a);
+    }
+    const float nu = sqrt(spectral_tree_sum(lm, a));
+    const float invU = 1.0f / nu;
+    float d = 0.0f;
+    for (int k = l; k < M; k += WG) {
+        const float wv = lw[k];
+        const float uk = nu >= SPECTRAL_EPS ? wv * invU : wv;
+        u[offU + k] = uk;
+        uc[offUc + k] = uk;
+        d = fma(uk, wv, d);
+    }
+    for (int k = l; k < N; k += WG) {
+        v[offV + k] = lv[k];
+        vc[offVc + k] = lv[k];
+    }
+    const float s = spectral_tree_sum(lm, d);
+    if (l == 0) {
+        sigma[offS] = s;
+        sc[offSc] = s;
+    }
+}
+
 // Dot product a . b over n elements in two passes (sigma = u . (W v) and the backward's
 // g = dWsn . W). Pass 1: work-group g folds [g * chunk, min(n, (g + 1) * chunk)) with stride WG and
 // a tree, writing part[g]. Pass 2 (one work-group): out[0] = sum of the G partials in a fixed order.

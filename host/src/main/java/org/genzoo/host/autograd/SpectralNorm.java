@@ -127,6 +127,14 @@ public final class SpectralNorm implements AutoCloseable {
             reestimate(WARMUP);
         }
         if (t.recording()) {
+            if (iterations == 1 && Spectral.fusesPowerStep(w.value())) {
+                // The iteration, σ and the snapshots the backward reads in one launch (bitwise the same).
+                Tensor us = t.alloc(u.rows(), u.cols());
+                Tensor vs = t.alloc(v.rows(), v.cols());
+                Tensor s = t.alloc(1, 1);
+                Spectral.powerStep(u, v, w.value(), sigma, us, vs, s);
+                return normalizeWith(t.param(w), us, vs, s, c, full);
+            }
             Spectral.powerIteration(u, v, w.value(), iterations);
             Spectral.sigma(sigma, u, w.value(), v);
         }
@@ -168,6 +176,12 @@ public final class SpectralNorm implements AutoCloseable {
         vs.copyFrom(v);
         Tensor s = t.alloc(1, 1);
         Spectral.sigma(s, us, w.value(), vs);
+        return normalizeWith(w, us, vs, s, c, full);
+    }
+
+    /** W_sn from σ = s computed from the snapshots us, vs (tape tensors the backward reads). */
+    private static Var normalizeWith(Var w, Tensor us, Tensor vs, Tensor s, float c, boolean full) {
+        Tape t = Tape.current();
         Tensor wsn = t.alloc(w.rows(), w.cols());
         Spectral.softNormalize(wsn, w.value(), s, c, full);
         Var out = t.result(wsn, w.requiresGrad());

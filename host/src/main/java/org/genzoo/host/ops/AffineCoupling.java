@@ -16,6 +16,10 @@ import org.genzoo.host.tensor.Tensor;
  * <p>Shapes: x, y: B x D; h: B x 2D; logdet: B x 1; mask: 1 x D of 0/1 (1 = passes through),
  * contiguous. Any other operand may be a view. {@code bound} S &gt; 0 bounds the log-scale to
  * (−S, S); S = 0 leaves it unbounded.
+ *
+ * <p>Chained log-dets: given {@code prev} (B x 1), the forward and inverse write logdet = prev ± Σ s,
+ * a flow's running sum in the same launch; the backward given {@code dprev} also writes
+ * dprev = betaPrev·dprev + dlogdet, the gradient that the sum passes back to prev.
  */
 public final class AffineCoupling {
     public static final String FILE = "coupling.cl";
@@ -52,12 +56,22 @@ public final class AffineCoupling {
 
     /** y = coupling(x), logdet[r] = Σ s over the transformed columns. */
     public static void forward(Tensor y, Tensor logdet, Tensor x, Tensor h, Tensor mask, float bound) {
-        rows("affine_coupling_forward", y, logdet, x, h, mask, bound, null);
+        rows("affine_coupling_forward", y, logdet, x, h, mask, bound, null, null);
+    }
+
+    /** As {@link #forward(Tensor, Tensor, Tensor, Tensor, Tensor, float)} with logdet[r] = prev[r] + Σ s (prev: B x 1, or null). */
+    public static void forward(Tensor y, Tensor logdet, Tensor x, Tensor h, Tensor mask, float bound, Tensor prev) {
+        rows("affine_coupling_forward", y, logdet, x, h, mask, bound, null, prev);
     }
 
     /** x = coupling⁻¹(y), logdet[r] = −Σ s. */
     public static void inverse(Tensor x, Tensor logdet, Tensor y, Tensor h, Tensor mask, float bound) {
-        rows("affine_coupling_inverse", x, logdet, y, h, mask, bound, null);
+        rows("affine_coupling_inverse", x, logdet, y, h, mask, bound, null, null);
+    }
+
+    /** As {@link #inverse(Tensor, Tensor, Tensor, Tensor, Tensor, float)} with logdet[r] = prev[r] − Σ s (prev: B x 1, or null). */
+    public static void inverse(Tensor x, Tensor logdet, Tensor y, Tensor h, Tensor mask, float bound, Tensor prev) {
+        rows("affine_coupling_inverse", x, logdet, y, h, mask, bound, null, prev);
     }
 
     /**
@@ -65,13 +79,25 @@ public final class AffineCoupling {
      * ({@code rowVec} true, any width) or off (the LX/LY kernels), whatever the device's tuning says.
      */
     static void rowsWithLayout(int direction, Tensor out, Tensor logdet, Tensor in, Tensor h, Tensor mask, float bound, boolean rowVec) {
-        rows(direction > 0 ? "affine_coupling_forward" : "affine_coupling_inverse", out, logdet, in, h, mask, bound, rowVec);
+        rows(direction > 0 ? "affine_coupling_forward" : "affine_coupling_inverse", out, logdet, in, h, mask, bound, rowVec, null);
+    }
+
+    /** As {@link #rowsWithLayout} with a chained log-det (prev: B x 1). */
+    static void rowsWithLayout(int direction, Tensor out, Tensor logdet, Tensor in, Tensor h, Tensor mask, float bound, boolean rowVec,
+            Tensor prev) {
+        rows(direction > 0 ? "affine_coupling_forward" : "affine_coupling_inverse", out, logdet, in, h, mask, bound, rowVec, prev);
     }
 
     /** For tests: {@link #backward} (direction 1) or {@link #inverseBackward} (−1) with the ROWVEC layout on or off. */
     static void gradWithLayout(int direction, Tensor din, float beta, Tensor dh, Tensor dout, Tensor dlogdet, Tensor in, Tensor h,
             Tensor mask, float bound, boolean rowVec) {
-        grad(direction, din, beta, dh, dout, dlogdet, in, h, mask, bound, rowVec);
+        grad(direction, din, beta, dh, dout, dlogdet, in, h, mask, bound, rowVec, null, 0f);
+    }
+
+    /** As {@link #gradWithLayout} with the chained log-det's gradient dprev = betaPrev·dprev + dlogdet. */
+    static void gradWithLayout(int direction, Tensor din, float beta, Tensor dh, Tensor dout, Tensor dlogdet, Tensor in, Tensor h,
+            Tensor mask, float bound, boolean rowVec, Tensor dprev, float betaPrev) {
+        grad(direction, din, beta, dh, dout, dlogdet, in, h, mask, bound, rowVec, dprev, betaPrev);
     }
 
     /**
@@ -80,23 +106,44 @@ public final class AffineCoupling {
      */
     public static void backward(Tensor dx, float beta, Tensor dh, Tensor dy, Tensor dlogdet, Tensor x, Tensor h,
             Tensor mask, float bound) {
-        grad(1, dx, beta, dh, dy, dlogdet, x, h, mask, bound, null);
+        grad(1, dx, beta, dh, dy, dlogdet, x, h, mask, bound, null, null, 0f);
+    }
+
+    /**
+     * As {@link #backward(Tensor, float, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, float)}, also
+     * writing dprev = betaPrev·dprev + dlogdet (the gradient of a chained forward's prev; dprev: B x 1, or null).
+     */
+    public static void backward(Tensor dx, float beta, Tensor dh, Tensor dy, Tensor dlogdet, Tensor x, Tensor h,
+            Tensor mask, float bound, Tensor dprev, float betaPrev) {
+        grad(1, dx, beta, dh, dy, dlogdet, x, h, mask, bound, null, dprev, betaPrev);
     }
 
     /** Backward of {@link #inverse}: dy = beta·dy + ∂/∂y, dh assigned; {@code y} is the inverse's input. */
     public static void inverseBackward(Tensor dy, float beta, Tensor dh, Tensor dx, Tensor dlogdet, Tensor y, Tensor h,
             Tensor mask, float bound) {
-        grad(-1, dy, beta, dh, dx, dlogdet, y, h, mask, bound, null);
+        grad(-1, dy, beta, dh, dx, dlogdet, y, h, mask, bound, null, null, 0f);
+    }
+
+    /** As {@link #inverseBackward(Tensor, float, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, float)} with dprev as in {@link #backward}. */
+    public static void inverseBackward(Tensor dy, float beta, Tensor dh, Tensor dx, Tensor dlogdet, Tensor y, Tensor h,
+            Tensor mask, float bound, Tensor dprev, float betaPrev) {
+        grad(-1, dy, beta, dh, dx, dlogdet, y, h, mask, bound, null, dprev, betaPrev);
     }
 
     /** rowVec: null takes the device's tuning (ROW_VEC and WIDE_FROM), true or false forces the layout. */
-    private static void rows(String name, Tensor out, Tensor logdet, Tensor in, Tensor h, Tensor mask, float bound, Boolean rowVec) {
+    private static void rows(String name, Tensor out, Tensor logdet, Tensor in, Tensor h, Tensor mask, float bound, Boolean rowVec,
+            Tensor prev) {
         check(name, out, in, h, mask, bound);
         int b = in.rows();
         int d = in.cols();
         if (logdet.rows() != b || logdet.cols() != 1) {
             throw new IllegalArgumentException(name + ": logdet must be " + b + " x 1, got " + logdet.shape());
         }
+        if (prev != null) {
+            prev.requireShape(logdet, name + ": prev (the log-det so far) vs logdet");
+            Elementwise.sameDevice(prev, logdet);
+        }
+        Tensor p = prev != null ? prev : logdet;
         Elementwise.sameDevice(out, logdet, in, h, mask);
         if (b == 0) {
             return;
@@ -110,12 +157,12 @@ public final class AffineCoupling {
                 : Map.of("LX", Integer.toString(lx), "LY", Integer.toString(ly));
         Kernel k = dev.kernel(FILE, name, defs).args(
                 out, out.offset(), out.ld(), logdet, logdet.offset(), logdet.ld(), in, in.offset(), in.ld(),
-                h, h.offset(), h.ld(), mask, bound, b, d);
+                h, h.offset(), h.ld(), mask, bound, b, d, p, p.offset(), p.ld(), prev != null ? 1 : 0);
         dev.launch(k, new long[] {lx, ceil(b, ly) * ly}, new long[] {lx, ly});
     }
 
     private static void grad(int direction, Tensor din, float beta, Tensor dh, Tensor dout, Tensor dlogdet, Tensor in,
-            Tensor h, Tensor mask, float bound, Boolean rowVec) {
+            Tensor h, Tensor mask, float bound, Boolean rowVec, Tensor dprev, float betaPrev) {
         String name = direction > 0 ? "affine_coupling_backward" : "affine_coupling_backward (of inverse)";
         check(name, din, in, h, mask, bound);
         dout.requireShape(in, name + " gradient vs input");
@@ -126,21 +173,28 @@ public final class AffineCoupling {
             throw new IllegalArgumentException(name + ": dlogdet must be " + b + " x 1, got " + dlogdet.shape());
         }
         Elementwise.sameDevice(din, dh, dout, dlogdet, in, h, mask);
+        if (dprev != null) {
+            dprev.requireShape(dlogdet, name + ": dprev vs dlogdet");
+            Elementwise.sameDevice(dprev, dlogdet);
+        }
         if (b == 0) {
             return;
         }
+        Tensor q = dprev != null ? dprev : dlogdet;
+        int hasPrev = dprev != null ? 1 : 0;
         Device dev = in.device();
         Shape shape = dev.shared(Shape.class, Shape::of);
         if (rowVec != null ? rowVec : shape.vec(d)) {
             Kernel k = dev.kernel(FILE, "affine_coupling_backward_vec", Map.of("LX", "1", "LY", Integer.toString(shape.narrowLy()),
                     "ROWVEC", "1")).args(din, din.offset(), din.ld(), dh, dh.offset(), dh.ld(), dout, dout.offset(), dout.ld(), dlogdet,
-                    dlogdet.offset(), dlogdet.ld(), in, in.offset(), in.ld(), h, h.offset(), h.ld(), mask, bound, beta, direction, b, d);
+                    dlogdet.offset(), dlogdet.ld(), in, in.offset(), in.ld(), h, h.offset(), h.ld(), mask, bound, beta, direction, b, d,
+                    q, q.offset(), q.ld(), betaPrev, hasPrev);
             dev.launch(k, new long[] {ceil(d, 16), b}, null);
             return;
         }
         Kernel k = dev.kernel(FILE, "affine_coupling_backward").args(din, din.offset(), din.ld(), dh, dh.offset(), dh.ld(),
                 dout, dout.offset(), dout.ld(), dlogdet, dlogdet.offset(), dlogdet.ld(), in, in.offset(), in.ld(),
-                h, h.offset(), h.ld(), mask, bound, beta, direction, b, d);
+                h, h.offset(), h.ld(), mask, bound, beta, direction, b, d, q, q.offset(), q.ld(), betaPrev, hasPrev);
         long lx = WorkGroups.pow2Cap(d, shape.backwardLx());
         long ly = shape.backwardWg() / lx;
         dev.launch(k, new long[] {ceil(d, lx) * lx, ceil(b, ly) * ly}, new long[] {lx, ly});

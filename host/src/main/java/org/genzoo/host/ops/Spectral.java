@@ -32,14 +32,16 @@ public final class Spectral {
      * WG1 in the 1-D launches, a WG2 x WG2 work-group for the 2-D ones. Defaults 256, 64 and 16,
      * capped by the device's work-group limits.
      */
-    private record Shape(int wg, long[] wg1, long[] wg2, Map<String, String> defines) {
+    private record Shape(int wg, long[] wg1, long[] wg2, long fuseMax, long localBytes, Map<String, String> defines) {
         static Shape of(Device d) {
             Tuning t = d.tuning("spectral");
             int wg = WorkGroups.requirePow2(t, "WG", t.getInt("WG", WorkGroups.pow2(d, 256, 0)));
             int wg1 = t.getInt("WG1", WorkGroups.pow2(d, 64, 0));
             int edge = Integer.highestOneBit((int) Math.max(1, Math.sqrt(WorkGroups.pow2(d, 256, 0))));
             int wg2 = t.getInt("WG2", Math.min(16, edge));
-            return new Shape(wg, new long[] {wg1}, new long[] {wg2, wg2}, Map.of("WG", Integer.toString(wg)));
+            long fuseMax = t.getInt("FUSE_MAX", 1 << 16);
+            return new Shape(wg, new long[] {wg1}, new long[] {wg2, wg2}, fuseMax, d.info().localMemBytes(),
+                    Map.of("WG", Integer.toString(wg)));
         }
     }
 
@@ -73,6 +75,45 @@ public final class Spectral {
                     new long[] {m}, shape(d).wg1());
             normalize(u);
         }
+    }
+
+    /**
+     * Whether {@link #powerStep} takes W (M x N) on its device: M·N within the tuning's FUSE_MAX
+     * (default 65,536; 0 turns it off), M at most 16·WG (one dot-product partial) and v, W v and the
+     * tree within half the device's local memory.
+     */
+    public static boolean fusesPowerStep(Tensor w) {
+        Shape s = shape(w.device());
+        long m = w.rows();
+        long n = w.cols();
+        return m * n <= s.fuseMax() && m <= 16L * s.wg() && (m + n + s.wg()) * Float.BYTES <= s.localBytes() / 2;
+    }
+
+    /**
+     * One power iteration (v = normalize(Wᵀu), u = normalize(W v)), σ = uᵀWv, and copies of the new
+     * u, v and σ into uCopy, vCopy, sigmaCopy, in one launch of one work-group: bitwise the results
+     * of {@link #powerIteration} with one iteration, {@link #sigma} and three copies (the same fma
+     * orders and trees). Only where {@link #fusesPowerStep} says so.
+     */
+    public static void powerStep(Tensor u, Tensor v, Tensor w, Tensor sigma, Tensor uCopy, Tensor vCopy, Tensor sigmaCopy) {
+        checkW(w, "power step");
+        checkVector(u, w.rows(), "power step: u");
+        checkVector(v, w.cols(), "power step: v");
+        checkVector(uCopy, w.rows(), "power step: u copy");
+        checkVector(vCopy, w.cols(), "power step: v copy");
+        checkScalar(sigma, "power step: sigma");
+        checkScalar(sigmaCopy, "power step: sigma copy");
+        if (!fusesPowerStep(w)) {
+            throw new IllegalArgumentException("power step: W " + w.shape() + " is over the one-work-group limit of this device"
+                    + " (FUSE_MAX in kernels/tuning/spectral.properties, 16·WG rows, local memory); check fusesPowerStep first");
+        }
+        Elementwise.sameDevice(w, u, v, sigma, uCopy, vCopy, sigmaCopy);
+        Device d = w.device();
+        int wg = shape(d).wg();
+        d.launch(d.kernel(FILE, "spectral_power_sigma", shape(d).defines()).args(u, u.offset(), v, v.offset(), w, w.offset(), w.rows(),
+                w.cols(), sigma, sigma.offset(), uCopy, uCopy.offset(), vCopy, vCopy.offset(), sigmaCopy, sigmaCopy.offset(),
+                new Kernel.Local((long) wg * Float.BYTES), new Kernel.Local((long) w.cols() * Float.BYTES),
+                new Kernel.Local((long) w.rows() * Float.BYTES)), new long[] {wg}, new long[] {wg});
     }
 
     /** x = x / ||x|| in place (left as is when its norm is below 1e-12).  x: any contiguous vector. */
@@ -200,6 +241,11 @@ public final class Spectral {
     /** σ = uᵀWv: one matrix-vector product into scratch and a dot product. */
     public static OpCost sigmaCost(int m, int n) {
         return OpCost.of(2.0 * m * n + 2.0 * m, 4.0 * ((double) m * n + 3.0 * m + n + 1));
+    }
+
+    /** The fused power step: the iteration's two products and σ (no second W v), reads W twice. */
+    public static OpCost powerStepCost(int m, int n) {
+        return OpCost.of(4.0 * m * n + 5.0 * (m + n), 4.0 * (2.0 * m * n + 3.0 * (m + n) + 2));
     }
 
     /** W_sn = W / s: one division per element, W read and W_sn written. */

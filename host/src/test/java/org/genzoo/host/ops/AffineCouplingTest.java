@@ -1,6 +1,7 @@
 package org.genzoo.host.ops;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.genzoo.host.tensor.Tensor;
@@ -120,6 +121,60 @@ class AffineCouplingTest extends OnDevice {
                                 AffineCoupling.gradWithLayout(direction, tdin, beta, tdh, tdout, tdl, tin, th, tm, bound, rowVec);
                                 Check.close(gIn, tdin.toArray(), GRAD_TOL, GRAD_TOL, "d input " + what);
                                 Check.close(gH, tdh.toArray(), GRAD_TOL, GRAD_TOL, "dh " + what);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Chained log-dets: the forward and inverse with prev write prev + their own log-det (the same
+     * float addition as a separate add: bitwise equal), the backward writes d prev = betaPrev·d prev
+     * + d logdet (exactly: one addition) and the same din and dh as without prev. prev is a column view.
+     */
+    @Test
+    void chainedLogDetsAddPrevAndPassTheGradientBack() {
+        long seed = 2000;
+        for (boolean rowVec : LAYOUTS) {
+            for (int b : ROWS) {
+                for (int d : new int[] {2, 5, 33}) {
+                    for (int direction : new int[] {1, -1}) {
+                        seed++;
+                        String what = "dir=" + direction + " B=" + b + " D=" + d + " rowVec=" + rowVec + " seed=" + seed;
+                        float[] in = Check.uniform(seed, b * d, -2, 2);
+                        float[] h = Check.uniform(seed + 1, b * 2 * d, -2, 2);
+                        float[] prev = Check.uniform(seed + 2, b * 3, -5, 5);
+                        float[] dl = Check.uniform(seed + 3, b, -1, 1);
+                        float[] dprevOld = Check.uniform(seed + 4, b, -1, 1);
+                        float[] dout = Check.uniform(seed + 5, b * d, -1, 1);
+                        double[] mask = alternating(d, 0);
+                        try (Tensor tin = Tensor.of(dev, b, d, in); Tensor th = Tensor.of(dev, b, 2 * d, h); Tensor tm = Tensor.of(dev, 1, d, f(mask));
+                                Tensor tp = Tensor.of(dev, b, 3, prev); Tensor out1 = Tensor.zeros(dev, b, d); Tensor l1 = Tensor.zeros(dev, b, 1);
+                                Tensor out2 = Tensor.zeros(dev, b, d); Tensor l2 = Tensor.zeros(dev, b, 1); Tensor tdl = Tensor.of(dev, b, 1, dl);
+                                Tensor tdout = Tensor.of(dev, b, d, dout); Tensor din1 = Tensor.zeros(dev, b, d); Tensor din2 = Tensor.zeros(dev, b, d);
+                                Tensor dh1 = Tensor.zeros(dev, b, 2 * d); Tensor dh2 = Tensor.zeros(dev, b, 2 * d);
+                                Tensor dp0 = Tensor.empty(dev, b, 1); Tensor dp1 = Tensor.of(dev, b, 1, dprevOld)) {
+                            Tensor pv = tp.cols(1, 2);
+                            AffineCoupling.rowsWithLayout(direction, out1, l1, tin, th, tm, 1.5f, rowVec);
+                            AffineCoupling.rowsWithLayout(direction, out2, l2, tin, th, tm, 1.5f, rowVec, pv);
+                            float[] own = l1.toArray();
+                            float[] chained = l2.toArray();
+                            for (int r = 0; r < b; r++) {
+                                assertEquals(prev[r * 3 + 1] + own[r], chained[r], "chained log-det row " + r + " " + what);
+                            }
+                            assertArrayEquals(out1.toArray(), out2.toArray(), "output unchanged by prev " + what);
+                            dp0.fill(Float.NaN); // betaPrev = 0 must not read it
+                            AffineCoupling.gradWithLayout(direction, din1, 0f, dh1, tdout, tdl, tin, th, tm, 1.5f, rowVec);
+                            AffineCoupling.gradWithLayout(direction, din2, 0f, dh2, tdout, tdl, tin, th, tm, 1.5f, rowVec, dp0, 0f);
+                            assertArrayEquals(din1.toArray(), din2.toArray(), "din unchanged by dprev " + what);
+                            assertArrayEquals(dh1.toArray(), dh2.toArray(), "dh unchanged by dprev " + what);
+                            assertArrayEquals(dl, dp0.toArray(), "d prev assigned " + what);
+                            AffineCoupling.gradWithLayout(direction, din2, 0f, dh2, tdout, tdl, tin, th, tm, 1.5f, rowVec, dp1, 1f);
+                            float[] acc = dp1.toArray();
+                            for (int r = 0; r < b; r++) {
+                                assertEquals(dprevOld[r] + dl[r], acc[r], "d prev accumulated row " + r + " " + what);
                             }
                         }
                     }

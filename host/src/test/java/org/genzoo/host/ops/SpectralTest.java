@@ -76,6 +76,52 @@ class SpectralTest extends OnDevice {
         }
     }
 
+    /**
+     * The fused power step (one work-group): against the double reference, and bitwise equal to the
+     * seven launches it replaces (one iteration, σ), its copies equal to what it wrote.
+     */
+    @ParameterizedTest
+    @MethodSource("powerShapes")
+    void fusedPowerStepIsBitwiseTheSeparateLaunches(int m, int n) {
+        long seed = 19L * m + n;
+        float[] hw = Check.uniform(seed, m * n, -1, 1);
+        float[] hu = toFloat(unitVector(seed + 1, m));
+        String tag = m + " x " + n + " (seed " + seed + ")";
+        try (Tensor w = Tensor.of(dev, m, n, hw); Tensor u1 = Tensor.of(dev, 1, m, hu); Tensor v1 = Tensor.zeros(dev, 1, n);
+                Tensor s1 = Tensor.zeros(dev, 1, 1); Tensor u2 = Tensor.of(dev, 1, m, hu); Tensor v2 = Tensor.zeros(dev, 1, n);
+                Tensor s2 = Tensor.zeros(dev, 1, 1); Tensor uc = Tensor.zeros(dev, 1, m); Tensor vc = Tensor.zeros(dev, 1, n);
+                Tensor sc = Tensor.zeros(dev, 1, 1)) {
+            org.junit.jupiter.api.Assertions.assertTrue(Spectral.fusesPowerStep(w), "the CPU and GPU tunings fuse " + tag);
+            Spectral.powerIteration(u1, v1, w, 1);
+            Spectral.sigma(s1, u1, w, v1);
+            Spectral.powerStep(u2, v2, w, s2, uc, vc, sc);
+            double[][] ref = SpectralReference.powerIteration(Check.toDouble(hw), Check.toDouble(hu), m, n);
+            Check.close(ref[0], u2.toArray(), ATOL_VEC, RTOL_VEC, "fused u " + tag);
+            Check.close(ref[1], v2.toArray(), ATOL_VEC, RTOL_VEC, "fused v " + tag);
+            double sig = SpectralReference.sigma(Check.toDouble(u2.toArray()), Check.toDouble(hw), Check.toDouble(v2.toArray()), m, n);
+            Check.close(new double[] {sig}, s2.toArray(), ATOL_VEC, RTOL_VEC, "fused sigma " + tag);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(u1.toArray(), u2.toArray(), "u bitwise " + tag);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(v1.toArray(), v2.toArray(), "v bitwise " + tag);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(s1.toArray(), s2.toArray(), "sigma bitwise " + tag);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(u2.toArray(), uc.toArray(), "u copy " + tag);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(v2.toArray(), vc.toArray(), "v copy " + tag);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(s2.toArray(), sc.toArray(), "sigma copy " + tag);
+        }
+    }
+
+    @Test
+    void aWeightOverTheFusedLimitIsRefusedByThePowerStep() {
+        int m = 300;
+        int n = 300; // 90,000 > FUSE_MAX 65,536 in both tuning sections
+        try (Tensor w = Tensor.zeros(dev, m, n); Tensor u = Tensor.zeros(dev, 1, m); Tensor v = Tensor.zeros(dev, 1, n);
+                Tensor s = Tensor.zeros(dev, 1, 1); Tensor uc = Tensor.zeros(dev, 1, m); Tensor vc = Tensor.zeros(dev, 1, n);
+                Tensor sc = Tensor.zeros(dev, 1, 1)) {
+            org.junit.jupiter.api.Assertions.assertFalse(Spectral.fusesPowerStep(w));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Spectral.powerStep(u, v, w, s, uc, vc, sc));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("FUSE_MAX"), e.getMessage());
+        }
+    }
+
     @Test
     void jacobiReferenceFindsKnownSingularValue() {
         // A permutation with rows scaled by 1, 3, 2: singular values exactly {3, 2, 1}.

@@ -108,13 +108,24 @@ public final class AffineCouplingLayer implements FlowLayer {
 
     @Override
     public Step forward(Var x) {
-        return FlowOps.affine(x, net.forward(netInput(x)), mask, bound, 1);
+        return forward(x, null);
     }
 
     @Override
     public Step inverse(Var z) {
+        return inverse(z, null);
+    }
+
+    /** The coupling kernel adds the log-dets so far into its own in the same launch. */
+    @Override
+    public Step forward(Var x, Var before) {
+        return FlowOps.affine(x, net.forward(netInput(x)), mask, bound, 1, before);
+    }
+
+    @Override
+    public Step inverse(Var z, Var before) {
         // The passed-through coordinates of z equal those of x, so the network sees the same input.
-        return FlowOps.affine(z, net.forward(netInput(z)), mask, bound, -1);
+        return FlowOps.affine(z, net.forward(netInput(z)), mask, bound, -1, before);
     }
 
     @Override

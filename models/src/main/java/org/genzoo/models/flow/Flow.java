@@ -66,9 +66,9 @@ public final class Flow implements AutoCloseable {
         Var h = x;
         Var logdet = null;
         for (FlowLayer l : layers) {
-            FlowLayer.Step s = l.forward(h);
+            FlowLayer.Step s = l.forward(h, logdet);
             h = s.out();
-            logdet = logdet == null ? s.logdet() : F.add(logdet, s.logdet());
+            logdet = s.logdet();
         }
         if (logdet == null) {
             logdet = Tape.current().constant(zeros(x.rows()));
@@ -82,9 +82,9 @@ public final class Flow implements AutoCloseable {
         Var h = z;
         Var logdet = null;
         for (int i = layers.size() - 1; i >= 0; i--) {
-            FlowLayer.Step s = layers.get(i).inverse(h);
+            FlowLayer.Step s = layers.get(i).inverse(h, logdet);
             h = s.out();
-            logdet = logdet == null ? s.logdet() : F.add(logdet, s.logdet());
+            logdet = s.logdet();
         }
         if (logdet == null) {
             logdet = Tape.current().constant(zeros(z.rows()));

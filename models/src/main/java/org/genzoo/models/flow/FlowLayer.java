@@ -25,6 +25,22 @@ public interface FlowLayer extends AutoCloseable {
      */
     Step inverse(Var z);
 
+    /**
+     * {@link #forward(Var)} with the log-dets of the layers before added in: the step's logdet is
+     * {@code before} + this layer's (before: B x 1, or null for the first layer). Layers whose kernel
+     * can add it in the same launch override this; the default adds with one more op.
+     */
+    default Step forward(Var x, Var before) {
+        Step s = forward(x);
+        return before == null ? s : new Step(s.out(), org.genzoo.host.autograd.F.add(before, s.logdet()));
+    }
+
+    /** {@link #inverse(Var)} with the log-dets so far added in, as {@link #forward(Var, Var)}. */
+    default Step inverse(Var z, Var before) {
+        Step s = inverse(z);
+        return before == null ? s : new Step(s.out(), org.genzoo.host.autograd.F.add(before, s.logdet()));
+    }
+
     /** Every trainable parameter in a fixed order (checkpoints depend on it). */
     List<Param> params();
 

@@ -25,17 +25,27 @@ final class FlowOps {
      * Returns the output and its log-det (B x 1).
      */
     static FlowLayer.Step affine(Var in, Var h, Tensor mask, float bound, int direction) {
+        return affine(in, h, mask, bound, direction, null);
+    }
+
+    /**
+     * As {@link #affine(Var, Var, Tensor, float, int)} with the returned log-det {@code before} + the
+     * coupling's (before: B x 1, or null), summed by the coupling kernel; the backward passes the
+     * log-det's gradient on to before in its own launch.
+     */
+    static FlowLayer.Step affine(Var in, Var h, Tensor mask, float bound, int direction, Var before) {
         Tape t = Tape.current();
         int b = in.rows();
         int d = in.cols();
         Tensor out = t.alloc(b, d);
         Tensor logdet = t.alloc(b, 1);
         if (direction > 0) {
-            AffineCoupling.forward(out, logdet, in.value(), h.value(), mask, bound);
+            AffineCoupling.forward(out, logdet, in.value(), h.value(), mask, bound, before == null ? null : before.value());
         } else {
-            AffineCoupling.inverse(out, logdet, in.value(), h.value(), mask, bound);
+            AffineCoupling.inverse(out, logdet, in.value(), h.value(), mask, bound, before == null ? null : before.value());
         }
-        boolean req = in.requiresGrad() || h.requiresGrad();
+        boolean pass = before != null && before.requiresGrad();
+        boolean req = in.requiresGrad() || h.requiresGrad() || pass;
         Var vo = CustomOp.result(out, req);
         Var vl = CustomOp.result(logdet, req);
         CustomOp.onBackward(() -> {
@@ -50,10 +60,13 @@ final class FlowOps {
             Tensor din = in.requiresGrad() ? in.grad() : t.alloc(b, d);
             float betaH = h.requiresGrad() ? CustomOp.gradBeta(t, h) : 0f;
             Tensor dh = h.requiresGrad() && betaH == 0f ? h.grad() : t.alloc(b, 2 * d);
+            // d before = d logdet (the sum's gradient), written by the same launch.
+            float betaBefore = pass && gl ? CustomOp.gradBeta(t, before) : 0f;
+            Tensor dBefore = pass && gl ? before.grad() : null;
             if (direction > 0) {
-                AffineCoupling.backward(din, betaIn, dh, dout, dl, in.value(), h.value(), mask, bound);
+                AffineCoupling.backward(din, betaIn, dh, dout, dl, in.value(), h.value(), mask, bound, dBefore, betaBefore);
             } else {
-                AffineCoupling.inverseBackward(din, betaIn, dh, dout, dl, in.value(), h.value(), mask, bound);
+                AffineCoupling.inverseBackward(din, betaIn, dh, dout, dl, in.value(), h.value(), mask, bound, dBefore, betaBefore);
             }
             if (h.requiresGrad() && betaH != 0f) {
                 Elementwise.axpby(h.grad(), 1f, dh, betaH);

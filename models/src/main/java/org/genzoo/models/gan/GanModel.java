@@ -9,13 +9,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.genzoo.host.Device;
+import org.genzoo.host.autograd.CustomOp;
 import org.genzoo.host.autograd.F;
 import org.genzoo.host.autograd.Param;
 import org.genzoo.host.autograd.Tape;
 import org.genzoo.host.autograd.Var;
 import org.genzoo.host.ops.Elementwise;
+import org.genzoo.host.ops.GanLoss;
 import org.genzoo.host.ops.Optim;
-import org.genzoo.host.ops.Reduce;
 import org.genzoo.host.ops.Rng;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.models.data.Dataset;
@@ -68,8 +69,8 @@ public final class GanModel implements TrainableModel {
     private final Map<String, Tensor> terms = new LinkedHashMap<>();
     /** Mean critic output on the real rows, then on the fake rows (2 x 1; d_real and d_fake are its rows). */
     private final Tensor dMeans;
-    /** The per-row loss weights of the discriminator update (2B x 1), filled once per batch size. */
-    private Tensor sign;
+    /** B x 1 ones that seed the penalty's input gradient, filled once per batch size. */
+    private Tensor ones;
     private Dataset lastSplit;
     private boolean emaStarted;
 
@@ -174,57 +175,63 @@ public final class GanModel implements TrainableModel {
         both.rows(0, b).copyFrom(real);
         both.rows(b, 2 * b).copyFrom(fake);
         Var out = discriminator.forward(t.constant(both));
-        if (sign == null || sign.rows() != 2 * b) {
-            if (sign != null) {
-                sign.close();
-            }
-            sign = Tensor.empty(device, 2 * b, 1);
-            if (config.wasserstein()) {
-                sign.rows(0, b).fill(-1f / b);
-                sign.rows(b, 2 * b).fill(1f / b);
-            } else {
-                sign.rows(0, b).fill(1f);
-                sign.rows(b, 2 * b).fill(-1f);
-            }
-        }
-        Var loss;
-        if (config.wasserstein()) {
-            // mean f(fake) − mean f(real) as Σ w ⊙ f with w = −1/B on real rows, +1/B on fake rows.
-            loss = F.sum(F.mul(out, t.constant(sign)));
-        } else {
-            loss = config.loss().equals(GanConfig.HINGE) ? hingeLoss(t, out, t.constant(sign), b)
-                    // −(1/B) Σ log σ(s ⊙ l), s = +1 real, −1 fake.
-                    : F.scale(F.sum(F.logSigmoid(F.mul(out, t.constant(sign)))), -1f / b);
-        }
-        // d_real and d_fake: the 2B x 1 output read as 2 x B, one row mean each (one launch).
-        Tensor o = out.value();
-        if (o.ld() == 1) {
-            Reduce.rows(Reduce.Op.MEAN, dMeans, Tensor.wrap(o.buffer(), o.offset(), 2, b, b));
-        } else {
-            for (int h = 0; h < 2; h++) {
-                Tensor m = dMeans.rows(h, h + 1);
-                Reduce.sumAll(m, o.rows(h * b, (h + 1) * b));
-                Elementwise.scale(m, m, 1f / b);
-            }
-        }
+        Var gp = null;
         if (config.lambda() > 0) {
             Tensor xhat = GradientPenalty.interpolate(t, real, fake, rng, STREAM_ALPHA);
-            Var gp = GradientPenalty.at(t, discriminator::forward, xhat, config.lambda());
-            terms.get("gp").copyFrom(gp.value());
-            loss = F.add(loss, gp);
+            if (ones == null || ones.rows() != b) {
+                if (ones != null) {
+                    ones.close();
+                }
+                ones = Tensor.empty(device, b, 1);
+                ones.fill(1f);
+            }
+            // The penalty lands in the "gp" term itself (no copy).
+            gp = GradientPenalty.at(t, discriminator::forward, xhat, config.lambda(), ones, terms.get("gp"));
         }
-        return loss;
+        // One launch for the loss (+ the penalty) and d_real, d_fake (the means of the real and fake rows).
+        if (config.wasserstein()) {
+            // mean f(fake) − mean f(real) as (1/B) Σ s ⊙ f with s = −1 on real rows, +1 on fake rows.
+            return loss(t, GanLoss.Kind.LINEAR, out, b, -1f, 1f, 1f / b, dMeans, gp);
+        }
+        if (config.loss().equals(GanConfig.HINGE)) {
+            return loss(t, GanLoss.Kind.HINGE, out, b, 1f, -1f, 1f / b, dMeans, gp);
+        }
+        // −(1/B) Σ log σ(s ⊙ l), s = +1 real, −1 fake.
+        return loss(t, GanLoss.Kind.LOGSIG, out, b, 1f, -1f, -1f / b, dMeans, gp);
+    }
+
+    /**
+     * k · Σ_i φ(s_i l_i) (+ extra) as one op ({@link GanLoss}: one launch each way), s_i = sA on the
+     * first nA rows of l and sB on the rest; means (2 x 1 or null) receives the mean of l over each
+     * range.
+     */
+    static Var loss(Tape t, GanLoss.Kind kind, Var l, int nA, float sA, float sB, float k, Tensor means, Var extra) {
+        Tensor loss = t.alloc(1, 1);
+        GanLoss.forward(kind, loss, means, l.value(), nA, sA, sB, k, extra == null ? null : extra.value());
+        boolean ex = extra != null && extra.requiresGrad();
+        Var out = CustomOp.result(loss, l.requiresGrad() || ex);
+        CustomOp.onBackward(() -> {
+            if (!CustomOp.hasGrad(out)) {
+                return;
+            }
+            float betaExtra = ex ? CustomOp.gradBeta(t, extra) : 0f;
+            if (l.requiresGrad()) {
+                float beta = CustomOp.gradBeta(t, l);
+                GanLoss.backward(kind, l.grad(), out.grad(), l.value(), nA, sA, sB, k, beta, ex ? extra.grad() : null, betaExtra);
+            } else if (ex) {
+                Elementwise.axpby(extra.grad(), 1f, out.grad(), betaExtra);
+            }
+        });
+        return out;
     }
 
     /**
      * The hinge loss of the discriminator (Lim and Ye 2017; Miyato et al. 2018):
      * (1/B) Σ_rows max(0, 1 − s ⊙ l) = mean max(0, 1 − l_real) + mean max(0, 1 + l_fake), with
-     * s = +1 on the B real rows and −1 on the B fake rows of the logits l (2B x 1).
+     * s = +1 on the B real rows and −1 on the B fake rows of the logits l (2B x 1); one launch each way.
      */
-    static Var hingeLoss(Tape t, Var logits, Var sign, int b) {
-        Tensor one = t.alloc(logits.value().rows(), 1);
-        one.fill(1f);
-        return F.scale(F.sum(F.relu(F.sub(t.constant(one), F.mul(logits, sign)))), 1f / b);
+    static Var hingeLoss(Tape t, Var logits, int b) {
+        return loss(t, GanLoss.Kind.HINGE, logits, b, 1f, -1f, 1f / b, null, null);
     }
 
     Var generatorLoss(Tape t, StepContext ctx) {
@@ -233,14 +240,15 @@ public final class GanModel implements TrainableModel {
         Var fake = generator.forward(t.constant(noise(t, b, STREAM_Z_GENERATOR)));
         Var out = discriminator.forward(fake, true);
         if (config.wasserstein() || config.loss().equals(GanConfig.HINGE)) {
-            // −mean l_fake (the hinge discriminator's generator loss is the Wasserstein one), as one
-            // scale of the sum by −1/B: bitwise −(sum·(1/B)), one launch (and its backward) fewer.
-            return F.scale(F.sum(out), -1f / b);
+            // −mean l_fake (the hinge discriminator's generator loss is the Wasserstein one).
+            return loss(t, GanLoss.Kind.LINEAR, out, b, 1f, 1f, -1f / b, null, null);
         }
         if (config.loss().equals(GanConfig.MINIMAX)) {
-            return F.mean(F.logSigmoid(F.scale(out, -1f)));
+            // mean log σ(−l) = log(1 − D(G(z))).
+            return loss(t, GanLoss.Kind.LOGSIG, out, b, -1f, -1f, 1f / b, null, null);
         }
-        return F.scale(F.sum(F.logSigmoid(out)), -1f / b);
+        // −(1/B) Σ log σ(l), the non-saturating loss.
+        return loss(t, GanLoss.Kind.LOGSIG, out, b, 1f, 1f, -1f / b, null, null);
     }
 
     private void updateEma() {
@@ -368,8 +376,8 @@ public final class GanModel implements TrainableModel {
         }
         terms.get("gp").close();
         dMeans.close();
-        if (sign != null) {
-            sign.close();
+        if (ones != null) {
+            ones.close();
         }
     }
 }

@@ -1,12 +1,10 @@
 package org.genzoo.models.gan;
 
 import java.util.function.UnaryOperator;
-import org.genzoo.host.autograd.F;
+import org.genzoo.host.autograd.CustomOp;
 import org.genzoo.host.autograd.Tape;
 import org.genzoo.host.autograd.Var;
-import org.genzoo.host.ops.Elementwise;
-import org.genzoo.host.ops.Gemm;
-import org.genzoo.host.ops.Reduce;
+import org.genzoo.host.ops.Penalty;
 import org.genzoo.host.ops.Rng;
 import org.genzoo.host.tensor.Tensor;
 
@@ -24,36 +22,45 @@ public final class GradientPenalty {
     private GradientPenalty() {
     }
 
-    /** x̂ = fake + α ⊙ (real − fake), α one uniform draw per row from {@code rng}'s {@code stream}. */
+    /** x̂ = fake + α ⊙ (real − fake), α one uniform draw per row from {@code rng}'s {@code stream} (one fused launch after the draw). */
     public static Tensor interpolate(Tape t, Tensor real, Tensor fake, Rng rng, int stream) {
-        int b = real.rows();
-        int d = real.cols();
-        Tensor alpha = t.alloc(b, 1);
+        Tensor alpha = t.alloc(real.rows(), 1);
         rng.uniform(alpha, stream);
-        Tensor ones = t.alloc(1, d);
-        ones.fill(1f);
-        Tensor a = t.alloc(b, d);
-        t.device().shared(Gemm.class, Gemm::new).mm(a, alpha, false, ones, false);
-        Tensor diff = t.alloc(b, d);
-        Elementwise.sub(diff, real, fake);
-        Tensor x = t.alloc(b, d);
-        Elementwise.mul(x, a, diff);
-        Elementwise.add(x, x, fake);
+        Tensor x = t.alloc(real.rows(), real.cols());
+        Penalty.interpolate(x, real, fake, alpha);
         return x;
     }
 
     /** λ · mean_i (‖∇x critic(x)_i‖ − 1)² at the points x (B x D), differentiable in the critic's parameters. */
     public static Var at(Tape t, UnaryOperator<Var> critic, Tensor x, float lambda) {
+        return at(t, critic, x, lambda, null, null);
+    }
+
+    /**
+     * As {@link #at(Tape, UnaryOperator, Tensor, float)}, with the ones that seed the input gradient
+     * given (B x 1, filled with 1 by the caller and kept across steps), and the penalty written into
+     * {@code into} (1 x 1, the caller's) when not null. The penalty and its gradient in ∇x are one
+     * launch each ({@link Penalty}); the gradient then flows through the tape's double backward.
+     */
+    public static Var at(Tape t, UnaryOperator<Var> critic, Tensor x, float lambda, Tensor ones, Tensor into) {
         Var xv = t.constant(x);
         Var d = critic.apply(xv);
-        Tensor ones = t.alloc(d.rows(), 1);
-        ones.fill(1f);
-        Var g = t.gradients(d, t.constant(ones), xv)[0];
-        Tensor eps = t.alloc(g.rows(), 1);
-        eps.fill(EPS);
-        Var norm = F.exp(F.scale(F.log(F.add(F.reduceRows(Reduce.Op.SUM, F.square(g)), t.constant(eps))), 0.5f));
-        Tensor one = t.alloc(g.rows(), 1);
-        one.fill(1f);
-        return F.scale(F.mean(F.square(F.sub(norm, t.constant(one)))), lambda);
+        Tensor seed = ones;
+        if (seed == null) {
+            seed = t.alloc(d.rows(), 1);
+            seed.fill(1f);
+        }
+        Var g = t.gradients(d, t.constant(seed), xv)[0];
+        Tensor gp = into != null ? into : t.alloc(1, 1);
+        Tensor norms = t.alloc(g.rows(), 1);
+        Penalty.forward(gp, norms, g.value(), EPS, lambda);
+        Var out = CustomOp.result(gp, g.requiresGrad());
+        CustomOp.onBackward(() -> {
+            if (CustomOp.hasGrad(out) && g.requiresGrad()) {
+                float beta = CustomOp.gradBeta(t, g);
+                Penalty.backward(g.grad(), out.grad(), norms, g.value(), lambda, beta);
+            }
+        });
+        return out;
     }
 }

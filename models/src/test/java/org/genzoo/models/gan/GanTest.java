@@ -277,21 +277,18 @@ class GanTest extends OnDevice {
         float[] l = new float[2 * b];
         double[] ld = new double[2 * b];
         double[] s = new double[2 * b];
-        float[] sf = new float[2 * b];
         for (int i = 0; i < 2 * b; i++) {
             s[i] = i < b ? 1 : -1;
-            sf[i] = (float) s[i];
             do {
                 l[i] = (float) r.nextDouble(-3, 3); // both sides of the kink, for real and fake rows
             } while (Math.abs(1 - s[i] * l[i]) < HINGE_KINK_MARGIN);
             ld[i] = l[i];
         }
-        try (Param p = new Param("logits", dev, 2 * b, 1); Tensor sign = Tensor.of(dev, 2 * b, 1, sf);
-                Tensor lt = Tensor.of(dev, 2 * b, 1, l)) {
+        try (Param p = new Param("logits", dev, 2 * b, 1); Tensor lt = Tensor.of(dev, 2 * b, 1, l)) {
             p.value().copyFrom(lt);
             float value;
             try (Tape t = Tape.record(dev)) {
-                Var loss = GanModel.hingeLoss(t, t.param(p), t.constant(sign), b);
+                Var loss = GanModel.hingeLoss(t, t.param(p), b);
                 value = loss.value().toArray()[0];
                 t.backward(loss);
             }

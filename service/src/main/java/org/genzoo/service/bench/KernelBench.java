@@ -75,6 +75,7 @@ public final class KernelBench implements Callable<Integer> {
         }
         list.addAll(OpCases.all());
         list.addAll(SpectralCases.all());
+        list.addAll(GanCases.all());
         list.addAll(FlowCases.all());
         list.addAll(GibbsCases.all());
         return list;

@@ -27,6 +27,10 @@ final class SpectralCases {
         for (int[] s : new int[][] {{128, 128}, {128, 2}, {512, 512}, {2048, 2048}}) {
             list.add(new Case(Kind.POWER, s[0], s[1]));
         }
+        // The one-work-group power step of small weights (SN-GAN's 128 x 128), where the device fuses it.
+        for (int[] s : new int[][] {{128, 128}, {128, 2}}) {
+            list.add(new Case(Kind.POWER_FUSED, s[0], s[1]));
+        }
         for (int[] s : new int[][] {{128, 128}, {512, 512}, {2048, 2048}}) {
             list.add(new Case(Kind.NORMALIZE, s[0], s[1]));
             list.add(new Case(Kind.BACKWARD, s[0], s[1]));
@@ -35,7 +39,7 @@ final class SpectralCases {
     }
 
     private enum Kind {
-        POWER, NORMALIZE, BACKWARD
+        POWER, POWER_FUSED, NORMALIZE, BACKWARD
     }
 
     private static final class Case implements BenchCase {
@@ -54,6 +58,9 @@ final class SpectralCases {
         private Tensor out;
         private Tensor grad;
         private Tensor scratch;
+        private Tensor uc;
+        private Tensor vc;
+        private Tensor sc;
 
         Case(Kind kind, int m, int n) {
             this.kind = kind;
@@ -70,6 +77,7 @@ final class SpectralCases {
         public String name() {
             String what = switch (kind) {
                 case POWER -> "power iteration + sigma";
+                case POWER_FUSED -> "power step (fused)";
                 case NORMALIZE -> "soft normalize";
                 case BACKWARD -> "soft normalize backward";
             };
@@ -84,6 +92,7 @@ final class SpectralCases {
                     OpCost b = Spectral.sigmaCost(m, n);
                     yield OpCost.of(a.flops() + b.flops(), a.bytes() + b.bytes());
                 }
+                case POWER_FUSED -> Spectral.powerStepCost(m, n);
                 case NORMALIZE -> Spectral.softNormalizeCost(m, n);
                 case BACKWARD -> Spectral.softNormalizeBackwardCost(m, n, false);
             };
@@ -131,6 +140,15 @@ final class SpectralCases {
             out = Tensor.zeros(device, m, n);
             grad = Tensor.of(device, m, n, f(dwsn));
             scratch = Tensor.zeros(device, 1, 1);
+            if (kind == Kind.POWER_FUSED) {
+                if (!Spectral.fusesPowerStep(tw)) {
+                    throw new IllegalStateException(name() + ": this device does not fuse a " + m + " x " + n
+                            + " power step (FUSE_MAX in kernels/tuning/spectral.properties)");
+                }
+                uc = Tensor.zeros(device, 1, m);
+                vc = Tensor.zeros(device, 1, n);
+                sc = Tensor.zeros(device, 1, 1);
+            }
         }
 
         private double[] wv(double[] v) {
@@ -161,7 +179,7 @@ final class SpectralCases {
         @Override
         public void validate() {
             switch (kind) {
-                case POWER -> {
+                case POWER, POWER_FUSED -> {
                     tu.write(f(u0));
                     run();
                     double[] v = new double[n];
@@ -224,6 +242,7 @@ final class SpectralCases {
                     Spectral.powerIteration(tu, tv, tw, 1);
                     Spectral.sigma(sigma, tu, tw, tv);
                 }
+                case POWER_FUSED -> Spectral.powerStep(tu, tv, tw, sigma, uc, vc, sc);
                 case NORMALIZE -> Spectral.softNormalize(out, tw, sigma, C);
                 case BACKWARD -> Spectral.softNormalizeBackward(out, grad, tw, sigma, tu, tv, C, 0f, scratch);
                 default -> throw new IllegalStateException();
@@ -232,7 +251,7 @@ final class SpectralCases {
 
         @Override
         public void close() {
-            for (Tensor t : new Tensor[] {tw, tu, tv, sigma, out, grad, scratch}) {
+            for (Tensor t : new Tensor[] {tw, tu, tv, sigma, out, grad, scratch, uc, vc, sc}) {
                 if (t != null) {
                     t.close();
                 }
