@@ -221,6 +221,72 @@ class RngTest extends OnDevice {
         }, false);
     }
 
+    /** Gathered and binarized from 8-bit levels through a table: the reference, and bitwise gatherBinarize over the floats. */
+    @Test
+    void gatherBinarizeLevelsBitwiseMatchesReferenceAndFloatGather() {
+        forEachVariant(() -> {
+            long seed = 37;
+            float[] lut = new float[256];
+            for (int v = 0; v < 256; v++) {
+                lut[v] = v / 255f;
+            }
+            for (int[] s : new int[][] {{1, 1}, {7, 33}, {33, 7}, {93, 93}, {5, 200}}) {
+                int rows = s[0], cols = s[1], n = rows + 5;
+                for (int pad : new int[] {0, 3}) {
+                    int ld = cols + pad;
+                    SplittableRandom r = new SplittableRandom(seed + pad);
+                    byte[] lv = new byte[n * ld];
+                    float[] x = new float[n * cols];
+                    for (int i = 0; i < n; i++) {
+                        for (int c = 0; c < ld; c++) {
+                            int v = r.nextInt(256);
+                            lv[i * ld + c] = (byte) v;
+                            if (c < cols) {
+                                x[i * cols + c] = lut[v];
+                            }
+                        }
+                    }
+                    int[] perm = new int[n + 3];
+                    for (int i = 0; i < perm.length; i++) {
+                        perm[i] = r.nextInt(n);
+                    }
+                    double[] ref = new double[rows * cols];
+                    for (int i = 0; i < ref.length; i++) {
+                        int row = perm[2 + i / cols];
+                        ref[i] = RngReference.u24(RngReference.binarizeWord(seed, 4, 11, i / cols, i % cols, cols))
+                                < lut[lv[row * ld + i % cols] & 0xff] ? 1 : 0;
+                    }
+                    for (boolean view : new boolean[] {false, true}) {
+                        String what = "gatherBinarizeLevels seed " + seed + " " + rows + "x" + cols + " ld " + ld + (view ? " view" : "");
+                        try (Guarded out = new Guarded(dev, rows, cols, view); Tensor xt = Tensor.of(dev, n, cols, x);
+                             Tensor viaFloats = Tensor.empty(dev, rows, cols); var idx = dev.upload(perm); var lb = dev.upload(lv);
+                             var lt = dev.upload(lut)) {
+                            Rng rng = new Rng(seed);
+                            rng.gatherBinarizeLevels(out.t, lb, ld, lt, idx, 2, 4, 11);
+                            float[] got = out.t.toArray();
+                            Check.close(ref, got, 0, 0, what);
+                            out.checkGuard(what);
+                            rng.gatherBinarize(viaFloats, xt, idx, 2, 4, 11);
+                            assertArrayEquals(viaFloats.toArray(), got, what + ": differs from gatherBinarize over the floats");
+                        }
+                    }
+                }
+            }
+        }, true); // every variant on the simulated GPU too: the byte loads are new there
+    }
+
+    @Test
+    void gatherBinarizeLevelsRejectsAShortTableOrStride() {
+        try (Tensor out = Tensor.empty(dev, 2, 8); var idx = dev.allocate(4L * 2); var lb = dev.upload(new byte[16]);
+             var lt = dev.upload(new float[256]); var shortLt = dev.allocate(4L * 255)) {
+            idx.write(new int[] {0, 1});
+            Rng rng = new Rng(1);
+            assertThrows(IllegalArgumentException.class, () -> rng.gatherBinarizeLevels(out, lb, 7, lt, idx, 0, 1, 0));
+            assertThrows(IllegalArgumentException.class, () -> rng.gatherBinarizeLevels(out, lb, 8, shortLt, idx, 0, 1, 0));
+            assertThrows(IndexOutOfBoundsException.class, () -> rng.gatherBinarizeLevels(out, lb, 8, lt, idx, 1, 1, 0));
+        }
+    }
+
     @Test
     void reparameterizeMatchesReferenceAndStoresTheNormalDraw() {
         forEachVariant(() -> {
