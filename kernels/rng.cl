@@ -253,41 +253,6 @@ __kernel void rng_gather_binarize(__global float* out, const int offOut, const i
     }
 }
 
-// rng_gather_binarize from 8-bit levels: x[i, c] = lut[lv[i, c]] (lut: 256 floats, the grey level of
-// each byte value), so out equals rng_gather_binarize over the float data x, bit for bit, reading a
-// quarter of the bytes. lv: N x C bytes (row i at offLv + i * ldLv), lut: 256 floats.
-inline void binarize_store16_levels(__global float* orow, __global const uchar* lrow, __global const float* lut, int c, int C,
-                                    uint16 u) {
-    if (c + 16 <= C) {
-        float16 uf = convert_float16(u >> 8) * TWO_POW_M24;
-        uchar t[16];
-        float p[16];
-        vstore16(vload16(0, lrow + c), 0, t);
-        for (int l = 0; l < 16; l++) {
-            p[l] = lut[t[l]];
-        }
-        vstore16(select((float16)(0.0f), (float16)(1.0f), uf < vload16(0, p)), 0, orow + c);
-    } else {
-        uint t[16];
-        vstore16(u, 0, t);
-        for (int l = 0; c + l < C; l++) {
-            orow[c + l] = u24(t[l]) < lut[lrow[c + l]] ? 1.0f : 0.0f;
-        }
-    }
-}
-
-__kernel void rng_gather_binarize_levels(__global float* out, const int offOut, const int ldOut,
-                                         __global const uchar* lv, const int offLv, const int ldLv,
-                                         __global const float* lut,
-                                         __global const int* idx, const int offIdx,
-                                         const uint ctrLo, const uint ctrHi, const uint stream,
-                                         const uint keyLo, const uint keyHi, const int R, const int C) {
-    BINARIZE_GROUP16(R, C)
-    for (int k = 0; k < 4; k++) {
-        binarize_store16_levels(out + offOut + r * ldOut, lv + offLv + idx[offIdx + r] * ldLv, lut, 64 * g + 16 * k, C, o[k]);
-    }
-}
-
 #else
 
 // Dynamic binarization of grey images: out[r, c] = U < x[r, c] ? 1 : 0 (x = pixel intensity in
@@ -324,30 +289,6 @@ __kernel void rng_gather_binarize(__global float* out, const int offOut, const i
     BINARIZE_STORE(orow, xr, c0 + 16, C, w.y);
     BINARIZE_STORE(orow, xr, c0 + 32, C, w.z);
     BINARIZE_STORE(orow, xr, c0 + 48, C, w.w);
-}
-
-// rng_gather_binarize from 8-bit levels: out[r, c] = U < lut[lv[idx[r], c]] (lut: 256 floats, the grey
-// level of each byte value): rng_gather_binarize over the float data, bit for bit, from a quarter of
-// the bytes. lv: N x C bytes (row i at offLv + i * ldLv), lut: 256 floats.
-#define BINARIZE_STORE_LEVELS(out, lv, lut, c, C, word) \
-    if ((c) < (C)) { \
-        (out)[c] = u24(word) < (lut)[(lv)[c]] ? 1.0f : 0.0f; \
-    }
-
-__kernel void rng_gather_binarize_levels(__global float* out, const int offOut, const int ldOut,
-                                         __global const uchar* lv, const int offLv, const int ldLv,
-                                         __global const float* lut,
-                                         __global const int* idx, const int offIdx,
-                                         const uint ctrLo, const uint ctrHi, const uint stream,
-                                         const uint keyLo, const uint keyHi, const int R, const int C) {
-    BINARIZE_BLOCK(R, C)
-    uint4 w = philox_at(b, ctrLo, ctrHi, stream, keyLo, keyHi);
-    __global const uchar* lr = lv + offLv + idx[offIdx + r] * ldLv;
-    __global float* orow = out + offOut + r * ldOut;
-    BINARIZE_STORE_LEVELS(orow, lr, lut, c0, C, w.x);
-    BINARIZE_STORE_LEVELS(orow, lr, lut, c0 + 16, C, w.y);
-    BINARIZE_STORE_LEVELS(orow, lr, lut, c0 + 32, C, w.z);
-    BINARIZE_STORE_LEVELS(orow, lr, lut, c0 + 48, C, w.w);
 }
 
 #endif  // RNG_BLOCKS16

@@ -149,13 +149,6 @@ public final class Device implements AutoCloseable {
         return b;
     }
 
-    /** The bytes of {@code data} in a pooled buffer (rounded up to whole floats). */
-    public DeviceBuffer upload(byte[] data) {
-        DeviceBuffer b = pool.acquireFloats(Math.max(1, (data.length + 3) / 4));
-        b.write(data, 0, data.length, 0);
-        return b;
-    }
-
     Object createBufferHandle(long bytes) {
         if (bytes <= 0) {
             throw new IllegalArgumentException("buffer size must be positive, got " + bytes);

@@ -75,21 +75,6 @@ public final class DeviceBuffer implements AutoCloseable {
         }
     }
 
-    /** Copies the bytes src[srcOff, srcOff+n) to bytes [dstOff, dstOff+n) of the buffer; blocks until done. */
-    public void write(byte[] src, int srcOff, int n, long dstOff) {
-        if (dstOff < 0 || n < 0 || dstOff + n > bytes) {
-            throw new IndexOutOfBoundsException("byte range [" + dstOff + ", " + (dstOff + n) + ") outside a buffer of " + bytes
-                    + " bytes");
-        }
-        for (int done = 0; done < n; done += 4 * STAGING_CHUNK) {
-            int m = Math.min(4 * STAGING_CHUNK, n - done);
-            ByteBuffer bb = device.staging(m);
-            bb.put(src, srcOff + done, m);
-            bb.flip();
-            hostWrite(dstOff + done, bb);
-        }
-    }
-
     public float[] readFloats(long off, int n) {
         float[] out = new float[n];
         read(out, 0, n, off);

@@ -240,37 +240,6 @@ public final class Rng {
         launchBlocks(d, k, rc);
     }
 
-    /**
-     * {@link #gatherBinarize} from 8-bit grey levels: out[r, c] = Bernoulli(lut[levels[idx[idxOff + r], c]]),
-     * the same numbers as gatherBinarize over the float data x[i, c] = lut[levels[i, c]], bit for bit
-     * (the same uniforms, compared with the same floats), reading a quarter of the bytes.
-     * out: B x D; levels: N x D bytes, row i at byte i * ld (ld at least D); lut: 256 floats (the
-     * grey level of each byte value); idx: at least idxOff + B ints, each in [0, N) (the caller guarantees it).
-     */
-    public void gatherBinarizeLevels(Tensor out, DeviceBuffer levels, int ld, DeviceBuffer lut, DeviceBuffer idx, int idxOff,
-            int stream, long counter) {
-        if (ld < out.cols()) {
-            throw new IllegalArgumentException("gatherBinarizeLevels: row stride " + ld + " bytes is below out's " + out.cols()
-                    + " columns");
-        }
-        if (lut.floats() < 256) {
-            throw new IllegalArgumentException("gatherBinarizeLevels: the level table has " + lut.floats()
-                    + " floats, needs 256 (one per byte value)");
-        }
-        if (idxOff < 0 || idxOff + out.rows() > idx.floats()) {
-            throw new IndexOutOfBoundsException("gatherBinarizeLevels: indices [" + idxOff + ", " + (idxOff + out.rows())
-                    + ") outside " + idx.floats());
-        }
-        if (out.size() == 0) {
-            return;
-        }
-        Device d = out.device();
-        int[] rc = {out.rows(), out.cols()};
-        Kernel k = kernel(d, "rng_gather_binarize_levels").args(out, out.offset(), out.ld(), levels, 0, ld, lut, idx, idxOff,
-                (int) counter, (int) (counter >>> 32), stream, (int) seed, (int) (seed >>> 32), rc[0], rc[1]);
-        launchBlocks(d, k, rc);
-    }
-
     /** gatherBinarize: one Philox block per 4 elements and a compare each; reads B rows of x and B indices, writes out. */
     public static OpCost gatherBinarizeCost(int rows, int cols) {
         double n = (double) rows * cols;

@@ -24,10 +24,7 @@ import org.genzoo.host.tensor.Tensor;
  * pixel = 1 with probability its grey level, gathered and drawn in one kernel
  * ({@link Rng#gatherBinarize}: the numbers {@link Rng#binarize} of the gathered batch gives), on stream
  * {@link #BINARIZE_STREAM} of an Rng keyed by the seed, at counter {@link #binarizeCounter()}, which
- * advances by one per batch: every use of an image is a fresh sample. When every value of the split
- * is an 8-bit grey level v / 255 (the image data sets), a byte copy of the split is also kept on the
- * device and batches are drawn from it ({@link Rng#gatherBinarizeLevels}: the same numbers, bit for
- * bit, from a quarter of the bytes read per batch).
+ * advances by one per batch: every use of an image is a fresh sample.
  *
  * <p>Everything that decides the next batch is in {@link State}: save it with a checkpoint and
  * {@link #restore} it, and a resumed job draws exactly the batches (and binary samples) the
@@ -86,8 +83,6 @@ public final class DeviceDataset implements AutoCloseable {
     private final Tensor data;       // N x D
     private final Tensor batch;      // B x D
     private final DeviceBuffer perm; // N ints
-    private final DeviceBuffer levels; // N x D bytes v with data = v / 255, or null (not binarized, or other values)
-    private final DeviceBuffer levelTable; // 256 floats v / 255f, or null
     private int[] order;             // the current epoch's permutation (host copy)
     private int epoch;
     private int position;
@@ -116,20 +111,13 @@ public final class DeviceDataset implements AutoCloseable {
         Tensor d = null;
         Tensor b = null;
         DeviceBuffer p = null;
-        DeviceBuffer lv = null;
-        DeviceBuffer lt = null;
         try {
             d = Tensor.of(device, split.size(), split.dim(), split.x());
             b = Tensor.empty(device, batchSize, split.dim());
             this.order = permutation(seed, 0, split.size());
             p = device.upload(order);
-            byte[] bytes = binarize ? greyLevels(split.x()) : null;
-            if (bytes != null) {
-                lv = device.upload(bytes);
-                lt = device.upload(LEVELS);
-            }
         } catch (RuntimeException e) {
-            for (AutoCloseable c : new AutoCloseable[] {lt, lv, p, b, d}) {
+            for (AutoCloseable c : new AutoCloseable[] {p, b, d}) {
                 closeQuietly(c, e);
             }
             throw e;
@@ -137,39 +125,6 @@ public final class DeviceDataset implements AutoCloseable {
         this.data = d;
         this.batch = b;
         this.perm = p;
-        this.levels = lv;
-        this.levelTable = lt;
-    }
-
-    /** v / 255f for v = 0..255: the grey levels of 8-bit images as the data sets hold them. */
-    private static final float[] LEVELS = new float[256];
-
-    static {
-        for (int v = 0; v < 256; v++) {
-            LEVELS[v] = v / 255f;
-        }
-    }
-
-    /** The bytes v with x[i] == v / 255f for every i, or null when some value is not such a level. */
-    static byte[] greyLevels(float[] x) {
-        byte[] out = new byte[x.length];
-        for (int i = 0; i < x.length; i++) {
-            float f = x[i];
-            if (!(f >= 0f && f <= 1f)) {
-                return null;
-            }
-            int v = Math.round(f * 255f);
-            if (LEVELS[v] != f) {
-                return null;
-            }
-            out[i] = (byte) v;
-        }
-        return out;
-    }
-
-    /** Whether batches are drawn from the byte copy of the split (binarized 8-bit grey data). */
-    public boolean drawsFromLevels() {
-        return levels != null;
     }
 
     /**
@@ -181,9 +136,7 @@ public final class DeviceDataset implements AutoCloseable {
             startEpoch(epoch + 1);
             position = 0;
         }
-        if (levels != null) {
-            rng.gatherBinarizeLevels(batch, levels, split.dim(), levelTable, perm, position, BINARIZE_STREAM, binarizeCounter++);
-        } else if (binarize) {
+        if (binarize) {
             rng.gatherBinarize(batch, data, perm, position, BINARIZE_STREAM, binarizeCounter++);
         } else {
             gather.rows(batch, data, perm, position);
@@ -318,14 +271,7 @@ public final class DeviceDataset implements AutoCloseable {
             batch.close();
             data.close();
         } finally {
-            try {
-                perm.close();
-            } finally {
-                if (levels != null) {
-                    levels.close();
-                    levelTable.close();
-                }
-            }
+            perm.close();
         }
     }
 }

@@ -3,7 +3,6 @@ package org.genzoo.models.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,9 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.genzoo.host.Device;
-import org.genzoo.host.DeviceBuffer;
 import org.genzoo.host.TestDevices;
-import org.genzoo.host.ops.Rng;
 import org.genzoo.host.tensor.Tensor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -202,50 +199,6 @@ class DeviceDatasetTest {
             double frac = differ / (double) (n * d);
             assertEquals(1 / 3.0, frac, 0.02, "seed " + SEED + ": second use of each image is not a fresh sample");
             assertEquals(2, dd.binarizeCounter());
-        }
-    }
-
-    /** 8-bit grey data (v / 255): batches come from the byte copy and equal the float gather + binarize bit for bit. */
-    @Test
-    void eightBitGreyBatchesComeFromTheByteCopyBitForBit() {
-        for (int[] s : new int[][] {{93, 33, 7}, {7, 1, 1}, {33, 93, 33}}) {
-            int n = s[0], d = s[1], b = s[2];
-            SplittableRandom r = new SplittableRandom(SEED + n);
-            float[] x = new float[n * d];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = r.nextInt(256) / 255f;
-            }
-            Dataset ds = new Dataset("grey8", 1, d, x, null);
-            String what = "seed " + SEED + " " + n + "x" + d + " batch " + b;
-            try (DeviceDataset dd = new DeviceDataset(device, ds, b, SEED, true);
-                 Tensor expect = Tensor.empty(device, b, d)) {
-                assertTrue(dd.drawsFromLevels(), what);
-                Rng rng = new Rng(SEED);
-                int batches = n / b + 2; // into the second epoch
-                for (int k = 0; k < batches; k++) {
-                    long counter = dd.binarizeCounter();
-                    float[] got = dd.nextBatch().toArray();
-                    try (DeviceBuffer idx = device.upload(dd.lastBatchIndices())) {
-                        rng.gatherBinarize(expect, dd.data(), idx, 0, DeviceDataset.BINARIZE_STREAM, counter);
-                    }
-                    assertArrayEquals(expect.toArray(), got, what + " batch " + k);
-                }
-            }
-        }
-    }
-
-    @Test
-    void greyLevelsOnlyForValuesThatAreEightBitLevels() {
-        assertArrayEquals(new byte[] {0, 1, (byte) 128, (byte) 255}, DeviceDataset.greyLevels(new float[] {0f, 1 / 255f, 128 / 255f, 1f}));
-        assertNull(DeviceDataset.greyLevels(new float[] {0f, 0.5f})); // 127.5 / 255
-        assertNull(DeviceDataset.greyLevels(new float[] {-1 / 255f}));
-        assertNull(DeviceDataset.greyLevels(new float[] {Float.NaN}));
-        try (DeviceDataset dd = new DeviceDataset(device, grey(16, 8, SEED), 4, SEED, true)) {
-            assertFalse(dd.drawsFromLevels(), "continuous greys must use the float data");
-        }
-        Dataset eight = new Dataset("grey8", 1, 2, new float[] {0f, 1f, 3 / 255f, 7 / 255f}, null);
-        try (DeviceDataset dd = new DeviceDataset(device, eight, 1, SEED, false)) {
-            assertFalse(dd.drawsFromLevels(), "no byte copy without binarization");
         }
     }
 
