@@ -21,6 +21,11 @@ public final class Kernel {
     private final ClKernelInfo info;
     /** Bytes of the {@code __local} arguments currently set, by argument index. */
     private final Map<Integer, Long> localArgs = new TreeMap<>();
+    /**
+     * What each argument index holds now (a buffer's handle, a boxed scalar or a {@link Local}), so
+     * setting the value it already holds skips the driver call: OpenCL keeps arguments between launches.
+     */
+    private Object[] current = new Object[8];
 
     Kernel(ClApi api, Object handle, String name, ClDeviceInfo device, Map<String, String> defines) {
         this.api = api;
@@ -82,10 +87,37 @@ public final class Kernel {
     }
 
     public Kernel set(int i, Object v) {
+        Object held = v instanceof DeviceBuffer b ? b.handle() : v instanceof Tensorlike t ? t.buffer().handle() : v;
+        if (i >= 0 && i < current.length && held != null && isSame(current[i], held)) {
+            return this;
+        }
+        setNow(i, v);
+        if (i >= current.length) {
+            current = Arrays.copyOf(current, Math.max(i + 1, 2 * current.length));
+        }
+        current[i] = held;
+        return this;
+    }
+
+    /** Buffers by handle identity, scalars and local sizes by value (floats by bits). */
+    private static boolean isSame(Object held, Object v) {
+        if (held == null) {
+            return false;
+        }
+        if (v instanceof Integer || v instanceof Float || v instanceof Long || v instanceof Local) {
+            return v.equals(held);
+        }
+        return held == v;
+    }
+
+    private void setNow(int i, Object v) {
+        if (i >= 0 && i < current.length) {
+            current[i] = null; // unknown until the driver call returns
+        }
         if (v instanceof Local l) {
             api.setArgLocal(handle, i, l.bytes());
             localArgs.put(i, l.bytes());
-            return this;
+            return;
         }
         localArgs.remove(i);
         if (v instanceof DeviceBuffer b) {
@@ -102,7 +134,6 @@ public final class Kernel {
             throw new IllegalArgumentException(name + ": argument " + i + " has unsupported type "
                     + (v == null ? "null" : v.getClass().getName()));
         }
-        return this;
     }
 
     /** "file.cl:kernel [A=1, B=2]" for error messages. */

@@ -134,14 +134,16 @@ public final class Vae extends LatentBase {
             z = zq[0];
             logQ = zq[1];
         }
-        Var recon = F.mean(decoder.logLik(xv, z));
+        Var recon = batchMean(decoder.logLik(xv, z));
         Var klDim = null;
         Var kl;
         if (logQ != null) {
             kl = F.mean(F.sub(logQ, prior.logDensity(z)));
-        } else if (config.kl() == KlEstimator.ANALYTIC) {
+        } else if (config.kl() == KlEstimator.ANALYTIC && config.freeBits() > 0) {
             klDim = F.reduceCols(Reduce.Op.MEAN, F.klStandardNormal(mu, lv, true)); // 1 x L, batch means
             kl = F.sum(klDim);
+        } else if (config.kl() == KlEstimator.ANALYTIC) { // per row: without free bits no per-dimension terms are needed
+            kl = batchMean(F.klStandardNormal(mu, lv, false));
         } else {
             kl = F.mean(F.sub(F.gaussianLogDensity(z, mu, lv), prior.logDensity(z)));
         }
@@ -154,9 +156,15 @@ public final class Vae extends LatentBase {
             Var perGroup = groups == l && isIdentity(groupOf) ? klDim : F.matmul(klDim, false, t.constant(groupMatrix()), false);
             reg = F.scale(F.sum(VF.maxWith(perGroup, config.freeBits())), config.betaAt(step));
         } else {
-            reg = F.scale(kl, config.betaAt(step));
+            float beta = config.betaAt(step);
+            reg = beta == 1f ? kl : F.scale(kl, beta); // 1 * kl is kl: no launch forward or backward
         }
         return putElbo(F.sub(reg, recon), recon, kl, config.capacityEnabled() ? Float.NaN : config.betaAt(step));
+    }
+
+    /** Mean of an R x 1 column in one reduction (F.mean would sum, then scale): 1 x 1. */
+    private static Var batchMean(Var column) {
+        return column.cols() == 1 ? F.reduceCols(Reduce.Op.MEAN, column) : F.mean(column);
     }
 
     @Override
