@@ -81,26 +81,6 @@ inline float gz_softplus_diff(float x, float t0, float t1) {
     return (t1 - t0) * fmax(x, 0.0f) + gz_log1p(exp(-fabs(t1 * x))) - gz_log1p(exp(-fabs(t0 * x)));
 }
 
-// Philox-4x32-10 on 16 counters at once (lanes differ only in word 0 of the counter), the same
-// function as philox4x32_10 in rng.cl. Returns output words 0 and 1.
-inline void philox16(uint16 c0, uint c1, uint c2, uint c3, uint k0, uint k1, uint16* w0, uint16* w1) {
-    uint16 x = c0, y = (uint16)(c1), z = (uint16)(c2), w = (uint16)(c3);
-#pragma unroll
-    for (int i = 0; i < 10; i++) {
-        ulong16 p0 = convert_ulong16(x) * (ulong)PHILOX_M0;
-        ulong16 p1 = convert_ulong16(z) * (ulong)PHILOX_M1;
-        uint16 nx = convert_uint16(p1 >> 32) ^ y ^ k0;
-        uint16 ny = convert_uint16(p1 & 0xffffffffUL);
-        uint16 nz = convert_uint16(p0 >> 32) ^ w ^ k1;
-        uint16 nw = convert_uint16(p0 & 0xffffffffUL);
-        x = nx; y = ny; z = nz; w = nw;
-        k0 += PHILOX_W0;
-        k1 += PHILOX_W1;
-    }
-    *w0 = x;
-    *w1 = y;
-}
-
 inline float16 u24x16(uint16 u) {
     return convert_float16(u >> 8) * TWO_POW_M24;
 }
@@ -140,8 +120,9 @@ inline void gibbs_store16(float16 x, __global float* prow, __global float* srow,
         z += (1.0f - t) * vload16(0, base + n);
     }
     uint16 idx = (uint16)((uint)(r * N + n)) + (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    uint16 w0, w1;
-    philox16(idx, ctrLo, ctrHi, stream, keyLo, keyHi, &w0, &w1);
+    uint16 words[4];
+    philox16x4(idx, ctrLo, ctrHi, stream, keyLo, keyHi, words);
+    uint16 w0 = words[0], w1 = words[1];
 #if GAUSS
     // Box-Muller as rng.cl's box_muller, lane by lane (gz_log and gz_cospi are scalar inlines).
     float a[16], b[16], e[16];

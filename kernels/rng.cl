@@ -182,11 +182,9 @@ __kernel void rng_bernoulli(__global float* out, const int offOut, const int ldO
 #define RNG_BLOCKS16 0
 #endif
 
-#if RNG_BLOCKS16
-// CPU form of the binarize kernels (-DRNG_BLOCKS16=1): work-item (g, r) computes the 16 blocks of
-// columns [64 g, 64 g + 64) of row r at once in uint16 vectors (PoCL runs one AVX-512 op per 16
-// blocks) and stores word k of the 16 as columns 64 g + 16 k .. + 15: the same numbers as the
-// one-block work-items. Global (ceil(C / 64), R).
+// Philox-4x32-10 on 16 counters at once (lanes differ only in word 0 of the counter): the same
+// function as philox4x32_10, lane by lane, with the four output words in o[0..3]. Used by the CPU
+// form of the binarize kernels below and by gibbs.cl's fused Bernoulli and Gaussian draws.
 inline void philox16x4(uint16 c0, uint c1, uint c2, uint c3, uint k0, uint k1, uint16* o) {
     uint16 x = c0, y = (uint16)(c1), z = (uint16)(c2), w = (uint16)(c3);
 #pragma unroll
@@ -206,6 +204,12 @@ inline void philox16x4(uint16 c0, uint c1, uint c2, uint c3, uint k0, uint k1, u
     o[2] = z;
     o[3] = w;
 }
+
+#if RNG_BLOCKS16
+// CPU form of the binarize kernels (-DRNG_BLOCKS16=1): work-item (g, r) computes the 16 blocks of
+// columns [64 g, 64 g + 64) of row r at once in uint16 vectors (PoCL runs one AVX-512 op per 16
+// blocks) and stores word k of the 16 as columns 64 g + 16 k .. + 15: the same numbers as the
+// one-block work-items. Global (ceil(C / 64), R).
 
 #define BINARIZE_GROUP16(R, C) \
     const int g = get_global_id(0); \

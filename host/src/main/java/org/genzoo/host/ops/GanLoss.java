@@ -62,17 +62,17 @@ public final class GanLoss {
      * null) = the mean of l over rows [0, nA) and over [nA, n) (NaN for an empty range).
      */
     public static void forward(Kind kind, Tensor loss, Tensor means, Tensor l, int nA, float sA, float sB, float k, Tensor extra) {
-        checkScalar(loss, "GAN loss: loss");
-        checkRows(l, l.rows(), "GAN loss: l");
+        ShapeChecks.scalar(loss, "GAN loss: loss");
+        ShapeChecks.column(l, l.rows(), "GAN loss: l");
         if (l.rows() == 0) {
             throw new IllegalArgumentException("GAN loss: l has no rows");
         }
         checkSplit(nA, l.rows());
         if (means != null) {
-            checkRows(means, 2, "GAN loss: means");
+            ShapeChecks.column(means, 2, "GAN loss: means");
         }
         if (extra != null) {
-            checkScalar(extra, "GAN loss: extra");
+            ShapeChecks.scalar(extra, "GAN loss: extra");
         }
         Elementwise.sameDevice(loss, l);
         Device dev = l.device();
@@ -90,12 +90,12 @@ public final class GanLoss {
      */
     public static void backward(Kind kind, Tensor dl, Tensor dloss, Tensor l, int nA, float sA, float sB, float k, float beta,
             Tensor dextra, float betaExtra) {
-        checkRows(l, l.rows(), "GAN loss backward: l");
-        checkRows(dl, l.rows(), "GAN loss backward: dl");
-        checkScalar(dloss, "GAN loss backward: dloss");
+        ShapeChecks.column(l, l.rows(), "GAN loss backward: l");
+        ShapeChecks.column(dl, l.rows(), "GAN loss backward: dl");
+        ShapeChecks.scalar(dloss, "GAN loss backward: dloss");
         checkSplit(nA, l.rows());
         if (dextra != null) {
-            checkScalar(dextra, "GAN loss backward: dextra");
+            ShapeChecks.scalar(dextra, "GAN loss backward: dextra");
         }
         Elementwise.sameDevice(dl, dloss, l);
         int n = l.rows();
@@ -125,18 +125,6 @@ public final class GanLoss {
     private static void checkSplit(int nA, int n) {
         if (nA < 0 || nA > n) {
             throw new IllegalArgumentException("GAN loss: the first range must have 0 to " + n + " rows, got nA = " + nA);
-        }
-    }
-
-    private static void checkScalar(Tensor s, String what) {
-        if (s.rows() != 1 || s.cols() != 1) {
-            throw new IllegalArgumentException(what + " must be 1 x 1, got " + s.shape());
-        }
-    }
-
-    private static void checkRows(Tensor v, int rows, String what) {
-        if (!v.contiguous() || v.rows() != rows || v.cols() != 1) {
-            throw new IllegalArgumentException(what + " must be a contiguous " + rows + " x 1 tensor, got " + v.shape());
         }
     }
 }

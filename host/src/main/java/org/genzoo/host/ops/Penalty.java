@@ -42,7 +42,7 @@ public final class Penalty {
     public static void interpolate(Tensor x, Tensor real, Tensor fake, Tensor alpha) {
         real.requireShape(fake, "interpolate: real vs fake");
         x.requireShape(real, "interpolate: x vs real");
-        checkRows(alpha, real.rows(), "interpolate: alpha");
+        ShapeChecks.column(alpha, real.rows(), "interpolate: alpha");
         Elementwise.sameDevice(x, real, fake, alpha);
         int b = real.rows();
         int d = real.cols();
@@ -59,8 +59,8 @@ public final class Penalty {
      * norms (B x 1, contiguous) receives n for {@link #backward}. g: B x D, B ≥ 1.
      */
     public static void forward(Tensor gp, Tensor norms, Tensor g, float eps, float lambda) {
-        checkScalar(gp, "penalty: gp");
-        checkRows(norms, g.rows(), "penalty: norms");
+        ShapeChecks.scalar(gp, "penalty: gp");
+        ShapeChecks.column(norms, g.rows(), "penalty: norms");
         if (g.rows() == 0) {
             throw new IllegalArgumentException("penalty: g has no rows (" + g.shape() + "); the mean needs at least one");
         }
@@ -77,8 +77,8 @@ public final class Penalty {
      */
     public static void backward(Tensor dg, Tensor dgp, Tensor norms, Tensor g, float lambda, float beta) {
         dg.requireShape(g, "penalty backward: dg vs g");
-        checkScalar(dgp, "penalty backward: dgp");
-        checkRows(norms, g.rows(), "penalty backward: norms");
+        ShapeChecks.scalar(dgp, "penalty backward: dgp");
+        ShapeChecks.column(norms, g.rows(), "penalty backward: norms");
         Elementwise.sameDevice(dg, dgp, norms, g);
         int b = g.rows();
         int d = g.cols();
@@ -107,17 +107,5 @@ public final class Penalty {
     public static OpCost backwardCost(int b, int d, boolean accumulate) {
         double n = (double) b * d;
         return OpCost.of((accumulate ? 3 : 1) * n + 4.0 * b, 4.0 * ((accumulate ? 3 : 2) * n + b + 1));
-    }
-
-    private static void checkScalar(Tensor s, String what) {
-        if (s.rows() != 1 || s.cols() != 1) {
-            throw new IllegalArgumentException(what + " must be 1 x 1, got " + s.shape());
-        }
-    }
-
-    private static void checkRows(Tensor v, int rows, String what) {
-        if (!v.contiguous() || v.rows() != rows || v.cols() != 1) {
-            throw new IllegalArgumentException(what + " must be a contiguous " + rows + " x 1 tensor, got " + v.shape());
-        }
     }
 }

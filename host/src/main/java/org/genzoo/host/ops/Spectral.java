@@ -101,8 +101,8 @@ public final class Spectral {
         checkVector(v, w.cols(), "power step: v");
         checkVector(uCopy, w.rows(), "power step: u copy");
         checkVector(vCopy, w.cols(), "power step: v copy");
-        checkScalar(sigma, "power step: sigma");
-        checkScalar(sigmaCopy, "power step: sigma copy");
+        ShapeChecks.scalar(sigma, "power step: sigma");
+        ShapeChecks.scalar(sigmaCopy, "power step: sigma copy");
         if (!fusesPowerStep(w)) {
             throw new IllegalArgumentException("power step: W " + w.shape() + " is over the one-work-group limit of this device"
                     + " (FUSE_MAX in kernels/tuning/spectral.properties, 16·WG rows, local memory); check fusesPowerStep first");
@@ -132,7 +132,7 @@ public final class Spectral {
         checkW(w, "sigma");
         checkVector(u, w.rows(), "sigma: u");
         checkVector(v, w.cols(), "sigma: v");
-        checkScalar(sigma, "sigma");
+        ShapeChecks.scalar(sigma, "sigma");
         Elementwise.sameDevice(w, u, v, sigma);
         Device d = w.device();
         int m = w.rows();
@@ -164,7 +164,7 @@ public final class Spectral {
         checkW(dw, "sigma backward: dW");
         checkVector(u, dw.rows(), "sigma backward: u");
         checkVector(v, dw.cols(), "sigma backward: v");
-        checkScalar(dsigma, "sigma backward: dsigma");
+        ShapeChecks.scalar(dsigma, "sigma backward: dsigma");
         Elementwise.sameDevice(dw, dsigma, u, v);
         Device d = dw.device();
         d.launch(d.kernel(FILE, "spectral_sigma_backward", shape(d).defines()).args(dw, dw.offset(), dsigma, dsigma.offset(), u,
@@ -185,7 +185,7 @@ public final class Spectral {
         checkW(w, "soft normalize: W");
         checkW(wsn, "soft normalize: W_sn");
         wsn.requireShape(w, "soft normalize: W_sn vs W");
-        checkScalar(sigma, "soft normalize: sigma");
+        ShapeChecks.scalar(sigma, "soft normalize: sigma");
         checkCoefficient(c);
         Elementwise.sameDevice(wsn, w, sigma);
         int n = w.size();
@@ -217,8 +217,8 @@ public final class Spectral {
         dwsn.requireShape(w, "soft normalize backward: dW_sn vs W");
         checkVector(u, w.rows(), "soft normalize backward: u");
         checkVector(v, w.cols(), "soft normalize backward: v");
-        checkScalar(sigma, "soft normalize backward: sigma");
-        checkScalar(scratch, "soft normalize backward: scratch");
+        ShapeChecks.scalar(sigma, "soft normalize backward: sigma");
+        ShapeChecks.scalar(scratch, "soft normalize backward: scratch");
         checkCoefficient(c);
         Elementwise.sameDevice(dw, dwsn, w, sigma, u, v, scratch);
         int m = w.rows();
@@ -274,12 +274,6 @@ public final class Spectral {
     private static void checkVector(Tensor x, int n, String what) {
         if (!x.contiguous() || (x.rows() != 1 && x.cols() != 1) || x.size() != n) {
             throw new IllegalArgumentException(what + " must be a contiguous vector of " + n + " values, got " + x.shape());
-        }
-    }
-
-    private static void checkScalar(Tensor s, String what) {
-        if (s.rows() != 1 || s.cols() != 1) {
-            throw new IllegalArgumentException(what + " must be 1 x 1, got " + s.shape());
         }
     }
 
