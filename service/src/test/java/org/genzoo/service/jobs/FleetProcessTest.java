@@ -49,8 +49,12 @@ import org.junit.jupiter.api.io.TempDir;
  * 1,000-job test. Jobs are submitted by an API-only {@link FleetJobService} in this JVM.
  */
 class FleetProcessTest {
-    /** The fault tests' job: the tiny VAE of the other service tests, 400 steps, a checkpoint every 50. */
-    static final long STEPS = 400;
+    /**
+     * The fault tests' job: the tiny VAE of the other service tests, 2,000 steps, a checkpoint every 50.
+     * At about 200 steps a second here, 400 steps ran out within 2 s: a worker finished the job before
+     * the SIGTERM reached it. 2,000 leave about 9 s after {@link #ACT_AFTER_STEP}.
+     */
+    static final long STEPS = 2000;
     static final long CHECKPOINT_EVERY = 50;
     /** Act once the job is past this step: checkpoints are on the shared folder, most of the run is still ahead. */
     static final long ACT_AFTER_STEP = 120;
