@@ -47,4 +47,14 @@ public final class WorkGroups {
         }
         return value;
     }
+
+    /**
+     * Tuning key {@code key} (default: the largest power of two up to {@code want} the device allows in
+     * dimension 0), checked to be a power of two when {@code pow2}, and capped at the device's largest
+     * power-of-two work-group.
+     */
+    public static int tuned(Device d, Tuning t, String key, int want, boolean pow2) {
+        int v = t.getInt(key, pow2(d, want, 0));
+        return Math.min(pow2 ? requirePow2(t, key, v) : v, pow2(d, 1 << 30, 0));
+    }
 }

@@ -36,8 +36,8 @@ public final class GanLoss {
     private record Shape(int wg, long[] wg1, Map<Kind, Map<String, String>> defines) {
         static Shape of(Device d) {
             Tuning t = d.tuning("ganloss");
-            int wg = Math.min(WorkGroups.requirePow2(t, "WG", t.getInt("WG", WorkGroups.pow2(d, 64, 0))), WorkGroups.pow2(d, 1 << 30, 0));
-            int wg1 = Math.min(t.getInt("WG1", WorkGroups.pow2(d, 64, 0)), WorkGroups.pow2(d, 1 << 30, 0));
+            int wg = WorkGroups.tuned(d, t, "WG", 64, true);
+            int wg1 = WorkGroups.tuned(d, t, "WG1", 64, false);
             Map<Kind, Map<String, String>> defs = new java.util.EnumMap<>(Kind.class);
             for (Kind k : Kind.values()) {
                 defs.put(k, Map.of("WG", Integer.toString(wg), "LOSS", k.define));

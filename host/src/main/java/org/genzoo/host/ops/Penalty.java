@@ -25,8 +25,8 @@ public final class Penalty {
     private record Shape(int wg, long[] wg1, Map<String, String> defines) {
         static Shape of(Device d) {
             Tuning t = d.tuning("penalty");
-            int wg = Math.min(WorkGroups.requirePow2(t, "WG", t.getInt("WG", WorkGroups.pow2(d, 64, 0))), WorkGroups.pow2(d, 1 << 30, 0));
-            int wg1 = Math.min(t.getInt("WG1", WorkGroups.pow2(d, 64, 0)), WorkGroups.pow2(d, 1 << 30, 0));
+            int wg = WorkGroups.tuned(d, t, "WG", 64, true);
+            int wg1 = WorkGroups.tuned(d, t, "WG1", 64, false);
             return new Shape(wg, new long[] {wg1}, Map.of("WG", Integer.toString(wg)));
         }
     }
