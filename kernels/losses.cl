@@ -559,3 +559,53 @@ __kernel void kl_normal_backward_group(__global float* dmu, const int offDmu, co
         dvr[c] = blend(beta, beta == 0.0f ? 0.0f : dvr[c], 0.5f * g * expm1(vr[c]));
     }
 }
+
+// ---- the ELBO from its per-row terms (one launch each way) ------------------------------------
+//
+// elbo_terms: rec, kl R x 1 (log p(x | z) and KL per example); out[offOut + 0..3] gets
+//     loss = beta * mean(kl) - mean(rec),  elbo = mean(rec) - mean(kl),  mean(rec),  mean(kl).
+// One work-group of GROUP_WG work-items (global = local = GROUP_WG): work-item w sums rows
+// w, w + GROUP_WG, ... in order, then group_sum's fixed tree; no atomics, the same sums every run.
+__kernel void elbo_terms(__global float* out, const int offOut,
+                         __global const float* rec, const int offRec, const int ldRec,
+                         __global const float* kl, const int offKl, const int ldKl,
+                         const float beta, const int R) {
+    __local float lm[GROUP_WG];
+    float a = 0.0f;
+    float b = 0.0f;
+    for (int r = get_local_id(0); r < R; r += GROUP_WG) {
+        a += rec[offRec + r * ldRec];
+        b += kl[offKl + r * ldKl];
+    }
+    const float m = group_sum(lm, a) / R;
+    const float k = group_sum(lm, b) / R;
+    if (get_local_id(0) == 0) {
+        out[offOut] = beta * k - m;
+        out[offOut + 1] = m - k;
+        out[offOut + 2] = m;
+        out[offOut + 3] = k;
+    }
+}
+
+// Backward of elbo_terms' loss, g = dLoss[offDLoss]: dRec[r] = betaRec * dRec[r] - g / R and
+// dKl[r] = betaKl * dKl[r] + beta * g / R (a beta of 0 assigns without reading); writeRec or
+// writeKl = 0 leaves that gradient alone. Global size R (one work-item per row).
+__kernel void elbo_terms_backward(__global float* dRec, const int offDRec, const int ldDRec,
+                                  __global float* dKl, const int offDKl, const int ldDKl,
+                                  __global const float* dLoss, const int offDLoss,
+                                  const float beta, const float betaRec, const float betaKl,
+                                  const int writeRec, const int writeKl, const int R) {
+    const int r = get_global_id(0);
+    if (r >= R) {
+        return;
+    }
+    const float g = dLoss[offDLoss] / R;
+    if (writeRec) {
+        __global float* d = dRec + offDRec + r * ldDRec;
+        *d = blend(betaRec, betaRec == 0.0f ? 0.0f : *d, -g);
+    }
+    if (writeKl) {
+        __global float* d = dKl + offDKl + r * ldDKl;
+        *d = blend(betaKl, betaKl == 0.0f ? 0.0f : *d, beta * g);
+    }
+}

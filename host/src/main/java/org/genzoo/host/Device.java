@@ -248,25 +248,26 @@ public final class Device implements AutoCloseable {
      * static plus argument {@code __local} memory over CL_DEVICE_LOCAL_MEM_SIZE.
      */
     public void check(Kernel k, long[] global, long[] local) {
-        String what = k.describe() + ", global " + Kernel.sizes(global) + ", local " + Kernel.sizes(local) + " on "
-                + info.name() + ": ";
+        // The refusal's prefix, built only when a launch is refused (this runs before every launch).
+        java.util.function.Supplier<String> what = () -> k.describe() + ", global " + Kernel.sizes(global) + ", local "
+                + Kernel.sizes(local) + " on " + info.name() + ": ";
         if (global.length < 1 || global.length > maxWorkItemSizes.length) {
-            throw new LaunchRefusedException(what + global.length + " dimensions, the device launches 1 to "
+            throw new LaunchRefusedException(what.get() + global.length + " dimensions, the device launches 1 to "
                     + maxWorkItemSizes.length);
         }
         for (long x : global) {
             if (x < 1) {
-                throw new LaunchRefusedException(what + "every global size must be at least 1");
+                throw new LaunchRefusedException(what.get() + "every global size must be at least 1");
             }
         }
         if (local != null) {
             if (local.length != global.length) {
-                throw new LaunchRefusedException(what + "local has " + local.length + " dimensions, global " + global.length);
+                throw new LaunchRefusedException(what.get() + "local has " + local.length + " dimensions, global " + global.length);
             }
             long items = 1;
             for (int i = 0; i < local.length; i++) {
                 if (local[i] < 1 || local[i] > maxWorkItemSizes[i]) {
-                    throw new LaunchRefusedException(what + "local size " + local[i] + " in dimension " + i
+                    throw new LaunchRefusedException(what.get() + "local size " + local[i] + " in dimension " + i
                             + " exceeds the device's limit " + maxWorkItemSizes[i] + " (CL_DEVICE_MAX_WORK_ITEM_SIZES "
                             + java.util.Arrays.toString(maxWorkItemSizes) + ")");
                 }
@@ -274,14 +275,14 @@ public final class Device implements AutoCloseable {
             }
             long wg = Math.min(k.info().workGroupSize(), info.maxWorkGroupSize());
             if (items > wg) {
-                throw new LaunchRefusedException(what + "a work-group of " + items + " work-items exceeds the limit " + wg
+                throw new LaunchRefusedException(what.get() + "a work-group of " + items + " work-items exceeds the limit " + wg
                         + " (CL_KERNEL_WORK_GROUP_SIZE " + k.info().workGroupSize() + ", CL_DEVICE_MAX_WORK_GROUP_SIZE "
                         + info.maxWorkGroupSize() + ")");
             }
         }
         long lm = k.localMemBytes();
         if (lm > info.localMemBytes()) {
-            throw new LaunchRefusedException(what + lm + " bytes of __local memory exceed the device's "
+            throw new LaunchRefusedException(what.get() + lm + " bytes of __local memory exceed the device's "
                     + info.localMemBytes() + " (CL_DEVICE_LOCAL_MEM_SIZE)");
         }
     }

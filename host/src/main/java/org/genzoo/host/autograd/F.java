@@ -443,15 +443,36 @@ public final class F {
             if (!out.hasGrad()) {
                 return;
             }
-            Tensor dmu = t.alloc(mu.rows(), mu.cols());
-            Tensor dlv = t.alloc(mu.rows(), mu.cols());
-            if (perDim) {
-                Losses.klStandardNormalPerDimBackward(dmu, dlv, out.grad(), mu.value(), logvar.value(), 0f);
-            } else {
-                Losses.klStandardNormalBackward(dmu, dlv, out.grad(), mu.value(), logvar.value(), 0f);
+            pairBackward(t, mu, logvar, (dmu, dlv, beta) -> {
+                if (perDim) {
+                    Losses.klStandardNormalPerDimBackward(dmu, dlv, out.grad(), mu.value(), logvar.value(), beta);
+                } else {
+                    Losses.klStandardNormalBackward(dmu, dlv, out.grad(), mu.value(), logvar.value(), beta);
+                }
+            });
+        });
+        return out;
+    }
+
+    /**
+     * The ELBO loss β·mean(kl) − mean(rec) from per-example terms (rec = log p(x|z), kl: R x 1), in
+     * one launch forward and one backward. {@code terms} (1 x 4, the caller's, e.g. a metrics
+     * tensor) receives [loss, elbo = mean(rec) − mean(kl), mean(rec), mean(kl)]; the returned loss
+     * is a 1 x 1 view of its first column, valid until terms is written again.
+     */
+    public static Var elbo(Var rec, Var kl, float beta, Tensor terms) {
+        Tape t = tape();
+        Losses.elboTerms(terms, rec.value(), kl.value(), beta);
+        Var out = t.result(terms.cols(0, 1), rec.requiresGrad() || kl.requiresGrad());
+        t.node("elbo", out, null, rec, kl);
+        t.onBackward(() -> {
+            if (!out.hasGrad()) {
+                return;
             }
-            passThrough(t, mu, dmu, 1f);
-            passThrough(t, logvar, dlv, 1f);
+            float betaRec = rec.requiresGrad() ? rec.prepareGrad(t) : 0f;
+            float betaKl = kl.requiresGrad() ? kl.prepareGrad(t) : 0f;
+            Losses.elboTermsBackward(rec.requiresGrad() ? rec.grad() : null, betaRec, kl.requiresGrad() ? kl.grad() : null,
+                    betaKl, out.grad(), beta);
         });
         return out;
     }
@@ -487,33 +508,21 @@ public final class F {
             if (!out.hasGrad()) {
                 return;
             }
-            Tensor dmu = t.alloc(mu.rows(), mu.cols());
-            Tensor dlv = t.alloc(mu.rows(), mu.cols());
-            Rng.reparameterizeBackward(dmu, dlv, out.grad(), eps, logvar.value(), 0f);
-            passThrough(t, mu, dmu, 1f);
-            passThrough(t, logvar, dlv, 1f);
+            pairBackward(t, mu, logvar, (dmu, dlv, beta) -> Rng.reparameterizeBackward(dmu, dlv, out.grad(), eps, logvar.value(), beta));
         });
         return out;
     }
 
     /**
-     * Columns [from, to) of x as a view (no copy: every op reads views); the gradient lands in the
-     * same columns of x's gradient.
+     * Columns [from, to) of x as a view (no copy: every op reads views). Its gradient is a view too:
+     * contributions land straight in the same columns of x's gradient (the first zeroes the rest of
+     * it), so the op has no backward launch of its own.
      */
     public static Var cols(Var x, int from, int to) {
         Tape t = tape();
         Var out = t.result(x.value().cols(from, to), x.requiresGrad());
+        out.viewOf(x, from, to);
         t.node("cols", out, null, x);
-        t.onBackward(() -> {
-            if (out.hasGrad() && x.requiresGrad()) {
-                boolean first = !x.hasGrad();
-                x.prepareGrad(t);
-                if (first) {
-                    x.grad().fill(0f);
-                }
-                Elementwise.axpby(x.grad().cols(from, to), 1f, out.grad(), 1f);
-            }
-        });
         return out;
     }
 
@@ -605,6 +614,42 @@ public final class F {
     }
 
     /** dx = beta·dx + s·g, with the beta the accumulation rule gives. */
+    /** A backward kernel with two gradient outputs of a's shape and one beta for both (0 assigns, 1 accumulates). */
+    @FunctionalInterface
+    private interface PairBackward {
+        void write(Tensor da, Tensor db, float beta);
+    }
+
+    /**
+     * Runs {@code k} straight into a's and b's gradients when both need one and take the same beta
+     * (the usual case: a reparameterized or KL term's mu and logvar); otherwise into temporaries
+     * that are then added where needed.
+     */
+    private static void pairBackward(Tape t, Var a, Var b, PairBackward k) {
+        if (!a.requiresGrad() && !b.requiresGrad()) {
+            return;
+        }
+        if (a.requiresGrad() && b.requiresGrad()) {
+            float betaA = a.prepareGrad(t);
+            float betaB = b.prepareGrad(t);
+            if (betaA == betaB) {
+                k.write(a.grad(), b.grad(), betaA);
+                return;
+            }
+            Tensor da = t.alloc(a.rows(), a.cols());
+            Tensor db = t.alloc(a.rows(), a.cols());
+            k.write(da, db, 0f);
+            Elementwise.axpby(a.grad(), 1f, da, betaA);
+            Elementwise.axpby(b.grad(), 1f, db, betaB);
+            return;
+        }
+        Tensor da = t.alloc(a.rows(), a.cols());
+        Tensor db = t.alloc(a.rows(), a.cols());
+        k.write(da, db, 0f);
+        passThrough(t, a, da, 1f);
+        passThrough(t, b, db, 1f);
+    }
+
     private static void passThrough(Tape t, Var x, Tensor g, float s) {
         if (!x.requiresGrad()) {
             return;

@@ -24,6 +24,13 @@ public final class Var {
      * backward, fused into the GEMM that wrote it); the producing linear layer then skips its own.
      */
     boolean gradReluMasked;
+    /**
+     * Set by {@link F#cols}: this Var's value is columns [viewFrom, viewTo) of viewOf's value, and its
+     * gradient is the same columns of viewOf's gradient, written in place (no copy, no launch).
+     */
+    private Var viewOf;
+    private int viewFrom;
+    private int viewTo;
 
     Var(Tensor value, Param param, boolean requiresGrad) {
         this(value, param, requiresGrad, false);
@@ -73,6 +80,15 @@ public final class Var {
         if (param != null) {
             return 1f;
         }
+        if (viewOf != null) {
+            // Contributions accumulate into the parent's gradient, made whole (zeroed) by the first of them.
+            if (grad == null) {
+                viewOf.prepareWhole(tape);
+                grad = viewOf.grad().cols(viewFrom, viewTo);
+            }
+            gradWritten = true;
+            return 1f;
+        }
         if (grad == null) {
             grad = tape.alloc(value.rows(), value.cols());
         }
@@ -82,6 +98,35 @@ public final class Var {
         }
         gradWritten = true;
         return 0f;
+    }
+
+    /** Makes this Var's value and gradient columns [from, to) of {@code parent}'s (see {@link F#cols}). */
+    void viewOf(Var parent, int from, int to) {
+        viewOf = parent;
+        viewFrom = from;
+        viewTo = to;
+    }
+
+    /**
+     * Makes the whole gradient ready to accumulate into: allocated, and zeroed unless a
+     * contribution already assigned it. For a column view's first contribution.
+     */
+    private void prepareWhole(Tape tape) {
+        if (param != null) {
+            return; // a parameter's gradient always accumulates
+        }
+        if (viewOf != null) {
+            prepareGrad(tape);
+            return;
+        }
+        if (grad == null) {
+            grad = tape.alloc(value.rows(), value.cols());
+        }
+        if (!gradWritten) {
+            grad.fill(0f);
+            gradWritten = true;
+        }
+        gradReluMasked = false; // the view's contribution is not masked: the ReLU's backward must run on the sum
     }
 
     boolean hasGrad() {

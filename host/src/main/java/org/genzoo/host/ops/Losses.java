@@ -232,6 +232,53 @@ public final class Losses {
                 beta, mu.rows(), mu.cols());
     }
 
+    // ---- the ELBO from per-row terms ---------------------------------------------------------------
+
+    /**
+     * terms[0..3] = [beta·mean(kl) − mean(rec), mean(rec) − mean(kl), mean(rec), mean(kl)] in one
+     * launch (one work-group). rec, kl: R x 1 (R >= 1); terms: 1 x 4.
+     */
+    public static void elboTerms(Tensor terms, Tensor rec, Tensor kl, float beta) {
+        if (rec.cols() != 1 || rec.rows() < 1) {
+            throw new IllegalArgumentException("elboTerms rec: must be R x 1 with R >= 1, got " + rec.shape());
+        }
+        requireRowVector(kl, rec, "elboTerms kl");
+        if (terms.rows() != 1 || terms.cols() != 4) {
+            throw new IllegalArgumentException("elboTerms terms: must be 1 x 4 (loss, elbo, recon, kl), got " + terms.shape());
+        }
+        same(terms, rec, kl);
+        Device d = terms.device();
+        Config c = config(d);
+        Kernel k = d.kernel(FILE, "elbo_terms", c.defines()).args(terms, terms.offset(), rec, rec.offset(), rec.ld(), kl,
+                kl.offset(), kl.ld(), beta, rec.rows());
+        d.launch(k, new long[] {c.groupWg}, new long[] {c.groupWg});
+    }
+
+    /**
+     * Backward of {@link #elboTerms}' loss (dLoss: 1 x 1): dRec = betaRec·dRec − dLoss/R and
+     * dKl = betaKl·dKl + beta·dLoss/R, in one launch; a null gradient is left out.
+     */
+    public static void elboTermsBackward(Tensor dRec, float betaRec, Tensor dKl, float betaKl, Tensor dLoss, float beta) {
+        Tensor shape = dRec != null ? dRec : dKl;
+        if (shape == null) {
+            return;
+        }
+        if (shape.cols() != 1 || (dRec != null && dKl != null && dKl.rows() != dRec.rows() || dKl != null && dKl.cols() != 1)) {
+            throw new IllegalArgumentException("elboTermsBackward: dRec and dKl must be R x 1, got "
+                    + (dRec == null ? "none" : dRec.shape()) + " and " + (dKl == null ? "none" : dKl.shape()));
+        }
+        if (dLoss.rows() != 1 || dLoss.cols() != 1) {
+            throw new IllegalArgumentException("elboTermsBackward dLoss: must be 1 x 1, got " + dLoss.shape());
+        }
+        Tensor rec = dRec != null ? dRec : dKl;
+        Tensor kl = dKl != null ? dKl : dRec;
+        Device d = shape.device();
+        Config c = config(d);
+        Kernel k = d.kernel(FILE, "elbo_terms_backward", c.defines()).args(rec, rec.offset(), rec.ld(), kl, kl.offset(), kl.ld(),
+                dLoss, dLoss.offset(), beta, betaRec, betaKl, dRec != null ? 1 : 0, dKl != null ? 1 : 0, shape.rows());
+        d.launch(k, new long[] {shape.rows()}, new long[] {Elementwise.pow2Cap(shape.rows(), c.elemWg)});
+    }
+
     // ---- log-mean-exp (IWAE) -------------------------------------------------------------------
 
     /**

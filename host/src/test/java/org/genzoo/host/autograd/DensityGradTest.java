@@ -81,4 +81,79 @@ class DensityGradTest extends OnDevice {
             Check.close(fd, h.grad().toArray(), ATOL, RTOL, "density gradients, seed " + seed + " " + Arrays.toString(h0));
         }
     }
+
+    /**
+     * F.elbo over column views of a derived (non-parameter) Var s = 2p (R x 3C): mu, lv, w = the
+     * three column blocks; rec[r] = Σ_c mu·y, kl[r] = KL(mu, lv); elbo = β·mean(kl) − mean(rec).
+     * With {@code direct}, s also has consumers of its own before and after the views
+     * (Σ s⊙s and Σ s⊙q); without, the w block gets no gradient at all and must come out as 0.
+     */
+    private static double elboReference(double[] p, float[] y, float[] q, float beta, boolean direct, double[] terms) {
+        double rec = 0;
+        double kl = 0;
+        double extra = 0;
+        for (int r = 0; r < R; r++) {
+            for (int c = 0; c < C; c++) {
+                double mu = 2 * p[r * 3 * C + c];
+                double lv = 2 * p[r * 3 * C + C + c];
+                rec += mu * y[r * C + c];
+                kl += 0.5 * (mu * mu + Math.exp(lv) - 1 - lv);
+            }
+            for (int c = 0; c < 3 * C; c++) {
+                double sv = 2 * p[r * 3 * C + c];
+                extra += sv * sv + sv * q[r * 3 * C + c];
+            }
+        }
+        double mRec = rec / R;
+        double mKl = kl / R;
+        if (terms != null) {
+            terms[0] = beta * mKl - mRec;
+            terms[1] = mRec - mKl;
+            terms[2] = mRec;
+            terms[3] = mKl;
+        }
+        return beta * mKl - mRec + (direct ? extra : 0);
+    }
+
+    @Test
+    void elboOverColumnViewsMatchesFiniteDifferences() {
+        long seed = 7;
+        float beta = 0.7f;
+        float[] p0 = Check.uniform(seed, R * 3 * C, -1, 1);
+        float[] y = Check.uniform(seed + 1, R * C, -1, 1);
+        float[] q = Check.uniform(seed + 2, R * 3 * C, -1, 1);
+        for (boolean direct : new boolean[] {true, false}) {
+            try (Param p = new Param("p", dev, R, 3 * C); Tensor ty = Tensor.of(dev, R, C, y); Tensor tq = Tensor.of(dev, R, 3 * C, q);
+                 Tensor terms = Tensor.zeros(dev, 1, 4)) {
+                p.value().write(p0);
+                try (Tape t = Tape.record(dev)) {
+                    Var s = F.scale(t.param(p), 2f);
+                    Var before = direct ? F.sum(F.mul(s, s)) : null;
+                    Var mu = F.cols(s, 0, C);
+                    Var lv = F.cols(s, C, 2 * C);
+                    F.cols(s, 2 * C, 3 * C); // a view nothing reads
+                    Var rec = F.reduceRows(org.genzoo.host.ops.Reduce.Op.SUM, F.mul(mu, t.constant(ty)));
+                    Var loss = F.elbo(rec, F.klStandardNormal(mu, lv, false), beta, terms);
+                    if (direct) {
+                        loss = F.add(F.add(before, loss), F.sum(F.mul(s, t.constant(tq))));
+                    }
+                    t.backward(loss);
+                }
+                double[] d0 = Check.toDouble(p0);
+                double[] want = new double[4];
+                elboReference(d0, y, q, beta, direct, want);
+                Check.close(want, terms.toArray(), 1e-5, 1e-5, "elbo terms [loss, elbo, recon, kl], seed " + seed);
+                double[] fd = Check.finiteDiff(v -> elboReference(v, y, q, beta, direct, null), d0, 1e-5);
+                float[] got = p.grad().toArray();
+                Check.close(fd, got, ATOL, RTOL, "elbo gradients (direct consumers " + direct + "), seed " + seed);
+                if (!direct) {
+                    for (int r = 0; r < R; r++) {
+                        for (int c = 2 * C; c < 3 * C; c++) {
+                            assertEquals(0f, got[r * 3 * C + c], "the unread view's columns get exactly 0, row " + r);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -330,6 +330,9 @@ class LossesTest extends OnDevice {
             assertThrows(IllegalArgumentException.class, () -> Losses.klStandardNormalPerDim(o, a, a));
             assertThrows(IllegalArgumentException.class, () -> Losses.logMeanExp(o, empty));
             assertThrows(IllegalArgumentException.class, () -> Losses.logMeanExpBackward(b, o, a, 0f));
+            assertThrows(IllegalArgumentException.class, () -> Losses.elboTerms(Tensor.empty(dev, 1, 4), a, o, 1f));
+            assertThrows(IllegalArgumentException.class, () -> Losses.elboTerms(o, o, o, 1f));
+            assertThrows(IllegalArgumentException.class, () -> Losses.elboTerms(Tensor.empty(dev, 1, 4), o, wrongOut, 1f));
         }
     }
 

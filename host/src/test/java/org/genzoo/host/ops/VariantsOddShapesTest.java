@@ -122,9 +122,51 @@ class VariantsOddShapesTest extends OnDevice {
                             Check.close(per[0], dmu.toArray(), GRAD_ATOL, GRAD_RTOL, "kl per dim backward dmu " + what);
                             Check.close(per[1], dlv.toArray(), GRAD_ATOL, GRAD_RTOL, "kl per dim backward dlogvar " + what);
                         }
+                        checkElboTerms(R, seed, what);
                     }
                 }
             }
+        }
+    }
+
+    /** ELBO_ATOL: means of R values in [-2, 2] summed in float32 (a few ulp of the sum); the backward is one division. */
+    private static final double ELBO_ATOL = 1e-6;
+    private static final double ELBO_RTOL = 1e-5;
+
+    /**
+     * Losses.elboTerms and its backward over R rows vs double: [β·mean(kl) − mean(rec), mean(rec) −
+     * mean(kl), mean(rec), mean(kl)]; dRec = −g/R assigned over NaN (beta 0 must not read it),
+     * dKl = old + β·g/R accumulated (beta 1).
+     */
+    private static void checkElboTerms(int rows, long seed, String what) {
+        float beta = 0.7f;
+        float g = 1.3f;
+        float[] rec = Check.uniform(seed + 6, rows, -2, 2);
+        float[] kl = Check.uniform(seed + 7, rows, -2, 2);
+        float[] old = Check.uniform(seed + 8, rows, -1, 1);
+        try (Tensor tr = Tensor.of(dev, rows, 1, rec); Tensor tk = Tensor.of(dev, rows, 1, kl); Tensor terms = Tensor.empty(dev, 1, 4);
+                Tensor dLoss = Tensor.of(dev, 1, 1, new float[] {g}); Tensor dRec = Tensor.empty(dev, rows, 1);
+                Tensor dKl = Tensor.of(dev, rows, 1, old)) {
+            Losses.elboTerms(terms, tr, tk, beta);
+            double mr = 0;
+            double mk = 0;
+            for (int r = 0; r < rows; r++) {
+                mr += rec[r];
+                mk += kl[r];
+            }
+            mr /= rows;
+            mk /= rows;
+            Check.close(new double[] {beta * mk - mr, mr - mk, mr, mk}, terms.toArray(), ELBO_ATOL, ELBO_RTOL, "elbo terms " + what);
+            dRec.fill(Float.NaN);
+            Losses.elboTermsBackward(dRec, 0f, dKl, 1f, dLoss, beta);
+            double[] wantRec = new double[rows];
+            double[] wantKl = new double[rows];
+            for (int r = 0; r < rows; r++) {
+                wantRec[r] = -(double) g / rows;
+                wantKl[r] = old[r] + (double) beta * g / rows;
+            }
+            Check.close(wantRec, dRec.toArray(), ELBO_ATOL, ELBO_RTOL, "elbo backward dRec " + what);
+            Check.close(wantKl, dKl.toArray(), ELBO_ATOL, ELBO_RTOL, "elbo backward dKl " + what);
         }
     }
 

@@ -76,10 +76,31 @@ abstract class LatentBase implements LatentModel {
     /** The ELBO objective: by default β·mean(log q − log p) − mean(log p(x|z)) from one weight per example. */
     protected Var elboLoss(Tape t, Tensor x, long step) {
         Terms terms = weights(t, x, 1);
+        float beta = betaAt(step);
+        Var fused = fusedElbo(terms.logPx, terms.kl, beta);
+        if (fused != null) {
+            return fused;
+        }
         Var recon = F.mean(terms.logPx);
         Var kl = F.mean(terms.kl);
-        float beta = betaAt(step);
         return putElbo(F.sub(F.scale(kl, beta), recon), recon, kl, beta);
+    }
+
+    /**
+     * β·mean(kl) − mean(rec) with its metrics written by {@link F#elbo} straight into the metric
+     * slots (one launch each way instead of two means, a difference, four copies and their
+     * backward); null when the terms are not both R x 1 columns or the slots do not line up.
+     */
+    protected Var fusedElbo(Var rec, Var kl, float beta) {
+        if (rec.cols() != 1 || kl.cols() != 1 || rec.rows() != kl.rows()) {
+            return null;
+        }
+        Tensor slots = metrics.slots("loss", "elbo", "recon", "kl");
+        if (slots == null) {
+            return null;
+        }
+        metrics.putHost("beta", beta);
+        return F.elbo(rec, kl, beta, slots);
     }
 
     /** Records loss, elbo = recon − kl, recon, kl and (unless NaN) the host value beta; returns the loss. */

@@ -49,6 +49,23 @@ final class Metrics implements AutoCloseable {
         Elementwise.sub(slot(name), a.value(), b.value());
     }
 
+    /**
+     * The slots {@code names}, in that order, as one 1 x n view when they lie side by side (an op
+     * can then write them all at once, e.g. {@link org.genzoo.host.autograd.F#elbo}); else null.
+     */
+    Tensor slots(String... names) {
+        int first = deviceNames.indexOf(names[0]);
+        if (first < 0 || first + names.length > deviceNames.size()) {
+            return null;
+        }
+        for (int i = 1; i < names.length; i++) {
+            if (!deviceNames.get(first + i).equals(names[i])) {
+                return null;
+            }
+        }
+        return values.cols(first, first + names.length);
+    }
+
     void putHost(String name, float value) {
         host.put(name, value);
     }

@@ -134,19 +134,26 @@ public final class Vae extends LatentBase {
             z = zq[0];
             logQ = zq[1];
         }
-        Var recon = batchMean(decoder.logLik(xv, z));
+        Var recRows = decoder.logLik(xv, z);
+        Var klRows = null; // R x 1, unless free bits need the per-dimension terms
         Var klDim = null;
-        Var kl;
         if (logQ != null) {
-            kl = F.mean(F.sub(logQ, prior.logDensity(z)));
+            klRows = F.sub(logQ, prior.logDensity(z));
         } else if (config.kl() == KlEstimator.ANALYTIC && config.freeBits() > 0) {
             klDim = F.reduceCols(Reduce.Op.MEAN, F.klStandardNormal(mu, lv, true)); // 1 x L, batch means
-            kl = F.sum(klDim);
         } else if (config.kl() == KlEstimator.ANALYTIC) { // per row: without free bits no per-dimension terms are needed
-            kl = batchMean(F.klStandardNormal(mu, lv, false));
+            klRows = F.klStandardNormal(mu, lv, false);
         } else {
-            kl = F.mean(F.sub(F.gaussianLogDensity(z, mu, lv), prior.logDensity(z)));
+            klRows = F.sub(F.gaussianLogDensity(z, mu, lv), prior.logDensity(z));
         }
+        if (klRows != null && !config.capacityEnabled()) {
+            Var fused = fusedElbo(recRows, klRows, config.betaAt(step));
+            if (fused != null) {
+                return fused;
+            }
+        }
+        Var recon = batchMean(recRows);
+        Var kl = klRows != null ? batchMean(klRows) : F.sum(klDim);
         Var reg;
         if (config.capacityEnabled()) {
             float c = config.capacityAt(step);
