@@ -630,6 +630,10 @@ public final class F {
             return;
         }
         if (a.requiresGrad() && b.requiresGrad()) {
+            if (Var.claimCover(t, a, b)) { // mu and logvar, the two halves of one layer's output: assign, no fill
+                k.write(a.grad(), b.grad(), 0f);
+                return;
+            }
             float betaA = a.prepareGrad(t);
             float betaB = b.prepareGrad(t);
             if (betaA == betaB) {

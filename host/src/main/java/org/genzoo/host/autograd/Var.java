@@ -108,6 +108,34 @@ public final class Var {
     }
 
     /**
+     * For a backward kernel that writes all of a's and b's gradients: when a and b are column views
+     * of one parent that together cover it, and nothing has contributed to the parent's gradient,
+     * hands out the two views of a fresh parent gradient to assign (beta 0, no zero fill: every
+     * element gets written) and returns true; else changes nothing and returns false.
+     */
+    static boolean claimCover(Tape tape, Var a, Var b) {
+        Var p = a.viewOf;
+        if (p == null || b.viewOf != p || p.param != null || p.viewOf != null || p.gradWritten || a.grad != null || b.grad != null) {
+            return false;
+        }
+        boolean aFirst = a.viewFrom == 0 && a.viewTo == b.viewFrom && b.viewTo == p.cols();
+        boolean bFirst = b.viewFrom == 0 && b.viewTo == a.viewFrom && a.viewTo == p.cols();
+        if (!aFirst && !bFirst) {
+            return false;
+        }
+        if (p.grad == null) {
+            p.grad = tape.alloc(p.rows(), p.cols());
+        }
+        p.gradWritten = true;
+        p.gradReluMasked = false;
+        a.grad = p.grad.cols(a.viewFrom, a.viewTo);
+        b.grad = p.grad.cols(b.viewFrom, b.viewTo);
+        a.gradWritten = true;
+        b.gradWritten = true;
+        return true;
+    }
+
+    /**
      * Makes the whole gradient ready to accumulate into: allocated, and zeroed unless a
      * contribution already assigned it. For a column view's first contribution.
      */

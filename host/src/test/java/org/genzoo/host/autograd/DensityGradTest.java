@@ -122,22 +122,39 @@ class DensityGradTest extends OnDevice {
         float[] p0 = Check.uniform(seed, R * 3 * C, -1, 1);
         float[] y = Check.uniform(seed + 1, R * C, -1, 1);
         float[] q = Check.uniform(seed + 2, R * 3 * C, -1, 1);
-        for (boolean direct : new boolean[] {true, false}) {
+        // 0: s has direct consumers too; 1: three views of s, w unread (the views' first
+        // contribution zero-fills s's gradient); 2: s = 2·p[:, :2C] is exactly mu | lv, the two
+        // views cover it (the KL backward assigns both halves, no fill).
+        for (int mode = 0; mode < 3; mode++) {
+            boolean direct = mode == 0;
             try (Param p = new Param("p", dev, R, 3 * C); Tensor ty = Tensor.of(dev, R, C, y); Tensor tq = Tensor.of(dev, R, 3 * C, q);
                  Tensor terms = Tensor.zeros(dev, 1, 4)) {
                 p.value().write(p0);
                 try (Tape t = Tape.record(dev)) {
-                    Var s = F.scale(t.param(p), 2f);
+                    Var pv = t.param(p);
+                    Var s = F.scale(mode == 2 ? F.cols(pv, 0, 2 * C) : pv, 2f);
                     Var before = direct ? F.sum(F.mul(s, s)) : null;
                     Var mu = F.cols(s, 0, C);
                     Var lv = F.cols(s, C, 2 * C);
-                    F.cols(s, 2 * C, 3 * C); // a view nothing reads
+                    if (mode == 1) {
+                        F.cols(s, 2 * C, 3 * C); // a view nothing reads
+                    }
                     Var rec = F.reduceRows(org.genzoo.host.ops.Reduce.Op.SUM, F.mul(mu, t.constant(ty)));
                     Var loss = F.elbo(rec, F.klStandardNormal(mu, lv, false), beta, terms);
                     if (direct) {
                         loss = F.add(F.add(before, loss), F.sum(F.mul(s, t.constant(tq))));
                     }
-                    t.backward(loss);
+                    java.util.List<String> launched = new java.util.ArrayList<>();
+                    org.genzoo.host.Device.observeLaunches(k -> launched.add(k.name()));
+                    try {
+                        t.backward(loss);
+                    } finally {
+                        org.genzoo.host.Device.observeLaunches(null);
+                    }
+                    if (mode > 0) { // the seed's fill, plus s's zero fill unless the two views cover s
+                        assertEquals(mode == 1 ? 2 : 1, launched.stream().filter(n -> n.endsWith(":fill")).count(),
+                                "fills in the backward pass, mode " + mode + ": " + launched);
+                    }
                 }
                 double[] d0 = Check.toDouble(p0);
                 double[] want = new double[4];
@@ -145,7 +162,7 @@ class DensityGradTest extends OnDevice {
                 Check.close(want, terms.toArray(), 1e-5, 1e-5, "elbo terms [loss, elbo, recon, kl], seed " + seed);
                 double[] fd = Check.finiteDiff(v -> elboReference(v, y, q, beta, direct, null), d0, 1e-5);
                 float[] got = p.grad().toArray();
-                Check.close(fd, got, ATOL, RTOL, "elbo gradients (direct consumers " + direct + "), seed " + seed);
+                Check.close(fd, got, ATOL, RTOL, "elbo gradients (mode " + mode + "), seed " + seed);
                 if (!direct) {
                     for (int r = 0; r < R; r++) {
                         for (int c = 2 * C; c < 3 * C; c++) {
