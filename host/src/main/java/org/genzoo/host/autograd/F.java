@@ -274,8 +274,11 @@ public final class F {
         return out;
     }
 
-    /** s·x. */
+    /** s·x (x itself when s is 1). */
     public static Var scale(Var x, float s) {
+        if (s == 1f) {
+            return x; // 1·x is x: no launch forward or backward
+        }
         Tape t = tape();
         Tensor y = t.alloc(x.rows(), x.cols());
         Elementwise.scale(y, x.value(), s);
@@ -355,7 +358,14 @@ public final class F {
 
     /** Mean of every element: 1 x 1. */
     public static Var mean(Var x) {
-        return scale(sum(x), 1f / x.value().size());
+        // The mean of the row means (rows are equally long): one reduction for a column or a row, two otherwise.
+        if (x.cols() == 1) {
+            return reduceCols(Reduce.Op.MEAN, x);
+        }
+        if (x.rows() == 1) {
+            return reduceRows(Reduce.Op.MEAN, x);
+        }
+        return reduceCols(Reduce.Op.MEAN, reduceRows(Reduce.Op.MEAN, x));
     }
 
     /** Mean squared error over every element. */

@@ -152,8 +152,8 @@ public final class Vae extends LatentBase {
                 return fused;
             }
         }
-        Var recon = batchMean(recRows);
-        Var kl = klRows != null ? batchMean(klRows) : F.sum(klDim);
+        Var recon = F.mean(recRows);
+        Var kl = klRows != null ? F.mean(klRows) : F.sum(klDim);
         Var reg;
         if (config.capacityEnabled()) {
             float c = config.capacityAt(step);
@@ -163,15 +163,9 @@ public final class Vae extends LatentBase {
             Var perGroup = groups == l && isIdentity(groupOf) ? klDim : F.matmul(klDim, false, t.constant(groupMatrix()), false);
             reg = F.scale(F.sum(VF.maxWith(perGroup, config.freeBits())), config.betaAt(step));
         } else {
-            float beta = config.betaAt(step);
-            reg = beta == 1f ? kl : F.scale(kl, beta); // 1 * kl is kl: no launch forward or backward
+            reg = F.scale(kl, config.betaAt(step));
         }
         return putElbo(F.sub(reg, recon), recon, kl, config.capacityEnabled() ? Float.NaN : config.betaAt(step));
-    }
-
-    /** Mean of an R x 1 column in one reduction (F.mean would sum, then scale): 1 x 1. */
-    private static Var batchMean(Var column) {
-        return column.cols() == 1 ? F.reduceCols(Reduce.Op.MEAN, column) : F.mean(column);
     }
 
     @Override
