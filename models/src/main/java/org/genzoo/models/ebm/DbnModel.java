@@ -275,13 +275,8 @@ final class DbnModel implements TrainableModel {
     }
 
     @Override
-    public Map<Integer, Long> rngCounters() {
-        return rng.counters();
-    }
-
-    @Override
-    public void restoreRngCounters(Map<Integer, Long> counters) {
-        rng.restoreCounters(counters);
+    public Rng rng() {
+        return rng;
     }
 
     @Override

@@ -277,13 +277,13 @@ final class FlowModel implements TrainableModel {
     }
 
     @Override
-    public Map<Integer, Long> rngCounters() {
-        return rng.counters();
+    public Rng rng() {
+        return rng;
     }
 
     @Override
     public void restoreRngCounters(Map<Integer, Long> counters) {
-        rng.restoreCounters(counters);
+        TrainableModel.super.restoreRngCounters(counters);
         initialized = true;
     }
 

@@ -14,6 +14,7 @@ import org.genzoo.host.autograd.F;
 import org.genzoo.host.autograd.Param;
 import org.genzoo.host.autograd.Tape;
 import org.genzoo.host.autograd.Var;
+import org.genzoo.host.ops.Rng;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.models.data.Dataset;
 import org.genzoo.models.data.DatasetSplits;
@@ -330,12 +331,8 @@ public final class CycleGanModel implements TrainableModel {
     }
 
     @Override
-    public Map<Integer, Long> rngCounters() {
-        return Map.of();
-    }
-
-    @Override
-    public void restoreRngCounters(Map<Integer, Long> counters) {
+    public Rng rng() {
+        return null; // deterministic training: no noise to resume
     }
 
     @Override

@@ -358,13 +358,8 @@ public final class GanModel implements TrainableModel {
     }
 
     @Override
-    public Map<Integer, Long> rngCounters() {
-        return rng.counters();
-    }
-
-    @Override
-    public void restoreRngCounters(Map<Integer, Long> counters) {
-        rng.restoreCounters(counters);
+    public Rng rng() {
+        return rng;
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.util.Map;
 import org.genzoo.host.autograd.Param;
 import org.genzoo.host.autograd.Tape;
 import org.genzoo.host.autograd.Var;
+import org.genzoo.host.ops.Rng;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.models.data.Dataset;
 
@@ -102,10 +103,24 @@ public interface TrainableModel extends AutoCloseable {
     default void writePictures(Path dir, String tag) {
     }
 
-    /** Random-number counters to save with a checkpoint, so a resumed job draws the same noise. */
-    Map<Integer, Long> rngCounters();
+    /**
+     * The generator of the model's training noise, whose counters {@link #rngCounters} saves with a
+     * checkpoint (null for a model that draws none).
+     */
+    Rng rng();
 
-    void restoreRngCounters(Map<Integer, Long> counters);
+    /** Random-number counters to save with a checkpoint, so a resumed job draws the same noise. */
+    default Map<Integer, Long> rngCounters() {
+        Rng r = rng();
+        return r == null ? Map.of() : r.counters();
+    }
+
+    default void restoreRngCounters(Map<Integer, Long> counters) {
+        Rng r = rng();
+        if (r != null) {
+            r.restoreCounters(counters);
+        }
+    }
 
     @Override
     void close();

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import org.genzoo.host.autograd.Param;
 import org.genzoo.host.autograd.Tape;
 import org.genzoo.host.autograd.Var;
+import org.genzoo.host.ops.Rng;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.models.data.Dataset;
 import org.genzoo.models.eval.ActiveUnits;
@@ -164,13 +165,8 @@ final class LatentTrainable implements TrainableModel {
     }
 
     @Override
-    public Map<Integer, Long> rngCounters() {
-        return model.rng().counters();
-    }
-
-    @Override
-    public void restoreRngCounters(Map<Integer, Long> counters) {
-        model.rng().restoreCounters(counters);
+    public Rng rng() {
+        return model.rng();
     }
 
     @Override

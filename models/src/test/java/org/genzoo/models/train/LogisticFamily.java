@@ -199,13 +199,8 @@ public final class LogisticFamily implements ModelFamily {
         }
 
         @Override
-        public Map<Integer, Long> rngCounters() {
-            return rng.counters();
-        }
-
-        @Override
-        public void restoreRngCounters(Map<Integer, Long> counters) {
-            rng.restoreCounters(counters);
+        public Rng rng() {
+            return rng;
         }
 
         @Override

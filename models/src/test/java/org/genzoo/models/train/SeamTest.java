@@ -213,12 +213,8 @@ class SeamTest {
         }
 
         @Override
-        public Map<Integer, Long> rngCounters() {
-            return Map.of();
-        }
-
-        @Override
-        public void restoreRngCounters(Map<Integer, Long> counters) {
+        public Rng rng() {
+            return null;
         }
 
         @Override
@@ -435,12 +431,8 @@ class SeamTest {
         }
 
         @Override
-        public Map<Integer, Long> rngCounters() {
-            return Map.of();
-        }
-
-        @Override
-        public void restoreRngCounters(Map<Integer, Long> counters) {
+        public Rng rng() {
+            return null;
         }
 
         @Override

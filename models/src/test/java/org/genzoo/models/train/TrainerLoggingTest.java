@@ -17,6 +17,7 @@ import org.genzoo.host.TestDevices;
 import org.genzoo.host.autograd.Param;
 import org.genzoo.host.autograd.Tape;
 import org.genzoo.host.autograd.Var;
+import org.genzoo.host.ops.Rng;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.models.data.Dataset;
 import org.junit.jupiter.api.AfterAll;
@@ -111,13 +112,8 @@ class TrainerLoggingTest {
                 }
 
                 @Override
-                public Map<Integer, Long> rngCounters() {
-                    return inner.rngCounters();
-                }
-
-                @Override
-                public void restoreRngCounters(Map<Integer, Long> counters) {
-                    inner.restoreRngCounters(counters);
+                public Rng rng() {
+                    return inner.rng();
                 }
 
                 @Override

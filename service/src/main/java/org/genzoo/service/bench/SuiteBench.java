@@ -75,10 +75,10 @@ public final class SuiteBench implements Callable<Integer> {
     @Option(names = "--models", split = ",", description = "Models to run (default: all of vae, realnvp, maf, gan, sngan, wgan-gp, rbm).")
     List<String> models;
 
-    @Option(names = "--steps", description = "Timed steps of every train run (default per model: vae and GANs 200, realnvp and rbm 100, maf 20).")
+    @Option(names = "--steps", description = "Timed steps of every train run (default per model: vae 1000, GANs 200, realnvp and rbm 100, maf 20).")
     Integer steps;
 
-    @Option(names = "--warmup", description = "Warm-up steps of every train run (default 10; maf 3).")
+    @Option(names = "--warmup", description = "Warm-up steps of every train run (default 10; vae 50, maf 3).")
     Integer warmup;
 
     @Option(names = "--repeat", defaultValue = "2", description = "Runs of every comparison (default ${DEFAULT-VALUE}).")
@@ -180,12 +180,17 @@ public final class SuiteBench implements Callable<Integer> {
         return steps != null ? steps : switch (m) {
             case "maf" -> 20;
             case "realnvp", "rbm" -> 100;
+            case "vae" -> 1000; // a few ms a step: a longer run steadies the ratio on a noisy machine
             default -> 200;
         };
     }
 
     private int warmupFor(String m) {
-        return warmup != null ? warmup : m.equals("maf") ? 3 : 10;
+        return warmup != null ? warmup : switch (m) {
+            case "maf" -> 3;
+            case "vae" -> 50;
+            default -> 10;
+        };
     }
 
     private List<String> deviceArgs() {

@@ -10,6 +10,7 @@ import org.genzoo.host.Device;
 import org.genzoo.host.autograd.Param;
 import org.genzoo.host.autograd.Tape;
 import org.genzoo.host.autograd.Var;
+import org.genzoo.host.ops.Rng;
 import org.genzoo.host.tensor.Tensor;
 import org.genzoo.models.data.Dataset;
 import org.genzoo.models.train.ModelFamily;
@@ -130,13 +131,8 @@ abstract class VaeTestFamily implements ModelFamily {
         }
 
         @Override
-        public Map<Integer, Long> rngCounters() {
-            return m.rngCounters();
-        }
-
-        @Override
-        public void restoreRngCounters(Map<Integer, Long> counters) {
-            m.restoreRngCounters(counters);
+        public Rng rng() {
+            return m.rng();
         }
 
         @Override
