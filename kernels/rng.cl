@@ -185,24 +185,29 @@ __kernel void rng_bernoulli(__global float* out, const int offOut, const int ldO
 // Philox-4x32-10 on 16 counters at once (lanes differ only in word 0 of the counter): the same
 // function as philox4x32_10, lane by lane, with the four output words in o[0..3]. Used by the CPU
 // form of the binarize kernels below and by gibbs.cl's fused Bernoulli and Gaussian draws.
+// The state stays in ulong16 lanes for all 10 rounds, each word's value in the low 32 bits and
+// whatever the products left in the high 32 (never read): the multiplies look only at the low
+// halves ((v & 0xffffffff) * M is one AVX-512 vpmuludq per 8 lanes, the mask folded away), the
+// high product word is p >> 32, the low one is p itself, and the xors keep the low halves exact.
+// Narrowing to uint16 and widening again in every round, as this function first did, cost about
+// twice the instructions per round (the binarize of a 128 x 784 batch: 56 -> 34 us on PoCL here).
 inline void philox16x4(uint16 c0, uint c1, uint c2, uint c3, uint k0, uint k1, uint16* o) {
-    uint16 x = c0, y = (uint16)(c1), z = (uint16)(c2), w = (uint16)(c3);
+    ulong16 x = convert_ulong16(c0), y = (ulong16)(c1), z = (ulong16)(c2), w = (ulong16)(c3);
 #pragma unroll
     for (int i = 0; i < 10; i++) {
-        ulong16 p0 = convert_ulong16(x) * (ulong)PHILOX_M0;
-        ulong16 p1 = convert_ulong16(z) * (ulong)PHILOX_M1;
-        uint16 nx = convert_uint16(p1 >> 32) ^ y ^ k0;
-        uint16 ny = convert_uint16(p1 & 0xffffffffUL);
-        uint16 nz = convert_uint16(p0 >> 32) ^ w ^ k1;
-        uint16 nw = convert_uint16(p0 & 0xffffffffUL);
-        x = nx; y = ny; z = nz; w = nw;
+        ulong16 p0 = (x & 0xffffffffUL) * (ulong)PHILOX_M0;
+        ulong16 p1 = (z & 0xffffffffUL) * (ulong)PHILOX_M1;
+        x = (p1 >> 32) ^ y ^ (ulong)k0;
+        y = p1;
+        z = (p0 >> 32) ^ w ^ (ulong)k1;
+        w = p0;
         k0 += PHILOX_W0;
         k1 += PHILOX_W1;
     }
-    o[0] = x;
-    o[1] = y;
-    o[2] = z;
-    o[3] = w;
+    o[0] = convert_uint16(x);
+    o[1] = convert_uint16(y);
+    o[2] = convert_uint16(z);
+    o[3] = convert_uint16(w);
 }
 
 #if RNG_BLOCKS16
