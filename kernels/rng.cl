@@ -211,23 +211,21 @@ inline void philox16x4(uint16 c0, uint c1, uint c2, uint c3, uint k0, uint k1, u
 }
 
 #if RNG_BLOCKS16
-// CPU form of the binarize kernels (-DRNG_BLOCKS16=1): work-item (g, r) computes the 16 blocks of
-// columns [64 g, 64 g + 64) of row r at once in uint16 vectors (PoCL runs one AVX-512 op per 16
-// blocks) and stores word k of the 16 as columns 64 g + 16 k .. + 15: the same numbers as the
-// one-block work-items. Global (ceil(C / 64), R).
+// CPU form of the binarize kernels (-DRNG_BLOCKS16=1): work-item (g, q) computes column group g
+// (columns [64 g, 64 g + 64)) of the RNG_ROWS rows r = RNG_ROWS q .. RNG_ROWS q + RNG_ROWS - 1 that
+// exist: per row, the 16 blocks of the group at once in uint16 vectors (PoCL runs one AVX-512 op per
+// 8 or 16 blocks), word k of the 16 going to columns 64 g + 16 k .. + 15: the same numbers as the
+// one-block work-items. Global (ceil(C / 64), ceil(R / RNG_ROWS)).
+// Several rows per work-item because the source rows of a minibatch are scattered over the data
+// set and cold in cache and TLB when the kernel starts: loading the group of all RNG_ROWS rows
+// before drawing keeps that many row streams in flight at once (one row at a time, the 128 x 784
+// gather spent longer waiting on memory than drawing its Philox numbers).
 
-#define BINARIZE_GROUP16(R, C) \
-    const int g = get_global_id(0); \
-    const int r = get_global_id(1); \
-    const int br = ((C + 63) >> 6) << 4; \
-    if (r >= (R) || 64 * g >= (C)) { \
-        return; \
-    } \
-    uint16 o[4]; \
-    philox16x4((uint16)((uint)(r * br + 16 * g)) + (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), \
-               ctrLo, ctrHi, stream, keyLo, keyHi, o);
+#ifndef RNG_ROWS
+#define RNG_ROWS 4
+#endif
 
-// Columns 64 g + 16 k .. + 15 of the row: one vector when all exist, else one by one.
+// Columns c .. c + 15 of a row: one vector when all exist, else one by one.
 inline void binarize_store16(__global float* orow, __global const float* prow, int c, int C, uint16 u) {
     if (c + 16 <= C) {
         float16 uf = convert_float16(u >> 8) * TWO_POW_M24;
@@ -241,14 +239,65 @@ inline void binarize_store16(__global float* orow, __global const float* prow, i
     }
 }
 
+// The work-item's rows of out = U < src, src row r at x + offX + (idx ? idx[offIdx + r] : r) * ldX.
+// Each element is read before it is written, by the work-item that writes it, so out may be x
+// (binarize in place) when idx is null. Rows past R are not drawn or stored; their loads repeat
+// row R - 1 (in range, and this work-item's own).
+__attribute__((always_inline)) inline void binarize_rows16(__global float* out, int offOut, int ldOut,
+        __global const float* x, int offX, int ldX, __global const int* idx, int offIdx,
+        uint ctrLo, uint ctrHi, uint stream, uint keyLo, uint keyHi, int R, int C) {
+    const int g = get_global_id(0);
+    const int r0 = get_global_id(1) * RNG_ROWS;
+    if (r0 >= R || 64 * g >= C) {
+        return;
+    }
+    const int br = ((C + 63) >> 6) << 4;
+    const int c = 64 * g;
+    __global const float* src[RNG_ROWS];
+#pragma unroll
+    for (int j = 0; j < RNG_ROWS; j++) {
+        const int rj = min(r0 + j, R - 1);
+        src[j] = x + offX + (idx ? idx[offIdx + rj] : rj) * ldX;
+    }
+    const uint16 lane = (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    if (c + 64 <= C) {
+        float16 v[RNG_ROWS][4];
+#pragma unroll
+        for (int j = 0; j < RNG_ROWS; j++) {
+#pragma unroll
+            for (int k = 0; k < 4; k++) {
+                v[j][k] = vload16(k, src[j] + c);
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < RNG_ROWS; j++) {
+            if (r0 + j < R) {
+                uint16 o[4];
+                philox16x4((uint16)((uint)((r0 + j) * br + 16 * g)) + lane, ctrLo, ctrHi, stream, keyLo, keyHi, o);
+                __global float* orow = out + offOut + (r0 + j) * ldOut + c;
+#pragma unroll
+                for (int k = 0; k < 4; k++) {
+                    float16 u = convert_float16(o[k] >> 8) * TWO_POW_M24;
+                    vstore16(select((float16)(0.0f), (float16)(1.0f), u < v[j][k]), k, orow);
+                }
+            }
+        }
+    } else { // the last, partial group of a row
+        for (int j = 0; j < RNG_ROWS && r0 + j < R; j++) {
+            uint16 o[4];
+            philox16x4((uint16)((uint)((r0 + j) * br + 16 * g)) + lane, ctrLo, ctrHi, stream, keyLo, keyHi, o);
+            for (int k = 0; k < 4; k++) {
+                binarize_store16(out + offOut + (r0 + j) * ldOut, src[j], c + 16 * k, C, o[k]);
+            }
+        }
+    }
+}
+
 __kernel void rng_binarize(__global float* out, const int offOut, const int ldOut,
                            __global const float* p, const int offP, const int ldP,
                            const uint ctrLo, const uint ctrHi, const uint stream,
                            const uint keyLo, const uint keyHi, const int R, const int C) {
-    BINARIZE_GROUP16(R, C)
-    for (int k = 0; k < 4; k++) {
-        binarize_store16(out + offOut + r * ldOut, p + offP + r * ldP, 64 * g + 16 * k, C, o[k]);
-    }
+    binarize_rows16(out, offOut, ldOut, p, offP, ldP, (__global const int*)0, 0, ctrLo, ctrHi, stream, keyLo, keyHi, R, C);
 }
 
 __kernel void rng_gather_binarize(__global float* out, const int offOut, const int ldOut,
@@ -256,10 +305,7 @@ __kernel void rng_gather_binarize(__global float* out, const int offOut, const i
                                   __global const int* idx, const int offIdx,
                                   const uint ctrLo, const uint ctrHi, const uint stream,
                                   const uint keyLo, const uint keyHi, const int R, const int C) {
-    BINARIZE_GROUP16(R, C)
-    for (int k = 0; k < 4; k++) {
-        binarize_store16(out + offOut + r * ldOut, x + offX + idx[offIdx + r] * ldX, 64 * g + 16 * k, C, o[k]);
-    }
+    binarize_rows16(out, offOut, ldOut, x, offX, ldX, idx, offIdx, ctrLo, ctrHi, stream, keyLo, keyHi, R, C);
 }
 
 #else
