@@ -34,7 +34,8 @@
 //     bernoulli Y  = U < p ? 1 : 0                 (p <= 0 gives 0, p >= 1 gives 1)
 //
 // Every operand is a row-major view addressed base[off + r * ld + c]. The binarize kernels run one
-// work-item per block, global (BR, R) in either layout. The other kernels have two launch layouts
+// work-item per block, global (BR, R) in either layout (on CPUs, -DRNG_BLOCKS16=1: 16 blocks of
+// RNG_ROWS rows per work-item, see there). The other kernels have two launch layouts
 // (the numbers depend only on (r, c), never on the layout):
 //   grid (default)  global (C, R): work-item (c, r); a work-group of (X, Y) writes Y rows of X
 //                   consecutive floats.
@@ -190,7 +191,8 @@ __kernel void rng_bernoulli(__global float* out, const int offOut, const int ldO
 // halves ((v & 0xffffffff) * M is one AVX-512 vpmuludq per 8 lanes, the mask folded away), the
 // high product word is p >> 32, the low one is p itself, and the xors keep the low halves exact.
 // Narrowing to uint16 and widening again in every round, as this function first did, cost about
-// twice the instructions per round (the binarize of a 128 x 784 batch: 56 -> 34 us on PoCL here).
+// twice the instructions per round (PoCL here, binarizing 128 x 784 with its rows in cache: 56 ->
+// 34 us).
 inline void philox16x4(uint16 c0, uint c1, uint c2, uint c3, uint k0, uint k1, uint16* o) {
     ulong16 x = convert_ulong16(c0), y = (ulong16)(c1), z = (ulong16)(c2), w = (ulong16)(c3);
 #pragma unroll

@@ -30,7 +30,8 @@ import org.genzoo.host.tensor.Tensor;
  * <p>Binarize (data binarization, and its fused form with the minibatch gather) uses all four words
  * of a Philox block: column c of row r takes word (c mod 64) / 16 of block
  * r * BR + 16 * (c / 64) + c mod 16, BR = 16 * ceil(C / 64) (rng.cl's header), and one work-item
- * computes one block (global (BR, R), in either layout); its numbers depend on the width C too, so
+ * computes one block (global (BR, R), in either layout; on CPUs, BLOCKS16, the 16 blocks of 64
+ * columns of ROWS16 rows); its numbers depend on the width C too, so
  * a binarized tensor is never launched reshaped. Uniform and bernoulli take word 0 of block
  * i = r * C + c (gibbs.cl draws the
  * same numbers inside its GEMM), normal draws words 0 and 1 of block i. Launch layouts of those (kernels/rng.cl), chosen per device
