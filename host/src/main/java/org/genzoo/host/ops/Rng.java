@@ -7,6 +7,7 @@ import java.util.TreeMap;
 import org.genzoo.host.Device;
 import org.genzoo.host.DeviceBuffer;
 import org.genzoo.host.Kernel;
+import org.genzoo.host.WorkGroups;
 import org.genzoo.host.tensor.Tensor;
 
 /**
@@ -29,7 +30,8 @@ import org.genzoo.host.tensor.Tensor;
  * <p>Binarize (data binarization, and its fused form with the minibatch gather) uses all four words
  * of a Philox block: column c of row r takes word (c mod 64) / 16 of block
  * r * BR + 16 * (c / 64) + c mod 16, BR = 16 * ceil(C / 64) (rng.cl's header), and one work-item
- * computes one block (global (BR, R), in either layout); its numbers depend on the width C too, so
+ * computes one block (global (BR, R), in either layout; on CPUs, BLOCKS16, the 16 blocks of 64
+ * columns of ROWS16 rows); its numbers depend on the width C too, so
  * a binarized tensor is never launched reshaped. Uniform and bernoulli take word 0 of block
  * i = r * C + c (gibbs.cl draws the
  * same numbers inside its GEMM), normal draws words 0 and 1 of block i. Launch layouts of those (kernels/rng.cl), chosen per device
@@ -51,10 +53,17 @@ public final class Rng {
      * @param layout   "grid" or "flat"
      * @param wg       work-items per work-group (a power of two; a grid work-group is shaped to the tensor)
      * @param blocks16 binarize: 16 Philox blocks per work-item in uint16 vectors (CPU), else one block each
+     * @param rows16   with blocks16: rows per work-item (their loads are issued together)
+     * @param wg16     with blocks16: work-items per work-group (a power of two; shaped to the tensor)
      */
-    public record Config(String layout, int wg, boolean blocks16) {
+    public record Config(String layout, int wg, boolean blocks16, int rows16, int wg16) {
         public Config(String layout, int wg) {
             this(layout, wg, false);
+        }
+
+        /** One row per work-item and work-groups of {@code wg} in the blocks16 form. */
+        public Config(String layout, int wg, boolean blocks16) {
+            this(layout, wg, blocks16, 1, wg);
         }
 
         public Config {
@@ -64,24 +73,38 @@ public final class Rng {
             if (wg < 1 || Integer.bitCount(wg) != 1) {
                 throw new IllegalArgumentException("rng WG must be a power of two, got " + wg);
             }
+            if (rows16 < 1) {
+                throw new IllegalArgumentException("rng ROWS16 must be at least 1, got " + rows16);
+            }
+            if (wg16 < 1 || Integer.bitCount(wg16) != 1) {
+                throw new IllegalArgumentException("rng WG16 must be a power of two, got " + wg16);
+            }
         }
 
         public static Config tuned(Device d) {
             OpTuning t = OpTuning.of(d, FAMILY);
             return new Config(t.choice("LAYOUT", OpTuning.isCpu(d) ? "grid" : "flat", "grid", "flat"),
-                    t.pow2("WG", OpTuning.pow2Cap(d, 256)), t.choice("BLOCKS16", OpTuning.isCpu(d) ? "1" : "0", "0", "1").equals("1"));
+                    t.pow2("WG", OpTuning.pow2Cap(d, 256)), t.choice("BLOCKS16", OpTuning.isCpu(d) ? "1" : "0", "0", "1").equals("1"),
+                    t.getInt("ROWS16", 4), t.pow2("WG16", OpTuning.pow2Cap(d, 16)));
         }
 
         Map<String, String> defines() {
-            return Map.of("RNG_FLAT", layout.equals("flat") ? "1" : "0", "RNG_BLOCKS16", blocks16 ? "1" : "0");
+            return blocks16
+                    ? Map.of("RNG_FLAT", layout.equals("flat") ? "1" : "0", "RNG_BLOCKS16", "1", "RNG_ROWS", Integer.toString(rows16))
+                    : Map.of("RNG_FLAT", layout.equals("flat") ? "1" : "0", "RNG_BLOCKS16", "0");
         }
     }
 
-    /** The configurations worth checking on {@code d}: tuned, grid and flat, each binarize form. */
+    /**
+     * The configurations worth checking on {@code d}: tuned, grid and flat, each binarize form (the
+     * blocks16 form with one row per work-item, with the tuned rows and work-group, and with 3 rows in
+     * work-groups of one, for row tails; the layout does not reach the binarize kernels).
+     */
     public static List<Config> variants(Device d) {
         Config t = Config.tuned(d);
         return List.copyOf(new java.util.LinkedHashSet<>(List.of(t, new Config("grid", t.wg()), new Config("flat", t.wg()),
-                new Config("grid", 1), new Config("grid", t.wg(), true), new Config("flat", t.wg(), true))));
+                new Config("grid", 1), new Config("grid", t.wg(), true), new Config("grid", t.wg(), true, t.rows16(), t.wg16()),
+                new Config("grid", t.wg(), true, 3, 1))));
     }
 
     private static final class State extends OpConfigs<Config> {
@@ -407,14 +430,15 @@ public final class Rng {
     /**
      * Launches a binarize kernel over R x C {@code rc}: global (BR, R), BR = 16 * ceil(C / 64) blocks
      * per row; work-groups of up to 16 blocks of a row (one run of 64 columns) times as many rows as
-     * the configured WG allows. With BLOCKS16, global (ceil(C / 64), R): 16 blocks per work-item.
+     * the configured WG allows. With BLOCKS16, global (ceil(C / 64), ceil(R / ROWS16)): 64 columns of
+     * ROWS16 rows per work-item, WG16 work-items per work-group (a row's groups first).
      */
     private static void launchBlocks(Device d, Kernel k, int[] rc) {
         Config c = config(d);
-        if (c.blocks16) { // one work-item per 64 columns of a row
-            int lx = Elementwise.pow2Cap((rc[1] + 63) / 64, c.wg);
-            int ly = Elementwise.pow2Cap(rc[0], c.wg / lx);
-            d.launch(k, new long[] {(rc[1] + 63) / 64, rc[0]}, new long[] {lx, ly});
+        if (c.blocks16) {
+            int groups = (rc[1] + 63) / 64;
+            int rowBlocks = (rc[0] + c.rows16 - 1) / c.rows16;
+            d.launch(k, new long[] {groups, rowBlocks}, WorkGroups.local2d(c.wg16, rowBlocks, groups));
             return;
         }
         long br = 16L * ((rc[1] + 63) / 64);

@@ -48,6 +48,7 @@ final class OpCases {
         }
         list.add(gather(128, 784, 10000));
         list.add(gatherBinarize(128, 784, 10000));
+        list.add(gatherBinarize(128, 784, 60000, true)); // as in training: the rows are not in cache
         for (String layout : new String[] {"grid", "flat"}) {
             list.add(rngVariant(layout, normal(1024, 1024)));
             list.add(rngVariant(layout, bernoulli(128, 784)));
@@ -385,21 +386,46 @@ final class OpCases {
      * fused kernel, validated bitwise against a gather followed by {@link Rng#binarize}.
      */
     static BenchCase gatherBinarize(int rows, int cols, int n) {
-        return new Simple("rng", String.format(Locale.ROOT, "gather + binarize %d of %d rows x %d", rows, n, cols),
-                Rng.gatherBinarizeCost(rows, cols)) {
+        return gatherBinarize(rows, cols, n, false);
+    }
+
+    /**
+     * With {@code nextBatch}, each run draws the next {@code rows} positions of a shuffled order of
+     * all n rows, as {@code DeviceDataset} does in training: rows the previous runs did not touch,
+     * so out of cache (and out of the TLB) when the data set is larger than the caches; else every
+     * run gathers the same rows.
+     */
+    static BenchCase gatherBinarize(int rows, int cols, int n, boolean nextBatch) {
+        return new Simple("rng", String.format(Locale.ROOT, "gather + binarize %d of %d rows x %d%s", rows, n, cols,
+                nextBatch ? ", next batch of an epoch per run" : ""), Rng.gatherBinarizeCost(rows, cols)) {
             int[] idx;
             Tensor x;
             Tensor y;
             Tensor split;
             DeviceBuffer bi;
             Rng rng;
+            int pos;
+            int last;
 
             @Override
             public void setup(Device device) {
-                idx = new int[rows];
                 SplittableRandom r = new SplittableRandom(7);
-                for (int i = 0; i < rows; i++) {
-                    idx[i] = r.nextInt(n);
+                if (nextBatch) {
+                    idx = new int[n];
+                    for (int i = 0; i < n; i++) {
+                        idx[i] = i;
+                    }
+                    for (int i = n - 1; i > 0; i--) {
+                        int j = r.nextInt(i + 1);
+                        int t = idx[i];
+                        idx[i] = idx[j];
+                        idx[j] = t;
+                    }
+                } else {
+                    idx = new int[rows];
+                    for (int i = 0; i < rows; i++) {
+                        idx[i] = r.nextInt(n);
+                    }
                 }
                 x = own(Tensor.of(device, n, cols, uniform(6, n * cols, 0, 1)));
                 y = own(Tensor.empty(device, rows, cols));
@@ -412,7 +438,7 @@ final class OpCases {
             @Override
             public void validate() {
                 run();
-                new Gather(x.device()).rows(split, x, bi, 0);
+                new Gather(x.device()).rows(split, x, bi, last);
                 rng.binarize(split, split, 1, 0);
                 if (!java.util.Arrays.equals(split.toArray(), y.toArray())) {
                     throw new AssertionError(name() + ": differs from a gather followed by binarize");
@@ -421,7 +447,11 @@ final class OpCases {
 
             @Override
             public void run() {
-                rng.gatherBinarize(y, x, bi, 0, 1, 0);
+                last = pos;
+                rng.gatherBinarize(y, x, bi, pos, 1, 0);
+                if (nextBatch) {
+                    pos = pos + 2 * rows <= n ? pos + rows : 0;
+                }
             }
         };
     }
