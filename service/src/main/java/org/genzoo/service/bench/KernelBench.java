@@ -64,6 +64,13 @@ public final class KernelBench implements Callable<Integer> {
         list.add(new GemmCase("VAE bwd dW = dY^T X", 400, 784, 128, true, false));
         list.add(new GemmCase("VAE bwd dX = dY W", 128, 784, 400, false, false));
         list.add(new GemmCase("VAE bwd dX = dY W^T", 128, 784, 400, false, true));
+        // The same step's small products, 400-20 (the latent's mean and log-variance: 40 outputs) and 20-400.
+        list.add(new GemmCase("VAE fwd 400->40", 128, 40, 400, false, true));
+        list.add(new GemmCase("VAE fwd 20->400", 128, 400, 20, false, true));
+        list.add(new GemmCase("VAE bwd dW 400->40", 40, 400, 128, true, false));
+        list.add(new GemmCase("VAE bwd dX 400->40", 128, 400, 40, false, false));
+        list.add(new GemmCase("VAE bwd dW 20->400", 400, 20, 128, true, false));
+        list.add(new GemmCase("VAE bwd dX 20->400", 128, 20, 400, false, false));
         // A RealNVP coupling net 2-256-256-4 at batch 512 (bench train --model realnvp; W stored out x in): forward
         // y = x W^T, backward dW = dY^T X and dX = dY W. The 2- and 4-column outputs run gemm_thin on a CPU.
         int[][] nvp = {{2, 256}, {256, 256}, {256, 4}};
