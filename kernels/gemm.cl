@@ -195,10 +195,13 @@
 
 /* Micro-kernel of a panel whose last used vector holds 8 columns or fewer: NF full float16 vectors
  * per row (NF = 0 or NV - 1) and the last one as a float8 (lanes 8-15 of acc[r][NF] end as zeros,
- * columns the epilogue never stores). Same k order per value as the full loop. */
+ * columns the epilogue never stores). Same k order per value as the full loop. The halves move
+ * through a private copy, not .lo or a (float8, float8) constructor: the shuffles clang makes of
+ * those crash Oclgrind 21.10 (see lanes.cl); an optimizing compiler folds the copy away. */
 #define GEMM_TAIL8(NF) { \
   float8 t8_[MR]; \
-  _Pragma("unroll") for (int r = 0; r < MR; r++) t8_[r] = acc[r][(NF)].lo; \
+  float h_[16]; \
+  _Pragma("unroll") for (int r = 0; r < MR; r++) { vstore16(acc[r][(NF)], 0, h_); t8_[r] = vload8(0, h_); } \
   for (int k = 0; k < kl; k++) { \
     float16 b_[NV]; \
     _Pragma("unroll") for (int v = 0; v < (NF); v++) b_[v] = bp[k * NV + v]; \
@@ -209,7 +212,7 @@
       t8_[r] = fma((float8)(a_), bt_, t8_[r]); \
     } \
   } \
-  _Pragma("unroll") for (int r = 0; r < MR; r++) acc[r][(NF)] = (float16)(t8_[r], (float8)(0.0f)); }
+  _Pragma("unroll") for (int r = 0; r < MR; r++) { vstore8(t8_[r], 0, h_); vstore8((float8)(0.0f), 1, h_); acc[r][(NF)] = vload16(0, h_); } }
 
 #endif /* CPU variant: defines */
 
@@ -629,10 +632,14 @@ __kernel void gemm_thin(__global float* C, const int offC, const int ldc,
     }
 #if ROWSUM_A
     {
-      const float8 r8 = rs.lo + rs.hi;
+      // the same tree as below (the forms Oclgrind can run: a float16's halves through a private
+      // copy, the last pair as a dot; see lanes.cl gz_hsum16)
+      float rv[16];
+      vstore16(rs, 0, rv);
+      const float8 r8 = vload8(0, rv) + vload8(1, rv);
       const float4 r4 = r8.lo + r8.hi;
       const float2 r2 = r4.lo + r4.hi;
-      const float rsum = (r2.x + r2.y) + rtail;
+      const float rsum = dot(r2, (float2)(1.0f)) + rtail;
       S[m0 + r] = betaS == 0.0f ? rsum : fma(betaS, S[m0 + r], rsum);
     }
 #endif
