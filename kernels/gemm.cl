@@ -16,7 +16,8 @@
  *     local  = { 1, 1 }
  *     global = { GN, GM }   with GN = ceil(N / NC), GM = ceil(M / MC)      (recommended)
  *   The kernel splits [0,N) into GN and [0,M) into GM near-equal pieces (16- resp. MR-aligned; a
- *   piece whose last NR panel is 16 columns wide or narrower runs that panel with one vector per row),
+ *   piece whose last NR panel is 16 columns wide or narrower runs that panel with one vector per row,
+ *   and a last vector of 8 columns or fewer runs as a float8: N = 20 costs 16 + 8 lanes, not 32),
  *   so edge tiles do not cause load imbalance.  Any GN >= 1, GM >= 1 is CORRECT (a work-group loops over
  *   NC x MC sub-tiles if its piece is larger); GN/GM above the recommendation only adds overhead.
  *   Recommended tweak (PoCL runs whole work-groups per core; 2 cores here): if GN*GM is odd, then
@@ -192,6 +193,27 @@
 #endif
 #define TRANSPOSE16(t) { TOPAQUE(t) TSTAGE(8) TSTAGE(4) TSTAGE(2) TSTAGE(1) }
 
+/* Micro-kernel of a panel whose last used vector holds 8 columns or fewer: NF full float16 vectors
+ * per row (NF = 0 or NV - 1) and the last one as a float8 (lanes 8-15 of acc[r][NF] end as zeros,
+ * columns the epilogue never stores). Same k order per value as the full loop. The halves move
+ * through a private copy, not .lo or a (float8, float8) constructor: the shuffles clang makes of
+ * those crash Oclgrind 21.10 (see lanes.cl); an optimizing compiler folds the copy away. */
+#define GEMM_TAIL8(NF) { \
+  float8 t8_[MR]; \
+  float h_[16]; \
+  _Pragma("unroll") for (int r = 0; r < MR; r++) { vstore16(acc[r][(NF)], 0, h_); t8_[r] = vload8(0, h_); } \
+  for (int k = 0; k < kl; k++) { \
+    float16 b_[NV]; \
+    _Pragma("unroll") for (int v = 0; v < (NF); v++) b_[v] = bp[k * NV + v]; \
+    const float8 bt_ = vload8(0, (__local const float*)(bp + k * NV + (NF))); \
+    _Pragma("unroll") for (int r = 0; r < MR; r++) { \
+      const float a_ = AP_AT(ap, r, k); \
+      _Pragma("unroll") for (int v = 0; v < (NF); v++) acc[r][v] = fma((float16)(a_), b_[v], acc[r][v]); \
+      t8_[r] = fma((float8)(a_), bt_, t8_[r]); \
+    } \
+  } \
+  _Pragma("unroll") for (int r = 0; r < MR; r++) { vstore8(t8_[r], 0, h_); vstore8((float8)(0.0f), 1, h_); acc[r][(NF)] = vload16(0, h_); } }
+
 #endif /* CPU variant: defines */
 
 /* ---- activation epilogue (ACTF: scalar or vector, ACTV: float16) ---- */
@@ -285,18 +307,29 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
           __local float16* dst16 = Bp16 + (c16 / NV) * KC * NV + (c16 % NV);
           if (col >= N) { for (int k = 0; k < kl; k++) dst16[k * NV] = (float16)(0.0f); continue; }
           __global const float* bsrc = B + (size_t)col * ldb + k0;
+          const int cw = min(16, N - col); /* columns of this block inside B (rows of the stored N x K) */
           int kk = 0;
-          if (col + 16 <= N) {
+          if (cw == 16) {
             for (; kk + 16 <= kl; kk += 16) {
               float16 t[16];
               _Pragma("unroll") for (int i = 0; i < 16; i++) t[i] = vload16(0, bsrc + (size_t)i * ldb + kk);
               TRANSPOSE16(t)
               _Pragma("unroll") for (int i = 0; i < 16; i++) dst16[(kk + i) * NV] = t[i];
             }
+          } else {
+            /* a partial block: the missing rows transpose as zeros */
+            for (; kk + 16 <= kl; kk += 16) {
+              float16 t[16];
+              _Pragma("unroll") for (int i = 0; i < 16; i++) t[i] = i < cw ? vload16(0, bsrc + (size_t)i * ldb + kk) : (float16)(0.0f);
+              TRANSPOSE16(t)
+              _Pragma("unroll") for (int i = 0; i < 16; i++) dst16[(kk + i) * NV] = t[i];
+            }
           }
           __local float* dst = (__local float*)dst16;
-          for (int k = kk; k < kl; k++)
-            for (int e = 0; e < 16; e++) dst[k * NR + e] = (col + e < N) ? bsrc[(size_t)e * ldb + k] : 0.0f;
+          for (int k = kk; k < kl; k++) {
+            dst16[k * NV] = (float16)(0.0f);
+            for (int e = 0; e < cw; e++) dst[k * NR + e] = bsrc[(size_t)e * ldb + k];
+          }
         }
 #endif
 
@@ -382,12 +415,23 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
               _Pragma("unroll") for (int r = 0; r < MR; r++) _Pragma("unroll") for (int v = 0; v < NV; v++)
                 acc[r][v] = Cacc16[(ip * MR + r) * (NC / 16) + jp * NV + v];
             }
-            if (halfLast && jp == npN - 1) {
+            /* columns of this panel inside the tile: NR, or fewer in the tile's last panel */
+            const int pw = jp == npN - 1 ? nw - jp * NR : NR;
+            if (pw <= 8) {
+              /* 8 columns or fewer: one float8 per row (half the FMA work of a float16 on a CPU
+                 whose 512-bit FMAs issue as two 256-bit halves) */
+              GEMM_TAIL8(0)
+            } else if (halfLast && jp == npN - 1) {
               /* 16 columns or fewer: one vector per row (the others stay as they are, unused) */
               for (int k = 0; k < kl; k++) {
                 const float16 b0 = bp[k * NV];
                 _Pragma("unroll") for (int r = 0; r < MR; r++) acc[r][0] = fma((float16)(AP_AT(ap, r, k)), b0, acc[r][0]);
               }
+#if NV > 1
+            } else if (pw - (NV - 1) * 16 <= 8) {
+              /* NV - 1 full vectors and one of 8 columns or fewer (N = 20: 16 + 4, N = 40: 32 + 8) */
+              GEMM_TAIL8(NV - 1)
+#endif
             } else {
               for (int k = 0; k < kl; k++) {
                 float16 b[NV];
@@ -588,10 +632,14 @@ __kernel void gemm_thin(__global float* C, const int offC, const int ldc,
     }
 #if ROWSUM_A
     {
-      const float8 r8 = rs.lo + rs.hi;
+      // the same tree as below (the forms Oclgrind can run: a float16's halves through a private
+      // copy, the last pair as a dot; see lanes.cl gz_hsum16)
+      float rv[16];
+      vstore16(rs, 0, rv);
+      const float8 r8 = vload8(0, rv) + vload8(1, rv);
       const float4 r4 = r8.lo + r8.hi;
       const float2 r2 = r4.lo + r4.hi;
-      const float rsum = (r2.x + r2.y) + rtail;
+      const float rsum = dot(r2, (float2)(1.0f)) + rtail;
       S[m0 + r] = betaS == 0.0f ? rsum : fma(betaS, S[m0 + r], rsum);
     }
 #endif

@@ -399,6 +399,104 @@ class GemmTest extends OnDevice {
         }
     }
 
+    /**
+     * The CPU kernel's narrow last panels: a tile whose last 16·NV-column panel holds 8 columns or
+     * fewer (N = 7, 40 = 32 + 8, 72 = 64 + 8 with NC = 64) or NV - 1 full vectors and 8 columns or
+     * fewer (N = 20 = 16 + 4, 24), beside a full panel (N = 93), with the device's tuning and with
+     * small tiles (MC = 32, NC = 64, KC = 48: K = 93 and 300 run in K slices). Every transpose, odd M,
+     * K = 1, 93 and 300; the epilogue (alpha, beta, bias, ReLU) and the row sums of op(A) in every
+     * transpose, MASK_C (TN) and RELU_MASK_C (NN, NT), each against the reference in double.
+     * Transposed partial 16-column blocks of B pack through the zero-filled 16 x 16 transpose.
+     */
+    @org.junit.jupiter.api.Test
+    void cpuNarrowLastPanels() {
+        int[] ms = {7, 33};
+        int[] ns = {7, 20, 24, 40, 72, 93};
+        int[] ks = {1, 93, 300};
+        if (SimGpu.active()) {
+            ms = new int[] {7};
+            ns = new int[] {7, 20, 40};
+            ks = new int[] {9, 61};
+        }
+        List<Gemm> gs = List.of(gemm("cpu"), new Gemm(dev, Gemm.Variant.CPU, Map.of("MC", "32", "NC", "64", "KC", "48", "MR", "8",
+                "NV", "2")));
+        try {
+            for (int gi = 0; gi < gs.size(); gi++) {
+                Gemm g = gs.get(gi);
+                for (int m : ms) {
+                    for (int n : ns) {
+                        for (int k : ks) {
+                            for (int t = 0; t < 4; t++) {
+                                // the masked epilogues (more builds) with the device's tuning only
+                                narrowPanelCase(g, gi == 0 ? "cpu" : "cpu-small", m, n, k, (t & 1) != 0, (t & 2) != 0, gi == 0);
+                            }
+                        }
+                    }
+                }
+            }
+        } finally {
+            gs.get(1).close();
+        }
+    }
+
+    private static void narrowPanelCase(Gemm g, String name, int m, int n, int k, boolean ta, boolean tb, boolean fusedBuilds) {
+        long seed = 53L * m + 59L * n + 61L * k + (ta ? 1 : 0) + (tb ? 2 : 0);
+        float[] a = Check.uniform(seed, m * k, -1, 1);
+        float[] b = Check.uniform(seed + 1, k * n, -1, 1);
+        float[] c0 = Check.uniform(seed + 2, m * n, -1, 1);
+        float[] bias = Check.uniform(seed + 3, n, -1, 1);
+        float[] y = Check.uniform(seed + 4, m * n, -1, 1);
+        float[] mask = new float[m * n];
+        for (int i = 0; i < mask.length; i++) {
+            mask[i] = y[i] > 0 ? 1f : 0f;
+            if (i % 7 == 0) {
+                y[i] = 0f; // [0 > 0] = 0
+            }
+        }
+        String what = "gemm " + name + " M=" + m + " N=" + n + " K=" + k + " transA=" + ta + " transB=" + tb + " seed " + seed;
+        double tol = ATOL_PER_K * k * 2 + 1e-6;
+        double[] prod = GemmReference.gemm(a, ta, b, tb, null, null, m, n, k, 1, 0, Gemm.Act.NONE);
+        try (Tensor tA = ta ? Tensor.of(dev, k, m, a) : Tensor.of(dev, m, k, a);
+             Tensor tB = tb ? Tensor.of(dev, n, k, b) : Tensor.of(dev, k, n, b);
+             Tensor c = Tensor.of(dev, m, n, c0); Tensor tbias = Tensor.of(dev, 1, n, bias); Tensor s = Tensor.empty(dev, 1, m);
+             Tensor tm = Tensor.of(dev, m, n, mask); Tensor ty = Tensor.of(dev, m, n, y)) {
+            g.gemm(c, tA, ta, tB, tb, 1.5f, 0.5f, tbias, Gemm.Act.RELU);
+            Check.close(GemmReference.gemm(a, ta, b, tb, c0, bias, m, n, k, 1.5, 0.5, Gemm.Act.RELU), c.toArray(), tol, RTOL,
+                    what + " (bias, beta, ReLU)");
+
+            c.fill(Float.NaN);
+            s.fill(Float.NaN);
+            g.gemmRowSums(c, tA, ta, tB, tb, 1f, 0f, s, 0f);
+            double[] wantS = new double[m];
+            for (int i = 0; i < m; i++) {
+                for (int p = 0; p < k; p++) {
+                    wantS[i] += ta ? a[p * m + i] : a[i * k + p];
+                }
+            }
+            Check.close(prod, c.toArray(), tol, 0, what + " (product beside the row sums)");
+            Check.close(wantS, s.toArray(), tol, 0, what + " (row sums)");
+
+            if (fusedBuilds && ta && !tb) { // MADE's masked dW = (dZ^T X) . M
+                c.fill(Float.NaN);
+                g.gemmMasked(c, tA, ta, tB, tb, 1f, 0f, tm, null, 0f);
+                double[] wantM = new double[m * n];
+                for (int i = 0; i < wantM.length; i++) {
+                    wantM[i] = prod[i] * mask[i];
+                }
+                Check.close(wantM, c.toArray(), tol, 0, what + " (masked)");
+            }
+            if (fusedBuilds && !ta && g.fusesReluMask(n, ta, tb)) { // dX = (dZ W or dZ W^T) . [Y > 0]
+                c.fill(Float.NaN);
+                g.gemmReluMasked(c, tA, ta, tB, tb, 1f, 0f, ty);
+                double[] wantR = new double[m * n];
+                for (int i = 0; i < wantR.length; i++) {
+                    wantR[i] = prod[i] * (y[i] > 0 ? 1 : 0);
+                }
+                Check.close(wantR, c.toArray(), tol, 0, what + " (ReLU-masked)");
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("configs")
     void extremeActivationInputsStayFinite(String config) {
