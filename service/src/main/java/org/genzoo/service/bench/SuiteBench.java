@@ -162,6 +162,7 @@ public final class SuiteBench implements Callable<Integer> {
             }
         }
         doc.put("baseline", base);
+        doc.put("summary", summary(doc));
         String md = markdown(doc);
         Files.writeString(outDir.resolve("suite.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(doc) + "\n");
         Files.writeString(outDir.resolve("suite.md"), md);
@@ -384,6 +385,19 @@ public final class SuiteBench implements Callable<Integer> {
         md.append(String.format(Locale.ROOT, "Device %s (%s), driver %s, %s, commit %s, %s; %d run(s) of every comparison. "
                 + "Ratios > 1 mean GenZoo is faster.%n%n", prov.get("device"), prov.get("binding"), prov.get("driver"), prov.get("jvm"),
                 prov.get("commit"), prov.get("date"), (Integer) doc.get("repeat")));
+        List<Map<String, Object>> summary = (List<Map<String, Object>>) doc.get("summary");
+        if (summary != null && !summary.isEmpty()) {
+            md.append("## Median over the runs\n\n");
+            md.append("Each comparison's ratios from the runs below and their median (the machine's neighbours move single runs by tens of percent).\n\n");
+            md.append("| comparison | ratios per run | median | target | verdict |\n|---|---|---:|---:|---|\n");
+            for (Map<String, Object> r : summary) {
+                List<Double> ratios = (List<Double>) r.get("ratios");
+                md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2fx | %s |%n", r.get("comparison"),
+                        String.join(", ", ratios.stream().map(v -> fmt(v, "%.2fx")).toList()), fmt((Double) r.get("median"), "%.2fx"),
+                        (Double) r.get("target"), verdict((Double) r.get("median"), (Double) r.get("target"))));
+            }
+            md.append('\n');
+        }
         Map<String, Object> peaks = (Map<String, Object>) doc.get("peaks");
         if (peaks != null) {
             md.append("## Peaks\n\n| measure | GFLOP/s | how |\n|---|---:|---|\n");
@@ -440,6 +454,50 @@ public final class SuiteBench implements Callable<Integer> {
             md.append('\n');
         }
         return md.toString();
+    }
+
+    /**
+     * One entry per comparison (a training row, a GEMM product, the baseline VAE) with its ratio from
+     * every run, in run order, their median (NaN where a run had no peer) and the target.
+     */
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> summary(Map<String, Object> doc) {
+        Map<String, Map<String, Object>> byKey = new LinkedHashMap<>();
+        for (Map<String, Object> t : (List<Map<String, Object>>) doc.getOrDefault("train", List.of())) {
+            for (Map<String, Object> row : (List<Map<String, Object>>) t.get("rows")) {
+                add(byKey, "train " + row.get("label"), row.get("ratio"), (Double) row.get("target"));
+            }
+        }
+        Map<Integer, Integer> seen = new java.util.HashMap<>();
+        for (Map<String, Object> g : (List<Map<String, Object>>) doc.getOrDefault("gemm", List.of())) {
+            int i = seen.merge((Integer) g.get("run"), 1, Integer::sum); // the same products in the same order every run
+            add(byKey, String.format(Locale.ROOT, "%s (product %d)", g.get("case"), i), g.get("ratio"), (Double) g.get("target"));
+        }
+        for (Map<String, Object> b : (List<Map<String, Object>>) doc.getOrDefault("baseline", List.of())) {
+            add(byKey, "vae beside " + b.get("baselineCommit"), b.get("ratio"), (Double) b.get("target"));
+        }
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Map<String, Object> r : byKey.values()) {
+            List<Double> ratios = (List<Double>) r.get("ratios");
+            List<Double> sorted = ratios.stream().filter(v -> !Double.isNaN(v)).sorted().toList();
+            int n = sorted.size();
+            r.put("median", n == 0 ? Double.NaN : n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2);
+            out.add(r);
+        }
+        return out;
+    }
+
+    private static void add(Map<String, Map<String, Object>> byKey, String key, Object ratio, double target) {
+        Map<String, Object> r = byKey.computeIfAbsent(key, k -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("comparison", k);
+            m.put("ratios", new ArrayList<Double>());
+            m.put("target", target);
+            return m;
+        });
+        @SuppressWarnings("unchecked")
+        List<Double> ratios = (List<Double>) r.get("ratios");
+        ratios.add(ratio instanceof Double d ? d : Double.NaN);
     }
 
     /** Text for one table cell: one line, no column bars, the end of a long message (where the reason is). */

@@ -94,7 +94,8 @@ class SuiteBenchTest {
             assertTrue(g.path("wallMicros").asDouble() > 0 && g.path("peerMicros").asDouble() > 0, g.toString());
             assertEquals(g.path("peerMicros").asDouble() / g.path("wallMicros").asDouble(), g.path("ratio").asDouble(), 1e-9);
         }
-        assertEquals(9, md.lines().filter(l -> l.startsWith("| gemm ")).count(), md);
+        assertEquals(9, md.lines().filter(l -> l.startsWith("| gemm ") && l.contains(" | 1 | ")).count(), "GEMM table rows:\n" + md);
+        assertEquals(9, md.lines().filter(l -> l.startsWith("| gemm ") && l.contains("(product ")).count(), "summary rows:\n" + md);
     }
 
     @Test
@@ -128,5 +129,47 @@ class SuiteBenchTest {
         double ceiling = p.path("ceilingGflops").asDouble();
         assertTrue(ceiling >= p.path("probeGflops").asDouble() && ceiling >= p.path("cLoopGflops").asDouble()
                 && ceiling >= p.path("cLoopPerThreadGflops").asDouble(), p.toString());
+    }
+
+    /** A row map from alternating keys and values. */
+    private static java.util.Map<String, Object> map(Object... kv) {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+
+    @Test
+    void theSummaryTakesEachComparisonsMedianOverTheRuns() {
+        // Two runs: a train row (1.2, 1.7: median 1.45), a run without a peer (NaN left out), two GEMM products that share
+        // a case name (kept apart by their place in the run) and the baseline VAE.
+        java.util.Map<String, Object> doc = map(
+                "train", List.of(
+                        map("run", 1, "rows", List.of(map("label", "vae", "ratio", 1.2, "target", 1.5))),
+                        map("run", 2, "rows", List.of(map("label", "vae", "ratio", 1.7, "target", 1.5))),
+                        map("run", 1, "rows", List.of(map("label", "gan", "target", 1.2))),
+                        map("run", 2, "rows", List.of(map("label", "gan", "ratio", 1.3, "target", 1.2)))),
+                "gemm", List.of(
+                        map("run", 1, "case", "gemm NN M=8", "ratio", 0.8, "target", 0.9),
+                        map("run", 1, "case", "gemm NN M=8", "ratio", 1.0, "target", 0.9),
+                        map("run", 2, "case", "gemm NN M=8", "ratio", 0.9, "target", 0.9),
+                        map("run", 2, "case", "gemm NN M=8", "ratio", 1.2, "target", 0.9)),
+                "baseline", List.of(map("run", 1, "baselineCommit", "abc", "ratio", 0.9, "target", 0.95),
+                        map("run", 2, "baselineCommit", "abc", "ratio", 1.1, "target", 0.95)));
+        List<java.util.Map<String, Object>> sum = SuiteBench.summary(doc);
+        assertEquals(List.of("train vae", "train gan", "gemm NN M=8 (product 1)", "gemm NN M=8 (product 2)", "vae beside abc"),
+                sum.stream().map(r -> r.get("comparison")).toList());
+        double[] medians = {1.45, 1.3, 0.85, 1.1, 1.0};
+        for (int i = 0; i < medians.length; i++) {
+            assertEquals(medians[i], (Double) sum.get(i).get("median"), 1e-12, sum.get(i).toString());
+        }
+        doc.put("summary", sum);
+        doc.put("provenance", map("device", "d", "binding", "jocl", "driver", "1", "jvm", "j", "commit", "c", "date", "now"));
+        doc.put("repeat", 2);
+        String md = SuiteBench.markdown(doc);
+        assertTrue(md.contains("| train vae | 1.20x, 1.70x | 1.45x | 1.50x | **missed** |"), md);
+        assertTrue(md.contains("| train gan | n/a, 1.30x | 1.30x | 1.20x | met |"), md);
+        assertTrue(md.contains("| gemm NN M=8 (product 1) | 0.80x, 0.90x | 0.85x | 0.90x | **missed** |"), md);
     }
 }
