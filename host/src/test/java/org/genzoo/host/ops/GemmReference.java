@@ -24,6 +24,17 @@ final class GemmReference {
         return out;
     }
 
+    /** Σ_k op(A)[i, k] for each row i of op(A) (M x K; A stored K x M when ta): ROWSUM_A's reference. */
+    static double[] rowSums(float[] a, boolean ta, int m, int k) {
+        double[] s = new double[m];
+        for (int i = 0; i < m; i++) {
+            for (int p = 0; p < k; p++) {
+                s[i] += ta ? a[p * m + i] : a[i * k + p];
+            }
+        }
+        return s;
+    }
+
     static double act(double x, Gemm.Act act) {
         return switch (act) {
             case NONE -> x;

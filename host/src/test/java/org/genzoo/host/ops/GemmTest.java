@@ -292,12 +292,7 @@ class GemmTest extends OnDevice {
                         }
                         Check.close(want, c.toArray(), ATOL_PER_K * k * 2 + 1e-6, 0, what);
                         if (sums) {
-                            double[] wantS = new double[m];
-                            for (int i = 0; i < m; i++) {
-                                for (int p = 0; p < k; p++) {
-                                    wantS[i] += a[p * m + i];
-                                }
-                            }
+                            double[] wantS = GemmReference.rowSums(a, true, m, k);
                             Check.close(wantS, s.toArray(), ATOL_PER_K * k + 1e-6, 0, what + " (row sums)");
                         }
                     }
@@ -384,12 +379,7 @@ class GemmTest extends OnDevice {
                         Check.close(want, c.toArray(), ATOL_PER_K * k * 2 + 1e-6, RTOL, what);
                         s.fill(Float.NaN);
                         g.gemmRowSums(c, tA, ta, tB, tb, 1f, 0f, s, 0f);
-                        double[] wantS = new double[m];
-                        for (int i = 0; i < m; i++) {
-                            for (int p = 0; p < k; p++) {
-                                wantS[i] += ta ? a[p * m + i] : a[i * k + p];
-                            }
-                        }
+                        double[] wantS = GemmReference.rowSums(a, ta, m, k);
                         Check.close(GemmReference.gemm(a, ta, b, tb, null, null, m, n, k, 1, 0, Gemm.Act.NONE), c.toArray(),
                                 ATOL_PER_K * k + 1e-6, 0, what + " (product beside the row sums)");
                         Check.close(wantS, s.toArray(), ATOL_PER_K * k + 1e-6, 0, what + " (row sums)");
@@ -467,12 +457,7 @@ class GemmTest extends OnDevice {
             c.fill(Float.NaN);
             s.fill(Float.NaN);
             g.gemmRowSums(c, tA, ta, tB, tb, 1f, 0f, s, 0f);
-            double[] wantS = new double[m];
-            for (int i = 0; i < m; i++) {
-                for (int p = 0; p < k; p++) {
-                    wantS[i] += ta ? a[p * m + i] : a[i * k + p];
-                }
-            }
+            double[] wantS = GemmReference.rowSums(a, ta, m, k);
             Check.close(prod, c.toArray(), tol, 0, what + " (product beside the row sums)");
             Check.close(wantS, s.toArray(), tol, 0, what + " (row sums)");
 

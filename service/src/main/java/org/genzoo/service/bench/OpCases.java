@@ -17,6 +17,7 @@ import org.genzoo.host.ops.OpCost;
 import org.genzoo.host.ops.Optim;
 import org.genzoo.host.ops.Reduce;
 import org.genzoo.host.tensor.Tensor;
+import org.genzoo.models.data.DeviceDataset;
 
 /**
  * Benchmark cases of the non-GEMM op families at the shapes of an MLP VAE step (batch 128,
@@ -411,16 +412,7 @@ final class OpCases {
             public void setup(Device device) {
                 SplittableRandom r = new SplittableRandom(7);
                 if (nextBatch) {
-                    idx = new int[n];
-                    for (int i = 0; i < n; i++) {
-                        idx[i] = i;
-                    }
-                    for (int i = n - 1; i > 0; i--) {
-                        int j = r.nextInt(i + 1);
-                        int t = idx[i];
-                        idx[i] = idx[j];
-                        idx[j] = t;
-                    }
+                    idx = DeviceDataset.permutation(7, 0, n); // an epoch's order, as training draws it
                 } else {
                     idx = new int[rows];
                     for (int i = 0; i < rows; i++) {
