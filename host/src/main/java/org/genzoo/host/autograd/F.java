@@ -623,7 +623,6 @@ public final class F {
         return out;
     }
 
-    /** dx = beta·dx + s·g, with the beta the accumulation rule gives. */
     /** A backward kernel with two gradient outputs of a's shape and one beta for both (0 assigns, 1 accumulates). */
     @FunctionalInterface
     private interface PairBackward {
@@ -644,18 +643,12 @@ public final class F {
                 k.write(a.grad(), b.grad(), 0f);
                 return;
             }
-            float betaA = a.prepareGrad(t);
-            float betaB = b.prepareGrad(t);
-            if (betaA == betaB) {
-                k.write(a.grad(), b.grad(), betaA);
+            if (a.nextBeta() == b.nextBeta()) {
+                float beta = a.prepareGrad(t);
+                b.prepareGrad(t);
+                k.write(a.grad(), b.grad(), beta);
                 return;
             }
-            Tensor da = t.alloc(a.rows(), a.cols());
-            Tensor db = t.alloc(a.rows(), a.cols());
-            k.write(da, db, 0f);
-            Elementwise.axpby(a.grad(), 1f, da, betaA);
-            Elementwise.axpby(b.grad(), 1f, db, betaB);
-            return;
         }
         Tensor da = t.alloc(a.rows(), a.cols());
         Tensor db = t.alloc(a.rows(), a.cols());
@@ -664,6 +657,7 @@ public final class F {
         passThrough(t, b, db, 1f);
     }
 
+    /** dx = beta·dx + s·g, with the beta the accumulation rule gives. */
     private static void passThrough(Tape t, Var x, Tensor g, float s) {
         if (!x.requiresGrad()) {
             return;

@@ -100,6 +100,11 @@ public final class Var {
         return 0f;
     }
 
+    /** The beta the next {@link #prepareGrad} returns (1 accumulates, 0 assigns), without preparing anything. */
+    float nextBeta() {
+        return param != null || viewOf != null || gradWritten ? 1f : 0f;
+    }
+
     /** Makes this Var's value and gradient columns [from, to) of {@code parent}'s (see {@link F#cols}). */
     void viewOf(Var parent, int from, int to) {
         viewOf = parent;

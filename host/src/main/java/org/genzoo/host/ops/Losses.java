@@ -259,24 +259,24 @@ public final class Losses {
      * dKl = betaKl·dKl + beta·dLoss/R, in one launch; a null gradient is left out.
      */
     public static void elboTermsBackward(Tensor dRec, float betaRec, Tensor dKl, float betaKl, Tensor dLoss, float beta) {
-        Tensor shape = dRec != null ? dRec : dKl;
-        if (shape == null) {
+        if (dRec == null && dKl == null) {
             return;
         }
-        if (shape.cols() != 1 || (dRec != null && dKl != null && dKl.rows() != dRec.rows() || dKl != null && dKl.cols() != 1)) {
+        // A left-out gradient's arguments repeat the other one's (the kernel does not touch them).
+        Tensor rec = dRec != null ? dRec : dKl;
+        Tensor kl = dKl != null ? dKl : dRec;
+        if (rec.cols() != 1 || kl.cols() != 1 || rec.rows() != kl.rows()) {
             throw new IllegalArgumentException("elboTermsBackward: dRec and dKl must be R x 1, got "
                     + (dRec == null ? "none" : dRec.shape()) + " and " + (dKl == null ? "none" : dKl.shape()));
         }
         if (dLoss.rows() != 1 || dLoss.cols() != 1) {
             throw new IllegalArgumentException("elboTermsBackward dLoss: must be 1 x 1, got " + dLoss.shape());
         }
-        Tensor rec = dRec != null ? dRec : dKl;
-        Tensor kl = dKl != null ? dKl : dRec;
-        Device d = shape.device();
+        Device d = rec.device();
         Config c = config(d);
         Kernel k = d.kernel(FILE, "elbo_terms_backward", c.defines()).args(rec, rec.offset(), rec.ld(), kl, kl.offset(), kl.ld(),
-                dLoss, dLoss.offset(), beta, betaRec, betaKl, dRec != null ? 1 : 0, dKl != null ? 1 : 0, shape.rows());
-        d.launch(k, new long[] {shape.rows()}, new long[] {Elementwise.pow2Cap(shape.rows(), c.elemWg)});
+                dLoss, dLoss.offset(), beta, betaRec, betaKl, dRec != null ? 1 : 0, dKl != null ? 1 : 0, rec.rows());
+        d.launch(k, new long[] {rec.rows()}, new long[] {Elementwise.pow2Cap(rec.rows(), c.elemWg)});
     }
 
     // ---- log-mean-exp (IWAE) -------------------------------------------------------------------

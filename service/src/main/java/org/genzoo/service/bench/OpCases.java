@@ -410,10 +410,10 @@ final class OpCases {
 
             @Override
             public void setup(Device device) {
-                SplittableRandom r = new SplittableRandom(7);
                 if (nextBatch) {
                     idx = DeviceDataset.permutation(7, 0, n); // an epoch's order, as training draws it
                 } else {
+                    SplittableRandom r = new SplittableRandom(7);
                     idx = new int[rows];
                     for (int i = 0; i < rows; i++) {
                         idx[i] = r.nextInt(n);
