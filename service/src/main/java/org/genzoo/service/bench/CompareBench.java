@@ -99,9 +99,9 @@ public final class CompareBench implements Callable<Integer> {
             } catch (IOException e) {
                 throw new IllegalArgumentException(f + " is not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
             }
-            if (doc == null || !doc.isObject() || !(doc.has("cases") || doc.has("examplesPerSecond"))) {
+            if (doc == null || !doc.isObject() || !(doc.has("cases") || doc.has("examplesPerSecond") || doc.path("genzoo").isArray())) {
                 throw new IllegalArgumentException(f + " is not a GenZoo benchmark result: expected the JSON of `bench kernels --out` "
-                        + "(with \"cases\") or `bench train --out` (with \"examplesPerSecond\")");
+                        + "(with \"cases\") or `bench train --out` (with \"examplesPerSecond\", or per-configuration \"genzoo\" rows for the RBM)");
             }
             JsonNode p = doc.path("provenance");
             String base = p.path("device").asText(doc.path("device").asText("?")) + " @ " + p.path("commit").asText("?");
@@ -193,24 +193,48 @@ public final class CompareBench implements Callable<Integer> {
         List<double[]> vals = new ArrayList<>();
         List<String[]> labs = new ArrayList<>();
         for (Input in : inputs) {
-            JsonNode d = in.doc();
-            double ours = d.path("examplesPerSecond").asDouble();
-            JsonNode peer = d.path("peer");
-            boolean hasPeer = peer.isObject() && peer.has("examplesPerSecond");
-            double theirs = hasPeer ? peer.path("examplesPerSecond").asDouble() : Double.NaN;
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.0f | %s | %s | %s |\n", in.label(), d.path("model").asText("?"),
-                    d.path("msPerStep").asDouble(), ours, hasPeer ? peer.path("peer").asText() : (peer.isMissingNode() ? "not run" : peer.asText()),
-                    hasPeer ? String.format(Locale.ROOT, "%.0f", theirs) : "—",
-                    hasPeer ? String.format(Locale.ROOT, "%.2fx", ours / theirs) : "—"));
-            rows.add(d.path("model").asText("?") + " · " + in.label());
-            vals.add(new double[] {ours, theirs});
-            labs.add(new String[] {String.format(Locale.ROOT, "%.0f ex/s", ours), String.format(Locale.ROOT, "%.0f ex/s", theirs)});
+            for (TrainRow r : trainRows(in.doc())) {
+                double ours = r.ours().path("examplesPerSecond").asDouble();
+                JsonNode peer = r.peer();
+                boolean hasPeer = peer.isObject() && peer.has("examplesPerSecond");
+                double theirs = hasPeer ? peer.path("examplesPerSecond").asDouble() : Double.NaN;
+                sb.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.0f | %s | %s | %s |\n", in.label(), r.model(),
+                        r.ours().path("msPerStep").asDouble(), ours,
+                        hasPeer ? peer.path("peer").asText() : (peer.isMissingNode() ? "not run" : peer.asText()),
+                        hasPeer ? String.format(Locale.ROOT, "%.0f", theirs) : "—",
+                        hasPeer ? String.format(Locale.ROOT, "%.2fx", ours / theirs) : "—"));
+                rows.add(r.model() + " · " + in.label());
+                vals.add(new double[] {ours, theirs});
+                labs.add(new String[] {String.format(Locale.ROOT, "%.0f ex/s", ours), String.format(Locale.ROOT, "%.0f ex/s", theirs)});
+            }
         }
         if (png != null) {
             BarChart.write(png, new BarChart.Data("Training throughput (examples/s)", "examples per second", rows,
                     List.of("GenZoo", "peer (PyTorch)"), vals.toArray(new double[0][]), labs.toArray(new String[0][])));
         }
         return sb.toString();
+    }
+
+    /** One training comparison: our figures (msPerStep, examplesPerSecond) and the peer's result (missing when not run). */
+    record TrainRow(String model, JsonNode ours, JsonNode peer) {
+    }
+
+    /**
+     * The rows of one `bench train --out` file: the file itself, or for the RBM bench one row per
+     * configuration: "genzoo" row j beside "pytorch" entry j (the bench runs each configuration's
+     * peer right after it; an entry is the peer's JSON or the text saying why it did not run).
+     */
+    static List<TrainRow> trainRows(JsonNode d) {
+        String model = d.path("model").asText("?");
+        if (!d.path("genzoo").isArray()) {
+            return List.of(new TrainRow(model, d, d.path("peer")));
+        }
+        List<TrainRow> out = new ArrayList<>();
+        JsonNode rows = d.path("genzoo");
+        for (int j = 0; j < rows.size(); j++) {
+            out.add(new TrainRow(model + " " + rows.get(j).path("config").asText("?"), rows.get(j), d.path("pytorch").path(j)));
+        }
+        return out;
     }
 
     private static JsonNode first(JsonNode[] cells) {

@@ -125,9 +125,13 @@ final class GanBench {
         }
     }
 
-    /** Runs gan_torch.py; its JSON, or a string saying why it could not run. */
-    static Object torch(String model, int batch, int steps, int warmup) throws IOException, InterruptedException {
+    /**
+     * Runs gan_torch.py; its JSON, or a string saying why it could not run. {@code peerEnv} holds
+     * GENZOO_PEER_DEVICE and GENZOO_PEER_THREADS (see TrainBench's --peer-device, --peer-threads).
+     */
+    static Object torch(String model, int batch, int steps, int warmup, Map<String, String> peerEnv)
+            throws IOException, InterruptedException {
         return TorchPeer.run("gan_torch.py", List.of(model, Integer.toString(batch), Integer.toString(steps), Integer.toString(warmup)),
-                Map.of(), 10);
+                peerEnv, 10);
     }
 }

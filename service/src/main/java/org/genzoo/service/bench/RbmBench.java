@@ -76,9 +76,12 @@ public final class RbmBench {
         return out;
     }
 
-    /** Runs every configuration (and the peers); returns the result map TrainBench reports. */
-    public Map<String, Object> run(DeviceOptions dopt, int batch, int steps, int warmup, String dataset, boolean peer)
-            throws IOException, InterruptedException {
+    /**
+     * Runs every configuration (and the peers); returns the result map TrainBench reports.
+     * {@code torchEnv} goes to the PyTorch peer (GENZOO_PEER_DEVICE: cpu or cuda); scikit-learn runs on the CPU.
+     */
+    public Map<String, Object> run(DeviceOptions dopt, int batch, int steps, int warmup, String dataset, boolean peer,
+            Map<String, String> torchEnv) throws IOException, InterruptedException {
         List<Config> configs = parse(o.configs);
         Dataset train = Datasets.load(dataset, null).train();
         int n = train.size();
@@ -91,6 +94,7 @@ public final class RbmBench {
         List<Object> torch = new ArrayList<>();
         Path file = peer ? Files.createTempFile("genzoo-rbm-data", ".f32") : null;
         try (Device dev = Device.open(dopt.binding, dopt.device)) {
+            result.put("provenance", Provenance.of(dev));
             result.put("device", dev.info().name());
             result.put("model", String.format(Locale.ROOT, "RBM %d-%d, batch %d, SGD lr 0.05 momentum 0.5 wd 1e-4, %s", d, o.hidden, batch,
                     dataset));
@@ -105,9 +109,9 @@ public final class RbmBench {
                 for (Config c : configs) {
                     rows.add(timeGenzoo(dev, data, d, batch, c, steps, warmup));
                     if (peer) {
-                        torch.add(runPeer("torch", file, n, d, batch, c, steps, warmup));
+                        torch.add(runPeer("torch", file, n, d, batch, c, steps, warmup, torchEnv));
                         if (c.method().equals("pcd") && c.k() == 1) {
-                            result.put("sklearn", runPeer("sklearn", file, n, d, batch, c, steps, warmup));
+                            result.put("sklearn", runPeer("sklearn", file, n, d, batch, c, steps, warmup, Map.of()));
                         }
                     }
                 }
@@ -170,12 +174,12 @@ public final class RbmBench {
         }
     }
 
-    private Object runPeer(String which, Path data, int n, int d, int batch, Config c, int steps, int warmup)
+    private Object runPeer(String which, Path data, int n, int d, int batch, Config c, int steps, int warmup, Map<String, String> env)
             throws IOException, InterruptedException {
         List<String> args = List.of(which, data.toString(), Integer.toString(n), Integer.toString(d), Integer.toString(o.hidden),
                 Integer.toString(batch), Integer.toString(c.k()), c.method(), Integer.toString(steps), Integer.toString(warmup),
                 Integer.toString(o.torchThreads));
-        Object j = TorchPeer.run("rbm_peer.py", args, Map.of(), 20);
+        Object j = TorchPeer.run("rbm_peer.py", args, env, 20);
         if (j instanceof com.fasterxml.jackson.databind.node.ObjectNode on && which.equals("torch")) {
             on.put("config", c.label());
         }

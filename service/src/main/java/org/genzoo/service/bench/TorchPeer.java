@@ -13,7 +13,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs a bundled PyTorch peer script (vae_torch.py, flow_torch.py, gan_torch.py, rbm_peer.py,
- * matmul_torch.py) with /usr/bin/python3, beside peer_config.py in a temporary folder, in the
+ * matmul_torch.py) with /usr/bin/python3 (Debian's, with python3-torch and the OpenBLAS the peer's
+ * CPU configuration needs), or the interpreter {@code GENZOO_PEER_PYTHON} names (a GPU machine's
+ * PyTorch often lives in a virtual environment), beside peer_config.py in a temporary folder, in the
  * peer's best CPU configuration: the script sets torch's threads (1 unless told otherwise) and
  * flushes denormals; this sets OPENBLAS_NUM_THREADS to the host's CPU count so OpenBLAS's pthread
  * build runs its matmuls on every core (unless the caller's environment already sets it). The
@@ -23,7 +25,20 @@ final class TorchPeer {
     private TorchPeer() {
     }
 
-    /** The peer's JSON, or a string saying why it could not run (what to install). */
+    /** Names the Python interpreter the peers run with (default {@link #DEFAULT_PYTHON}). */
+    static final String PYTHON_ENV = "GENZOO_PEER_PYTHON";
+    static final String DEFAULT_PYTHON = "/usr/bin/python3";
+
+    /** The interpreter the peers run with: $GENZOO_PEER_PYTHON when set and not blank, else /usr/bin/python3. */
+    static String python(Map<String, String> env) {
+        String p = env.get(PYTHON_ENV);
+        return p == null || p.isBlank() ? DEFAULT_PYTHON : p.strip();
+    }
+
+    /**
+     * The peer's JSON, or a string saying why it could not run (what to install). {@code env} is
+     * added to the script's environment; a {@code GENZOO_PEER_PYTHON} there overrides the process's.
+     */
     static Object run(String script, List<String> args, Map<String, String> env, int timeoutMinutes)
             throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("genzoo-peer");
@@ -36,15 +51,26 @@ final class TorchPeer {
                     Files.write(dir.resolve(name), in.readAllBytes());
                 }
             }
-            List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", dir.resolve(script).toString()));
+            String python = python(env.containsKey(PYTHON_ENV) ? env : System.getenv());
+            if (python.contains("/") && !Files.isExecutable(Path.of(python))) {
+                return "no Python interpreter at " + python + ": install python3-torch, or set " + PYTHON_ENV
+                        + " to a python3 that has torch";
+            }
+            List<String> cmd = new ArrayList<>(List.of(python, dir.resolve(script).toString()));
             cmd.addAll(args);
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
             pb.environment().putIfAbsent("OPENBLAS_NUM_THREADS", Integer.toString(Runtime.getRuntime().availableProcessors()));
             pb.environment().putAll(env);
-            Process p = pb.start();
+            Process p;
+            try {
+                p = pb.start();
+            } catch (IOException e) {
+                return "could not start " + python + " (" + e.getMessage() + "): set " + PYTHON_ENV + " to a python3 that has torch";
+            }
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             if (!p.waitFor(timeoutMinutes, TimeUnit.MINUTES) || p.exitValue() != 0) {
-                return script + " failed (install python3-torch and python3-threadpoolctl for /usr/bin/python3): " + text;
+                return script + " failed (install python3-torch and python3-threadpoolctl for " + python + ", or set " + PYTHON_ENV
+                        + " to a python3 that has them): " + text;
             }
             List<String> lines = text.lines().toList();
             return new ObjectMapper().readTree(lines.get(lines.size() - 1));

@@ -75,7 +75,7 @@ public final class TrainBench implements Callable<Integer> {
     @Option(names = "--dataset", defaultValue = "mnist")
     String dataset;
 
-    @Option(names = "--peer", description = "Also run the PyTorch CPU peer (/usr/bin/python3 with torch).")
+    @Option(names = "--peer", description = "Also run the PyTorch peer (/usr/bin/python3 with torch, or $GENZOO_PEER_PYTHON).")
     boolean peer;
 
     @Option(names = "--peer-device", defaultValue = "cpu", description = "Where the PyTorch peer runs: cpu (default) or cuda.")
@@ -115,15 +115,17 @@ public final class TrainBench implements Callable<Integer> {
         Map<String, Object> result = new LinkedHashMap<>();
         if (GanBench.MODELS.contains(model)) {
             try (Device dev = Device.open(deviceOptions.binding, deviceOptions.device)) {
+                result.put("kind", "train");
+                result.put("provenance", Provenance.of(dev));
                 GanBench.run(dev, model, batch, warmup, steps, result, run -> profile(dev, run, result));
             }
             if (peer) {
-                result.put("peer", GanBench.torch(model, batch, steps, warmup));
+                result.put("peer", GanBench.torch(model, batch, steps, warmup, peerEnv()));
             }
             return report(out, result);
         }
         if (model.equals("rbm")) {
-            Map<String, Object> r = new RbmBench(rbmOptions).run(deviceOptions, batch, steps, warmup, dataset, peer);
+            Map<String, Object> r = new RbmBench(rbmOptions).run(deviceOptions, batch, steps, warmup, dataset, peer, peerEnv());
             r.put("kind", "train");
             String text = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(r);
             if (outFile != null) {
@@ -309,7 +311,11 @@ public final class TrainBench implements Callable<Integer> {
                 ? List.of(Integer.toString(batch), Integer.toString(hidden), Integer.toString(latent), Integer.toString(steps),
                         Integer.toString(warmup))
                 : List.of(model, Integer.toString(batch), Integer.toString(steps), Integer.toString(warmup));
-        return TorchPeer.run(model.equals("vae") ? "vae_torch.py" : "flow_torch.py", args,
-                Map.of("GENZOO_PEER_DEVICE", peerDevice, "GENZOO_PEER_THREADS", Integer.toString(peerThreads)), 10);
+        return TorchPeer.run(model.equals("vae") ? "vae_torch.py" : "flow_torch.py", args, peerEnv(), 10);
+    }
+
+    /** Where the PyTorch peer runs and with how many threads, as the peer scripts read it. */
+    private Map<String, String> peerEnv() {
+        return Map.of("GENZOO_PEER_DEVICE", peerDevice, "GENZOO_PEER_THREADS", Integer.toString(peerThreads));
     }
 }

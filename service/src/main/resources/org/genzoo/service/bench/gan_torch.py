@@ -1,4 +1,4 @@
-"""PyTorch peer for `genzoo bench train --model gan|sngan|wgan-gp --peer`: the same 2-D GAN step on the CPU.
+"""PyTorch peer for `genzoo bench train --model gan|sngan|wgan-gp --peer`: the same 2-D GAN step.
 
 G 2-128-128-2 and D 2-128-128-1 with ReLU, batch B of the ring of 8 Gaussians, Adam(lr=1e-4,
 betas=(0.5, 0.9)) per network. One step = one discriminator update on real and fake rows in one
@@ -6,7 +6,9 @@ forward of 2B rows, then one generator update with the discriminator frozen (no 
 gradients; for sngan in eval mode, so its power iteration runs once per step, in the D update, as
 GenZoo's does). gan/sngan: non-saturating loss with logits; wgan-gp: the Wasserstein loss plus
 λ = 10 times the gradient penalty on per-example interpolates (autograd.grad with create_graph).
-torch.set_num_threads(1) over a multi-threaded OpenBLAS, denormals flushed (peer_config.py). Prints one JSON line.
+Peer configuration: GENZOO_PEER_DEVICE (cpu, the default, or cuda) and GENZOO_PEER_THREADS (default 1:
+torch.set_num_threads(1) over a multi-threaded OpenBLAS, denormals flushed; see peer_config.py). On
+CUDA, TF32 is off and the clock is read after a synchronize. Prints one JSON line.
 
 The networks, toys and the two phases are functions, which scripts/report-gan-torch.py (the PyTorch
 reference of the mode-coverage runs) imports, so the bench peer and the reference are one GAN.
@@ -52,12 +54,12 @@ def d_step(G, D, opt, real, latent, family, lam=10.0, loss="ns", clip=None):
     """One discriminator (critic) update on real and B fake rows in one forward of 2B rows."""
     B = len(real)
     with torch.no_grad():
-        fake = G(torch.randn(B, latent))
+        fake = G(torch.randn(B, latent, device=real.device))
     out = D(torch.cat([real, fake]))
     if family in ("wgan", "wgan-gp"):
         value = out[B:].mean() - out[:B].mean()
         if family == "wgan-gp":
-            a = torch.rand(B, 1)
+            a = torch.rand(B, 1, device=real.device)
             xh = (a * real + (1 - a) * fake).requires_grad_(True)
             g, = torch.autograd.grad(D(xh).sum(), xh, create_graph=True)
             value = value + lam * ((g.pow(2).sum(1) + 1e-12).sqrt() - 1).pow(2).mean()
@@ -79,7 +81,7 @@ def g_step(G, D, opt, B, latent, family, loss="ns"):
     for p in D.parameters():
         p.requires_grad_(False)
     D.eval()
-    out = D(G(torch.randn(B, latent)))
+    out = D(G(torch.randn(B, latent, device=next(G.parameters()).device)))
     value = -out.mean() if (family in ("wgan", "wgan-gp") or loss == "hinge") else F.softplus(-out).mean()
     opt.zero_grad(set_to_none=True)
     value.backward()
@@ -91,31 +93,45 @@ def g_step(G, D, opt, B, latent, family, loss="ns"):
 
 
 def main():
+    import os
+
     import peer_config
 
     model = sys.argv[1]
     B, steps, warmup = (int(a) for a in sys.argv[2:5])
-    flushed = peer_config.configure(torch, 1)
+    device = os.environ.get("GENZOO_PEER_DEVICE", "cpu")
+    threads = int(os.environ.get("GENZOO_PEER_THREADS", "1"))
+    flushed = peer_config.configure(torch, threads)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
     torch.manual_seed(0)
-    G = mlp([2, 128, 128, 2])
-    D = mlp([2, 128, 128, 1], sn=(model == "sngan"))
+    G = mlp([2, 128, 128, 2]).to(device)
+    D = mlp([2, 128, 128, 1], sn=(model == "sngan")).to(device)
     opt_g = torch.optim.Adam(G.parameters(), lr=1e-4, betas=(0.5, 0.9))
     opt_d = torch.optim.Adam(D.parameters(), lr=1e-4, betas=(0.5, 0.9))
     _, _, data = toy("ring8", 50000)
+    data = data.to(device)
 
     def step():
-        d_step(G, D, opt_d, data[torch.randint(0, 50000, (B,))], 2, model)
+        d_step(G, D, opt_d, data[torch.randint(0, 50000, (B,), device=device)], 2, model)
         return g_step(G, D, opt_g, B, 2, model)
+
+    def sync():
+        if device == "cuda":
+            torch.cuda.synchronize()
 
     for _ in range(warmup):
         step()
+    sync()
     t0 = time.perf_counter()
     for _ in range(steps):
         loss = step()
     loss.item()
+    sync()
     dt = time.perf_counter() - t0
-    print(json.dumps({"peer": "pytorch " + torch.__version__ + " (1 thread)", "msPerStep": 1e3 * dt / steps,
-                      "examplesPerSecond": B * steps / dt, "peerConfig": peer_config.describe(torch, "cpu", flushed)}))
+    where = device if device != "cpu" else "(" + str(threads) + " thread" + ("s" if threads > 1 else "") + ")"
+    print(json.dumps({"peer": "pytorch " + torch.__version__ + " " + where, "msPerStep": 1e3 * dt / steps,
+                      "examplesPerSecond": B * steps / dt, "peerConfig": peer_config.describe(torch, device, flushed)}))
 
 
 if __name__ == "__main__":

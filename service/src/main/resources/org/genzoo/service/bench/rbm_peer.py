@@ -1,4 +1,4 @@
-"""Peers for `genzoo bench train --model rbm --peer`: the same RBM training step on the CPU.
+"""Peers for `genzoo bench train --model rbm --peer`: the same RBM training step.
 
 Usage: rbm_peer.py torch|sklearn DATA N D H B K METHOD STEPS WARMUP THREADS
 DATA holds N x D float32 binary images (little-endian, row-major), written by the bench so every
@@ -6,7 +6,8 @@ peer trains on the same binarized data and batches (in order, wrapping around).
 
 torch: RBM D-H by CD-K or PCD-K (METHOD cd|pcd) with Bernoulli sampling of every unit, statistics
 from hidden probabilities, SGD lr 0.05 with momentum 0.5 and weight decay 1e-4 on every parameter, as GenZoo's
-step; torch.set_num_threads(THREADS), denormals flushed.
+step; torch.set_num_threads(THREADS), denormals flushed; on the device GENZOO_PEER_DEVICE names (cpu,
+the default, or cuda: TF32 off, the clock read after a synchronize).
 sklearn: BernoulliRBM(n_components=H, batch_size=B, learning_rate=0.05) fitted on the same data in
 float32; it implements PCD-1 only (K and METHOD are ignored); n_iter chosen to cover STEPS batches.
 Prints one JSON line.
@@ -40,16 +41,21 @@ if which == "sklearn":
                       "examplesPerSecond": B * steps / dt, "steps": steps}))
     sys.exit(0)
 
+import os
+
 import torch
 
 import peer_config
 
+DEVICE = os.environ.get("GENZOO_PEER_DEVICE", "cpu")
 FLUSHED = peer_config.configure(torch, THREADS)
+torch.backends.cuda.matmul.allow_tf32 = False
+torch.backends.cudnn.allow_tf32 = False
 torch.manual_seed(0)
-data = torch.from_numpy(X)
-W = torch.randn(D, H) * 0.01
-b = torch.zeros(D)
-c = torch.zeros(H)
+data = torch.from_numpy(X).to(DEVICE)
+W = (torch.randn(D, H) * 0.01).to(DEVICE)
+b = torch.zeros(D, device=DEVICE)
+c = torch.zeros(H, device=DEVICE)
 uW, ub, uc = torch.zeros_like(W), torch.zeros_like(b), torch.zeros_like(c)
 chain_h = None
 LR, MOM, WD = 0.05, 0.5, 1e-4
@@ -77,13 +83,21 @@ def step(v0):
     c -= LR * uc
 
 
+def sync():
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
+
+
 batches = N // B
 for i in range(WARMUP):
     step(data[(i % batches) * B:(i % batches + 1) * B])
+sync()
 t0 = time.perf_counter()
 for i in range(STEPS):
     step(data[(i % batches) * B:(i % batches + 1) * B])
+sync()
 dt = time.perf_counter() - t0
-print(json.dumps({"peer": "pytorch " + torch.__version__ + " (" + str(THREADS) + " thread" + ("s" if THREADS > 1 else "") + ")",
+where = DEVICE if DEVICE != "cpu" else "(" + str(THREADS) + " thread" + ("s" if THREADS > 1 else "") + ")"
+print(json.dumps({"peer": "pytorch " + torch.__version__ + " " + where,
                   "msPerStep": 1e3 * dt / STEPS, "examplesPerSecond": B * STEPS / dt,
-                  "peerConfig": peer_config.describe(torch, "cpu", FLUSHED)}))
+                  "peerConfig": peer_config.describe(torch, DEVICE, FLUSHED)}))

@@ -101,6 +101,48 @@ class BenchCommandsTest {
     }
 
     @Test
+    void compareTakesTheRbmBenchPerConfigurationAndEveryTrainJsonCarriesProvenance() throws Exception {
+        SuiteBenchTest.requireTorch();
+        Path rbm = tmp.resolve("rbm.json");
+        Run r = genzoo("bench", "train", "--model", "rbm", "--batch", "10", "--steps", "2", "--warmup", "0", "--rbm-hidden", "8",
+                "--rbm-configs", "cd1,pcd1", "--peer", "--out", rbm.toString());
+        assertEquals(ExitCodes.OK, r.code(), r.err());
+        Path gan = tmp.resolve("gan.json");
+        Run g = genzoo("bench", "train", "--model", "gan", "--batch", "8", "--steps", "2", "--warmup", "0", "--peer", "--out", gan.toString());
+        assertEquals(ExitCodes.OK, g.code(), g.err());
+        for (Path f : new Path[] {rbm, gan}) {
+            JsonNode doc = JSON.readTree(f.toFile());
+            assertEquals("train", doc.path("kind").asText(), f.toString());
+            assertFalse(doc.path("provenance").path("commit").asText().isBlank(), f + " carries provenance: " + doc.path("provenance"));
+        }
+        JsonNode g0 = JSON.readTree(gan.toFile()).path("peer");
+        assertTrue(g0.path("msPerStep").asDouble() > 0, "the GAN peer ran: " + g0);
+        assertEquals("cpu", g0.path("peerConfig").path("device").asText(), g0.toString());
+        String prefix = tmp.resolve("cmp-rbm").toString();
+        Run c = genzoo("bench", "compare", "--no-png", rbm.toString(), gan.toString(), "-o", prefix);
+        assertEquals(ExitCodes.OK, c.code(), c.err());
+        String md = Files.readString(Path.of(prefix + ".md"));
+        // one row per RBM configuration, each with its own PyTorch peer and a ratio, and the GAN's row
+        for (String config : new String[] {"CD-1", "PCD-1"}) {
+            String row = md.lines().filter(l -> l.contains("RBM 784-8") && l.contains(" " + config + " |")).findFirst()
+                    .orElseThrow(() -> new AssertionError(config + " row missing:\n" + md));
+            assertTrue(row.contains("pytorch") && row.matches(".*\\| \\d+\\.\\d\\dx \\|$"), row);
+        }
+        assertTrue(md.lines().anyMatch(l -> l.contains("| gan, G 2-128-128-2") && l.endsWith("x |")), md);
+        assertFalse(md.contains("@ ?"), "every input names its commit: " + md);
+    }
+
+    @Test
+    void thePeerInterpreterIsChosenByTheEnvironmentAndAMissingOneIsNamed() throws Exception {
+        assertEquals("/usr/bin/python3", TorchPeer.python(java.util.Map.of()));
+        assertEquals("/opt/torch/.venv/bin/python3", TorchPeer.python(java.util.Map.of("GENZOO_PEER_PYTHON", " /opt/torch/.venv/bin/python3 ")));
+        Object r = TorchPeer.run("gan_torch.py", java.util.List.of("gan", "8", "1", "0"),
+                java.util.Map.of("GENZOO_PEER_PYTHON", tmp.resolve("no-such-python3").toString()), 1);
+        assertTrue(r instanceof String s && s.contains("no Python interpreter at " + tmp.resolve("no-such-python3"))
+                && s.contains("GENZOO_PEER_PYTHON"), String.valueOf(r));
+    }
+
+    @Test
     void badInputsAreRefusedWithTheReason() throws Exception {
         Run none = genzoo("bench", "kernels", "--only", "no-such-case", "--quick");
         assertNotEquals(ExitCodes.OK, none.code());
