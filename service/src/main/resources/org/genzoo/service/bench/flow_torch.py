@@ -13,11 +13,9 @@ Peer configuration: GENZOO_PEER_DEVICE (cpu, the default, or cuda) and GENZOO_PE
 best configuration on small cores; 2 oversubscribes a 2-core machine). Denormals flushed. On CUDA,
 TF32 is off so the arithmetic is FP32 like GenZoo's, and the clock is read after a synchronize.
 """
-import json
 import os
 import math
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
@@ -34,13 +32,6 @@ torch.backends.cudnn.allow_tf32 = False
 torch.manual_seed(0)
 
 
-def sync():
-    if DEVICE == "cuda":
-        torch.cuda.synchronize()
-
-
-def config():
-    return peer_config.describe(torch, DEVICE, FLUSHED)
 
 
 LOG2PI = math.log(2 * math.pi)
@@ -127,14 +118,6 @@ def step(x):
     return loss
 
 
-for i in range(WARMUP):
-    step(data[(i % 60) * B:(i % 60 + 1) * B])
-sync()
-t0 = time.perf_counter()
-for i in range(STEPS):
-    loss = step(data[(i % 60) * B:(i % 60 + 1) * B])
-loss.item()
-sync()
-dt = time.perf_counter() - t0
-print(json.dumps({"peer": "pytorch " + torch.__version__ + " " + DEVICE, "msPerStep": 1e3 * dt / STEPS,
-                  "examplesPerSecond": B * STEPS / dt, "peerConfig": config()}))
+
+seconds = peer_config.timed_steps(torch, DEVICE, lambda i: step(data[(i % 60) * B:(i % 60 + 1) * B]), STEPS, WARMUP)
+peer_config.report(torch, DEVICE, THREADS, FLUSHED, B, STEPS, seconds)

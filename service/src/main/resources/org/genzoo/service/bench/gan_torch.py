@@ -13,10 +13,8 @@ CUDA, TF32 is off and the clock is read after a synchronize. Prints one JSON lin
 The networks, toys and the two phases are functions, which scripts/report-gan-torch.py (the PyTorch
 reference of the mode-coverage runs) imports, so the bench peer and the reference are one GAN.
 """
-import json
 import math
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
@@ -112,27 +110,12 @@ def main():
     _, _, data = toy("ring8", 50000)
     data = data.to(device)
 
-    def step():
+    def step(_):
         d_step(G, D, opt_d, data[torch.randint(0, 50000, (B,), device=device)], 2, model)
         return g_step(G, D, opt_g, B, 2, model)
 
-    def sync():
-        if device == "cuda":
-            torch.cuda.synchronize()
-
-    for _ in range(warmup):
-        step()
-    sync()
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        loss = step()
-    loss.item()
-    sync()
-    dt = time.perf_counter() - t0
-    where = device if device != "cpu" else "(" + str(threads) + " thread" + ("s" if threads > 1 else "") + ")"
-    print(json.dumps({"peer": "pytorch " + torch.__version__ + " " + where, "msPerStep": 1e3 * dt / steps,
-                      "examplesPerSecond": B * steps / dt, "peerConfig": peer_config.describe(torch, device, flushed)}))
-
+    seconds = peer_config.timed_steps(torch, device, step, steps, warmup)
+    peer_config.report(torch, device, threads, flushed, B, steps, seconds)
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,9 @@ flushed to zero (GenZoo's kernels build with -cl-denorms-are-zero). `describe` r
 force: torch's thread count, the BLAS library torch's process loaded and its thread count and
 threading layer (through threadpoolctl), and whether the CPU accepted flush-to-zero.
 """
+import json
 import os
+import time
 
 
 def configure(torch, threads):
@@ -36,3 +38,34 @@ def describe(torch, device, flushed):
     except ImportError:
         info["blas"] = "unknown: install python3-threadpoolctl to read it back"
     return info
+
+
+def timed_steps(torch, device, step, steps, warmup):
+    """Seconds for `steps` calls of step(i) (i = 0, 1, ...) after `warmup` untimed ones. The last
+    timed step's return value (a tensor, or None) is read back before the clock stops, and on CUDA
+    the clock is read after a synchronize, so queued work is counted."""
+    def sync():
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    for i in range(warmup):
+        step(i)
+    sync()
+    t0 = time.perf_counter()
+    last = None
+    for i in range(steps):
+        last = step(i)
+    if last is not None:
+        last.item()
+    sync()
+    return time.perf_counter() - t0
+
+
+def report(torch, device, threads, flushed, batch, steps, seconds, **extra):
+    """Prints the peer's one JSON line: who ran (torch version, device or CPU threads), ms/step,
+    examples/s and the configuration read back (describe)."""
+    where = device if device != "cpu" else "(" + str(threads) + " thread" + ("s" if threads > 1 else "") + ")"
+    out = {"peer": "pytorch " + torch.__version__ + " " + where, "msPerStep": 1e3 * seconds / steps,
+           "examplesPerSecond": batch * steps / seconds, "peerConfig": describe(torch, device, flushed)}
+    out.update(extra)
+    print(json.dumps(out))

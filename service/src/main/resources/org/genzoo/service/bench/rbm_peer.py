@@ -83,21 +83,6 @@ def step(v0):
     c -= LR * uc
 
 
-def sync():
-    if DEVICE == "cuda":
-        torch.cuda.synchronize()
-
-
 batches = N // B
-for i in range(WARMUP):
-    step(data[(i % batches) * B:(i % batches + 1) * B])
-sync()
-t0 = time.perf_counter()
-for i in range(STEPS):
-    step(data[(i % batches) * B:(i % batches + 1) * B])
-sync()
-dt = time.perf_counter() - t0
-where = DEVICE if DEVICE != "cpu" else "(" + str(THREADS) + " thread" + ("s" if THREADS > 1 else "") + ")"
-print(json.dumps({"peer": "pytorch " + torch.__version__ + " " + where,
-                  "msPerStep": 1e3 * dt / STEPS, "examplesPerSecond": B * STEPS / dt,
-                  "peerConfig": peer_config.describe(torch, DEVICE, FLUSHED)}))
+seconds = peer_config.timed_steps(torch, DEVICE, lambda i: step(data[(i % batches) * B:(i % batches + 1) * B]), STEPS, WARMUP)
+peer_config.report(torch, DEVICE, THREADS, FLUSHED, B, STEPS, seconds)
