@@ -51,16 +51,18 @@ final class TorchPeer {
                     Files.write(dir.resolve(name), in.readAllBytes());
                 }
             }
-            String python = python(env.containsKey(PYTHON_ENV) ? env : System.getenv());
+            ProcessBuilder pb = new ProcessBuilder().redirectErrorStream(true);
+            pb.environment().putIfAbsent("OPENBLAS_NUM_THREADS", Integer.toString(Runtime.getRuntime().availableProcessors()));
+            pb.environment().putAll(env);
+            pb.environment().put("PYTHONDONTWRITEBYTECODE", "1"); // no __pycache__ in the folder the finally block empties
+            String python = python(pb.environment());
             if (python.contains("/") && !Files.isExecutable(Path.of(python))) {
                 return "no Python interpreter at " + python + ": install python3-torch, or set " + PYTHON_ENV
                         + " to a python3 that has torch";
             }
             List<String> cmd = new ArrayList<>(List.of(python, dir.resolve(script).toString()));
             cmd.addAll(args);
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-            pb.environment().putIfAbsent("OPENBLAS_NUM_THREADS", Integer.toString(Runtime.getRuntime().availableProcessors()));
-            pb.environment().putAll(env);
+            pb.command(cmd);
             Process p;
             try {
                 p = pb.start();

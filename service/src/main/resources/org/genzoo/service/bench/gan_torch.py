@@ -91,17 +91,11 @@ def g_step(G, D, opt, B, latent, family, loss="ns"):
 
 
 def main():
-    import os
-
     import peer_config
 
     model = sys.argv[1]
     B, steps, warmup = (int(a) for a in sys.argv[2:5])
-    device = os.environ.get("GENZOO_PEER_DEVICE", "cpu")
-    threads = int(os.environ.get("GENZOO_PEER_THREADS", "1"))
-    flushed = peer_config.configure(torch, threads)
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
+    device, threads, flushed = peer_config.from_env(torch)
     torch.manual_seed(0)
     G = mlp([2, 128, 128, 2]).to(device)
     D = mlp([2, 128, 128, 1], sn=(model == "sngan")).to(device)

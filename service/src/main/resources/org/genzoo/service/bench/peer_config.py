@@ -18,6 +18,19 @@ def configure(torch, threads):
     return bool(torch.set_flush_denormal(True))
 
 
+def from_env(torch, threads=None):
+    """The peer's device and CPU threads from GENZOO_PEER_DEVICE (cpu, the default, or cuda) and
+    GENZOO_PEER_THREADS (default 1; `threads` overrides it), configured (configure; on CUDA, TF32
+    off so the arithmetic is FP32 like GenZoo's). Returns (device, threads, flushed)."""
+    device = os.environ.get("GENZOO_PEER_DEVICE", "cpu")
+    if threads is None:
+        threads = int(os.environ.get("GENZOO_PEER_THREADS", "1"))
+    flushed = configure(torch, threads)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    return device, threads, flushed
+
+
 def describe(torch, device, flushed):
     info = {"device": device if device == "cpu" else torch.cuda.get_device_name(0),
             "threads": torch.get_num_threads(), "flushDenormal": flushed,

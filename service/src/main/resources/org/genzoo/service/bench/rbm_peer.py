@@ -41,16 +41,11 @@ if which == "sklearn":
                       "examplesPerSecond": B * steps / dt, "steps": steps}))
     sys.exit(0)
 
-import os
-
 import torch
 
 import peer_config
 
-DEVICE = os.environ.get("GENZOO_PEER_DEVICE", "cpu")
-FLUSHED = peer_config.configure(torch, THREADS)
-torch.backends.cuda.matmul.allow_tf32 = False
-torch.backends.cudnn.allow_tf32 = False
+DEVICE, THREADS, FLUSHED = peer_config.from_env(torch, THREADS)
 torch.manual_seed(0)
 data = torch.from_numpy(X).to(DEVICE)
 W = (torch.randn(D, H) * 0.01).to(DEVICE)

@@ -7,7 +7,6 @@ Peer configuration: GENZOO_PEER_DEVICE (cpu, the default, or cuda) and GENZOO_PE
 best configuration on small cores; 2 oversubscribes a 2-core machine). Denormals flushed. On CUDA,
 TF32 is off so the arithmetic is FP32 like GenZoo's, and the clock is read after a synchronize.
 """
-import os
 import sys
 
 import torch
@@ -16,11 +15,7 @@ import torch.nn.functional as F
 import peer_config
 
 B, H, L, STEPS, WARMUP = (int(a) for a in sys.argv[1:6])
-DEVICE = os.environ.get("GENZOO_PEER_DEVICE", "cpu")
-THREADS = int(os.environ.get("GENZOO_PEER_THREADS", "1"))
-FLUSHED = peer_config.configure(torch, THREADS)
-torch.backends.cuda.matmul.allow_tf32 = False
-torch.backends.cudnn.allow_tf32 = False
+DEVICE, THREADS, FLUSHED = peer_config.from_env(torch)
 torch.manual_seed(0)
 
 
