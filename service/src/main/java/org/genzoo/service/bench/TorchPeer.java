@@ -71,8 +71,8 @@ final class TorchPeer {
             }
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             if (!p.waitFor(timeoutMinutes, TimeUnit.MINUTES) || p.exitValue() != 0) {
-                return script + " failed (install python3-torch and python3-threadpoolctl for " + python + ", or set " + PYTHON_ENV
-                        + " to a python3 that has them): " + text;
+                return script + " failed (install python3-torch, python3-threadpoolctl and, for the RBM's scikit-learn peer, "
+                        + "python3-sklearn for " + python + ", or set " + PYTHON_ENV + " to a python3 that has them): " + text;
             }
             List<String> lines = text.lines().toList();
             return new ObjectMapper().readTree(lines.get(lines.size() - 1));
