@@ -47,6 +47,11 @@
  *   NC                columns of C per work-group tile; multiple of 16*NV             default 256
  *   KC                K-slice length packed per pass                                   default 256
  *   THIN_N            outputs with N <= THIN_N run gemm_thin instead (see there)       default 8
+ *   PF_MIN            x86 builds: when op(A) and op(B) hold at least PF_MIN floats together,    default 4194304
+ *                     each micro-tile also prefetches (prefetcht2) its share of the next K slice's
+ *                     A and B lines, so that packing them reads cache instead of DRAM (2048^2:
+ *                     16 MB operands; smaller products stay in cache and skip it).  Results do not
+ *                     depend on it.  Other targets (Oclgrind's SPIR) compile it out.
  *   ROWSUM_A          0/1 also write S[offS + m] = betaS * S[offS + m] + sum_k op(A)[m, k]  default 0
  *                     (three more arguments after beta: S, offS, betaS; betaS == 0 does not read S).
  *                     A linear layer's backward dW = dZ^T X gets its bias gradient db = sum_rows dZ
@@ -113,6 +118,9 @@
 #endif
 #ifndef THIN_N
 #define THIN_N 8
+#endif
+#ifndef PF_MIN
+#define PF_MIN 4194304
 #endif
 #ifndef GEMM_EXTRA_ARGS
 #define GEMM_EXTRA_ARGS
@@ -214,6 +222,24 @@
   } \
   _Pragma("unroll") for (int r = 0; r < MR; r++) { vstore8(t8_[r], 0, h_); vstore8((float8)(0.0f), 1, h_); acc[r][(NF)] = vload16(0, h_); } }
 
+
+#if defined(__x86_64__)
+#define GEMM_PF 1
+/* Prefetches lines [from, to) of a block of `outer` rows of lpr 16-float lines each, rows ld apart.
+ * The address goes to the instruction as an integer: prefetches never fault, and no address space
+ * reaches the asm operand. */
+inline void gemm_pf(__global const float* base, const int ld, const int outer, const int lpr, const int from, const int to) {
+  for (int q = from; q < to; q++) {
+    const int o = q / lpr;
+    if (o >= outer) return;
+    const ulong p = (ulong)(base + (size_t)o * ld + (q - o * lpr) * 16);
+    __asm__ volatile("prefetcht2 (%0)" :: "r"(p));
+  }
+}
+#else
+#define GEMM_PF 0
+#endif
+
 #endif /* CPU variant: defines */
 
 /* ---- activation epilogue (ACTF: scalar or vector, ACTV: float16) ---- */
@@ -274,6 +300,9 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
   /* K in nK slices of equal length kcs <= KC (a multiple of 16 when KC is): no short last slice */
   const int nK = K > 0 ? (K + KC - 1) / KC : 1;
   const int kcs = (KC % 16) == 0 ? min(KC, (((K + nK - 1) / nK + 15) / 16) * 16) : KC;
+#if GEMM_PF
+  const bool pfOn = nK > 1 && (long)M * K + (long)K * N >= (long)PF_MIN;
+#endif
 
   for (int mt = mBeg; mt < mEnd; mt += MC) {
     const int mh = min(MC, mEnd - mt);          /* rows in this tile           */
@@ -403,6 +432,23 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
         }
 #endif
 
+#if GEMM_PF
+        /* the next K slice's lines of op(A) and op(B) for this tile, shared out among the micro-tiles */
+        const int k0n = k0 + kcs, kln = pfOn ? max(0, min(kcs, K - k0n)) : 0;
+        const int mRows = min(rowsPk, M - mt), nCols = min(nb16 * 16, N - nt);
+#if TRANS_A == 0
+        __global const float* pfA = A + (size_t)mt * lda + k0n; const int oA = mRows, lA = (kln + 15) / 16;
+#else
+        __global const float* pfA = A + (size_t)k0n * lda + mt; const int oA = kln, lA = (mRows + 15) / 16;
+#endif
+#if TRANS_B == 0
+        __global const float* pfB = B + (size_t)k0n * ldb + nt; const int oB = kln, lB = (nCols + 15) / 16;
+#else
+        __global const float* pfB = B + (size_t)nt * ldb + k0n; const int oB = nCols, lB = (kln + 15) / 16;
+#endif
+        const int linesA = kln > 0 ? oA * lA : 0, linesB = kln > 0 ? oB * lB : 0;
+        const int pfPer = (linesA + linesB + npN * npM - 1) / (npN * npM);
+#endif
         /* ---------------- micro-kernel over the packed panels ---------------- */
         for (int jp = 0; jp < npN; jp++) {
           __local const float16* bp = Bp16 + jp * KC * NV;
@@ -445,6 +491,13 @@ void GEMM_NAME(__global float* C, const int offC, const int ldc,
             if (kc < nK - 1) {
               _Pragma("unroll") for (int r = 0; r < MR; r++) _Pragma("unroll") for (int v = 0; v < NV; v++)
                 Cacc16[(ip * MR + r) * (NC / 16) + jp * NV + v] = acc[r][v];
+#if GEMM_PF
+              if (pfPer > 0) {
+                const int q0 = (jp * npM + ip) * pfPer, q1 = q0 + pfPer;
+                if (q0 < linesA) gemm_pf(pfA, lda, oA, lA, q0, min(q1, linesA));
+                if (q1 > linesA) gemm_pf(pfB, ldb, oB, lB, max(q0, linesA) - linesA, q1 - linesA);
+              }
+#endif
             } else {
               /* ---------------- epilogue: alpha, beta*C, bias, activation, store ---------------- */
               _Pragma("unroll") for (int r = 0; r < MR; r++) {

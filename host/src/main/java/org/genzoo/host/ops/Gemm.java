@@ -41,7 +41,7 @@ public final class Gemm implements AutoCloseable {
          * One work-item per work-group runs a BLIS-style packed float16 micro-kernel (PoCL's CPU
          * device); outputs with at most THIN_N columns run gemm_thin (16 rows per work-item).
          */
-        CPU("gemm", "0", List.of("MC", "NC", "KC", "MR", "NV", "THIN_N")),
+        CPU("gemm", "0", List.of("MC", "NC", "KC", "MR", "NV", "THIN_N", "PF_MIN")),
         /** 2-D work-groups, local-memory tiles, register blocks, vector loads (GPUs). */
         GPU("gemm_tiled", "1", List.of("TSM", "TSN", "TSK", "WPTM", "WPTN", "VW", "PAD"));
 
@@ -175,6 +175,8 @@ public final class Gemm implements AutoCloseable {
             m.put("MR", "8");
             m.put("NV", "2");
             m.put("THIN_N", "8");
+            // x86 builds prefetch the next K slice from operands of 4M floats (16 MB) up (gemm.cl)
+            m.put("PF_MIN", "4194304");
         } else {
             int rtsn = WorkGroups.pow2(d, 16, 0);
             int rtsm = WorkGroups.pow2(d, Math.min(16, (int) Math.min(Integer.MAX_VALUE, d.info().maxWorkGroupSize() / rtsn)), 1);
