@@ -85,7 +85,8 @@ need=()
 for c in podman:podman runc:runc netavark:/usr/lib/podman/netavark aardvark-dns:/usr/lib/podman/aardvark-dns \
     podman-compose:podman-compose debootstrap:debootstrap curl:curl python3:python3; do
   pkg=${c%%:*}; what=${c#*:}
-  if [[ $what == /* ]]; then [ -e "$what" ] || need+=("$pkg"); else command -v "$what" >/dev/null 2>&1 || need+=("$pkg"); fi
+  # type -P: a program on PATH (`command -v podman` finds the podman() wrapper above, not the program)
+  if [[ $what == /* ]]; then [ -e "$what" ] || need+=("$pkg"); else type -P "$what" >/dev/null 2>&1 || need+=("$pkg"); fi
 done
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || die "missing ${need[*]}; install them (apt-get install ${need[*]})"
