@@ -2,7 +2,7 @@
 # End-to-end test of the Docker deployment (docker/) with a real container engine: podman, as root.
 #   scripts/container-test.sh            (after `mvn package`: it needs service/target/genzoo.jar)
 # .ci/run calls it after the Maven tests. On a fresh Debian 12 machine it installs what it needs
-# (podman, runc, netavark, aardvark-dns, podman-compose, debootstrap, curl, python3).
+# (podman, runc, netavark, aardvark-dns, iptables, podman-compose, debootstrap, curl, python3).
 #
 # 1. a local debian:12-slim base image (debootstrap) if there is none (no registry needed);
 # 2. builds the CPU image, the NVIDIA image, and PostgreSQL and Prometheus images from Debian packages
@@ -82,8 +82,10 @@ rmc() {
 phase "set-up (packages, podman configuration)"
 [ -f "$JAR" ] || die "no $JAR: build it first (mvn -B -DskipTests package)"
 need=()
+# iptables: netavark sets up the compose network's rules with it ("netavark: No such file or directory"
+# when it is missing; Debian's netavark does not depend on it).
 for c in podman:podman runc:runc netavark:/usr/lib/podman/netavark aardvark-dns:/usr/lib/podman/aardvark-dns \
-    podman-compose:podman-compose debootstrap:debootstrap curl:curl python3:python3; do
+    iptables:iptables podman-compose:podman-compose debootstrap:debootstrap curl:curl python3:python3; do
   pkg=${c%%:*}; what=${c#*:}
   # type -P: a program on PATH (`command -v podman` finds the podman() wrapper above, not the program)
   if [[ $what == /* ]]; then [ -e "$what" ] || need+=("$pkg"); else type -P "$what" >/dev/null 2>&1 || need+=("$pkg"); fi
