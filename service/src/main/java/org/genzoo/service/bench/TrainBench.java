@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -194,6 +196,14 @@ public final class TrainBench implements Callable<Integer> {
             Map<String, Map<String, Double>> ks = (Map<String, Map<String, Double>>) result.get("kernels");
             ks.entrySet().stream().limit(8).forEach(e -> out.printf(Locale.ROOT, "    %-42s %8.1f us/step (%.0f launches)%n", e.getKey(),
                     e.getValue().get("microsPerStep"), e.getValue().get("launchesPerStep")));
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> seq = (List<Map<String, Object>>) result.get("launchSequence");
+            if (seq != null && seq.size() <= 40) {
+                out.println("  one step's launches in order (median device us):");
+                for (Map<String, Object> l : seq) {
+                    out.printf(Locale.ROOT, "    %2d %-42s %8.1f%n", (Integer) l.get("index"), l.get("kernel"), (Double) l.get("medianMicros"));
+                }
+            }
             if (result.get("peer") instanceof JsonNode p) {
                 out.printf(Locale.ROOT, "  %s: %.2f ms/step, %.0f examples/s -> genzoo/peer throughput %.2fx%n", p.get("peer").asText(),
                         p.get("msPerStep").asDouble(), p.get("examplesPerSecond").asDouble(),
@@ -267,10 +277,14 @@ public final class TrainBench implements Callable<Integer> {
     /** Device time per kernel over a profiled pass of up to 50 steps. */
     private void profile(Device dev, Runnable run, Map<String, Object> result) {
         Map<String, long[]> per = new TreeMap<>();
+        List<String> seqNames = new ArrayList<>();
+        List<Long> seqNanos = new ArrayList<>();
         dev.setKernelTiming((k, ns) -> {
             long[] v = per.computeIfAbsent(k, q -> new long[2]);
             v[0] += ns;
             v[1]++;
+            seqNames.add(k);
+            seqNanos.add(ns);
         }, 1);
         int profiled = Math.min(steps, 50);
         for (int i = 0; i < profiled; i++) {
@@ -291,6 +305,39 @@ public final class TrainBench implements Callable<Integer> {
         result.put("deviceMsPerStep", total / 1e6 / profiled);
         result.put("launchesPerStep", launches / (double) profiled);
         result.put("kernels", kernels);
+        List<Map<String, Object>> sequence = launchSequence(seqNames, seqNanos, profiled);
+        if (!sequence.isEmpty()) {
+            result.put("launchSequence", sequence);
+        }
+    }
+
+    /**
+     * One step's launches in order, each with its median device time over the profiled steps: which
+     * of a step's eleven GEMMs is slow, where the per-kernel table only sums them. Empty when the steps
+     * did not all launch the same kernels in the same order.
+     */
+    static List<Map<String, Object>> launchSequence(List<String> names, List<Long> nanos, int steps) {
+        if (steps < 1 || names.isEmpty() || names.size() % steps != 0) {
+            return List.of();
+        }
+        int per = names.size() / steps;
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (int i = 0; i < per; i++) {
+            long[] t = new long[steps];
+            for (int s = 0; s < steps; s++) {
+                if (!names.get(s * per + i).equals(names.get(i))) {
+                    return List.of();
+                }
+                t[s] = nanos.get(s * per + i);
+            }
+            Arrays.sort(t);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("index", i + 1);
+            row.put("kernel", names.get(i));
+            row.put("medianMicros", (steps % 2 == 1 ? t[steps / 2] : (t[steps / 2 - 1] + t[steps / 2]) / 2.0) / 1e3);
+            out.add(row);
+        }
+        return out;
     }
 
     private static void step(Vae vae, Adam adam, DeviceDataset data, long step, Device dev) {

@@ -74,13 +74,39 @@ class BenchCommandsTest {
     }
 
     @Test
+    void launchSequenceTakesEachPositionsMedian() {
+        // three steps of (gemm, adam): medians 20 and 5 us; a step that launched in another order gives none
+        var names = java.util.List.of("gemm.cl:gemm", "optim.cl:adam_step", "gemm.cl:gemm", "optim.cl:adam_step", "gemm.cl:gemm",
+                "optim.cl:adam_step");
+        var nanos = java.util.List.of(10_000L, 5_000L, 20_000L, 4_000L, 90_000L, 6_000L);
+        var seq = TrainBench.launchSequence(names, nanos, 3);
+        assertEquals(2, seq.size());
+        assertEquals("gemm.cl:gemm", seq.get(0).get("kernel"));
+        assertEquals(20.0, (Double) seq.get(0).get("medianMicros"), 1e-9);
+        assertEquals(5.0, (Double) seq.get(1).get("medianMicros"), 1e-9);
+        assertEquals(2, seq.get(1).get("index"));
+        var swapped = java.util.List.of("gemm.cl:gemm", "optim.cl:adam_step", "optim.cl:adam_step", "gemm.cl:gemm");
+        assertTrue(TrainBench.launchSequence(swapped, java.util.List.of(1L, 2L, 3L, 4L), 2).isEmpty());
+        assertTrue(TrainBench.launchSequence(names, nanos, 4).isEmpty(), "6 launches are not 4 equal steps");
+    }
+
+    @Test
     void compareWritesMarkdownAndCharts() throws Exception {
         Path a = kernels("a.json");
         Path b = kernels("b.json");
         Path t = tmp.resolve("t.json");
         Run tr = genzoo("bench", "train", "--model", "realnvp", "--batch", "16", "--steps", "2", "--warmup", "0", "--out", t.toString());
         assertEquals(ExitCodes.OK, tr.code(), tr.err());
-        assertEquals("train", JSON.readTree(t.toFile()).path("kind").asText());
+        JsonNode train = JSON.readTree(t.toFile());
+        assertEquals("train", train.path("kind").asText());
+        // one step's launches in order: as many as the per-step count, with positive device times
+        JsonNode seq = train.path("launchSequence");
+        assertTrue(seq.isArray() && seq.size() > 0, "launchSequence in " + train);
+        double perStep = train.path("launchesPerStep").asDouble();
+        assertEquals(perStep, seq.size(), 1e-9, "one entry per launch of a step");
+        for (JsonNode l : seq) {
+            assertTrue(l.path("medianMicros").asDouble() > 0 && l.path("kernel").asText().contains(".cl:"), l.toString());
+        }
         String prefix = tmp.resolve("cmp").toString();
         Run r = genzoo("bench", "compare", a.toString(), b.toString(), t.toString(), "-o", prefix);
         assertEquals(ExitCodes.OK, r.code(), r.err());
