@@ -12,7 +12,6 @@ import org.genzoo.host.testing.Check;
 import org.genzoo.host.testing.SimGpu;
 import org.genzoo.host.testing.OnDevice;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -34,11 +33,9 @@ class GemmTest extends OnDevice {
 
     static Gemm gemm(String config) {
         return INSTANCES.computeIfAbsent(config, c -> switch (c) {
-            case "cpu" -> new Gemm(dev, Gemm.Variant.CPU, Gemm.defaultVariant(dev) == Gemm.Variant.CPU
-                    ? withoutVariant(dev.tuning("gemm").values()) : Map.of());
+            case "cpu" -> new Gemm(dev, Gemm.Variant.CPU, cpuTuning());
             case "cpu-prefetch" -> {
-                Map<String, String> t = new HashMap<>(Gemm.defaultVariant(dev) == Gemm.Variant.CPU
-                        ? withoutVariant(dev.tuning("gemm").values()) : Map.of());
+                Map<String, String> t = cpuTuning();
                 t.put("PF_MIN", "0"); // every product with more than one K slice prefetches the next
                 yield new Gemm(dev, Gemm.Variant.CPU, t);
             }
@@ -47,6 +44,11 @@ class GemmTest extends OnDevice {
                     "WPTN", "4", "VW", "2"));
             default -> throw new IllegalArgumentException(c);
         });
+    }
+
+    /** This device's CPU tuning when it runs the CPU variant (PoCL), else the CPU defaults. */
+    private static Map<String, String> cpuTuning() {
+        return Gemm.defaultVariant(dev) == Gemm.Variant.CPU ? withoutVariant(dev.tuning("gemm").values()) : new HashMap<>();
     }
 
     private static Map<String, String> withoutVariant(Map<String, String> m) {
@@ -103,11 +105,15 @@ class GemmTest extends OnDevice {
 
     /**
      * Products of two to sixteen K slices with odd edges, for the CPU variant's next-slice prefetch
-     * (x86 builds; PF_MIN = 0 turns it on at every size): results must not change.
+     * (x86 builds; PF_MIN = 0 turns it on at every size): results must not change. Oclgrind's SPIR
+     * build compiles the prefetch out; one small shape keeps this method in its pass.
      */
     static Stream<Arguments> prefetchShapes() {
         List<Arguments> out = new ArrayList<>();
         int[][] mnk = {{93, 144, 1000}, {65, 129, 257}, {7, 300, 530}, {300, 7, 4096}, {257, 33, 513}};
+        if (SimGpu.active()) {
+            mnk = new int[][] {{7, 33, 93}};
+        }
         for (int[] s : mnk) {
             for (int t = 0; t < 4; t++) {
                 out.add(Arguments.of("cpu-prefetch", s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0));
@@ -119,7 +125,6 @@ class GemmTest extends OnDevice {
     @ParameterizedTest(name = "{0} M={1} N={2} K={3} transA={4} transB={5}")
     @MethodSource("prefetchShapes")
     void prefetchKeepsResults(String config, int m, int n, int k, boolean ta, boolean tb) {
-        Assumptions.assumeFalse(SimGpu.active(), "the prefetch is compiled for x86 devices only; Oclgrind runs oddShapes");
         matchesReference(config, m, n, k, ta, tb);
     }
 

@@ -203,7 +203,8 @@ public final class KernelBench implements Callable<Integer> {
         return all.stream().filter(c -> filter.matcher(c.name()).find()).toList();
     }
 
-    private static double median(long[] t) {
+    /** The median of the values (the mean of the middle two for an even count); {@code t} is left as it is. */
+    static double median(long[] t) {
         long[] s = t.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;

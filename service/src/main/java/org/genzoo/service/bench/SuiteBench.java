@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -315,10 +314,10 @@ public final class SuiteBench implements Callable<Integer> {
                     row.put("k", s[2]);
                     row.put("ta", s[3] == 1);
                     row.put("tb", s[4] == 1);
-                    row.put("wallMicros", median(wall) / 1e3);
-                    row.put("deviceMicros", median(device) / 1e3);
-                    row.put("streamMicros", median(stream) / 1e3);
-                    row.put("gflops", 2.0 * s[0] * s[1] * s[2] / median(wall));
+                    row.put("wallMicros", KernelBench.median(wall) / 1e3);
+                    row.put("deviceMicros", KernelBench.median(device) / 1e3);
+                    row.put("streamMicros", KernelBench.median(stream) / 1e3);
+                    row.put("gflops", 2.0 * s[0] * s[1] * s[2] / KernelBench.median(wall));
                     row.put("target", GEMM_TARGET);
                     rows.add(row);
                 } finally {
@@ -346,12 +345,6 @@ public final class SuiteBench implements Callable<Integer> {
             }
         }
         return rows;
-    }
-
-    private static double median(long[] t) {
-        long[] s = t.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
     }
 
     /** The VAE bench of the baseline jar and of this build, each in its own JVM, baseline first. */

@@ -6,10 +6,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -330,11 +329,10 @@ public final class TrainBench implements Callable<Integer> {
                 }
                 t[s] = nanos.get(s * per + i);
             }
-            Arrays.sort(t);
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("index", i + 1);
             row.put("kernel", names.get(i));
-            row.put("medianMicros", (steps % 2 == 1 ? t[steps / 2] : (t[steps / 2 - 1] + t[steps / 2]) / 2.0) / 1e3);
+            row.put("medianMicros", KernelBench.median(t) / 1e3);
             out.add(row);
         }
         return out;
