@@ -487,6 +487,19 @@ inline void blend_store_v(__global float* d, float beta, floatv g) {
     vstore_v(beta == 0.0f ? g : beta * vload_v(d) + g, d);
 }
 
+// One row of the Bernoulli backward in the group layout: dr = beta * dr + g * (x - sigmoid(l))
+// over c in [0, C).
+inline void bernoulli_backward_row(__global float* dr, __global const float* xr, __global const float* lr,
+                                   const float g, const float beta, const int C) {
+    const int vend = lanes_vend(0, C);
+    for (int c = get_local_id(0) * LANE_VW; c < vend; c += GROUP_WG * LANE_VW) {
+        blend_store_v(dr + c, beta, g * (vload_v(xr + c) - sigmoid_v(vload_v(lr + c))));
+    }
+    for (int c = vend + get_local_id(0); c < C; c += GROUP_WG) {
+        dr[c] = blend(beta, beta == 0.0f ? 0.0f : dr[c], g * (xr[c] - sigmoid_f(lr[c])));
+    }
+}
+
 // dl: R x C; dOut: R x 1; x, l: R x C.
 __kernel void bernoulli_loglik_backward_group(__global float* dl, const int offDl, const int ldDl,
                                               __global const float* dOut, const int offD, const int ldD,
@@ -497,17 +510,7 @@ __kernel void bernoulli_loglik_backward_group(__global float* dl, const int offD
     if (r >= R) {
         return;
     }
-    const float g = dOut[offD + r * ldD];
-    __global const float* xr = x + offX + r * ldX;
-    __global const float* lr = l + offL + r * ldL;
-    __global float* dr = dl + offDl + r * ldDl;
-    const int vend = lanes_vend(0, C);
-    for (int c = get_local_id(0) * LANE_VW; c < vend; c += GROUP_WG * LANE_VW) {
-        blend_store_v(dr + c, beta, g * (vload_v(xr + c) - sigmoid_v(vload_v(lr + c))));
-    }
-    for (int c = vend + get_local_id(0); c < C; c += GROUP_WG) {
-        dr[c] = blend(beta, beta == 0.0f ? 0.0f : dr[c], g * (xr[c] - sigmoid_f(lr[c])));
-    }
+    bernoulli_backward_row(dl + offDl + r * ldDl, x + offX + r * ldX, l + offL + r * ldL, dOut[offD + r * ldD], beta, C);
 }
 
 // out, mu, lv: R x C.
@@ -531,6 +534,24 @@ __kernel void kl_normal_per_dim_group(__global float* out, const int offOut, con
     }
 }
 
+// One row of the KL backward in the group layout: dmr = beta * dmr + g * mu and
+// dvr = beta * dvr + g * 0.5 * expm1(lv) over c in [0, C), with g = g0 when incD == 0 (one
+// gradient for the row; gr is not read) and g = gr[c] when incD == 1.
+inline void kl_backward_row(__global float* dmr, __global float* dvr, const float g0, __global const float* gr, const int incD,
+                            __global const float* mr, __global const float* vr, const float beta, const int C) {
+    const int vend = lanes_vend(0, C);
+    for (int c = get_local_id(0) * LANE_VW; c < vend; c += GROUP_WG * LANE_VW) {
+        floatv g = incD == 0 ? (floatv)g0 : vload_v(gr + c);
+        blend_store_v(dmr + c, beta, g * vload_v(mr + c));
+        blend_store_v(dvr + c, beta, 0.5f * g * expm1(vload_v(vr + c)));
+    }
+    for (int c = vend + get_local_id(0); c < C; c += GROUP_WG) {
+        float g = incD == 0 ? g0 : gr[c];
+        dmr[c] = blend(beta, beta == 0.0f ? 0.0f : dmr[c], g * mr[c]);
+        dvr[c] = blend(beta, beta == 0.0f ? 0.0f : dvr[c], 0.5f * g * expm1(vr[c]));
+    }
+}
+
 // dmu, dlv: R x C; dOut read at offD + r*ldD + c*incD (0: R x 1, 1: R x C); mu, lv: R x C.
 __kernel void kl_normal_backward_group(__global float* dmu, const int offDmu, const int ldDmu,
                                        __global float* dlv, const int offDlv, const int ldDlv,
@@ -543,21 +564,8 @@ __kernel void kl_normal_backward_group(__global float* dmu, const int offDmu, co
         return;
     }
     __global const float* gr = dOut + offD + r * ldD;
-    __global const float* mr = mu + offMu + r * ldMu;
-    __global const float* vr = lv + offLv + r * ldLv;
-    __global float* dmr = dmu + offDmu + r * ldDmu;
-    __global float* dvr = dlv + offDlv + r * ldDlv;
-    const int vend = lanes_vend(0, C);
-    for (int c = get_local_id(0) * LANE_VW; c < vend; c += GROUP_WG * LANE_VW) {
-        floatv g = incD == 0 ? (floatv)gr[0] : vload_v(gr + c);
-        blend_store_v(dmr + c, beta, g * vload_v(mr + c));
-        blend_store_v(dvr + c, beta, 0.5f * g * expm1(vload_v(vr + c)));
-    }
-    for (int c = vend + get_local_id(0); c < C; c += GROUP_WG) {
-        float g = gr[c * incD];
-        dmr[c] = blend(beta, beta == 0.0f ? 0.0f : dmr[c], g * mr[c]);
-        dvr[c] = blend(beta, beta == 0.0f ? 0.0f : dvr[c], 0.5f * g * expm1(vr[c]));
-    }
+    kl_backward_row(dmu + offDmu + r * ldDmu, dlv + offDlv + r * ldDlv, gr[0], gr, incD, mu + offMu + r * ldMu,
+                    lv + offLv + r * ldLv, beta, C);
 }
 
 // ---- the ELBO from its per-row terms (one launch each way) ------------------------------------
@@ -607,5 +615,97 @@ __kernel void elbo_terms_backward(__global float* dRec, const int offDRec, const
     if (writeKl) {
         __global float* d = dKl + offDKl + r * ldDKl;
         *d = blend(betaKl, betaKl == 0.0f ? 0.0f : *d, beta * g);
+    }
+}
+
+// ---- the Bernoulli-decoder, standard-normal-prior ELBO in fewer launches ------------------------
+//
+// A VAE's usual loss, beta * mean_r KL(N(mu_r, exp(lv_r)) || N(0, I)) - mean_r log p(x_r | l_r),
+// in three launches instead of seven: bernoulli_normal_rows gives both per-row terms at once
+// (rec: R x 1 as bernoulli_loglik, kl: R x 1 as kl_normal, x, l: R x C, mu, lv: R x Z), elbo_terms
+// reduces them, and bernoulli_normal_elbo_backward writes the three input gradients from the
+// loss's gradient g = dLoss[offDLoss] (what elbo_terms_backward, bernoulli_loglik_backward and
+// kl_normal_backward write through the per-row columns, with the same expressions, so the same
+// bits):
+//     dl  = betaL * dl + (-g / R) * (x - sigmoid(l))
+//     dmu = betaKl * dmu + (beta * g / R) * mu,  dlv = betaKl * dlv + (beta * g / R) * 0.5 * expm1(lv)
+// writeL = 0 leaves dl alone, writeKl = 0 dmu and dlv (their arguments may then be any buffer).
+
+// Group layout (launched as the *_group kernels above, over R rows).
+__kernel void bernoulli_normal_rows_group(__global float* rec, const int offRec, const int ldRec,
+                                          __global float* kl, const int offKl, const int ldKl,
+                                          __global const float* x, const int offX, const int ldX,
+                                          __global const float* l, const int offL, const int ldL,
+                                          __global const float* mu, const int offMu, const int ldMu,
+                                          __global const float* lv, const int offLv, const int ldLv,
+                                          const int R, const int C, const int Z) {
+    __local float lm[GROUP_WG];
+    const int r = min((int)get_global_id(1), R - 1);
+    __global const float* xr = x + offX + r * ldX;
+    __global const float* lr = l + offL + r * ldL;
+    __global const float* mr = mu + offMu + r * ldMu;
+    __global const float* vr = lv + offLv + r * ldLv;
+    float totalRec;
+    GROUP_ROW_SUM(totalRec, lm, C, bernoulli_term_v(vload_v(xr + c), vload_v(lr + c)), bernoulli_term(xr[c], lr[c]));
+    float totalKl;
+    GROUP_ROW_SUM(totalKl, lm, Z, kl_term_v(vload_v(mr + c), vload_v(vr + c)), kl_term(mr[c], vr[c]));
+    if (get_local_id(0) == 0 && get_global_id(1) < R) {
+        rec[offRec + r * ldRec] = totalRec;
+        kl[offKl + r * ldKl] = totalKl;
+    }
+}
+
+__kernel void bernoulli_normal_elbo_backward_group(__global float* dl, const int offDl, const int ldDl,
+                                                   __global float* dmu, const int offDmu, const int ldDmu,
+                                                   __global float* dlv, const int offDlv, const int ldDlv,
+                                                   __global const float* dLoss, const int offDLoss,
+                                                   __global const float* x, const int offX, const int ldX,
+                                                   __global const float* l, const int offL, const int ldL,
+                                                   __global const float* mu, const int offMu, const int ldMu,
+                                                   __global const float* lv, const int offLv, const int ldLv,
+                                                   const float beta, const float betaL, const float betaKl,
+                                                   const int writeL, const int writeKl, const int R, const int C, const int Z) {
+    const int r = get_global_id(1);
+    if (r >= R) {
+        return;
+    }
+    const float g = dLoss[offDLoss] / R;
+    if (writeL) {
+        bernoulli_backward_row(dl + offDl + r * ldDl, x + offX + r * ldX, l + offL + r * ldL, -g, betaL, C);
+    }
+    if (writeKl) {
+        kl_backward_row(dmu + offDmu + r * ldDmu, dlv + offDlv + r * ldDlv, beta * g, mu, 0, mu + offMu + r * ldMu,
+                        lv + offLv + r * ldLv, betaKl, Z);
+    }
+}
+
+// Elementwise layout (global (max(C, Z), R), as the other backward kernels): work-item (c, r)
+// writes dl[r, c] when c < C and dmu[r, c], dlv[r, c] when c < Z.
+__kernel void bernoulli_normal_elbo_backward(__global float* dl, const int offDl, const int ldDl,
+                                             __global float* dmu, const int offDmu, const int ldDmu,
+                                             __global float* dlv, const int offDlv, const int ldDlv,
+                                             __global const float* dLoss, const int offDLoss,
+                                             __global const float* x, const int offX, const int ldX,
+                                             __global const float* l, const int offL, const int ldL,
+                                             __global const float* mu, const int offMu, const int ldMu,
+                                             __global const float* lv, const int offLv, const int ldLv,
+                                             const float beta, const float betaL, const float betaKl,
+                                             const int writeL, const int writeKl, const int R, const int C, const int Z) {
+    const int c = get_global_id(0);
+    const int r = get_global_id(1);
+    if (r >= R) {
+        return;
+    }
+    const float g = dLoss[offDLoss] / R;
+    if (writeL && c < C) {
+        const int i = offDl + r * ldDl + c;
+        dl[i] = blend(betaL, betaL == 0.0f ? 0.0f : dl[i], -g * (x[offX + r * ldX + c] - sigmoid_f(l[offL + r * ldL + c])));
+    }
+    if (writeKl && c < Z) {
+        const float gk = beta * g;
+        const int iMu = offDmu + r * ldDmu + c;
+        const int iLv = offDlv + r * ldDlv + c;
+        dmu[iMu] = blend(betaKl, betaKl == 0.0f ? 0.0f : dmu[iMu], gk * mu[offMu + r * ldMu + c]);
+        dlv[iLv] = blend(betaKl, betaKl == 0.0f ? 0.0f : dlv[iLv], 0.5f * gk * expm1(lv[offLv + r * ldLv + c]));
     }
 }

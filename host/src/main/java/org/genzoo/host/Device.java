@@ -44,6 +44,15 @@ public final class Device implements AutoCloseable {
     @FunctionalInterface
     public interface KernelTimingListener {
         void onKernel(String kernel, long deviceNanos);
+
+        /**
+         * The same launch with its profiling timestamps (device clock, nanoseconds): when it started
+         * and ended. The gaps between one launch's end and the next one's start are time the device
+         * spent idle or switching. Defaults to {@link #onKernel} with the difference.
+         */
+        default void onKernelSpan(String kernel, long startNanos, long endNanos) {
+            onKernel(kernel, endNanos - startNanos);
+        }
     }
 
     private Device(ClApi api, ClDeviceInfo info, java.nio.file.Path cacheDir) {
@@ -314,7 +323,7 @@ public final class Device implements AutoCloseable {
             long[] t = api.eventProfile(p.event());
             api.release(p.event());
             if (timingListener != null) {
-                timingListener.onKernel(p.kernel(), t[3] - t[2]);
+                timingListener.onKernelSpan(p.kernel(), t[2], t[3]);
             }
         }
         pending.clear();

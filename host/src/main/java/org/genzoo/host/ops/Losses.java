@@ -279,6 +279,80 @@ public final class Losses {
         d.launch(k, new long[] {rec.rows()}, new long[] {Elementwise.pow2Cap(rec.rows(), c.elemWg)});
     }
 
+    // ---- the Bernoulli-decoder, standard-normal-prior ELBO in fewer launches ---------------------
+
+    /**
+     * rec[r] = Σ_c x·l − softplus(l) (as {@link #bernoulliLogLik}) and kl[r] = KL(N(mu, exp(lv)) ‖ N(0, I))
+     * (as {@link #klStandardNormal}) in one launch (the group variant; two launches in the rows
+     * variant).  rec, kl: R x 1; x, logits: R x C; mu, logvar: R x Z.
+     */
+    public static void bernoulliNormalRows(Tensor rec, Tensor kl, Tensor x, Tensor logits, Tensor mu, Tensor logvar) {
+        x.requireShape(logits, "bernoulliNormalRows x vs logits");
+        mu.requireShape(logvar, "bernoulliNormalRows mu vs logvar");
+        requireRowVector(rec, x, "bernoulliNormalRows rec");
+        requireRowVector(kl, x, "bernoulliNormalRows kl");
+        requireRowVector(kl, mu, "bernoulliNormalRows kl (rows of mu)");
+        same(rec, kl, x, logits, mu, logvar);
+        if (!config(x.device()).rows.equals("group")) {
+            bernoulliLogLik(rec, x, logits);
+            klStandardNormal(kl, mu, logvar);
+            return;
+        }
+        rowLaunch(x, "bernoulli_normal_rows", rec, rec.offset(), rec.ld(), kl, kl.offset(), kl.ld(), x, x.offset(), x.ld(),
+                logits, logits.offset(), logits.ld(), mu, mu.offset(), mu.ld(), logvar, logvar.offset(), logvar.ld(),
+                x.rows(), x.cols(), mu.cols());
+    }
+
+    /**
+     * The backward of {@link #elboTerms}' loss through {@link #bernoulliNormalRows}, in one launch
+     * (g = dLoss, 1 x 1): dLogits = betaL·dLogits − (g/R)·(x − sigmoid(l)), dMu = betaKl·dMu +
+     * (β·g/R)·mu, dLogvar = betaKl·dLogvar + (β·g/R)·expm1(lv)/2: the bits {@link #elboTermsBackward}
+     * followed by {@link #bernoulliLogLikBackward} and {@link #klStandardNormalBackward} give. A null
+     * dLogits, or null dMu and dLogvar, is left out.
+     */
+    public static void bernoulliNormalElboBackward(Tensor dLogits, float betaL, Tensor dMu, Tensor dLogvar, float betaKl, Tensor dLoss,
+            Tensor x, Tensor logits, Tensor mu, Tensor logvar, float beta) {
+        if ((dMu == null) != (dLogvar == null)) {
+            throw new IllegalArgumentException("bernoulliNormalElboBackward: dMu and dLogvar are written together; give both or neither");
+        }
+        if (dLogits == null && dMu == null) {
+            return;
+        }
+        x.requireShape(logits, "bernoulliNormalElboBackward x vs logits");
+        mu.requireShape(logvar, "bernoulliNormalElboBackward mu vs logvar");
+        if (mu.rows() != x.rows()) {
+            throw new IllegalArgumentException("bernoulliNormalElboBackward mu: must have " + x.rows() + " rows, got " + mu.shape());
+        }
+        if (dLogits != null) {
+            x.requireShape(dLogits, "bernoulliNormalElboBackward x vs dLogits");
+        }
+        if (dMu != null) {
+            mu.requireShape(dMu, "bernoulliNormalElboBackward mu vs dMu");
+            mu.requireShape(dLogvar, "bernoulliNormalElboBackward mu vs dLogvar");
+        }
+        if (dLoss.rows() != 1 || dLoss.cols() != 1) {
+            throw new IllegalArgumentException("bernoulliNormalElboBackward dLoss: must be 1 x 1, got " + dLoss.shape());
+        }
+        same(dLoss, x, logits, mu, logvar);
+        if (x.rows() == 0) {
+            return;
+        }
+        // A left-out gradient's arguments repeat an input (the kernel does not touch them).
+        Tensor dl = dLogits != null ? dLogits : x;
+        Tensor dm = dMu != null ? dMu : mu;
+        Tensor dv = dLogvar != null ? dLogvar : mu;
+        Object[] args = {dl, dl.offset(), dl.ld(), dm, dm.offset(), dm.ld(), dv, dv.offset(), dv.ld(), dLoss, dLoss.offset(),
+                x, x.offset(), x.ld(), logits, logits.offset(), logits.ld(), mu, mu.offset(), mu.ld(), logvar, logvar.offset(), logvar.ld(),
+                beta, betaL, betaKl, dLogits != null ? 1 : 0, dMu != null ? 1 : 0, x.rows(), x.cols(), mu.cols()};
+        Device d = x.device();
+        Config c = config(d);
+        if (c.rows.equals("group")) {
+            rowLaunch(x, "bernoulli_normal_elbo_backward", args);
+            return;
+        }
+        elementLaunch(d, x.rows(), Math.max(x.cols(), mu.cols()), "bernoulli_normal_elbo_backward", args);
+    }
+
     // ---- log-mean-exp (IWAE) -------------------------------------------------------------------
 
     /**
@@ -421,14 +495,18 @@ public final class Losses {
     }
 
     private static void elementLaunch(Tensor shape, String kernel, Object... args) {
-        if (shape.size() == 0) {
+        elementLaunch(shape.device(), shape.rows(), shape.cols(), kernel, args);
+    }
+
+    /** An elementwise kernel over a rows x cols grid (work-item (c, r)); nothing when it is empty. */
+    private static void elementLaunch(Device d, int rows, int cols, String kernel, Object... args) {
+        if (rows == 0 || cols == 0) {
             return;
         }
-        Device d = shape.device();
         Config c = config(d);
         Kernel k = d.kernel(FILE, kernel, c.defines()).args(args);
-        int lx = Elementwise.pow2Cap(shape.cols(), c.elemWg);
-        int ly = Elementwise.pow2Cap(shape.rows(), c.elemWg / lx);
-        d.launch(k, new long[] {shape.cols(), shape.rows()}, new long[] {lx, ly});
+        int lx = Elementwise.pow2Cap(cols, c.elemWg);
+        int ly = Elementwise.pow2Cap(rows, c.elemWg / lx);
+        d.launch(k, new long[] {cols, rows}, new long[] {lx, ly});
     }
 }

@@ -173,4 +173,105 @@ class DensityGradTest extends OnDevice {
             }
         }
     }
+
+    /** Latent columns of the fused-ELBO case (C data columns beside them). */
+    private static final int Z = 3;
+
+    /**
+     * β·mean_r KL(N(mu_r, exp(lv_r)) ‖ N(0, I)) − mean_r Σ_c x·l − softplus(l) with logits l = 2·p[:, :C],
+     * mu = 2·p[:, C:C+Z], lv = 2·p[:, C+Z:]; with {@code direct}, plus Σ s⊙q over s = 2p.
+     */
+    private static double bernoulliElboReference(double[] p, float[] x, float[] q, float beta, boolean direct) {
+        int w = C + 2 * Z;
+        double rec = 0;
+        double kl = 0;
+        double extra = 0;
+        for (int r = 0; r < R; r++) {
+            for (int c = 0; c < C; c++) {
+                double l = 2 * p[r * w + c];
+                rec += x[r * C + c] * l - (Math.max(l, 0) + Math.log1p(Math.exp(-Math.abs(l))));
+            }
+            for (int c = 0; c < Z; c++) {
+                double mu = 2 * p[r * w + C + c];
+                double lv = 2 * p[r * w + C + Z + c];
+                kl += 0.5 * (mu * mu + Math.exp(lv) - 1 - lv);
+            }
+            for (int c = 0; c < w; c++) {
+                extra += 2 * p[r * w + c] * q[r * w + c];
+            }
+        }
+        return beta * kl / R - rec / R + (direct ? extra : 0);
+    }
+
+    /**
+     * F.bernoulliNormalElbo against finite differences and, bit for bit, against F.elbo over
+     * F.bernoulliLogLik and F.klStandardNormal (terms and gradients): mode 0, logits, mu and lv are
+     * three views of s = 2p, which also has a consumer of its own (the gradients accumulate); mode 1,
+     * logits = 2·p[:, :C] is a Var of its own and mu | lv cover s = 2·p[:, C:] (every gradient is
+     * assigned). Its backward is one launch where the composed one is three.
+     */
+    @Test
+    void fusedBernoulliElboMatchesComposedAndFiniteDifferences() {
+        long seed = 17;
+        float beta = 0.6f;
+        int w = C + 2 * Z;
+        float[] p0 = Check.uniform(seed, R * w, -1, 1);
+        float[] x = Check.uniform(seed + 1, R * C, 0, 1);
+        float[] q = Check.uniform(seed + 2, R * w, -1, 1);
+        for (int mode = 0; mode < 2; mode++) {
+            boolean direct = mode == 0;
+            float[][] grads = new float[2][];
+            float[][] terms = new float[2][];
+            for (int fused = 0; fused < 2; fused++) {
+                try (Param p = new Param("p", dev, R, w); Tensor tx = Tensor.of(dev, R, C, x); Tensor tq = Tensor.of(dev, R, w, q);
+                     Tensor slots = Tensor.zeros(dev, 1, 4)) {
+                    p.value().write(p0);
+                    java.util.List<String> launched = new java.util.ArrayList<>();
+                    try (Tape t = Tape.record(dev)) {
+                        Var pv = t.param(p);
+                        Var logits;
+                        Var mu;
+                        Var lv;
+                        Var s = null;
+                        if (direct) {
+                            s = F.scale(pv, 2f);
+                            logits = F.cols(s, 0, C);
+                            mu = F.cols(s, C, C + Z);
+                            lv = F.cols(s, C + Z, w);
+                        } else {
+                            logits = F.scale(F.cols(pv, 0, C), 2f);
+                            Var s2 = F.scale(F.cols(pv, C, w), 2f);
+                            mu = F.cols(s2, 0, Z);
+                            lv = F.cols(s2, Z, 2 * Z);
+                        }
+                        Var xv = t.constant(tx);
+                        Var loss = fused == 1 ? F.bernoulliNormalElbo(xv, logits, mu, lv, beta, slots)
+                                : F.elbo(F.bernoulliLogLik(xv, logits), F.klStandardNormal(mu, lv, false), beta, slots);
+                        if (direct) {
+                            loss = F.add(loss, F.sum(F.mul(s, t.constant(tq))));
+                        }
+                        org.genzoo.host.Device.observeLaunches(k -> launched.add(k.name()));
+                        try {
+                            t.backward(loss);
+                        } finally {
+                            org.genzoo.host.Device.observeLaunches(null);
+                        }
+                    }
+                    long fusedLaunches = launched.stream().filter(n -> n.contains("bernoulli_normal_elbo_backward")).count();
+                    long composedLaunches = launched.stream().filter(n -> n.contains("elbo_terms_backward") || n.contains("kl_normal_backward")
+                            || n.contains("bernoulli_loglik_backward")).count();
+                    assertEquals(fused == 1 ? 1 : 0, fusedLaunches, "fused backward launches, mode " + mode + ": " + launched);
+                    assertEquals(fused == 1 ? 0 : 3, composedLaunches, "composed backward launches, mode " + mode + ": " + launched);
+                    grads[fused] = p.grad().toArray();
+                    terms[fused] = slots.toArray();
+                }
+            }
+            assertArrayEquals(terms[0], terms[1], "fused vs composed terms [loss, elbo, recon, kl], mode " + mode);
+            assertArrayEquals(grads[0], grads[1], "fused vs composed gradients, mode " + mode);
+            double[] d0 = Check.toDouble(p0);
+            assertEquals(bernoulliElboReference(d0, x, q, beta, false), terms[1][0], 1e-5, "fused loss, mode " + mode);
+            double[] fd = Check.finiteDiff(v -> bernoulliElboReference(v, x, q, beta, direct), d0, 1e-5);
+            Check.close(fd, grads[1], ATOL, RTOL, "fused elbo gradients (mode " + mode + "), seed " + seed);
+        }
+    }
 }

@@ -123,6 +123,7 @@ class VariantsOddShapesTest extends OnDevice {
                             Check.close(per[1], dlv.toArray(), GRAD_ATOL, GRAD_RTOL, "kl per dim backward dlogvar " + what);
                         }
                         checkElboTerms(R, seed, what);
+                        checkBernoulliNormalElbo(R, C, x, l, mu, lv, tx, tl, tm, tv, what);
                     }
                 }
             }
@@ -167,6 +168,69 @@ class VariantsOddShapesTest extends OnDevice {
             }
             Check.close(wantRec, dRec.toArray(), ELBO_ATOL, ELBO_RTOL, "elbo backward dRec " + what);
             Check.close(wantKl, dKl.toArray(), ELBO_ATOL, ELBO_RTOL, "elbo backward dKl " + what);
+        }
+    }
+
+    /**
+     * Losses.bernoulliNormalRows (rec and kl per row in one launch) and its ELBO backward in one
+     * launch vs double, with mu and logvar the first Z = (C + 1) / 2 columns of R x C tensors (views
+     * with a leading dimension past their width): dLogits assigned over NaN (beta 0 must not read it),
+     * dMu and dLogvar accumulated onto old values (beta 1); then each side left out in turn.
+     */
+    private static void checkBernoulliNormalElbo(int rows, int cols, float[] x, float[] l, float[] mu, float[] lv, Tensor tx, Tensor tl,
+            Tensor tm, Tensor tv, String what) {
+        int z = (cols + 1) / 2;
+        float beta = 0.7f;
+        float g = 1.3f;
+        double[] muZ = new double[rows * z];
+        double[] lvZ = new double[rows * z];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < z; c++) {
+                muZ[r * z + c] = mu[r * cols + c];
+                lvZ[r * z + c] = lv[r * cols + c];
+            }
+        }
+        double[] xd = Check.toDouble(x);
+        double[] ld = Check.toDouble(l);
+        float[] old = Check.uniform(rows * 31L + cols, rows * z, -1, 1);
+        Tensor mz = tm.cols(0, z);
+        Tensor vz = tv.cols(0, z);
+        try (Tensor rec = Tensor.empty(dev, rows, 1); Tensor kl = Tensor.empty(dev, rows, 1); Tensor dLoss = Tensor.of(dev, 1, 1, new float[] {g});
+                Tensor dl = Tensor.empty(dev, rows, cols); Tensor dmu = Tensor.of(dev, rows, z, old); Tensor dlv = Tensor.of(dev, rows, z, old)) {
+            Losses.bernoulliNormalRows(rec, kl, tx, tl, mz, vz);
+            closeRows(LossesReference.bernoulliTerms(xd, ld), rows, cols, rec.toArray(), "fused rows rec " + what);
+            closeRows(LossesReference.klPerDim(muZ, lvZ), rows, z, kl.toArray(), "fused rows kl " + what);
+            dl.fill(Float.NaN);
+            Losses.bernoulliNormalElboBackward(dl, 0f, dmu, dlv, 1f, dLoss, tx, tl, mz, vz, beta);
+            double[] gRec = new double[rows];
+            double[] gKl = new double[rows];
+            java.util.Arrays.fill(gRec, -(double) g / rows);
+            java.util.Arrays.fill(gKl, (double) beta * g / rows);
+            double[] wantL = LossesReference.bernoulliLogLikBackward(gRec, xd, ld, rows, cols);
+            double[][] wantKl = LossesReference.klBackward(gKl, false, muZ, lvZ, rows, z);
+            for (int i = 0; i < rows * z; i++) {
+                wantKl[0][i] += old[i];
+                wantKl[1][i] += old[i];
+            }
+            Check.close(wantL, dl.toArray(), GRAD_ATOL, GRAD_RTOL, "fused elbo backward dLogits " + what);
+            Check.close(wantKl[0], dmu.toArray(), GRAD_ATOL, GRAD_RTOL, "fused elbo backward dMu " + what);
+            Check.close(wantKl[1], dlv.toArray(), GRAD_ATOL, GRAD_RTOL, "fused elbo backward dLogvar " + what);
+            // Left out: dLogits alone (dMu, dLogvar untouched), then dMu and dLogvar alone (dLogits untouched).
+            dmu.write(old);
+            dlv.write(old);
+            dl.fill(Float.NaN);
+            Losses.bernoulliNormalElboBackward(dl, 0f, null, null, 0f, dLoss, tx, tl, mz, vz, beta);
+            Check.close(wantL, dl.toArray(), GRAD_ATOL, GRAD_RTOL, "fused elbo backward dLogits alone " + what);
+            Check.close(Check.toDouble(old), dmu.toArray(), 0, 0, "fused elbo backward leaves dMu alone " + what);
+            dl.fill(2f);
+            Losses.bernoulliNormalElboBackward(null, 0f, dmu, dlv, 0f, dLoss, tx, tl, mz, vz, beta);
+            java.util.Arrays.fill(gKl, (double) beta * g / rows);
+            double[][] assigned = LossesReference.klBackward(gKl, false, muZ, lvZ, rows, z);
+            Check.close(assigned[0], dmu.toArray(), GRAD_ATOL, GRAD_RTOL, "fused elbo backward dMu alone " + what);
+            Check.close(assigned[1], dlv.toArray(), GRAD_ATOL, GRAD_RTOL, "fused elbo backward dLogvar alone " + what);
+            for (float v : dl.toArray()) {
+                assertEquals(2f, v, "fused elbo backward leaves dLogits alone " + what);
+            }
         }
     }
 

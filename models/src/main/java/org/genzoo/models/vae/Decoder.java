@@ -41,10 +41,23 @@ public final class Decoder implements AutoCloseable {
     /** log p(x | z) per example.  x: R x D, z: R x L -> R x 1. */
     public Var logLik(Var x, Var z) {
         if (likelihood == Likelihood.BERNOULLI) {
-            return F.bernoulliLogLik(x, logits.forward(z));
+            return F.bernoulliLogLik(x, logits(z));
         }
         Var s = gaussian.forward(z);
         return F.gaussianLogDensity(x, gaussian.mu(s), gaussian.logvar(s));
+    }
+
+    /** Whether p(x | z) is Bernoulli (then {@link #logits} applies). */
+    public boolean bernoulli() {
+        return likelihood == Likelihood.BERNOULLI;
+    }
+
+    /** A Bernoulli decoder's logits.  z: R x L -> R x D. */
+    public Var logits(Var z) {
+        if (likelihood != Likelihood.BERNOULLI) {
+            throw new IllegalStateException("logits: the decoder is " + likelihood + ", not Bernoulli");
+        }
+        return logits.forward(z);
     }
 
     /** E[x | z]: sigmoid(logits) or the mean head.  z: R x L -> R x D. */

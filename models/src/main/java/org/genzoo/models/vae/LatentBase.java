@@ -103,6 +103,20 @@ abstract class LatentBase implements LatentModel {
         return F.elbo(rec, kl, beta, slots);
     }
 
+    /**
+     * {@link #fusedElbo} for a Bernoulli decoder's logits and the analytic KL of N(mu, exp(logvar))
+     * from N(0, I), straight from those inputs ({@link F#bernoulliNormalElbo}: both per-row terms in
+     * one launch, the whole backward in one); null when the slots do not line up.
+     */
+    protected Var fusedBernoulliElbo(Var x, Var logits, Var mu, Var logvar, float beta) {
+        Tensor slots = metrics.slots("loss", "elbo", "recon", "kl");
+        if (slots == null) {
+            return null;
+        }
+        metrics.putHost("beta", beta);
+        return F.bernoulliNormalElbo(x, logits, mu, logvar, beta, slots);
+    }
+
     /** Records loss, elbo = recon − kl, recon, kl and (unless NaN) the host value beta; returns the loss. */
     protected Var putElbo(Var loss, Var recon, Var kl, float beta) {
         metrics.put("loss", loss);

@@ -134,7 +134,19 @@ public final class Vae extends LatentBase {
             z = zq[0];
             logQ = zq[1];
         }
-        Var recRows = decoder.logLik(xv, z);
+        boolean analyticRows = logQ == null && config.kl() == KlEstimator.ANALYTIC && config.freeBits() <= 0;
+        Var recRows;
+        if (analyticRows && decoder.bernoulli() && !config.capacityEnabled()) {
+            // The common case: Bernoulli decoder, analytic KL per row, a plain (beta-)ELBO.
+            Var logits = decoder.logits(z);
+            Var fused = fusedBernoulliElbo(xv, logits, mu, lv, config.betaAt(step));
+            if (fused != null) {
+                return fused;
+            }
+            recRows = F.bernoulliLogLik(xv, logits);
+        } else {
+            recRows = decoder.logLik(xv, z);
+        }
         Var klRows = null; // R x 1, unless free bits need the per-dimension terms
         Var klDim = null;
         if (logQ != null) {

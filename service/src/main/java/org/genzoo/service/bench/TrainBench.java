@@ -198,9 +198,11 @@ public final class TrainBench implements Callable<Integer> {
             @SuppressWarnings("unchecked")
             List<Map<String, Object>> seq = (List<Map<String, Object>>) result.get("launchSequence");
             if (seq != null && seq.size() <= 40) {
-                out.println("  one step's launches in order (median device us):");
+                out.println("  one step's launches in order (median device us; median idle us since the previous launch ended):");
                 for (Map<String, Object> l : seq) {
-                    out.printf(Locale.ROOT, "    %2d %-42s %8.1f%n", (Integer) l.get("index"), l.get("kernel"), (Double) l.get("medianMicros"));
+                    Object gap = l.get("medianGapBeforeMicros");
+                    out.printf(Locale.ROOT, "    %2d %-42s %8.1f %8s%n", (Integer) l.get("index"), l.get("kernel"), (Double) l.get("medianMicros"),
+                            gap == null ? "" : String.format(Locale.ROOT, "%.1f", (Double) gap));
                 }
             }
             if (result.get("peer") instanceof JsonNode p) {
@@ -277,13 +279,21 @@ public final class TrainBench implements Callable<Integer> {
     private void profile(Device dev, Runnable run, Map<String, Object> result) {
         Map<String, long[]> per = new TreeMap<>();
         List<String> seqNames = new ArrayList<>();
-        List<Long> seqNanos = new ArrayList<>();
-        dev.setKernelTiming((k, ns) -> {
-            long[] v = per.computeIfAbsent(k, q -> new long[2]);
-            v[0] += ns;
-            v[1]++;
-            seqNames.add(k);
-            seqNanos.add(ns);
+        List<long[]> seqSpans = new ArrayList<>();
+        dev.setKernelTiming(new Device.KernelTimingListener() {
+            @Override
+            public void onKernel(String k, long ns) {
+                onKernelSpan(k, 0, ns);
+            }
+
+            @Override
+            public void onKernelSpan(String k, long start, long end) {
+                long[] v = per.computeIfAbsent(k, q -> new long[2]);
+                v[0] += end - start;
+                v[1]++;
+                seqNames.add(k);
+                seqSpans.add(new long[] {start, end});
+            }
         }, 1);
         int profiled = Math.min(steps, 50);
         for (int i = 0; i < profiled; i++) {
@@ -304,7 +314,7 @@ public final class TrainBench implements Callable<Integer> {
         result.put("deviceMsPerStep", total / 1e6 / profiled);
         result.put("launchesPerStep", launches / (double) profiled);
         result.put("kernels", kernels);
-        List<Map<String, Object>> sequence = launchSequence(seqNames, seqNanos, profiled);
+        List<Map<String, Object>> sequence = launchSequence(seqNames, seqSpans, profiled);
         if (!sequence.isEmpty()) {
             result.put("launchSequence", sequence);
         }
@@ -315,7 +325,7 @@ public final class TrainBench implements Callable<Integer> {
      * of a step's eleven GEMMs is slow, where the per-kernel table only sums them. Empty when the steps
      * did not all launch the same kernels in the same order.
      */
-    static List<Map<String, Object>> launchSequence(List<String> names, List<Long> nanos, int steps) {
+    static List<Map<String, Object>> launchSequence(List<String> names, List<long[]> spans, int steps) {
         if (steps < 1 || names.isEmpty() || names.size() % steps != 0) {
             return List.of();
         }
@@ -323,16 +333,26 @@ public final class TrainBench implements Callable<Integer> {
         List<Map<String, Object>> out = new ArrayList<>();
         for (int i = 0; i < per; i++) {
             long[] t = new long[steps];
+            // The idle time before the launch: its start minus the previous launch's end (the first
+            // launch of the first profiled step has none).
+            long[] gap = new long[i == 0 ? steps - 1 : steps];
             for (int s = 0; s < steps; s++) {
-                if (!names.get(s * per + i).equals(names.get(i))) {
+                int at = s * per + i;
+                if (!names.get(at).equals(names.get(i))) {
                     return List.of();
                 }
-                t[s] = nanos.get(s * per + i);
+                t[s] = spans.get(at)[1] - spans.get(at)[0];
+                if (at > 0) {
+                    gap[i == 0 ? s - 1 : s] = spans.get(at)[0] - spans.get(at - 1)[1];
+                }
             }
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("index", i + 1);
             row.put("kernel", names.get(i));
             row.put("medianMicros", KernelBench.median(t) / 1e3);
+            if (gap.length > 0) {
+                row.put("medianGapBeforeMicros", KernelBench.median(gap) / 1e3);
+            }
             out.add(row);
         }
         return out;

@@ -75,19 +75,24 @@ class BenchCommandsTest {
 
     @Test
     void launchSequenceTakesEachPositionsMedian() {
-        // three steps of (gemm, adam): medians 20 and 5 us; a step that launched in another order gives none
+        // three steps of (gemm, adam) back to back: device medians 20 and 5 us; idle before adam 1, 3, 2 us
+        // (median 2), before the gemm of steps 2 and 3 4 and 8 us (median 6); a step that launched in
+        // another order gives none
         var names = java.util.List.of("gemm.cl:gemm", "optim.cl:adam_step", "gemm.cl:gemm", "optim.cl:adam_step", "gemm.cl:gemm",
                 "optim.cl:adam_step");
-        var nanos = java.util.List.of(10_000L, 5_000L, 20_000L, 4_000L, 90_000L, 6_000L);
-        var seq = TrainBench.launchSequence(names, nanos, 3);
+        long[][] at = {{0, 10_000}, {11_000, 16_000}, {20_000, 40_000}, {43_000, 47_000}, {55_000, 145_000}, {147_000, 153_000}};
+        var spans = java.util.Arrays.asList(at);
+        var seq = TrainBench.launchSequence(names, spans, 3);
         assertEquals(2, seq.size());
         assertEquals("gemm.cl:gemm", seq.get(0).get("kernel"));
         assertEquals(20.0, (Double) seq.get(0).get("medianMicros"), 1e-9);
         assertEquals(5.0, (Double) seq.get(1).get("medianMicros"), 1e-9);
+        assertEquals(6.0, (Double) seq.get(0).get("medianGapBeforeMicros"), 1e-9);
+        assertEquals(2.0, (Double) seq.get(1).get("medianGapBeforeMicros"), 1e-9);
         assertEquals(2, seq.get(1).get("index"));
         var swapped = java.util.List.of("gemm.cl:gemm", "optim.cl:adam_step", "optim.cl:adam_step", "gemm.cl:gemm");
-        assertTrue(TrainBench.launchSequence(swapped, java.util.List.of(1L, 2L, 3L, 4L), 2).isEmpty());
-        assertTrue(TrainBench.launchSequence(names, nanos, 4).isEmpty(), "6 launches are not 4 equal steps");
+        assertTrue(TrainBench.launchSequence(swapped, java.util.Arrays.asList(at).subList(0, 4), 2).isEmpty());
+        assertTrue(TrainBench.launchSequence(names, spans, 4).isEmpty(), "6 launches are not 4 equal steps");
     }
 
     @Test
