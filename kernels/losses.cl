@@ -655,16 +655,20 @@ __kernel void bernoulli_normal_rows_group(__global float* rec, const int offRec,
     }
 }
 
-__kernel void bernoulli_normal_elbo_backward_group(__global float* dl, const int offDl, const int ldDl,
-                                                   __global float* dmu, const int offDmu, const int ldDmu,
-                                                   __global float* dlv, const int offDlv, const int ldDlv,
-                                                   __global const float* dLoss, const int offDLoss,
-                                                   __global const float* x, const int offX, const int ldX,
-                                                   __global const float* l, const int offL, const int ldL,
-                                                   __global const float* mu, const int offMu, const int ldMu,
-                                                   __global const float* lv, const int offLv, const int ldLv,
-                                                   const float beta, const float betaL, const float betaKl,
-                                                   const int writeL, const int writeKl, const int R, const int C, const int Z) {
+// The arguments of both bernoulli_normal_elbo_backward variants.
+#define ELBO_BACKWARD_PARAMS \
+    __global float* dl, const int offDl, const int ldDl, \
+    __global float* dmu, const int offDmu, const int ldDmu, \
+    __global float* dlv, const int offDlv, const int ldDlv, \
+    __global const float* dLoss, const int offDLoss, \
+    __global const float* x, const int offX, const int ldX, \
+    __global const float* l, const int offL, const int ldL, \
+    __global const float* mu, const int offMu, const int ldMu, \
+    __global const float* lv, const int offLv, const int ldLv, \
+    const float beta, const float betaL, const float betaKl, \
+    const int writeL, const int writeKl, const int R, const int C, const int Z
+
+__kernel void bernoulli_normal_elbo_backward_group(ELBO_BACKWARD_PARAMS) {
     const int r = get_global_id(1);
     if (r >= R) {
         return;
@@ -681,16 +685,7 @@ __kernel void bernoulli_normal_elbo_backward_group(__global float* dl, const int
 
 // Elementwise layout (global (max(C, Z), R), as the other backward kernels): work-item (c, r)
 // writes dl[r, c] when c < C and dmu[r, c], dlv[r, c] when c < Z.
-__kernel void bernoulli_normal_elbo_backward(__global float* dl, const int offDl, const int ldDl,
-                                             __global float* dmu, const int offDmu, const int ldDmu,
-                                             __global float* dlv, const int offDlv, const int ldDlv,
-                                             __global const float* dLoss, const int offDLoss,
-                                             __global const float* x, const int offX, const int ldX,
-                                             __global const float* l, const int offL, const int ldL,
-                                             __global const float* mu, const int offMu, const int ldMu,
-                                             __global const float* lv, const int offLv, const int ldLv,
-                                             const float beta, const float betaL, const float betaKl,
-                                             const int writeL, const int writeKl, const int R, const int C, const int Z) {
+__kernel void bernoulli_normal_elbo_backward(ELBO_BACKWARD_PARAMS) {
     const int c = get_global_id(0);
     const int r = get_global_id(1);
     if (r >= R) {
