@@ -79,6 +79,11 @@ public final class TrainBench implements Callable<Integer> {
     @Option(names = "--peer", description = "Also run the PyTorch peer (/usr/bin/python3 with torch, or $GENZOO_PEER_PYTHON).")
     boolean peer;
 
+    @Option(names = "--segments", defaultValue = "1", description = "VAE with --peer: alternate GenZoo's timed steps with the "
+            + "peer's in this many segments of the same length, so that both see the same minutes of a busy machine "
+            + "(default ${DEFAULT-VALUE}: GenZoo's run, then the peer's).")
+    int segments;
+
     @Option(names = "--peer-device", defaultValue = "cpu", description = "Where the PyTorch peer runs: cpu (default) or cuda.")
     String peerDevice;
 
@@ -107,6 +112,12 @@ public final class TrainBench implements Callable<Integer> {
         }
         if (steps < 1 || warmup < 0 || batch < 1) {
             throw new IllegalArgumentException("--steps and --batch must be positive and --warmup not negative");
+        }
+        if (segments < 1 || segments > steps) {
+            throw new IllegalArgumentException("--segments must be between 1 and --steps (" + steps + "), got " + segments);
+        }
+        if (segments > 1 && (!peer || !model.equals("vae"))) {
+            throw new IllegalArgumentException("--segments interleaves the VAE with its PyTorch peer: use it with --model vae --peer");
         }
         if (!List.of("cpu", "cuda").contains(peerDevice) || peerThreads < 1) {
             throw new IllegalArgumentException("--peer-device must be cpu or cuda and --peer-threads positive, got " + peerDevice + ", "
@@ -145,21 +156,29 @@ public final class TrainBench implements Callable<Integer> {
         DatasetSplits splits = Datasets.load(dataset, null);
         VaeConfig cfg = VaeConfig.builder(splits.train().dim(), latent).hidden(hidden).activation(Activation.RELU)
                 .likelihood(Likelihood.BERNOULLI).elbo().seed(1).build();
+        // An interleaved peer starts first: it warms up before GenZoo opens its device, then waits.
+        Object session = segments > 1 ? TorchPeer.Session.open("vae_torch.py", torchArgs(), peerEnv()) : null;
         try (Device dev = Device.open(deviceOptions.binding, deviceOptions.device);
              Vae vae = new Vae(dev, cfg);
              Adam adam = new Adam(dev, vae.params(), 1e-3f);
              DeviceDataset data = new DeviceDataset(dev, splits.train(), batch, 1, true)) {
-            long step = 0;
+            long[] step = {0};
             for (int i = 0; i < warmup; i++) {
-                step(vae, adam, data, step++, dev);
+                step(vae, adam, data, step[0]++, dev);
             }
             dev.finish();
-            long t0 = System.nanoTime();
-            for (int i = 0; i < steps; i++) {
-                step(vae, adam, data, step++, dev);
+            Runnable one = () -> step(vae, adam, data, step[0]++, dev);
+            double sec;
+            if (session instanceof TorchPeer.Session ps) {
+                sec = interleave(dev, one, ps, result);
+            } else {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < steps; i++) {
+                    one.run();
+                }
+                dev.finish();
+                sec = (System.nanoTime() - t0) / 1e9;
             }
-            dev.finish();
-            double sec = (System.nanoTime() - t0) / 1e9;
             float loss = lastLoss(vae);
             result.put("kind", "train");
             result.put("provenance", Provenance.of(dev));
@@ -169,13 +188,52 @@ public final class TrainBench implements Callable<Integer> {
             result.put("msPerStep", 1e3 * sec / steps);
             result.put("examplesPerSecond", batch * steps / sec);
             result.put("finalLoss", loss);
-            long[] next = {step};
-            profile(dev, () -> step(vae, adam, data, next[0]++, dev), result);
+            profile(dev, one, result);
+        } finally {
+            if (session instanceof TorchPeer.Session ps) {
+                ps.close();
+            }
         }
-        if (peer) {
+        if (peer && session == null) {
             result.put("peer", runTorch());
+        } else if (session instanceof String why) {
+            result.put("peer", why);
         }
         return report(out, result);
+    }
+
+    /**
+     * The timed steps as {@code segments} runs of GenZoo's steps, each followed by as many of the
+     * peer's: GenZoo's seconds in all; the peer's JSON (totals over its segments) goes to "peer" and
+     * both sides of every segment to "interleavedSegments", with the median of their ratios.
+     */
+    private double interleave(Device dev, Runnable one, TorchPeer.Session ps, Map<String, Object> result)
+            throws IOException, InterruptedException {
+        double sec = 0;
+        List<Map<String, Object>> segs = new ArrayList<>();
+        long[] ratio = new long[segments];
+        for (int s = 0; s < segments; s++) {
+            int n = (int) ((long) steps * (s + 1) / segments - (long) steps * s / segments);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                one.run();
+            }
+            dev.finish();
+            double g = (System.nanoTime() - t0) / 1e9;
+            double p = ps.run(n);
+            sec += g;
+            Map<String, Object> seg = new LinkedHashMap<>();
+            seg.put("steps", n);
+            seg.put("genzooMsPerStep", 1e3 * g / n);
+            seg.put("peerMsPerStep", 1e3 * p / n);
+            seg.put("ratio", p / g);
+            segs.add(seg);
+            ratio[s] = Math.round(1e6 * p / g);
+        }
+        result.put("peer", ps.finish());
+        result.put("interleavedSegments", segs);
+        result.put("medianSegmentRatio", KernelBench.median(ratio) / 1e6);
+        return sec;
     }
 
     private int report(PrintWriter out, Map<String, Object> result) throws IOException {
@@ -209,6 +267,10 @@ public final class TrainBench implements Callable<Integer> {
                 out.printf(Locale.ROOT, "  %s: %.2f ms/step, %.0f examples/s -> genzoo/peer throughput %.2fx%n", p.get("peer").asText(),
                         p.get("msPerStep").asDouble(), p.get("examplesPerSecond").asDouble(),
                         (Double) result.get("examplesPerSecond") / p.get("examplesPerSecond").asDouble());
+                if (result.get("interleavedSegments") instanceof List<?> segs) {
+                    out.printf(Locale.ROOT, "  interleaved in %d segments (GenZoo's steps, then the peer's, in turn): median segment ratio %.2fx%n",
+                            segs.size(), (Double) result.get("medianSegmentRatio"));
+                }
             } else if (peer) {
                 out.println("  peer: " + result.get("peer"));
             }
@@ -372,11 +434,15 @@ public final class TrainBench implements Callable<Integer> {
 
     /** Runs the bundled PyTorch script; returns its JSON, or a string saying why it could not run. */
     private Object runTorch() throws IOException, InterruptedException {
-        List<String> args = model.equals("vae")
+        return TorchPeer.run(model.equals("vae") ? "vae_torch.py" : "flow_torch.py", torchArgs(), peerEnv(), 10);
+    }
+
+    /** The peer script's arguments: the VAE's batch, hidden, latent, steps and warm-up, or a flow's model, batch, steps and warm-up. */
+    private List<String> torchArgs() {
+        return model.equals("vae")
                 ? List.of(Integer.toString(batch), Integer.toString(hidden), Integer.toString(latent), Integer.toString(steps),
                         Integer.toString(warmup))
                 : List.of(model, Integer.toString(batch), Integer.toString(steps), Integer.toString(warmup));
-        return TorchPeer.run(model.equals("vae") ? "vae_torch.py" : "flow_torch.py", args, peerEnv(), 10);
     }
 
     /** Where the PyTorch peer runs and with how many threads, as the peer scripts read it. */

@@ -9,6 +9,7 @@ threading layer (through threadpoolctl), and whether the CPU accepted flush-to-z
 """
 import json
 import os
+import sys
 import time
 
 
@@ -72,6 +73,51 @@ def timed_steps(torch, device, step, steps, warmup):
         last.item()
     sync()
     return time.perf_counter() - t0
+
+
+def interleaved():
+    """Whether the bench drives this peer segment by segment (GENZOO_PEER_SEGMENTS=1): see serve_segments."""
+    return os.environ.get("GENZOO_PEER_SEGMENTS") == "1"
+
+
+def serve_segments(torch, device, step, warmup):
+    """Interleaved timing, for a bench that alternates its own steps with the peer's in one window of
+    wall-clock time (so a busy machine's swings fall on both alike): after `warmup` untimed calls of
+    step(i), prints "ready"; then each stdin line "run N" times the next N calls (as timed_steps: the
+    last value read back, CUDA synchronized) and prints {"seconds": s}; "done" (or the end of stdin)
+    stops. Returns (seconds, steps, [seconds of each segment])."""
+    def sync():
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    i = 0
+    for _ in range(warmup):
+        step(i)
+        i += 1
+    sync()
+    print("ready", flush=True)
+    segments = []
+    steps = 0
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] == "done":
+            break
+        if words[0] != "run" or len(words) != 2 or not words[1].isdigit() or int(words[1]) < 1:
+            raise ValueError("peer protocol: expected 'run N' (N >= 1) or 'done', got " + repr(line))
+        n = int(words[1])
+        t0 = time.perf_counter()
+        last = None
+        for _ in range(n):
+            last = step(i)
+            i += 1
+        if last is not None:
+            last.item()
+        sync()
+        s = time.perf_counter() - t0
+        segments.append(s)
+        steps += n
+        print(json.dumps({"seconds": s}), flush=True)
+    return sum(segments), steps, segments
 
 
 def report(torch, device, threads, flushed, batch, steps, seconds, **extra):

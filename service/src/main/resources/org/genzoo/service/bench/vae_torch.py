@@ -1,7 +1,8 @@
 """PyTorch peer for `genzoo bench train --peer`: the same VAE step on the CPU.
 
 VAE 784-H-L-H-784 with ReLU hidden layers, Bernoulli decoder (logits), analytic KL to N(0, I),
-Adam(lr=1e-3), batch B, on binarized data of MNIST's ink density. Prints one JSON line.
+Adam(lr=1e-3), batch B, on binarized data of MNIST's ink density. Prints one JSON line (with
+GENZOO_PEER_SEGMENTS=1, after timing the segments the bench asks for: peer_config.serve_segments).
 Peer configuration: GENZOO_PEER_DEVICE (cpu, the default, or cuda) and GENZOO_PEER_THREADS
 (default 1: on a CPU, torch's own threads at 1 with a multi-threaded OpenBLAS underneath is PyTorch's
 best configuration on small cores; 2 oversubscribes a 2-core machine). Denormals flushed. On CUDA,
@@ -46,5 +47,13 @@ def step(x):
 
 
 
-seconds = peer_config.timed_steps(torch, DEVICE, lambda i: step(data[(i % 60) * B:(i % 60 + 1) * B]), STEPS, WARMUP)
-peer_config.report(torch, DEVICE, THREADS, FLUSHED, B, STEPS, seconds)
+def batch_step(i):
+    return step(data[(i % 60) * B:(i % 60 + 1) * B])
+
+
+if peer_config.interleaved():
+    seconds, steps, segments = peer_config.serve_segments(torch, DEVICE, batch_step, WARMUP)
+    peer_config.report(torch, DEVICE, THREADS, FLUSHED, B, steps, seconds, segmentSeconds=segments)
+else:
+    seconds = peer_config.timed_steps(torch, DEVICE, batch_step, STEPS, WARMUP)
+    peer_config.report(torch, DEVICE, THREADS, FLUSHED, B, STEPS, seconds)

@@ -164,6 +164,44 @@ class BenchCommandsTest {
     }
 
     @Test
+    void theVaeAndItsPeerInterleaveSegmentBySegment() throws Exception {
+        SuiteBenchTest.requireTorch();
+        Path f = tmp.resolve("vae-seg.json");
+        Run r = genzoo("bench", "train", "--model", "vae", "--batch", "16", "--hidden", "32", "--steps", "13", "--warmup", "1", "--peer",
+                "--segments", "3", "--out", f.toString());
+        assertEquals(ExitCodes.OK, r.code(), r.err());
+        assertTrue(r.out().contains("interleaved in 3 segments"), r.out());
+        JsonNode doc = JSON.readTree(f.toFile());
+        JsonNode segs = doc.path("interleavedSegments");
+        assertEquals(3, segs.size(), doc.toString());
+        // 13 steps in segments of 4, 4 and 5; GenZoo's ms/step is the segments' total over all steps
+        double genzooMs = 0;
+        double[] ratios = new double[3];
+        for (int i = 0; i < 3; i++) {
+            JsonNode s = segs.get(i);
+            assertEquals(i < 2 ? 4 : 5, s.path("steps").asInt(), s.toString());
+            genzooMs += s.path("genzooMsPerStep").asDouble() * s.path("steps").asInt();
+            ratios[i] = s.path("ratio").asDouble();
+            assertEquals(s.path("peerMsPerStep").asDouble() / s.path("genzooMsPerStep").asDouble(), ratios[i], 1e-6 * ratios[i], s.toString());
+        }
+        assertEquals(genzooMs / 13, doc.path("msPerStep").asDouble(), 1e-6 * genzooMs, "GenZoo's time is the segments' sum");
+        java.util.Arrays.sort(ratios);
+        assertEquals(ratios[1], doc.path("medianSegmentRatio").asDouble(), 1e-5, "median of the segment ratios");
+        // the peer timed the same segments and reports their totals
+        JsonNode peer = doc.path("peer");
+        assertEquals(3, peer.path("segmentSeconds").size(), peer.toString());
+        double peerSec = 0;
+        for (JsonNode x : peer.path("segmentSeconds")) {
+            peerSec += x.asDouble();
+        }
+        assertEquals(1e3 * peerSec / 13, peer.path("msPerStep").asDouble(), 1e-6 * peerSec * 1e3, peer.toString());
+        // without a peer there is nothing to interleave with
+        Run bad = genzoo("bench", "train", "--model", "vae", "--steps", "4", "--segments", "2");
+        assertEquals(ExitCodes.BAD_INPUT, bad.code(), bad.out() + bad.err());
+        assertTrue(bad.err().contains("--segments interleaves the VAE with its PyTorch peer"), bad.err());
+    }
+
+    @Test
     void thePeerInterpreterIsChosenByTheEnvironmentAndAMissingOneIsNamed() throws Exception {
         assertEquals("/usr/bin/python3", TorchPeer.python(java.util.Map.of()));
         assertEquals("/opt/torch/.venv/bin/python3", TorchPeer.python(java.util.Map.of("GENZOO_PEER_PYTHON", " /opt/torch/.venv/bin/python3 ")));
