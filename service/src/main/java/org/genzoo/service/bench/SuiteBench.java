@@ -57,6 +57,8 @@ public final class SuiteBench implements Callable<Integer> {
     static final double BASELINE_TARGET = 0.95;
     /** Streams of --gemm-reps products per shape (median taken). */
     static final int STREAMS = 3;
+    /** Segments in which the waited GEMM products alternate with torch.mm's (all of --gemm-reps in each side). */
+    static final int GEMM_SEGMENTS = 3;
     /** The honest-peak target: the OpenCL probe against the C loop on the same cores. */
     static final double PROBE_TARGET = 0.9;
 
@@ -270,12 +272,24 @@ public final class SuiteBench implements Callable<Integer> {
         return row;
     }
 
-    /** Our GEMM (validated, then wall clock and device time per product) and torch.mm at every shape. */
+    /**
+     * Our GEMM (validated, then wall clock and device time per product) and torch.mm at every shape,
+     * taking turns: the waited products in {@link #GEMM_SEGMENTS} segments, each ours then the
+     * peer's, and each of the {@link #STREAMS} streams ours then the peer's.
+     */
     private List<Map<String, Object>> gemmRun(int run) throws IOException, InterruptedException {
         List<int[]> shapes = GEMM_SHAPES.stream().filter(s -> s[0] <= gemmMax && s[1] <= gemmMax && s[2] <= gemmMax).toList();
+        List<String> args = new ArrayList<>();
+        for (int[] s : shapes) {
+            args.add(s[0] + "," + s[1] + "," + s[2] + "," + s[3] + "," + s[4]);
+        }
+        Object session = TorchPeer.Session.open("matmul_torch.py", args, Map.of());
+        TorchPeer.Session peer = session instanceof TorchPeer.Session ps ? ps : null;
         List<Map<String, Object>> rows = new ArrayList<>();
+        Object peerInfo = session;
         try (Device dev = Device.open(deviceOptions.binding, deviceOptions.device)) {
-            for (int[] s : shapes) {
+            for (int si = 0; si < shapes.size(); si++) {
+                int[] s = shapes.get(si);
                 GemmCase c = new GemmCase("", s[0], s[1], s[2], s[3] == 1, s[4] == 1);
                 c.setup(dev);
                 try {
@@ -283,15 +297,29 @@ public final class SuiteBench implements Callable<Integer> {
                     dev.finish();
                     c.run();
                     dev.finish(); // warm-up
-                    // One product waited for, timed without profiling events (torch.mm's clock has none); then the
-                    // same loop again with them for the device time, which the wall clock never includes.
+                    // One product waited for, timed without profiling events (torch.mm's clock has none).
                     long[] wall = new long[gemmReps];
-                    for (int i = 0; i < gemmReps; i++) {
-                        long t0 = System.nanoTime();
-                        c.run();
-                        dev.finish();
-                        wall[i] = System.nanoTime() - t0;
+                    List<Double> peerWall = new ArrayList<>();
+                    for (int seg = 0; seg < GEMM_SEGMENTS; seg++) {
+                        int from = gemmReps * seg / GEMM_SEGMENTS;
+                        int to = gemmReps * (seg + 1) / GEMM_SEGMENTS;
+                        for (int i = from; i < to; i++) {
+                            long t0 = System.nanoTime();
+                            c.run();
+                            dev.finish();
+                            wall[i] = System.nanoTime() - t0;
+                        }
+                        if (peer != null && to > from) {
+                            try {
+                                peer.ask("wait " + si + " " + (to - from)).path("micros").forEach(x -> peerWall.add(x.asDouble()));
+                            } catch (IOException e) { // the peer stopped: GenZoo's rows stay, without ratios
+                                peerInfo = e.getMessage();
+                                peer.close();
+                                peer = null;
+                            }
+                        }
                     }
+                    // The same loop again with profiling events for the device time, which the wall clock never includes.
                     long[] device = new long[gemmReps];
                     long[] sum = new long[1];
                     dev.setKernelTiming((k, ns) -> sum[0] += ns, 1);
@@ -305,6 +333,7 @@ public final class SuiteBench implements Callable<Integer> {
                     // A stream: gemmReps products enqueued back to back and one wait, as a training step runs them
                     // (the rows above wait for each product, so they also count the queue's round trip).
                     long[] stream = new long[STREAMS];
+                    long[] peerStream = new long[STREAMS];
                     for (int i = 0; i < STREAMS; i++) {
                         long t0 = System.nanoTime();
                         for (int j = 0; j < gemmReps; j++) {
@@ -312,6 +341,15 @@ public final class SuiteBench implements Callable<Integer> {
                         }
                         dev.finish();
                         stream[i] = (System.nanoTime() - t0) / gemmReps;
+                        if (peer != null) {
+                            try {
+                                peerStream[i] = Math.round(1e3 * peer.ask("stream " + si + " " + gemmReps).path("micros").path(0).asDouble());
+                            } catch (IOException e) {
+                                peerInfo = e.getMessage();
+                                peer.close();
+                                peer = null;
+                            }
+                        }
                     }
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("case", c.name());
@@ -326,29 +364,37 @@ public final class SuiteBench implements Callable<Integer> {
                     row.put("streamMicros", KernelBench.median(stream) / 1e3);
                     row.put("gflops", 2.0 * s[0] * s[1] * s[2] / KernelBench.median(wall));
                     row.put("target", GEMM_TARGET);
+                    if (peer != null) {
+                        double pw = KernelBench.median(peerWall.stream().mapToLong(x -> Math.round(1e3 * x)).toArray()) / 1e3;
+                        double ps = KernelBench.median(peerStream) / 1e3;
+                        row.put("peerMicros", pw);
+                        row.put("ratio", pw / (Double) row.get("wallMicros"));
+                        row.put("peerStreamMicros", ps);
+                        row.put("streamRatio", ps / (Double) row.get("streamMicros"));
+                    }
                     rows.add(row);
                 } finally {
                     c.close();
                 }
             }
+            if (peer != null) {
+                peerInfo = peer.finish();
+            }
+        } finally {
+            if (peer != null) {
+                peer.close();
+            }
         }
-        List<String> args = new ArrayList<>(List.of(Integer.toString(gemmReps)));
-        for (int[] s : shapes) {
-            args.add(s[0] + "," + s[1] + "," + s[2] + "," + s[3] + "," + s[4]);
-        }
-        Object peer = TorchPeer.run("matmul_torch.py", args, Map.of(), 20);
-        for (int i = 0; i < rows.size(); i++) {
-            Map<String, Object> row = rows.get(i);
-            if (peer instanceof JsonNode p && p.path("cases").size() == rows.size()) {
-                JsonNode pc = p.path("cases").get(i);
+        for (Map<String, Object> row : rows) {
+            if (peerInfo instanceof JsonNode p) {
                 row.put("peer", p.path("peer").asText());
-                row.put("peerMicros", pc.path("medianMicros").asDouble());
-                row.put("ratio", pc.path("medianMicros").asDouble() / (Double) row.get("wallMicros"));
-                row.put("peerStreamMicros", pc.path("streamMicros").asDouble());
-                row.put("streamRatio", pc.path("streamMicros").asDouble() / (Double) row.get("streamMicros"));
                 row.put("peerConfig", p.path("peerConfig"));
             } else {
-                row.put("peerError", String.valueOf(peer));
+                row.remove("peerMicros");
+                row.remove("ratio");
+                row.remove("peerStreamMicros");
+                row.remove("streamRatio");
+                row.put("peerError", String.valueOf(peerInfo));
             }
         }
         return rows;

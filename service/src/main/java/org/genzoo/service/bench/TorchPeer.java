@@ -1,5 +1,6 @@
 package org.genzoo.service.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -164,15 +165,20 @@ final class TorchPeer {
             return s;
         }
 
-        /** Times {@code steps} more peer steps; their seconds. */
+        /** Times {@code steps} more peer steps (a training peer's "run N"); their seconds. */
         double run(int steps) throws IOException {
-            in.write("run " + steps + "\n");
+            return ask("run " + steps).path("seconds").asDouble();
+        }
+
+        /** Sends one command line of the peer's protocol; the JSON line it answers with. */
+        JsonNode ask(String command) throws IOException {
+            in.write(command + "\n");
             in.flush();
             String line = readUntil(l -> l.startsWith("{"));
             if (line == null) {
                 throw new IOException(failure());
             }
-            return new ObjectMapper().readTree(line).path("seconds").asDouble();
+            return new ObjectMapper().readTree(line);
         }
 
         /** Ends the segments; the peer's JSON (totals over them, and each segment's seconds) or why there is none. */

@@ -2,14 +2,18 @@
 preallocated C, on the CPU in the peer's best configuration (peer_config.py: torch threads 1,
 multi-threaded OpenBLAS, denormals flushed).
 
-Usage: matmul_torch.py REPS M,N,K,TA,TB ...   (TA/TB 1 = that operand is stored transposed: A is
+Usage: matmul_torch.py M,N,K,TA,TB ...   (TA/TB 1 = that operand is stored transposed: A is
 K x M, B is N x K, passed as a transposed view, so OpenBLAS gets the transpose flag and no copy).
-Each shape: two warm-up products, then REPS timed ones (wall clock around one torch.mm); the
-median; then 3 streams of REPS products back to back (wall clock per product, median). Prints one
-JSON line.
+The suite drives it (GENZOO_PEER_SEGMENTS=1, TorchPeer.Session) so that its products and GenZoo's
+take turns and, on a busy machine, see the same seconds: after setting up every shape and running
+two warm-up products of each it prints "ready", then answers each stdin line "wait I N" (N
+products of shape I, each timed by the wall clock around one torch.mm) or "stream I N" (N
+products back to back: the wall clock per product) with one JSON line {"micros": [...]}, and
+"done" with the JSON line naming the peer and its configuration as read back. Each answer waits
+until the process has stopped using the CPU (peer_config.settle: OpenBLAS's threads spin for a
+while after a product), so none of it lands on GenZoo's turn.
 """
 import json
-import statistics
 import sys
 import time
 
@@ -18,31 +22,51 @@ import torch
 import peer_config
 
 FLUSHED = peer_config.configure(torch, 1)
-REPS = int(sys.argv[1])
-STREAMS = 3  # loops of REPS products back to back (the median per product), as the suite times GenZoo's
 torch.manual_seed(0)
-cases = []
-for spec in sys.argv[2:]:
+shapes = []
+for spec in sys.argv[1:]:
     m, n, k, ta, tb = (int(v) for v in spec.split(","))
     a = (torch.rand(k, m) * 2 - 1).t() if ta else torch.rand(m, k) * 2 - 1
     b = (torch.rand(n, k) * 2 - 1).t() if tb else torch.rand(k, n) * 2 - 1
     c = torch.empty(m, n)
     for _ in range(2):
         torch.mm(a, b, out=c)
+    shapes.append((m, n, k, ta, tb, a, b, c))
+
+
+def waited(i, reps):
+    """Seconds of each of `reps` products of shape i, timed one by one."""
+    _, _, _, _, _, a, b, c = shapes[i]
     times = []
-    for _ in range(REPS):
+    for _ in range(reps):
         t0 = time.perf_counter()
         torch.mm(a, b, out=c)
         times.append(time.perf_counter() - t0)
-    med = statistics.median(times)
-    streams = []
-    for _ in range(STREAMS):
-        t0 = time.perf_counter()
-        for _ in range(REPS):
-            torch.mm(a, b, out=c)
-        streams.append((time.perf_counter() - t0) / REPS)
-    cases.append({"m": m, "n": n, "k": k, "ta": bool(ta), "tb": bool(tb), "medianMicros": 1e6 * med,
-                  "bestMicros": 1e6 * min(times), "gflops": 2.0 * m * n * k / med / 1e9,
-                  "streamMicros": 1e6 * statistics.median(streams)})
-print(json.dumps({"peer": "pytorch " + torch.__version__ + " torch.mm", "cases": cases,
-                  "peerConfig": peer_config.describe(torch, "cpu", FLUSHED)}))
+    return times
+
+
+def stream(i, reps):
+    """Seconds per product of `reps` products of shape i back to back."""
+    _, _, _, _, _, a, b, c = shapes[i]
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        torch.mm(a, b, out=c)
+    return (time.perf_counter() - t0) / reps
+
+
+NAME = "pytorch " + torch.__version__ + " torch.mm"
+if not peer_config.interleaved():
+    sys.exit("matmul_torch.py answers `genzoo bench suite` (GENZOO_PEER_SEGMENTS=1); run the suite")
+peer_config.settle()
+print("ready", flush=True)
+for line in sys.stdin:
+    words = line.split()
+    if not words or words[0] == "done":
+        break
+    if len(words) != 3 or words[0] not in ("wait", "stream") or not words[1].isdigit() or not words[2].isdigit():
+        raise ValueError("peer protocol: expected 'wait I N', 'stream I N' or 'done', got " + repr(line))
+    i, reps = int(words[1]), int(words[2])
+    micros = [1e6 * t for t in waited(i, reps)] if words[0] == "wait" else [1e6 * stream(i, reps)]
+    peer_config.settle()  # OpenBLAS's threads stop spinning before GenZoo's turn
+    print(json.dumps({"micros": micros}), flush=True)
+print(json.dumps({"peer": NAME, "peerConfig": peer_config.describe(torch, "cpu", FLUSHED)}))

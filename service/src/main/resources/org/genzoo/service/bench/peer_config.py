@@ -75,6 +75,21 @@ def timed_steps(torch, device, step, steps, warmup):
     return time.perf_counter() - t0
 
 
+def settle(quiet=0.001, tick=0.02, limit=1.0):
+    """Waits until this process has stopped using the CPU: less than `quiet` seconds of CPU time in a
+    `tick` of wall time (at most `limit` seconds). OpenBLAS's pthreads spin after a product (about
+    0.1 s of CPU on this project's 2-core box) before they sleep; in an interleaved run that would
+    land on GenZoo's next segment, so each segment's answer waits for it, outside the timed window."""
+    import resource
+    end = time.perf_counter() + limit
+    while time.perf_counter() < end:
+        r0 = resource.getrusage(resource.RUSAGE_SELF)
+        time.sleep(tick)
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
+        if (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime) < quiet:
+            return
+
+
 def interleaved():
     """Whether the bench drives this peer segment by segment (GENZOO_PEER_SEGMENTS=1): see serve_segments."""
     return os.environ.get("GENZOO_PEER_SEGMENTS") == "1"
@@ -84,8 +99,8 @@ def serve_segments(torch, device, step, warmup):
     """Interleaved timing, for a bench that alternates its own steps with the peer's in one window of
     wall-clock time (so a busy machine's swings fall on both alike): after `warmup` untimed calls of
     step(i), prints "ready"; then each stdin line "run N" times the next N calls (as timed_steps: the
-    last value read back, CUDA synchronized) and prints {"seconds": s}; "done" (or the end of stdin)
-    stops. Returns (seconds, steps, [seconds of each segment])."""
+    last value read back, CUDA synchronized) and, once the process is quiet (settle), prints
+    {"seconds": s}; "done" (or the end of stdin) stops. Returns (seconds, steps, [seconds of each segment])."""
     def sync():
         if device == "cuda":
             torch.cuda.synchronize()
@@ -95,6 +110,7 @@ def serve_segments(torch, device, step, warmup):
         step(i)
         i += 1
     sync()
+    settle()
     print("ready", flush=True)
     segments = []
     steps = 0
@@ -116,6 +132,7 @@ def serve_segments(torch, device, step, warmup):
         s = time.perf_counter() - t0
         segments.append(s)
         steps += n
+        settle()
         print(json.dumps({"seconds": s}), flush=True)
     return sum(segments), steps, segments
 
