@@ -44,6 +44,20 @@
 #define CHUNK_END }
 #endif
 
+// Whole aligned vectors: when every buffer of an update sits on a floatv boundary (they start
+// their device buffers, which drivers align to CL_DEVICE_MEM_BASE_ADDR_ALIGN, and each vector
+// starts a multiple of LANE_VW floats in), the kernels load and store through floatv pointers,
+// which a compiler emits as one instruction each; vload_v/vstore_v on an alignment it cannot see
+// became three or four narrower stores per vector on PoCL's AVX-512 target (adam_step over the
+// VAE's 653k weights: 193 us, 137 us aligned). Checked at run time, so any buffer still works.
+#if LANE_VW == 1
+#define V_ALIGNED(p) 1
+#else
+#define V_ALIGNED(p) ((((ulong)(p)) & (LANE_VW * 4 - 1)) == 0)
+#endif
+#define VLOADA(p) (*(__global const floatv*)(p))
+#define VSTOREA(x, p) (*(__global floatv*)(p) = (x))
+
 // One Adam element; the vector and scalar paths of adam_step run this same expression, so a
 // weight's update does not depend on which path or launch shape reached it.
 #define ADAM_BODY(T, wi, gi, mi, vi) do { \
@@ -57,18 +71,24 @@
 // w, m, v, g: n floats (one parameter, or every parameter of an optimizer laid out flat: one
 // launch for all of them). Layout and launch: CHUNK_BOUNDS (global ceil(n / CHUNK)). Each array is read
 // once and written once (g with zeros).
+// The vector of LANE_VW elements from i0, loaded and stored with LD and ST.
+#define ADAM_VECTOR(LD, ST) { \
+        floatv wi = LD(w + i0), gi = LD(g + i0), mi = LD(m + i0), vi = LD(v + i0); \
+        ST((floatv)0.0f, g + i0); \
+        ADAM_BODY(floatv, wi, gi, mi, vi); \
+        ST(mi, m + i0); \
+        ST(vi, v + i0); \
+        ST(wi, w + i0); \
+    }
+
 __kernel void adam_step(__global float* w, __global float* m, __global float* v,
                         __global float* g, __global const float* gscale,
                         const float lr, const float b1, const float b2, const float eps,
                         const float c1, const float c2, const float decoupledWd, const float l2Wd, const int n) {
     CHUNK_BOUNDS(lo, hi, vend)
+    const bool aligned = V_ALIGNED(w) && V_ALIGNED(m) && V_ALIGNED(v) && V_ALIGNED(g);
     CHUNK_VECTORS(i0)
-        floatv wi = vload_v(w + i0), gi = vload_v(g + i0), mi = vload_v(m + i0), vi = vload_v(v + i0);
-        vstore_v((floatv)0.0f, g + i0);
-        ADAM_BODY(floatv, wi, gi, mi, vi);
-        vstore_v(mi, m + i0);
-        vstore_v(vi, v + i0);
-        vstore_v(wi, w + i0);
+        if (aligned) ADAM_VECTOR(VLOADA, VSTOREA) else ADAM_VECTOR(vload_v, vstore_v)
     CHUNK_TAIL(i)
         float wi = w[i], gi = g[i], mi = m[i], vi = v[i];
         g[i] = 0.0f;
@@ -87,15 +107,20 @@ __kernel void adam_step(__global float* w, __global float* m, __global float* v,
     } while (0)
 
 // w, u, g: n floats; layout and launch as adam_step.
+#define SGD_VECTOR(LD, ST) { \
+        floatv wi = LD(w + i0), gi = LD(g + i0), ui = LD(u + i0); \
+        ST((floatv)0.0f, g + i0); \
+        SGD_BODY(floatv, wi, gi, ui); \
+        ST(ui, u + i0); \
+        ST(wi, w + i0); \
+    }
+
 __kernel void sgd_step(__global float* w, __global float* u, __global float* g, __global const float* gscale,
                        const float lr, const float mu, const float wd, const int n) {
     CHUNK_BOUNDS(lo, hi, vend)
+    const bool aligned = V_ALIGNED(w) && V_ALIGNED(u) && V_ALIGNED(g);
     CHUNK_VECTORS(i0)
-        floatv wi = vload_v(w + i0), gi = vload_v(g + i0), ui = vload_v(u + i0);
-        vstore_v((floatv)0.0f, g + i0);
-        SGD_BODY(floatv, wi, gi, ui);
-        vstore_v(ui, u + i0);
-        vstore_v(wi, w + i0);
+        if (aligned) SGD_VECTOR(VLOADA, VSTOREA) else SGD_VECTOR(vload_v, vstore_v)
     CHUNK_TAIL(i)
         float wi = w[i], gi = g[i], ui = u[i];
         g[i] = 0.0f;
