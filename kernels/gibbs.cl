@@ -131,12 +131,12 @@ inline void gibbs_store16(float16 x, __global float* prow, __global float* srow,
     for (int i = 0; i < 16; i++) {
         e[i] = sqrt(-2.0f * gz_log(1.0f - a[i])) * gz_cospi(2.0f * b[i]);
     }
-    vstore16(z, 0, prow + n);
-    vstore16(z + vload16(0, e), 0, srow + n);
+    gz_store16(z, prow + n);
+    gz_store16(z + vload16(0, e), srow + n);
 #else
     float16 p = gz_sigmoid16(z);
-    vstore16(p, 0, prow + n);
-    vstore16(select((float16)(0.0f), (float16)(1.0f), u24x16(w0) < p), 0, srow + n);
+    gz_store16(p, prow + n);
+    gz_store16(select((float16)(0.0f), (float16)(1.0f), u24x16(w0) < p), srow + n);
 #endif
 }
 

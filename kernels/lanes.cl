@@ -67,6 +67,22 @@ typedef int intv;
 #error "LANE_VW must be 1, 4, 8 or 16"
 #endif
 
+// A whole floatv stored at a global address: one store instruction when p sits on a vector
+// boundary, else vstore_v. PoCL's AVX-512 code, not knowing a pointer's alignment, splits a
+// vstore16 into three or four narrower stores (an aligned floatv store is one); the bits stored
+// are the same either way.
+#if LANE_VW == 1
+#define vstore_gv(v, p) vstore_v(v, p)
+#else
+inline void vstore_gv(floatv v, __global float* p) {
+    if ((((ulong)p) & (LANE_VW * 4 - 1)) == 0) {
+        *(__global floatv*)p = v;
+    } else {
+        vstore_v(v, p);
+    }
+}
+#endif
+
 // Fixed-order horizontal sums and maxima: halves added pairwise, as a tree. Two forms keep
 // Oclgrind 21.10's uninitialized-value checker (the simulated-GPU test pass) able to run them, with
 // the same bits as the plain tree: the last pair is added as dot(b, 1) (b.x * 1 and b.y * 1 are

@@ -462,7 +462,7 @@ __kernel void log_mean_exp_backward_group(__global float* da, const int offDa, c
         if (beta != 0.0f) {
             g = beta * vload_v(drow + c) + g;
         }
-        vstore_v(g, drow + c);
+        vstore_gv(g, drow + c);
     }
     for (int c = vend + get_local_id(0); c < K; c += GROUP_WG) {
         float g = m == -INFINITY ? 0.0f : scale * exp(row[c] - m);
@@ -484,7 +484,7 @@ inline floatv sigmoid_v(floatv l) {
 
 // d[c .. c + LANE_VW) = beta * d + g (beta = 0: assigned, d not read).
 inline void blend_store_v(__global float* d, float beta, floatv g) {
-    vstore_v(beta == 0.0f ? g : beta * vload_v(d) + g, d);
+    vstore_gv(beta == 0.0f ? g : beta * vload_v(d) + g, d);
 }
 
 // One row of the Bernoulli backward in the group layout: dr = beta * dr + g * (x - sigmoid(l))
@@ -527,7 +527,7 @@ __kernel void kl_normal_per_dim_group(__global float* out, const int offOut, con
     __global float* orow = out + offOut + r * ldOut;
     const int vend = lanes_vend(0, C);
     for (int c = get_local_id(0) * LANE_VW; c < vend; c += GROUP_WG * LANE_VW) {
-        vstore_v(kl_term_v(vload_v(mr + c), vload_v(vr + c)), orow + c);
+        vstore_gv(kl_term_v(vload_v(mr + c), vload_v(vr + c)), orow + c);
     }
     for (int c = vend + get_local_id(0); c < C; c += GROUP_WG) {
         orow[c] = kl_term(mr[c], vr[c]);

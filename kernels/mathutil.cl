@@ -3,6 +3,17 @@
 #ifndef GZ_MATHUTIL_CL
 #define GZ_MATHUTIL_CL
 
+// A float16 stored at a global address: one store instruction when p sits on a 64-byte boundary,
+// else vstore16 (which PoCL's AVX-512 code, not knowing the alignment, splits into three or four
+// narrower stores). The same bits either way.
+inline void gz_store16(float16 v, __global float* p) {
+    if ((((ulong)p) & 63) == 0) {
+        *(__global float16*)p = v;
+    } else {
+        vstore16(v, 0, p);
+    }
+}
+
 // log(1 + e) for 0 <= e <= 1 (softplus and friends call it with e = exp(-|x|)).
 // PoCL 3.1's log and log1p are scalar library calls on the CPU device (6-7 ns an element, 8x
 // slower than exp); this is a short polynomial that vectorizes. With t = e / (2 + e) in [0, 1/3],

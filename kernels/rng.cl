@@ -231,7 +231,7 @@ inline void philox16x4(uint16 c0, uint c1, uint c2, uint c3, uint k0, uint k1, u
 inline void binarize_store16(__global float* orow, __global const float* prow, int c, int C, uint16 u) {
     if (c + 16 <= C) {
         float16 uf = convert_float16(u >> 8) * TWO_POW_M24;
-        vstore16(select((float16)(0.0f), (float16)(1.0f), uf < vload16(0, prow + c)), 0, orow + c);
+        gz_store16(select((float16)(0.0f), (float16)(1.0f), uf < vload16(0, prow + c)), orow + c);
     } else {
         uint t[16];
         vstore16(u, 0, t);
@@ -280,7 +280,7 @@ __attribute__((always_inline)) inline void binarize_rows16(__global float* out, 
 #pragma unroll
                 for (int k = 0; k < 4; k++) {
                     float16 u = convert_float16(o[k] >> 8) * TWO_POW_M24;
-                    vstore16(select((float16)(0.0f), (float16)(1.0f), u < v[j][k]), k, orow);
+                    gz_store16(select((float16)(0.0f), (float16)(1.0f), u < v[j][k]), orow + 16 * k);
                 }
             }
         }
