@@ -38,7 +38,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * against the double reference first, then timed by the wall clock (enqueue to finish) like the
  * peer, with the device time from profiling events beside it;</li>
  * <li>with {@code --baseline-jar}, the VAE bench of that jar (the previous commit's build) and of
- * this build, each a separate JVM, alternating;</li>
+ * this build, each a separate JVM, alternating (odd runs start with the baseline, even runs with this build);</li>
  * <li>the FMA probe beside the plain C loop (Peaks).</li>
  * </ul>
  * Writes suite.json (everything, with provenance), suite.md (the tables with ratios and targets)
@@ -400,7 +400,7 @@ public final class SuiteBench implements Callable<Integer> {
         return rows;
     }
 
-    /** The VAE bench of the baseline jar and of this build, each in its own JVM, baseline first. */
+    /** The VAE bench of the baseline jar and of this build, each in its own JVM; odd runs start with the baseline. */
     private Map<String, Object> baselineRun(int run) throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> bench = new ArrayList<>(List.of("bench", "train", "--model", "vae", "--steps", Integer.toString(stepsFor("vae")),
@@ -410,10 +410,17 @@ public final class SuiteBench implements Callable<Integer> {
         base.addAll(bench);
         List<String> ours = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"), "org.genzoo.service.cli.GenZooCli"));
         ours.addAll(bench);
-        JsonNode b = jsonOf(base);
+        // Odd runs start with the baseline, even ones with this build, so that a machine that slows
+        // down (or speeds up) within a pair does not favour one side in every run.
+        boolean baseFirst = run % 2 == 1;
+        JsonNode b = baseFirst ? jsonOf(base) : null;
         JsonNode o = jsonOf(ours);
+        if (!baseFirst) {
+            b = jsonOf(base);
+        }
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("run", run);
+        r.put("first", baseFirst ? "baseline" : "this build");
         r.put("baselineJar", baselineJar.toString());
         r.put("baselineCommit", b.path("provenance").path("commit").asText("unknown"));
         r.put("baselineMsPerStep", b.path("msPerStep").asDouble());
@@ -522,12 +529,12 @@ public final class SuiteBench implements Callable<Integer> {
         List<Map<String, Object>> base = (List<Map<String, Object>>) doc.get("baseline");
         if (!base.isEmpty()) {
             md.append("## VAE beside the baseline jar\n\n");
-            md.append("| run | baseline (commit) ms/step | this build ms/step | ratio (examples/s) | target | verdict |\n");
-            md.append("|---:|---:|---:|---:|---:|---|\n");
+            md.append("| run | first | baseline (commit) ms/step | this build ms/step | ratio (examples/s) | target | verdict |\n");
+            md.append("|---:|---|---:|---:|---:|---:|---|\n");
             for (Map<String, Object> b : base) {
-                md.append(String.format(Locale.ROOT, "| %d | %.2f (%s) | %.2f | %.2fx | %.2fx | %s |%n", (Integer) b.get("run"),
-                        (Double) b.get("baselineMsPerStep"), b.get("baselineCommit"), (Double) b.get("msPerStep"), (Double) b.get("ratio"),
-                        (Double) b.get("target"), verdict((Double) b.get("ratio"), (Double) b.get("target"))));
+                md.append(String.format(Locale.ROOT, "| %d | %s | %.2f (%s) | %.2f | %.2fx | %.2fx | %s |%n", (Integer) b.get("run"),
+                        b.get("first"), (Double) b.get("baselineMsPerStep"), b.get("baselineCommit"), (Double) b.get("msPerStep"),
+                        (Double) b.get("ratio"), (Double) b.get("target"), verdict((Double) b.get("ratio"), (Double) b.get("target"))));
             }
             md.append('\n');
         }
