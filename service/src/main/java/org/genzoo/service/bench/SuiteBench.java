@@ -32,8 +32,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * <ul>
  * <li>every {@code bench train} model (vae, realnvp, maf, gan, sngan, wgan-gp, rbm) beside its
  * PyTorch peer in its best CPU configuration (TorchPeer: torch threads 1, multi-threaded OpenBLAS,
- * denormals flushed; the configuration each peer read back is in the JSON and the table); the VAE's
- * steps and its peer's take turns in {@link #VAE_SEGMENTS} segments (bench train --segments);</li>
+ * denormals flushed; the configuration each peer read back is in the JSON and the table); the
+ * VAE's, RealNVP's and MAF's steps and their peers' take turns in {@link #SEGMENTS} segments
+ * (bench train --segments);</li>
  * <li>GEMM against torch.mm at 1024², 2048² and the VAE step's shapes: our product validated
  * against the double reference first, then timed by the wall clock (enqueue to finish) like the
  * peer, with the device time from profiling events beside it;</li>
@@ -209,16 +210,16 @@ public final class SuiteBench implements Callable<Integer> {
         return a;
     }
 
-    /** Segments in which the VAE's timed steps alternate with its peer's (bench train --segments). */
-    static final int VAE_SEGMENTS = 10;
+    /** Segments in which the timed steps of the VAE and the flows alternate with their peers' (bench train --segments). */
+    static final int SEGMENTS = 10;
 
     /** One `bench train --model m --peer` in this JVM; its JSON, with the ratios pulled out. */
     private Map<String, Object> trainRun(String m, int run) throws IOException {
         Path file = outDir.resolve("train-" + m + "-" + run + ".json");
         List<String> args = new ArrayList<>(List.of("--model", m, "--steps", Integer.toString(stepsFor(m)), "--warmup",
                 Integer.toString(warmupFor(m)), "--peer", "--out", file.toString()));
-        if (m.equals("vae")) { // its target sits near the noise: the two sides take turns in VAE_SEGMENTS segments
-            args.addAll(List.of("--segments", Integer.toString(Math.min(VAE_SEGMENTS, stepsFor(m)))));
+        if (TrainBench.INTERLEAVED.contains(m)) { // the two sides take turns in SEGMENTS segments
+            args.addAll(List.of("--segments", Integer.toString(Math.min(SEGMENTS, stepsFor(m)))));
         }
         args.addAll(deviceArgs());
         StringWriter o = new StringWriter();
@@ -489,8 +490,9 @@ public final class SuiteBench implements Callable<Integer> {
         List<Map<String, Object>> train = (List<Map<String, Object>>) doc.get("train");
         if (!train.isEmpty()) {
             md.append("## Training steps beside PyTorch\n\n");
-            md.append("Each run times GenZoo's steps, then the peer's; the VAE's two sides take turns in " + VAE_SEGMENTS
-                    + " segments of its steps (`bench train --segments`), its ratio over their totals.\n\n");
+            md.append("The VAE's, RealNVP's and MAF's steps take turns with their peers' in " + SEGMENTS
+                    + " segments (`bench train --segments`; the ratio is over the totals); the GANs and the RBM run GenZoo's steps,"
+                    + " then the peer's.\n\n");
             md.append("| model | run | GenZoo ms/step | PyTorch ms/step | ratio (examples/s) | target | verdict | peer configuration |\n");
             md.append("|---|---:|---:|---:|---:|---:|---|---|\n");
             for (Map<String, Object> t : train) {

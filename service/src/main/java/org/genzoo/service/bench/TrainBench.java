@@ -79,10 +79,13 @@ public final class TrainBench implements Callable<Integer> {
     @Option(names = "--peer", description = "Also run the PyTorch peer (/usr/bin/python3 with torch, or $GENZOO_PEER_PYTHON).")
     boolean peer;
 
-    @Option(names = "--segments", defaultValue = "1", description = "VAE with --peer: alternate GenZoo's timed steps with the "
-            + "peer's in this many segments of the same length, so that both see the same minutes of a busy machine "
+    @Option(names = "--segments", defaultValue = "1", description = "vae, realnvp or maf with --peer: alternate GenZoo's timed "
+            + "steps with the peer's in this many segments of the same length, so that both see the same minutes of a busy machine "
             + "(default ${DEFAULT-VALUE}: GenZoo's run, then the peer's).")
     int segments;
+
+    /** The models whose peers can take turns with GenZoo (--segments). */
+    static final List<String> INTERLEAVED = List.of("vae", "realnvp", "maf");
 
     @Option(names = "--peer-device", defaultValue = "cpu", description = "Where the PyTorch peer runs: cpu (default) or cuda.")
     String peerDevice;
@@ -116,8 +119,9 @@ public final class TrainBench implements Callable<Integer> {
         if (segments < 1 || segments > steps) {
             throw new IllegalArgumentException("--segments must be between 1 and --steps (" + steps + "), got " + segments);
         }
-        if (segments > 1 && (!peer || !model.equals("vae"))) {
-            throw new IllegalArgumentException("--segments interleaves the VAE with its PyTorch peer: use it with --model vae --peer");
+        if (segments > 1 && (!peer || !INTERLEAVED.contains(model))) {
+            throw new IllegalArgumentException("--segments interleaves a model with its PyTorch peer: use it with --peer and --model "
+                    + String.join(", ", INTERLEAVED));
         }
         if (!List.of("cpu", "cuda").contains(peerDevice) || peerThreads < 1) {
             throw new IllegalArgumentException("--peer-device must be cpu or cuda and --peer-threads positive, got " + peerDevice + ", "
@@ -157,7 +161,7 @@ public final class TrainBench implements Callable<Integer> {
         VaeConfig cfg = VaeConfig.builder(splits.train().dim(), latent).hidden(hidden).activation(Activation.RELU)
                 .likelihood(Likelihood.BERNOULLI).elbo().seed(1).build();
         // An interleaved peer starts first: it warms up before GenZoo opens its device, then waits.
-        Object session = segments > 1 ? TorchPeer.Session.open("vae_torch.py", torchArgs(), peerEnv()) : null;
+        Object session = openSession();
         try (Device dev = Device.open(deviceOptions.binding, deviceOptions.device);
              Vae vae = new Vae(dev, cfg);
              Adam adam = new Adam(dev, vae.params(), 1e-3f);
@@ -168,17 +172,7 @@ public final class TrainBench implements Callable<Integer> {
             }
             dev.finish();
             Runnable one = () -> step(vae, adam, data, step[0]++, dev);
-            double sec;
-            if (session instanceof TorchPeer.Session ps) {
-                sec = interleave(dev, one, ps, result);
-            } else {
-                long t0 = System.nanoTime();
-                for (int i = 0; i < steps; i++) {
-                    one.run();
-                }
-                dev.finish();
-                sec = (System.nanoTime() - t0) / 1e9;
-            }
+            double sec = timed(dev, one, session, result);
             float loss = lastLoss(vae);
             result.put("kind", "train");
             result.put("provenance", Provenance.of(dev));
@@ -190,16 +184,44 @@ public final class TrainBench implements Callable<Integer> {
             result.put("finalLoss", loss);
             profile(dev, one, result);
         } finally {
-            if (session instanceof TorchPeer.Session ps) {
-                ps.close();
-            }
+            closeSession(session);
         }
+        addPeer(session, result);
+        return report(out, result);
+    }
+
+    /** With --segments, the peer started and warmed up (or why it could not start); else null. */
+    private Object openSession() throws IOException {
+        return segments > 1 ? TorchPeer.Session.open(model.equals("vae") ? "vae_torch.py" : "flow_torch.py", torchArgs(), peerEnv())
+                : null;
+    }
+
+    private static void closeSession(Object session) throws IOException {
+        if (session instanceof TorchPeer.Session ps) {
+            ps.close();
+        }
+    }
+
+    /** The peer's result: from the interleaved session (already in), why it could not start, or a run of its own now. */
+    private void addPeer(Object session, Map<String, Object> result) throws IOException, InterruptedException {
         if (peer && session == null) {
             result.put("peer", runTorch());
         } else if (session instanceof String why) {
             result.put("peer", why);
         }
-        return report(out, result);
+    }
+
+    /** Seconds of the timed steps: interleaved with the peer's when a session is open, else in one run. */
+    private double timed(Device dev, Runnable one, Object session, Map<String, Object> result) throws IOException, InterruptedException {
+        if (session instanceof TorchPeer.Session ps) {
+            return interleave(dev, one, ps, result);
+        }
+        long t0 = System.nanoTime();
+        for (int i = 0; i < steps; i++) {
+            one.run();
+        }
+        dev.finish();
+        return (System.nanoTime() - t0) / 1e9;
     }
 
     /**
@@ -294,6 +316,7 @@ public final class TrainBench implements Callable<Integer> {
         String data = model.equals("realnvp") ? "toy:moons" : dataset;
         DatasetSplits splits = Datasets.load(data, null);
         JsonNode spec = new ObjectMapper().readTree(flowSpec());
+        Object session = openSession();
         try (Device dev = Device.open(deviceOptions.binding, deviceOptions.device);
              TrainableModel m = new FlowFamily().create(dev, spec, splits.train().dim(), 1);
              Adam adam = new Adam(dev, m.params(), 1e-3f);
@@ -314,12 +337,7 @@ public final class TrainBench implements Callable<Integer> {
                 run.run();
             }
             dev.finish();
-            long t0 = System.nanoTime();
-            for (int i = 0; i < steps; i++) {
-                run.run();
-            }
-            dev.finish();
-            double sec = (System.nanoTime() - t0) / 1e9;
+            double sec = timed(dev, run, session, result);
             result.put("kind", "train");
             result.put("provenance", Provenance.of(dev));
             result.put("device", dev.info().name());
@@ -330,10 +348,10 @@ public final class TrainBench implements Callable<Integer> {
             result.put("examplesPerSecond", batch * steps / sec);
             result.put("finalLoss", last[0]);
             profile(dev, run, result);
+        } finally {
+            closeSession(session);
         }
-        if (peer) {
-            result.put("peer", runTorch());
-        }
+        addPeer(session, result);
         return report(out, result);
     }
 

@@ -195,10 +195,18 @@ class BenchCommandsTest {
             peerSec += x.asDouble();
         }
         assertEquals(1e3 * peerSec / 13, peer.path("msPerStep").asDouble(), 1e-6 * peerSec * 1e3, peer.toString());
+        // a flow takes turns with its peer the same way
+        Path flow = tmp.resolve("realnvp-seg.json");
+        Run rf = genzoo("bench", "train", "--model", "realnvp", "--batch", "16", "--steps", "4", "--warmup", "0", "--peer", "--segments", "2",
+                "--out", flow.toString());
+        assertEquals(ExitCodes.OK, rf.code(), rf.err());
+        JsonNode fd = JSON.readTree(flow.toFile());
+        assertEquals(2, fd.path("interleavedSegments").size(), fd.toString());
+        assertEquals(2, fd.path("peer").path("segmentSeconds").size(), fd.path("peer").toString());
         // without a peer there is nothing to interleave with
         Run bad = genzoo("bench", "train", "--model", "vae", "--steps", "4", "--segments", "2");
         assertEquals(ExitCodes.BAD_INPUT, bad.code(), bad.out() + bad.err());
-        assertTrue(bad.err().contains("--segments interleaves the VAE with its PyTorch peer"), bad.err());
+        assertTrue(bad.err().contains("--segments interleaves a model with its PyTorch peer"), bad.err());
     }
 
     @Test
