@@ -172,8 +172,13 @@ final class TorchPeer {
 
         /** Sends one command line of the peer's protocol; the JSON line it answers with. */
         JsonNode ask(String command) throws IOException {
-            in.write(command + "\n");
-            in.flush();
+            try {
+                in.write(command + "\n");
+                in.flush();
+            } catch (IOException e) { // it has exited: say why, from what it printed
+                readUntil(l -> false);
+                throw new IOException(failure() + " (" + e.getMessage() + " while sending '" + command + "')");
+            }
             String line = readUntil(l -> l.startsWith("{"));
             if (line == null) {
                 throw new IOException(failure());

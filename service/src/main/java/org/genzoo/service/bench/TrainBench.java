@@ -234,6 +234,7 @@ public final class TrainBench implements Callable<Integer> {
         double sec = 0;
         List<Map<String, Object>> segs = new ArrayList<>();
         long[] ratio = new long[segments];
+        String failed = null;
         for (int s = 0; s < segments; s++) {
             int n = (int) ((long) steps * (s + 1) / segments - (long) steps * s / segments);
             long t0 = System.nanoTime();
@@ -242,8 +243,17 @@ public final class TrainBench implements Callable<Integer> {
             }
             dev.finish();
             double g = (System.nanoTime() - t0) / 1e9;
-            double p = ps.run(n);
             sec += g;
+            if (failed != null) {
+                continue; // the peer stopped: GenZoo's steps still all count
+            }
+            double p;
+            try {
+                p = ps.run(n);
+            } catch (IOException e) {
+                failed = e.getMessage();
+                continue;
+            }
             Map<String, Object> seg = new LinkedHashMap<>();
             seg.put("steps", n);
             seg.put("genzooMsPerStep", 1e3 * g / n);
@@ -251,6 +261,10 @@ public final class TrainBench implements Callable<Integer> {
             seg.put("ratio", p / g);
             segs.add(seg);
             ratio[s] = Math.round(1e6 * p / g);
+        }
+        if (failed != null) {
+            result.put("peer", failed);
+            return sec;
         }
         result.put("peer", ps.finish());
         result.put("interleavedSegments", segs);

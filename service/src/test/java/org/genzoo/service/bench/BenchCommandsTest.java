@@ -3,6 +3,7 @@ package org.genzoo.service.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -207,6 +208,26 @@ class BenchCommandsTest {
         Run bad = genzoo("bench", "train", "--model", "vae", "--steps", "4", "--segments", "2");
         assertEquals(ExitCodes.BAD_INPUT, bad.code(), bad.out() + bad.err());
         assertTrue(bad.err().contains("--segments interleaves a model with its PyTorch peer"), bad.err());
+    }
+
+    @Test
+    void anInterleavedPeerThatStopsIsReportedNotHung() throws Exception {
+        // A "python" that warms up (says ready) and then exits: the next segment gets a clear error.
+        Path fake = tmp.resolve("fake-python3");
+        Files.writeString(fake, "#!/bin/sh\necho some warning\necho ready\nexit 3\n");
+        assertTrue(fake.toFile().setExecutable(true));
+        Object s = TorchPeer.Session.open("vae_torch.py", java.util.List.of("8", "4", "2", "4", "0"),
+                java.util.Map.of("GENZOO_PEER_PYTHON", fake.toString()));
+        assertTrue(s instanceof TorchPeer.Session, String.valueOf(s));
+        try (TorchPeer.Session ps = (TorchPeer.Session) s) {
+            java.io.IOException e = assertThrows(java.io.IOException.class, () -> ps.run(2));
+            assertTrue(e.getMessage().contains("vae_torch.py failed") && e.getMessage().contains("some warning"), e.getMessage());
+        }
+        // and one that exits before it is ready is named when the session opens
+        Files.writeString(fake, "#!/bin/sh\necho no torch here\nexit 1\n");
+        Object early = TorchPeer.Session.open("vae_torch.py", java.util.List.of("8", "4", "2", "4", "0"),
+                java.util.Map.of("GENZOO_PEER_PYTHON", fake.toString()));
+        assertTrue(early instanceof String why && why.contains("no torch here"), String.valueOf(early));
     }
 
     @Test
