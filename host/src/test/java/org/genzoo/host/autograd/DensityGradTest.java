@@ -208,10 +208,19 @@ class DensityGradTest extends OnDevice {
      * F.bernoulliLogLik and F.klStandardNormal (terms and gradients): mode 0, logits, mu and lv are
      * three views of s = 2p, which also has a consumer of its own (the gradients accumulate); mode 1,
      * logits = 2·p[:, :C] is a Var of its own and mu | lv cover s = 2·p[:, C:] (every gradient is
-     * assigned). Its backward is one launch where the composed one is three.
+     * assigned). Its backward is one launch where the composed one is three. Under every variant
+     * of the losses family (the group layouts and the elementwise "rows" one).
      */
     @Test
     void fusedBernoulliElboMatchesComposedAndFiniteDifferences() {
+        for (org.genzoo.host.ops.Losses.Config cfg : org.genzoo.host.ops.Losses.variants(dev)) {
+            try (var scope = org.genzoo.host.ops.Losses.use(dev, cfg)) {
+                fusedBernoulliElbo(cfg.toString());
+            }
+        }
+    }
+
+    private void fusedBernoulliElbo(String variant) {
         long seed = 17;
         float beta = 0.6f;
         int w = C + 2 * Z;
@@ -260,18 +269,18 @@ class DensityGradTest extends OnDevice {
                     long fusedLaunches = launched.stream().filter(n -> n.contains("bernoulli_normal_elbo_backward")).count();
                     long composedLaunches = launched.stream().filter(n -> n.contains("elbo_terms_backward") || n.contains("kl_normal_backward")
                             || n.contains("bernoulli_loglik_backward")).count();
-                    assertEquals(fused == 1 ? 1 : 0, fusedLaunches, "fused backward launches, mode " + mode + ": " + launched);
-                    assertEquals(fused == 1 ? 0 : 3, composedLaunches, "composed backward launches, mode " + mode + ": " + launched);
+                    assertEquals(fused == 1 ? 1 : 0, fusedLaunches, "fused backward launches, mode " + mode + ", " + variant + ": " + launched);
+                    assertEquals(fused == 1 ? 0 : 3, composedLaunches, "composed backward launches, mode " + mode + ", " + variant + ": " + launched);
                     grads[fused] = p.grad().toArray();
                     terms[fused] = slots.toArray();
                 }
             }
-            assertArrayEquals(terms[0], terms[1], "fused vs composed terms [loss, elbo, recon, kl], mode " + mode);
-            assertArrayEquals(grads[0], grads[1], "fused vs composed gradients, mode " + mode);
+            assertArrayEquals(terms[0], terms[1], "fused vs composed terms [loss, elbo, recon, kl], mode " + mode + ", " + variant);
+            assertArrayEquals(grads[0], grads[1], "fused vs composed gradients, mode " + mode + ", " + variant);
             double[] d0 = Check.toDouble(p0);
-            assertEquals(bernoulliElboReference(d0, x, q, beta, false), terms[1][0], 1e-5, "fused loss, mode " + mode);
+            assertEquals(bernoulliElboReference(d0, x, q, beta, false), terms[1][0], 1e-5, "fused loss, mode " + mode + ", " + variant);
             double[] fd = Check.finiteDiff(v -> bernoulliElboReference(v, x, q, beta, direct), d0, 1e-5);
-            Check.close(fd, grads[1], ATOL, RTOL, "fused elbo gradients (mode " + mode + "), seed " + seed);
+            Check.close(fd, grads[1], ATOL, RTOL, "fused elbo gradients (mode " + mode + ", " + variant + "), seed " + seed);
         }
     }
 }

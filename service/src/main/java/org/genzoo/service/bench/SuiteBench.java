@@ -310,14 +310,9 @@ public final class SuiteBench implements Callable<Integer> {
                             dev.finish();
                             wall[i] = System.nanoTime() - t0;
                         }
-                        if (peer != null && to > from) {
-                            try {
-                                peer.ask("wait " + si + " " + (to - from)).path("micros").forEach(x -> peerWall.add(x.asDouble()));
-                            } catch (IOException e) { // the peer stopped: GenZoo's rows stay, without ratios
-                                peerInfo = e.getMessage();
-                                peer.close();
-                                peer = null;
-                            }
+                        JsonNode answer = peer != null && to > from ? peer.askOrNull("wait " + si + " " + (to - from)) : null;
+                        if (answer != null) {
+                            answer.path("micros").forEach(x -> peerWall.add(x.asDouble()));
                         }
                     }
                     // The same loop again with profiling events for the device time, which the wall clock never includes.
@@ -342,14 +337,9 @@ public final class SuiteBench implements Callable<Integer> {
                         }
                         dev.finish();
                         stream[i] = (System.nanoTime() - t0) / gemmReps;
-                        if (peer != null) {
-                            try {
-                                peerStream[i] = Math.round(1e3 * peer.ask("stream " + si + " " + gemmReps).path("micros").path(0).asDouble());
-                            } catch (IOException e) {
-                                peerInfo = e.getMessage();
-                                peer.close();
-                                peer = null;
-                            }
+                        JsonNode answer = peer != null ? peer.askOrNull("stream " + si + " " + gemmReps) : null;
+                        if (answer != null) {
+                            peerStream[i] = Math.round(1e3 * answer.path("micros").path(0).asDouble());
                         }
                     }
                     Map<String, Object> row = new LinkedHashMap<>();
@@ -365,7 +355,7 @@ public final class SuiteBench implements Callable<Integer> {
                     row.put("streamMicros", KernelBench.median(stream) / 1e3);
                     row.put("gflops", 2.0 * s[0] * s[1] * s[2] / KernelBench.median(wall));
                     row.put("target", GEMM_TARGET);
-                    if (peer != null) {
+                    if (peer != null && peer.error() == null) {
                         double pw = KernelBench.median(peerWall.stream().mapToLong(x -> Math.round(1e3 * x)).toArray()) / 1e3;
                         double ps = KernelBench.median(peerStream) / 1e3;
                         row.put("peerMicros", pw);
@@ -378,8 +368,8 @@ public final class SuiteBench implements Callable<Integer> {
                     c.close();
                 }
             }
-            if (peer != null) {
-                peerInfo = peer.finish();
+            if (peer != null) { // a peer that stopped answering leaves GenZoo's rows without ratios
+                peerInfo = peer.error() != null ? peer.error() : peer.finish();
             }
         } finally {
             if (peer != null) {

@@ -131,6 +131,7 @@ final class TorchPeer {
         private final String script;
         private final String python;
         private final StringBuilder log = new StringBuilder();
+        private String error;
 
         private Session(Path dir, Process process, String script, String python) {
             this.dir = dir;
@@ -165,9 +166,25 @@ final class TorchPeer {
             return s;
         }
 
-        /** Times {@code steps} more peer steps (a training peer's "run N"); their seconds. */
-        double run(int steps) throws IOException {
-            return ask("run " + steps).path("seconds").asDouble();
+        /**
+         * {@link #ask}, or null once the peer has stopped ({@link #error} says why, from what it
+         * printed); every later call is null too, so a bench keeps its own side and reports the peer's.
+         */
+        JsonNode askOrNull(String command) {
+            if (error != null) {
+                return null;
+            }
+            try {
+                return ask(command);
+            } catch (IOException e) {
+                error = e.getMessage();
+                return null;
+            }
+        }
+
+        /** Why the peer stopped answering; null while it answers. */
+        String error() {
+            return error;
         }
 
         /** Sends one command line of the peer's protocol; the JSON line it answers with. */

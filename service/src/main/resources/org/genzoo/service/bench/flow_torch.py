@@ -118,9 +118,4 @@ def batch_step(i):
     return step(data[(i % 60) * B:(i % 60 + 1) * B])
 
 
-if peer_config.interleaved():
-    seconds, steps, segments = peer_config.serve_segments(torch, DEVICE, batch_step, WARMUP)
-    peer_config.report(torch, DEVICE, THREADS, FLUSHED, B, steps, seconds, segmentSeconds=segments)
-else:
-    seconds = peer_config.timed_steps(torch, DEVICE, batch_step, STEPS, WARMUP)
-    peer_config.report(torch, DEVICE, THREADS, FLUSHED, B, STEPS, seconds)
+peer_config.run_training_peer(torch, DEVICE, THREADS, FLUSHED, B, batch_step, STEPS, WARMUP)

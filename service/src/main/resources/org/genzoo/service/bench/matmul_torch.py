@@ -54,19 +54,8 @@ def stream(i, reps):
     return (time.perf_counter() - t0) / reps
 
 
-NAME = "pytorch " + torch.__version__ + " torch.mm"
 if not peer_config.interleaved():
     sys.exit("matmul_torch.py answers `genzoo bench suite` (GENZOO_PEER_SEGMENTS=1); run the suite")
-peer_config.settle()
-print("ready", flush=True)
-for line in sys.stdin:
-    words = line.split()
-    if not words or words[0] == "done":
-        break
-    if len(words) != 3 or words[0] not in ("wait", "stream") or not words[1].isdigit() or not words[2].isdigit():
-        raise ValueError("peer protocol: expected 'wait I N', 'stream I N' or 'done', got " + repr(line))
-    i, reps = int(words[1]), int(words[2])
-    micros = [1e6 * t for t in waited(i, reps)] if words[0] == "wait" else [1e6 * stream(i, reps)]
-    peer_config.settle()  # OpenBLAS's threads stop spinning before GenZoo's turn
-    print(json.dumps({"micros": micros}), flush=True)
-print(json.dumps({"peer": NAME, "peerConfig": peer_config.describe(torch, "cpu", FLUSHED)}))
+peer_config.serve({"wait": lambda i, reps: {"micros": [1e6 * t for t in waited(i, reps)]},
+                   "stream": lambda i, reps: {"micros": [1e6 * stream(i, reps)]}})
+print(json.dumps({"peer": "pytorch " + torch.__version__ + " torch.mm", "peerConfig": peer_config.describe(torch, "cpu", FLUSHED)}))

@@ -95,46 +95,73 @@ def interleaved():
     return os.environ.get("GENZOO_PEER_SEGMENTS") == "1"
 
 
+def serve(commands):
+    """The interleaved protocol, for a bench that alternates its own work with the peer's in one
+    window of wall-clock time (so a busy machine's swings fall on both alike): once the process is
+    quiet (settle), prints "ready"; then for each stdin line "NAME ARG..." with NAME in `commands`,
+    calls commands[NAME](*ARGS as ints) (every ARG a non-negative integer), waits until the process
+    is quiet again and prints the dict it returned as one JSON line; "done" (or the end of stdin)
+    stops."""
+    settle()
+    print("ready", flush=True)
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] == "done":
+            return
+        if words[0] not in commands or not all(w.isdigit() for w in words[1:]):
+            raise ValueError("peer protocol: expected one of " + ", ".join(sorted(commands))
+                             + " with integer arguments, or 'done'; got " + repr(line))
+        try:
+            answer = commands[words[0]](*(int(w) for w in words[1:]))
+        except TypeError as e:
+            raise ValueError("peer protocol: wrong number of arguments in " + repr(line) + ": " + str(e)) from e
+        settle()
+        print(json.dumps(answer), flush=True)
+
+
 def serve_segments(torch, device, step, warmup):
-    """Interleaved timing, for a bench that alternates its own steps with the peer's in one window of
-    wall-clock time (so a busy machine's swings fall on both alike): after `warmup` untimed calls of
-    step(i), prints "ready"; then each stdin line "run N" times the next N calls (as timed_steps: the
-    last value read back, CUDA synchronized) and, once the process is quiet (settle), prints
-    {"seconds": s}; "done" (or the end of stdin) stops. Returns (seconds, steps, [seconds of each segment])."""
+    """A training peer's side of serve: after `warmup` untimed calls of step(i), each "run N" times
+    the next N calls (as timed_steps: the last value read back, CUDA synchronized) and answers
+    {"seconds": s}. Returns (seconds, steps, [seconds of each segment])."""
     def sync():
         if device == "cuda":
             torch.cuda.synchronize()
 
-    i = 0
-    for _ in range(warmup):
-        step(i)
-        i += 1
-    sync()
-    settle()
-    print("ready", flush=True)
+    state = {"i": 0, "steps": 0}
     segments = []
-    steps = 0
-    for line in sys.stdin:
-        words = line.split()
-        if not words or words[0] == "done":
-            break
-        if words[0] != "run" or len(words) != 2 or not words[1].isdigit() or int(words[1]) < 1:
-            raise ValueError("peer protocol: expected 'run N' (N >= 1) or 'done', got " + repr(line))
-        n = int(words[1])
+    for _ in range(warmup):
+        step(state["i"])
+        state["i"] += 1
+    sync()
+
+    def run(n):
+        if n < 1:
+            raise ValueError("peer protocol: 'run N' needs N >= 1")
         t0 = time.perf_counter()
         last = None
         for _ in range(n):
-            last = step(i)
-            i += 1
+            last = step(state["i"])
+            state["i"] += 1
         if last is not None:
             last.item()
         sync()
         s = time.perf_counter() - t0
         segments.append(s)
-        steps += n
-        settle()
-        print(json.dumps({"seconds": s}), flush=True)
-    return sum(segments), steps, segments
+        state["steps"] += n
+        return {"seconds": s}
+
+    serve({"run": run})
+    return sum(segments), state["steps"], segments
+
+
+def run_training_peer(torch, device, threads, flushed, batch, step, steps, warmup):
+    """A training peer's whole run: interleaved (GENZOO_PEER_SEGMENTS=1: serve_segments, the report
+    with each segment's seconds) or on its own (timed_steps), then its JSON line (report)."""
+    if interleaved():
+        seconds, steps, segments = serve_segments(torch, device, step, warmup)
+        report(torch, device, threads, flushed, batch, steps, seconds, segmentSeconds=segments)
+    else:
+        report(torch, device, threads, flushed, batch, steps, timed_steps(torch, device, step, steps, warmup))
 
 
 def report(torch, device, threads, flushed, batch, steps, seconds, **extra):

@@ -220,7 +220,7 @@ class BenchCommandsTest {
                 java.util.Map.of("GENZOO_PEER_PYTHON", fake.toString()));
         assertTrue(s instanceof TorchPeer.Session, String.valueOf(s));
         try (TorchPeer.Session ps = (TorchPeer.Session) s) {
-            java.io.IOException e = assertThrows(java.io.IOException.class, () -> ps.run(2));
+            java.io.IOException e = assertThrows(java.io.IOException.class, () -> ps.ask("run 2"));
             assertTrue(e.getMessage().contains("vae_torch.py failed") && e.getMessage().contains("some warning"), e.getMessage());
         }
         // and one that exits before it is ready is named when the session opens
